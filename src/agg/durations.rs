@@ -1,0 +1,260 @@
+//! Durations: terminal timestamp minus `created_at`, per terminal status and per step type.
+//!
+//! Percentiles come from an HDR histogram with 3 significant digits (values below 2048 s
+//! are exact, larger ones within 0.1%). Count, sum, min and max are tracked exactly, so
+//! `mean`, `min` and `max` are exact.
+
+use super::tally::{merge_maps, Tally};
+use super::{Accumulator, Aggregator, Merge};
+use crate::batch::{Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED};
+use crate::report;
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// Significant digits of every duration histogram.
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// Duration statistics of one group of steps.
+#[derive(Debug, Clone)]
+pub struct DurationStats {
+    hist: Histogram<u64>,
+    missing: u64,
+    sum: u128,
+    min: u64,
+    max: u64,
+}
+
+impl Default for DurationStats {
+    fn default() -> Self {
+        DurationStats {
+            hist: Histogram::new(SIGNIFICANT_DIGITS)
+                .expect("3 significant digits is a valid histogram"),
+            missing: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+        }
+    }
+}
+
+impl PartialEq for DurationStats {
+    fn eq(&self, other: &Self) -> bool {
+        self.hist == other.hist
+            && (self.missing, self.sum, self.min, self.max)
+                == (other.missing, other.sum, other.min, other.max)
+    }
+}
+
+impl DurationStats {
+    /// Records one step: `Some(seconds)` for a usable duration, `None` (or a negative
+    /// value) for a step without one, which is counted as missing.
+    #[inline]
+    pub fn record(&mut self, seconds: Option<i64>) {
+        match seconds.and_then(|s| u64::try_from(s).ok()) {
+            Some(v) if self.hist.record(v).is_ok() => {
+                self.sum += u128::from(v);
+                self.min = self.min.min(v);
+                self.max = self.max.max(v);
+            }
+            _ => self.missing += 1,
+        }
+    }
+
+    /// Number of recorded durations.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// The finished figures.
+    pub fn finish(&self) -> report::DurationSummary {
+        let n = self.count();
+        let q = |q: f64| (n > 0).then(|| self.hist.value_at_quantile(q));
+        report::DurationSummary {
+            count: n,
+            missing: self.missing,
+            min: (n > 0).then_some(self.min),
+            mean: (n > 0).then(|| self.sum as f64 / n as f64),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: (n > 0).then_some(self.max),
+        }
+    }
+}
+
+impl Merge for DurationStats {
+    fn merge(&mut self, other: &Self) {
+        // Both histograms auto-resize, so adding cannot run out of range.
+        if self.hist.add(&other.hist).is_err() {
+            self.missing += other.hist.len();
+        }
+        self.missing += other.missing;
+        self.sum += other.sum;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+}
+
+impl Accumulator for DurationStats {
+    fn is_empty(&self) -> bool {
+        self.hist.is_empty() && self.missing == 0
+    }
+
+    fn reset(&mut self) {
+        self.hist.reset();
+        self.missing = 0;
+        self.sum = 0;
+        self.min = u64::MAX;
+        self.max = 0;
+    }
+}
+
+/// Durations per terminal status, and of completed steps per step type.
+#[derive(Debug, Clone, Default)]
+pub struct Durations {
+    /// Indexed completed, failed, cancelled, expired.
+    by_status: [DurationStats; 4],
+    completed_by_type: BTreeMap<String, DurationStats>,
+    type_tally: Tally<DurationStats>,
+}
+
+impl Aggregator for Durations {
+    type Output = report::Durations;
+
+    fn update(&mut self, batch: &Batch) {
+        for (i, (&status, &created)) in batch.status.iter().zip(&batch.created_at).enumerate() {
+            let slot = match status {
+                STATUS_COMPLETED => 0,
+                STATUS_FAILED => 1,
+                STATUS_CANCELLED => 2,
+                STATUS_EXPIRED => 3,
+                _ => continue,
+            };
+            // A terminal time before creation is no duration: counted as missing.
+            let d = batch
+                .terminal_at(i)
+                .map(|t| t - created)
+                .filter(|d| *d >= 0);
+            self.by_status[slot].record(d);
+            if slot == 0 {
+                self.type_tally.slot(batch.step_type[i]).record(d);
+            }
+        }
+        self.type_tally
+            .drain_into(&batch.dicts.step_type, &mut self.completed_by_type);
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (a, b) in self.by_status.iter_mut().zip(&other.by_status) {
+            a.merge(b);
+        }
+        merge_maps(&mut self.completed_by_type, other.completed_by_type);
+    }
+
+    fn finish(&self) -> report::Durations {
+        let [c, f, x, e] = &self.by_status;
+        report::Durations {
+            completed: c.finish(),
+            failed: f.finish(),
+            cancelled: x.finish(),
+            expired: e.finish(),
+            completed_by_type: self
+                .completed_by_type
+                .iter()
+                .map(|(k, v)| (k.clone(), v.finish()))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn exact_stats_for_small_values() {
+        let mut s = DurationStats::default();
+        for v in 1..=100 {
+            s.record(Some(v));
+        }
+        s.record(None);
+        s.record(Some(-3));
+        let r = s.finish();
+        assert_eq!(
+            (r.count, r.missing, r.min, r.max),
+            (100, 2, Some(1), Some(100))
+        );
+        assert_eq!(r.mean, Some(50.5));
+        assert_eq!(
+            (r.p50, r.p90, r.p99, r.p999),
+            (Some(50), Some(90), Some(99), Some(100))
+        );
+    }
+
+    #[test]
+    fn large_values_within_hdr_precision() {
+        let mut s = DurationStats::default();
+        s.record(Some(1_000_003));
+        let r = s.finish();
+        let p = r.p50.unwrap() as f64;
+        assert!((p - 1_000_003.0).abs() / 1_000_003.0 < 1e-3, "{p}");
+        assert_eq!(r.max, Some(1_000_003), "max is exact");
+    }
+
+    #[test]
+    fn empty_stats_have_no_figures() {
+        let r = DurationStats::default().finish();
+        assert_eq!(
+            (r.count, r.min, r.mean, r.p50, r.max),
+            (0, None, None, None, None)
+        );
+    }
+
+    #[test]
+    fn per_status_with_expiry_fallback_and_negative_durations() {
+        let lines = [
+            step(
+                "completed",
+                100,
+                r#""completed_at":110,"type":"tool_calls""#,
+            ),
+            step(
+                "completed",
+                100,
+                r#""completed_at":100,"type":"message_creation""#,
+            ),
+            step("completed", 100, r#""completed_at":90"#),
+            step("completed", 100, ""),
+            step("failed", 100, r#""failed_at":103,"completed_at":500"#),
+            step("cancelled", 100, r#""cancelled_at":101"#),
+            step("expired", 100, r#""expires_at":700"#),
+            step("expired", 100, r#""expired_at":600,"expires_at":700"#),
+            step("in_progress", 100, r#""completed_at":500"#),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut d = Durations::default();
+        d.update(&batch(&refs));
+        let mut merged = Durations::default();
+        for l in &refs {
+            let mut one = Durations::default();
+            one.update(&batch(&[l]));
+            merged.merge(one);
+        }
+        for r in [d.finish(), merged.finish()] {
+            assert_eq!((r.completed.count, r.completed.missing), (2, 2));
+            assert_eq!((r.completed.min, r.completed.max), (Some(0), Some(10)));
+            assert_eq!(r.failed.max, Some(3));
+            assert_eq!(r.cancelled.max, Some(1));
+            assert_eq!(
+                (r.expired.count, r.expired.min, r.expired.max),
+                (2, Some(500), Some(600))
+            );
+            assert_eq!(r.completed_by_type["tool_calls"].max, Some(10));
+            assert_eq!(r.completed_by_type["message_creation"].max, Some(0));
+            assert_eq!(r.completed_by_type["(none)"].missing, 2);
+        }
+    }
+}

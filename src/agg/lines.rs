@@ -1,0 +1,309 @@
+//! Line accounting: every input line is a record, a blank line, a delta, or malformed.
+//!
+//! Workers see chunks, not files, so a malformed line's position is kept as (file, chunk,
+//! line within chunk) and turned into a file line number at the end, once every chunk's
+//! line count is known. Only the first [`MAX_EXAMPLES`] malformed lines (in file order)
+//! keep a message.
+
+use crate::parse::{Malformed, Reason};
+use crate::report;
+use std::collections::BTreeMap;
+
+/// How many malformed lines are reported in full.
+pub const MAX_EXAMPLES: usize = 10;
+
+/// Where a line is, as a worker knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LinePos {
+    /// Input file index.
+    pub file: u32,
+    /// Chunk index within the file.
+    pub chunk: u32,
+    /// Line index within the chunk, from 0.
+    pub line: u64,
+    /// Byte offset of the line's start in the file.
+    pub offset: u64,
+}
+
+/// One input as the engine opened it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The name shown in reports (`-` for stdin).
+    pub name: String,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// What one chunk held, counted by the worker that parsed it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    /// All lines.
+    pub lines: u64,
+    /// Run-step records.
+    pub records: u64,
+    /// Blank lines.
+    pub blank: u64,
+    /// `thread.run.step.delta` lines.
+    pub deltas: u64,
+    /// Malformed lines.
+    pub malformed: u64,
+}
+
+impl ChunkCounts {
+    fn add(&mut self, o: &ChunkCounts) {
+        self.lines += o.lines;
+        self.records += o.records;
+        self.blank += o.blank;
+        self.deltas += o.deltas;
+        self.malformed += o.malformed;
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FileCounts {
+    totals: ChunkCounts,
+    /// Lines per chunk index, to turn chunk-relative positions into line numbers.
+    chunk_lines: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Example {
+    pos: LinePos,
+    reason: Reason,
+    field: Option<&'static str>,
+    message: String,
+}
+
+/// Mergeable line accounting for any number of files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineStats {
+    files: Vec<FileCounts>,
+    by_reason: BTreeMap<Reason, u64>,
+    /// The earliest malformed lines seen, sorted by position, at most [`MAX_EXAMPLES`].
+    examples: Vec<Example>,
+}
+
+impl LineStats {
+    fn file(&mut self, file: u32) -> &mut FileCounts {
+        let i = file as usize;
+        if i >= self.files.len() {
+            self.files.resize_with(i + 1, FileCounts::default);
+        }
+        &mut self.files[i]
+    }
+
+    /// Adds a parsed chunk's counts.
+    pub fn add_chunk(&mut self, file: u32, chunk: u32, counts: &ChunkCounts) {
+        let f = self.file(file);
+        f.totals.add(counts);
+        let c = chunk as usize;
+        if c >= f.chunk_lines.len() {
+            f.chunk_lines.resize(c + 1, 0);
+        }
+        f.chunk_lines[c] += counts.lines;
+    }
+
+    /// Counts a malformed line (its chunk's totals still go through [`Self::add_chunk`]).
+    pub fn add_malformed(&mut self, pos: LinePos, m: &Malformed<'_>) {
+        *self.by_reason.entry(m.reason).or_default() += 1;
+        let full = self.examples.len() >= MAX_EXAMPLES;
+        if full && self.examples.last().is_some_and(|e| e.pos < pos) {
+            return;
+        }
+        let at = self.examples.partition_point(|e| e.pos < pos);
+        self.examples.insert(
+            at,
+            Example {
+                pos,
+                reason: m.reason,
+                field: m.field,
+                message: m.message(),
+            },
+        );
+        self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Merges another worker's accounting.
+    pub fn merge(&mut self, other: LineStats) {
+        for (i, f) in other.files.into_iter().enumerate() {
+            let mine = self.file(i as u32);
+            mine.totals.add(&f.totals);
+            if mine.chunk_lines.len() < f.chunk_lines.len() {
+                mine.chunk_lines.resize(f.chunk_lines.len(), 0);
+            }
+            for (a, b) in mine.chunk_lines.iter_mut().zip(f.chunk_lines) {
+                *a += b;
+            }
+        }
+        for (r, n) in other.by_reason {
+            *self.by_reason.entry(r).or_default() += n;
+        }
+        self.examples.extend(other.examples);
+        self.examples.sort_by_key(|e| e.pos);
+        self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Totals over all files.
+    pub fn totals(&self) -> ChunkCounts {
+        let mut t = ChunkCounts::default();
+        for f in &self.files {
+            t.add(&f.totals);
+        }
+        t
+    }
+
+    /// The 1-based line number of `pos` in its file. Exact once every chunk before
+    /// `pos.chunk` of that file has been added.
+    pub fn line_number(&self, pos: LinePos) -> u64 {
+        let before: u64 = self
+            .files
+            .get(pos.file as usize)
+            .map(|f| f.chunk_lines.iter().take(pos.chunk as usize).sum())
+            .unwrap_or(0);
+        before + pos.line + 1
+    }
+
+    /// The earliest malformed line seen, with its reason and message.
+    pub fn first_malformed(&self) -> Option<(LinePos, Reason, &str)> {
+        self.examples
+            .first()
+            .map(|e| (e.pos, e.reason, e.message.as_str()))
+    }
+
+    /// The `input` section of the report.
+    pub fn finish(&self, files: &[FileInfo]) -> report::Input {
+        let name = |i: u32| {
+            files
+                .get(i as usize)
+                .map_or_else(|| format!("#{i}"), |f| f.name.clone())
+        };
+        let per_file: Vec<report::FileInput> = files
+            .iter()
+            .enumerate()
+            .map(|(i, info)| {
+                let t = self.files.get(i).map(|f| f.totals).unwrap_or_default();
+                report::FileInput {
+                    path: info.name.clone(),
+                    bytes: info.bytes,
+                    lines: t.lines,
+                    records: t.records,
+                    blank_lines: t.blank,
+                    deltas: t.deltas,
+                    malformed: t.malformed,
+                }
+            })
+            .collect();
+        let t = self.totals();
+        report::Input {
+            bytes: files.iter().map(|f| f.bytes).sum(),
+            files: per_file,
+            lines: t.lines,
+            records: t.records,
+            blank_lines: t.blank,
+            deltas: t.deltas,
+            malformed: t.malformed,
+            malformed_by_reason: Reason::ALL
+                .iter()
+                .map(|r| {
+                    (
+                        r.as_str().to_string(),
+                        self.by_reason.get(r).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            malformed_examples: self
+                .examples
+                .iter()
+                .map(|e| report::MalformedLine {
+                    file: name(e.pos.file),
+                    line: self.line_number(e.pos),
+                    offset: e.pos.offset,
+                    reason: e.reason.as_str().to_string(),
+                    field: e.field.map(str::to_string),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Malformed;
+
+    fn pos(file: u32, chunk: u32, line: u64) -> LinePos {
+        LinePos {
+            file,
+            chunk,
+            line,
+            offset: line * 10,
+        }
+    }
+
+    #[test]
+    fn line_numbers_resolve_across_chunks_and_merges() {
+        let mut a = LineStats::default();
+        let mut b = LineStats::default();
+        // file 0: chunk 0 has 5 lines, chunk 1 has 3; the bad line is chunk 1, line 2
+        b.add_chunk(
+            0,
+            1,
+            &ChunkCounts {
+                lines: 3,
+                records: 2,
+                malformed: 1,
+                ..Default::default()
+            },
+        );
+        b.add_malformed(pos(0, 1, 2), &Malformed::missing("id"));
+        a.add_chunk(
+            0,
+            0,
+            &ChunkCounts {
+                lines: 5,
+                records: 4,
+                blank: 1,
+                ..Default::default()
+            },
+        );
+        a.merge(b);
+        let files = [FileInfo {
+            name: "x.jsonl".into(),
+            bytes: 80,
+        }];
+        let r = a.finish(&files);
+        assert_eq!(
+            (r.lines, r.records, r.blank_lines, r.malformed),
+            (8, 6, 1, 1)
+        );
+        assert_eq!(r.malformed_examples[0].line, 8);
+        assert_eq!(r.malformed_examples[0].file, "x.jsonl");
+        assert_eq!(r.malformed_examples[0].field.as_deref(), Some("id"));
+        assert_eq!(r.malformed_by_reason["missing_field"], 1);
+        assert_eq!(r.malformed_by_reason["invalid_json"], 0);
+        assert_eq!(r.files[0].records, 6);
+    }
+
+    #[test]
+    fn keeps_the_earliest_examples_whatever_the_order() {
+        let mut fwd = LineStats::default();
+        let mut parts: Vec<LineStats> = Vec::new();
+        for i in 0..25u64 {
+            fwd.add_malformed(pos(0, 0, i), &Malformed::not_an_object());
+        }
+        for i in (0..25u64).rev() {
+            let mut p = LineStats::default();
+            p.add_malformed(pos(0, 0, i), &Malformed::not_an_object());
+            parts.push(p);
+        }
+        let mut rev = LineStats::default();
+        for p in parts {
+            rev.merge(p);
+        }
+        assert_eq!(fwd, rev);
+        assert_eq!(fwd.examples.len(), MAX_EXAMPLES);
+        assert_eq!(fwd.first_malformed().unwrap().0, pos(0, 0, 0));
+        assert_eq!(fwd.by_reason[&Reason::NotAnObject], 25);
+    }
+}

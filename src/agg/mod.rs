@@ -1,0 +1,102 @@
+//! Aggregators: small types that read batches and merge with each other.
+//!
+//! Each aggregator implements [`Aggregator`]: `update` folds one [`Batch`] in, `merge`
+//! combines two partial results (from two threads, two files, two days), and `finish`
+//! turns the state into plain report data. Merging is exact (integer counts and sums,
+//! HDR histogram counts), so any split of the input gives the same report.
+//!
+//! Inside `update`, aggregators count per dictionary code into a scratch vector and fold
+//! those counts into string-keyed maps once per batch, so no string is hashed or compared
+//! per row here.
+
+mod durations;
+mod failures;
+mod lines;
+mod steps;
+mod summary;
+mod tally;
+mod time_range;
+mod tools;
+mod usage;
+
+pub use durations::{DurationStats, Durations};
+pub use failures::Failures;
+pub use lines::{ChunkCounts, FileInfo, LinePos, LineStats};
+pub use steps::Steps;
+pub use summary::Summary;
+pub use time_range::TimeRange;
+pub use tools::ToolCalls;
+pub use usage::{Usage, UsageSums};
+
+use crate::batch::Batch;
+
+/// A mergeable statistic over batches.
+pub trait Aggregator: Default {
+    /// The report section it produces.
+    type Output;
+    /// Folds one batch in.
+    fn update(&mut self, batch: &Batch);
+    /// Folds another partial result in. `a.merge(b)` equals having updated `a` with every
+    /// batch `b` saw.
+    fn merge(&mut self, other: Self);
+    /// The finished figures.
+    fn finish(&self) -> Self::Output;
+}
+
+/// Values that combine by adding up (counts, sums, histograms).
+pub trait Merge {
+    /// Adds `other` into `self`.
+    fn merge(&mut self, other: &Self);
+}
+
+/// A [`Merge`] value that can say it is empty and be emptied in place, so per-batch
+/// accumulators are reused rather than reallocated.
+pub trait Accumulator: Merge + Default + Clone {
+    /// Whether nothing was added since the last reset.
+    fn is_empty(&self) -> bool;
+    /// Back to the empty value, keeping allocations.
+    fn reset(&mut self);
+}
+
+impl Merge for u64 {
+    fn merge(&mut self, other: &u64) {
+        *self += other;
+    }
+}
+
+impl Accumulator for u64 {
+    fn is_empty(&self) -> bool {
+        *self == 0
+    }
+    fn reset(&mut self) {
+        *self = 0;
+    }
+}
+
+/// The key reports use for a null string (no assistant id, no error code, …).
+pub const NONE_KEY: &str = "(none)";
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! Builds batches from JSON lines for aggregator tests.
+    use crate::batch::Batch;
+    use crate::parse::{LineParser, PADDING};
+
+    /// Parses every line into one batch; panics on a malformed line.
+    pub fn batch(lines: &[&str]) -> Batch {
+        let mut b = Batch::new();
+        let mut p = LineParser::new();
+        for l in lines {
+            let mut buf = l.as_bytes().to_vec();
+            buf.extend_from_slice(&[b' '; PADDING]);
+            p.parse_line(&mut buf, l.len(), &mut b).expect(l);
+        }
+        b
+    }
+
+    /// A record line with the given status, type, times and extra JSON members.
+    pub fn step(status: &str, created: i64, extra: &str) -> String {
+        let sep = if extra.is_empty() { "" } else { "," };
+        format!(r#"{{"id":"s","created_at":{created},"status":"{status}"{sep}{extra}}}"#)
+    }
+}

@@ -1,0 +1,81 @@
+//! Steps: how many records, by status and by type.
+
+use super::tally::{merge_maps, Tally};
+use super::Aggregator;
+use crate::batch::Batch;
+use crate::report;
+use std::collections::BTreeMap;
+
+/// Counts records by `status` (verbatim, unknown values kept) and by step type.
+#[derive(Debug, Clone, Default)]
+pub struct Steps {
+    total: u64,
+    by_status: BTreeMap<String, u64>,
+    by_type: BTreeMap<String, u64>,
+    status_tally: Tally<u64>,
+    type_tally: Tally<u64>,
+}
+
+impl Aggregator for Steps {
+    type Output = report::Steps;
+
+    fn update(&mut self, batch: &Batch) {
+        self.total += batch.len() as u64;
+        for &c in &batch.status {
+            *self.status_tally.slot(c) += 1;
+        }
+        for &c in &batch.step_type {
+            *self.type_tally.slot(c) += 1;
+        }
+        self.status_tally
+            .drain_into(&batch.dicts.status, &mut self.by_status);
+        self.type_tally
+            .drain_into(&batch.dicts.step_type, &mut self.by_type);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.total += other.total;
+        merge_maps(&mut self.by_status, other.by_status);
+        merge_maps(&mut self.by_type, other.by_type);
+    }
+
+    fn finish(&self) -> report::Steps {
+        report::Steps {
+            total: self.total,
+            by_status: self.by_status.clone(),
+            by_type: self.by_type.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn counts_by_status_and_type_and_merges() {
+        let lines = [
+            step("completed", 1, r#""type":"tool_calls""#),
+            step("completed", 1, r#""type":"message_creation""#),
+            step("failed", 1, r#""type":"tool_calls""#),
+            step("brand_new", 1, ""),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut whole = Steps::default();
+        whole.update(&batch(&refs));
+        let mut a = Steps::default();
+        a.update(&batch(&refs[..1]));
+        let mut b = Steps::default();
+        b.update(&batch(&refs[1..]));
+        a.merge(b);
+        for s in [whole.finish(), a.finish()] {
+            assert_eq!(s.total, 4);
+            assert_eq!(s.by_status["completed"], 2);
+            assert_eq!(s.by_status["brand_new"], 1);
+            assert_eq!(s.by_type["tool_calls"], 2);
+            assert_eq!(s.by_type["(none)"], 1);
+            assert_eq!(s.by_status.values().sum::<u64>(), 4);
+        }
+    }
+}

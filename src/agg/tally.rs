@@ -1,0 +1,114 @@
+//! Per-batch tallies keyed by dictionary code, folded into string-keyed maps.
+
+use super::{Accumulator, Merge, NONE_KEY};
+use crate::batch::{Code, Dict, NULL};
+use std::collections::BTreeMap;
+
+/// Accumulates a value per dictionary code during one batch; [`Tally::drain_into`] merges
+/// the accumulators touched since the last drain into a map keyed by the code's string and
+/// empties them in place. Work per drain is proportional to the codes the batch used, not
+/// to the dictionary's size, and nothing is allocated once warm.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tally<T> {
+    by_code: Vec<T>,
+    /// Whether `by_code[i]` is in `touched`.
+    marked: Vec<bool>,
+    /// Codes used since the last drain, in first-use order.
+    touched: Vec<Code>,
+    null: T,
+    null_touched: bool,
+}
+
+impl<T: Accumulator> Tally<T> {
+    /// The accumulator for `code` (growing the table for new codes).
+    #[inline]
+    pub fn slot(&mut self, code: Code) -> &mut T {
+        if code == NULL {
+            self.null_touched = true;
+            return &mut self.null;
+        }
+        let i = code as usize;
+        if i >= self.by_code.len() {
+            self.by_code.resize_with(i + 1, T::default);
+            self.marked.resize(i + 1, false);
+        }
+        if !self.marked[i] {
+            self.marked[i] = true;
+            self.touched.push(code);
+        }
+        &mut self.by_code[i]
+    }
+
+    /// Merges every touched, non-empty accumulator into `map` under its string in `dict`
+    /// (`(none)` for null), then empties it. `dict` must be the dictionary the codes
+    /// came from.
+    pub fn drain_into(&mut self, dict: &Dict, map: &mut BTreeMap<String, T>) {
+        for code in self.touched.drain(..) {
+            let i = code as usize;
+            self.marked[i] = false;
+            merge_entry(map, dict.get(code), &mut self.by_code[i]);
+        }
+        if std::mem::take(&mut self.null_touched) {
+            merge_entry(map, NONE_KEY, &mut self.null);
+        }
+    }
+}
+
+fn merge_entry<T: Accumulator>(map: &mut BTreeMap<String, T>, key: &str, v: &mut T) {
+    if v.is_empty() {
+        return;
+    }
+    match map.get_mut(key) {
+        Some(acc) => acc.merge(v),
+        None => {
+            map.insert(key.to_string(), v.clone());
+        }
+    }
+    v.reset();
+}
+
+/// Merges every entry of `from` into `into`.
+pub(crate) fn merge_maps<T: Merge>(into: &mut BTreeMap<String, T>, from: BTreeMap<String, T>) {
+    for (k, v) in from {
+        match into.get_mut(&k) {
+            Some(acc) => acc.merge(&v),
+            None => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drains_by_string_and_resets() {
+        let mut d = Dict::default();
+        let (a, b) = (d.intern("a"), d.intern("b"));
+        let mut t: Tally<u64> = Tally::default();
+        *t.slot(a) += 2;
+        *t.slot(NULL) += 1;
+        let mut m = BTreeMap::new();
+        t.drain_into(&d, &mut m);
+        *t.slot(b) += 5;
+        *t.slot(a) += 1;
+        t.drain_into(&d, &mut m);
+        t.drain_into(&d, &mut m);
+        let want: BTreeMap<String, u64> = [
+            ("(none)".to_string(), 1),
+            ("a".to_string(), 3),
+            ("b".to_string(), 5),
+        ]
+        .into();
+        assert_eq!(m, want);
+    }
+
+    #[test]
+    fn merge_maps_adds() {
+        let mut a: BTreeMap<String, u64> = [("x".to_string(), 1)].into();
+        merge_maps(&mut a, [("x".to_string(), 2), ("y".to_string(), 3)].into());
+        assert_eq!(a, [("x".to_string(), 3), ("y".to_string(), 3)].into());
+    }
+}

@@ -1,0 +1,65 @@
+//! Time range: the first and last `created_at`.
+
+use super::Aggregator;
+use crate::batch::Batch;
+use crate::report;
+
+/// Earliest and latest `created_at` seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    bounds: Option<(i64, i64)>,
+}
+
+impl Aggregator for TimeRange {
+    type Output = report::TimeRange;
+
+    fn update(&mut self, batch: &Batch) {
+        let (Some(&lo), Some(&hi)) = (batch.created_at.iter().min(), batch.created_at.iter().max())
+        else {
+            return;
+        };
+        self.merge(TimeRange {
+            bounds: Some((lo, hi)),
+        });
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.bounds = match (self.bounds, other.bounds) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, None) | (None, x) => x,
+        };
+    }
+
+    fn finish(&self) -> report::TimeRange {
+        report::TimeRange::new(self.bounds.map(|b| b.0), self.bounds.map(|b| b.1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn tracks_min_and_max_across_merges() {
+        let mut a = TimeRange::default();
+        assert_eq!(a.finish().first_created_at, None);
+        a.update(&batch(&[
+            &step("completed", 50, ""),
+            &step("completed", 10, ""),
+        ]));
+        let mut b = TimeRange::default();
+        b.update(&batch(&[&step("failed", 70, "")]));
+        a.merge(b);
+        a.merge(TimeRange::default());
+        let r = a.finish();
+        assert_eq!(
+            (r.first_created_at, r.last_created_at),
+            (Some(10), Some(70))
+        );
+        assert_eq!(
+            r.first_created_at_utc.as_deref(),
+            Some("1970-01-01T00:00:10Z")
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Tool calls: how many, by kind, and function calls by name.
+
+use super::tally::{merge_maps, Tally};
+use super::Aggregator;
+use crate::batch::{Batch, ToolKind};
+use crate::report;
+use std::collections::BTreeMap;
+
+/// Counts tool calls (one step may make several) by kind and function name.
+#[derive(Debug, Clone, Default)]
+pub struct ToolCalls {
+    by_kind: [u64; 5],
+    functions: BTreeMap<String, u64>,
+    function_tally: Tally<u64>,
+}
+
+impl Aggregator for ToolCalls {
+    type Output = report::ToolCalls;
+
+    fn update(&mut self, batch: &Batch) {
+        for (&kind, &name) in batch.tool_kind.iter().zip(&batch.tool_function) {
+            self.by_kind[kind as usize] += 1;
+            if kind == ToolKind::Function {
+                *self.function_tally.slot(name) += 1;
+            }
+        }
+        self.function_tally
+            .drain_into(&batch.dicts.function, &mut self.functions);
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (a, b) in self.by_kind.iter_mut().zip(other.by_kind) {
+            *a += b;
+        }
+        merge_maps(&mut self.functions, other.functions);
+    }
+
+    fn finish(&self) -> report::ToolCalls {
+        report::ToolCalls {
+            total: self.by_kind.iter().sum(),
+            by_kind: ToolKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), self.by_kind[*k as usize]))
+                .collect(),
+            functions: self.functions.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn counts_each_call() {
+        let details = r#""step_details":{"type":"tool_calls","tool_calls":[
+            {"type":"function","function":{"name":"f","arguments":"{}"}},
+            {"type":"function","function":{"name":"g"}},
+            {"type":"function","function":{"arguments":"{}"}},
+            {"type":"code_interpreter","code_interpreter":{"input":"x","outputs":[]}},
+            {"type":"retrieval","retrieval":{}},{"type":"mystery"}]}"#
+            .replace('\n', "");
+        let l1 = step("completed", 1, &details);
+        let l2 = step(
+            "completed",
+            1,
+            r#""step_details":{"tool_calls":[{"type":"function","function":{"name":"f"}}]}"#,
+        );
+        let mut t = ToolCalls::default();
+        t.update(&batch(&[&l1]));
+        t.update(&batch(&[&l2]));
+        let r = t.finish();
+        assert_eq!(r.total, 7);
+        assert_eq!(r.by_kind["function"], 4);
+        assert_eq!(r.by_kind["code_interpreter"], 1);
+        assert_eq!(r.by_kind["retrieval"], 1);
+        assert_eq!(r.by_kind["other"], 1);
+        assert_eq!(r.by_kind["file_search"], 0);
+        assert_eq!(r.functions["f"], 2);
+        assert_eq!(r.functions["g"], 1);
+        assert_eq!(r.functions["(none)"], 1);
+    }
+}

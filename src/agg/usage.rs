@@ -1,0 +1,150 @@
+//! Usage: token sums overall and per assistant.
+
+use super::tally::{merge_maps, Tally};
+use super::{Accumulator, Aggregator, Merge};
+use crate::batch::Batch;
+use crate::report;
+use std::collections::BTreeMap;
+
+pub use crate::report::UsageSums;
+
+impl Merge for UsageSums {
+    fn merge(&mut self, o: &Self) {
+        self.steps_with_usage += o.steps_with_usage;
+        // Token sums saturate rather than wrap: u64::MAX is far beyond any real export.
+        self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(o.total_tokens);
+        self.cached_tokens = self.cached_tokens.saturating_add(o.cached_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
+    }
+}
+
+impl Accumulator for UsageSums {
+    fn is_empty(&self) -> bool {
+        *self == UsageSums::default()
+    }
+    fn reset(&mut self) {
+        *self = UsageSums::default();
+    }
+}
+
+/// Token usage: steps with and without `usage`, sums, and `total_tokens` mismatches.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    records: u64,
+    sums: UsageSums,
+    total_mismatch: u64,
+    by_assistant: BTreeMap<String, UsageSums>,
+    tally: Tally<UsageSums>,
+}
+
+impl Aggregator for Usage {
+    type Output = report::Usage;
+
+    fn update(&mut self, batch: &Batch) {
+        self.records += batch.len() as u64;
+        let (p, c, t) = (
+            &batch.prompt_tokens,
+            &batch.completion_tokens,
+            &batch.total_tokens,
+        );
+        for i in 0..batch.len() {
+            if !batch.has_usage.get(i) {
+                continue;
+            }
+            // Nulls read as zero in `values()`, which is what a sum wants.
+            let row = UsageSums {
+                steps_with_usage: 1,
+                prompt_tokens: p.values()[i],
+                completion_tokens: c.values()[i],
+                total_tokens: t.values()[i],
+                cached_tokens: batch.cached_tokens.values()[i],
+                reasoning_tokens: batch.reasoning_tokens.values()[i],
+            };
+            // A mismatch needs all three figures; a missing one is not evidence.
+            if let (Some(p), Some(c), Some(t)) = (p.get(i), c.get(i), t.get(i)) {
+                if p.checked_add(c) != Some(t) {
+                    self.total_mismatch += 1;
+                }
+            }
+            self.sums.merge(&row);
+            self.tally.slot(batch.assistant[i]).merge(&row);
+        }
+        self.tally
+            .drain_into(&batch.dicts.assistant, &mut self.by_assistant);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.records += other.records;
+        self.sums.merge(&other.sums);
+        self.total_mismatch += other.total_mismatch;
+        merge_maps(&mut self.by_assistant, other.by_assistant);
+    }
+
+    fn finish(&self) -> report::Usage {
+        let s = &self.sums;
+        report::Usage {
+            steps_with_usage: s.steps_with_usage,
+            steps_without_usage: self.records - s.steps_with_usage,
+            prompt_tokens: s.prompt_tokens,
+            completion_tokens: s.completion_tokens,
+            total_tokens: s.total_tokens,
+            cached_tokens: s.cached_tokens,
+            reasoning_tokens: s.reasoning_tokens,
+            total_mismatch: self.total_mismatch,
+            by_assistant: self.by_assistant.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn sums_tokens_and_counts_mismatches() {
+        let lines = [
+            step(
+                "completed",
+                1,
+                r#""assistant_id":"a","usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_token_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":2}}"#,
+            ),
+            step(
+                "completed",
+                1,
+                r#""assistant_id":"a","usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":3}"#,
+            ),
+            step(
+                "failed",
+                1,
+                r#""assistant_id":"b","usage":{"prompt_tokens":0,"completion_tokens":16}"#,
+            ),
+            step("in_progress", 1, r#""assistant_id":"b","usage":null"#),
+            step("in_progress", 1, ""),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut u = Usage::default();
+        u.update(&batch(&refs));
+        let mut m = Usage::default();
+        for l in &refs {
+            let mut one = Usage::default();
+            one.update(&batch(&[l]));
+            m.merge(one);
+        }
+        for r in [u.finish(), m.finish()] {
+            assert_eq!((r.steps_with_usage, r.steps_without_usage), (3, 2));
+            assert_eq!(
+                (r.prompt_tokens, r.completion_tokens, r.total_tokens),
+                (11, 22, 18)
+            );
+            assert_eq!((r.cached_tokens, r.reasoning_tokens), (4, 2));
+            assert_eq!(r.total_mismatch, 1, "only the complete, wrong line");
+            assert_eq!(r.by_assistant["a"].total_tokens, 18);
+            assert_eq!(r.by_assistant["a"].steps_with_usage, 2);
+            assert_eq!(r.by_assistant["b"].completion_tokens, 16);
+            assert!(!r.by_assistant.contains_key("(none)"));
+        }
+    }
+}

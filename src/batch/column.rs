@@ -1,0 +1,160 @@
+//! Typed numeric columns with a validity bitmap (one bit per row: set = value present).
+
+/// A growable bitmap, one bit per row.
+#[derive(Debug, Clone, Default)]
+pub struct Validity {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Validity {
+    /// An empty bitmap with room for `n` bits.
+    pub fn with_capacity(n: usize) -> Validity {
+        Validity {
+            words: Vec::with_capacity(n.div_ceil(64)),
+            len: 0,
+        }
+    }
+
+    /// Appends one bit.
+    #[inline]
+    pub fn push(&mut self, bit: bool) {
+        let (w, b) = (self.len / 64, self.len % 64);
+        if b == 0 {
+            self.words.push(0);
+        }
+        self.words[w] |= (bit as u64) << b;
+        self.len += 1;
+    }
+
+    /// Bit `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> bool {
+        debug_assert!(i < self.len);
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    /// Number of bits.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bits were pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of set bits.
+    pub fn count_ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Drops all bits, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+}
+
+macro_rules! nullable_column {
+    ($name:ident, $t:ty) => {
+        #[doc = concat!("A nullable `", stringify!($t), "` column: values plus validity.")]
+        #[derive(Debug, Clone, Default)]
+        pub struct $name {
+            values: Vec<$t>,
+            valid: Validity,
+        }
+
+        impl $name {
+            /// An empty column with room for `n` rows.
+            pub fn with_capacity(n: usize) -> Self {
+                Self {
+                    values: Vec::with_capacity(n),
+                    valid: Validity::with_capacity(n),
+                }
+            }
+
+            /// Appends a value or a null (stored as zero, flagged invalid).
+            #[inline]
+            pub fn push(&mut self, v: Option<$t>) {
+                self.values.push(v.unwrap_or_default());
+                self.valid.push(v.is_some());
+            }
+
+            /// Row `i`, `None` when null.
+            #[inline]
+            pub fn get(&self, i: usize) -> Option<$t> {
+                if self.valid.get(i) {
+                    Some(self.values[i])
+                } else {
+                    None
+                }
+            }
+
+            /// The raw values; nulls read as zero.
+            #[inline]
+            pub fn values(&self) -> &[$t] {
+                &self.values
+            }
+
+            /// The validity bitmap.
+            #[inline]
+            pub fn validity(&self) -> &Validity {
+                &self.valid
+            }
+
+            /// Number of rows.
+            pub fn len(&self) -> usize {
+                self.values.len()
+            }
+
+            /// Whether the column has no rows.
+            pub fn is_empty(&self) -> bool {
+                self.values.is_empty()
+            }
+
+            /// Drops all rows, keeping the allocation.
+            pub fn clear(&mut self) {
+                self.values.clear();
+                self.valid.clear();
+            }
+        }
+    };
+}
+
+nullable_column!(I64Column, i64);
+nullable_column!(U64Column, u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_crosses_word_boundaries() {
+        let mut v = Validity::with_capacity(4);
+        for i in 0..200 {
+            v.push(i % 3 == 0);
+        }
+        assert_eq!(v.len(), 200);
+        assert!((0..200).all(|i| v.get(i) == (i % 3 == 0)));
+        assert_eq!(v.count_ones(), 67);
+        v.clear();
+        assert!(v.is_empty());
+        v.push(true);
+        assert!(v.get(0));
+    }
+
+    #[test]
+    fn nullable_column_round_trips() {
+        let mut c = I64Column::with_capacity(2);
+        c.push(Some(-5));
+        c.push(None);
+        c.push(Some(i64::MAX));
+        assert_eq!(
+            (c.get(0), c.get(1), c.get(2)),
+            (Some(-5), None, Some(i64::MAX))
+        );
+        assert_eq!(c.values(), &[-5, 0, i64::MAX]);
+        assert_eq!(c.len(), 3);
+    }
+}

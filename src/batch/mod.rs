@@ -1,0 +1,447 @@
+//! The columnar batch: what one worker has parsed from up to [`Batch::CAPACITY`] records.
+//!
+//! A batch is a struct of arrays. Every record is one row; strings are dictionary codes
+//! ([`Dict`]), numbers live in typed columns with a validity bitmap ([`I64Column`],
+//! [`U64Column`]), and the tool calls of a step are a list column (offsets into child
+//! columns), as in Arrow. Aggregators read batches; they never see JSON.
+//!
+//! Batches and their dictionaries are reused: [`Batch::clear`] drops the rows but keeps the
+//! allocations and the dictionaries, so a worker allocates only when it meets a string it
+//! has never seen before.
+
+mod column;
+mod dict;
+
+pub use column::{I64Column, U64Column, Validity};
+pub use dict::{Code, Dict, NULL};
+
+/// Status values known in advance. Their dictionary codes are fixed (the index in this
+/// array), so aggregators can test a status with an integer comparison.
+pub const KNOWN_STATUSES: [&str; 5] =
+    ["in_progress", "cancelled", "failed", "completed", "expired"];
+/// Dictionary code of `in_progress`.
+pub const STATUS_IN_PROGRESS: Code = 0;
+/// Dictionary code of `cancelled`.
+pub const STATUS_CANCELLED: Code = 1;
+/// Dictionary code of `failed`.
+pub const STATUS_FAILED: Code = 2;
+/// Dictionary code of `completed`.
+pub const STATUS_COMPLETED: Code = 3;
+/// Dictionary code of `expired`.
+pub const STATUS_EXPIRED: Code = 4;
+
+/// The kind of one tool call. Unknown `type` values are [`ToolKind::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum ToolKind {
+    /// `code_interpreter`
+    CodeInterpreter,
+    /// `file_search`
+    FileSearch,
+    /// `function`
+    Function,
+    /// `retrieval` (the 2024 v1 name of file search)
+    Retrieval,
+    /// any other or missing `type`
+    Other,
+}
+
+impl ToolKind {
+    /// All kinds, in the order reports list them.
+    pub const ALL: [ToolKind; 5] = [
+        ToolKind::CodeInterpreter,
+        ToolKind::FileSearch,
+        ToolKind::Function,
+        ToolKind::Retrieval,
+        ToolKind::Other,
+    ];
+
+    /// Classifies a tool call's `type` string.
+    pub fn from_type(s: &str) -> ToolKind {
+        match s {
+            "code_interpreter" => ToolKind::CodeInterpreter,
+            "file_search" => ToolKind::FileSearch,
+            "function" => ToolKind::Function,
+            "retrieval" => ToolKind::Retrieval,
+            _ => ToolKind::Other,
+        }
+    }
+
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolKind::CodeInterpreter => "code_interpreter",
+            ToolKind::FileSearch => "file_search",
+            ToolKind::Function => "function",
+            ToolKind::Retrieval => "retrieval",
+            ToolKind::Other => "other",
+        }
+    }
+}
+
+/// The dictionaries of a batch, one per string column.
+#[derive(Debug, Clone)]
+pub struct Dicts {
+    /// `status`, seeded with [`KNOWN_STATUSES`].
+    pub status: Dict,
+    /// step `type` (falling back to `step_details.type`).
+    pub step_type: Dict,
+    /// `assistant_id`.
+    pub assistant: Dict,
+    /// `last_error.code`.
+    pub error_code: Dict,
+    /// `last_error.message`.
+    pub error_message: Dict,
+    /// `function.name` of function tool calls.
+    pub function: Dict,
+}
+
+impl Default for Dicts {
+    fn default() -> Self {
+        Dicts {
+            status: Dict::with_seed(&KNOWN_STATUSES),
+            step_type: Dict::with_seed(&["message_creation", "tool_calls"]),
+            assistant: Dict::default(),
+            error_code: Dict::with_seed(&["server_error", "rate_limit_exceeded"]),
+            error_message: Dict::default(),
+            function: Dict::default(),
+        }
+    }
+}
+
+/// Usage token counts of one row, as the parser hands them to [`Batch::push`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageRow {
+    /// `usage.prompt_tokens`
+    pub prompt: Option<u64>,
+    /// `usage.completion_tokens`
+    pub completion: Option<u64>,
+    /// `usage.total_tokens`
+    pub total: Option<u64>,
+    /// `usage.prompt_token_details.cached_tokens`
+    pub cached: Option<u64>,
+    /// `usage.completion_tokens_details.reasoning_tokens`
+    pub reasoning: Option<u64>,
+}
+
+/// Event timestamps of one row (Unix seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimesRow {
+    /// `completed_at`
+    pub completed_at: Option<i64>,
+    /// `failed_at`
+    pub failed_at: Option<i64>,
+    /// `cancelled_at`
+    pub cancelled_at: Option<i64>,
+    /// `expired_at` (in the spec, rarely in real data)
+    pub expired_at: Option<i64>,
+    /// `expires_at` (the parent run's deadline; real data carries it)
+    pub expires_at: Option<i64>,
+}
+
+/// A columnar batch of run-step records.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Status code into `dicts.status`; never [`NULL`].
+    pub status: Vec<Code>,
+    /// Step type code into `dicts.step_type`, or [`NULL`].
+    pub step_type: Vec<Code>,
+    /// Assistant code into `dicts.assistant`, or [`NULL`].
+    pub assistant: Vec<Code>,
+    /// `last_error.code` code into `dicts.error_code`, or [`NULL`].
+    pub error_code: Vec<Code>,
+    /// `last_error.message` code into `dicts.error_message`, or [`NULL`].
+    pub error_message: Vec<Code>,
+    /// `created_at`, always present.
+    pub created_at: Vec<i64>,
+    /// `completed_at`
+    pub completed_at: I64Column,
+    /// `failed_at`
+    pub failed_at: I64Column,
+    /// `cancelled_at`
+    pub cancelled_at: I64Column,
+    /// `expired_at`
+    pub expired_at: I64Column,
+    /// `expires_at`
+    pub expires_at: I64Column,
+    /// Whether `usage` was an object (as opposed to null or absent).
+    pub has_usage: Validity,
+    /// `usage.prompt_tokens`
+    pub prompt_tokens: U64Column,
+    /// `usage.completion_tokens`
+    pub completion_tokens: U64Column,
+    /// `usage.total_tokens`
+    pub total_tokens: U64Column,
+    /// `usage.prompt_token_details.cached_tokens`
+    pub cached_tokens: U64Column,
+    /// `usage.completion_tokens_details.reasoning_tokens`
+    pub reasoning_tokens: U64Column,
+    /// Row `i`'s tool calls are child rows `tool_offsets[i]..tool_offsets[i + 1]`.
+    pub tool_offsets: Vec<u32>,
+    /// Child column: the kind of each tool call.
+    pub tool_kind: Vec<ToolKind>,
+    /// Child column: the function name code (into `dicts.function`) of each tool call, or
+    /// [`NULL`] for non-function calls and function calls without a name.
+    pub tool_function: Vec<Code>,
+    /// The string dictionaries; they outlive [`Batch::clear`].
+    pub dicts: Dicts,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Batch::new()
+    }
+}
+
+impl Batch {
+    /// Rows a batch holds before the worker hands it to the aggregators. Small enough for
+    /// the columns to stay in L2 while aggregators read them, large enough that the
+    /// per-batch work of aggregators (folding dictionary codes into keys) is noise.
+    pub const CAPACITY: usize = 4096;
+
+    /// An empty batch with room for [`Batch::CAPACITY`] rows.
+    pub fn new() -> Batch {
+        let n = Batch::CAPACITY;
+        let mut tool_offsets = Vec::with_capacity(n + 1);
+        tool_offsets.push(0);
+        Batch {
+            status: Vec::with_capacity(n),
+            step_type: Vec::with_capacity(n),
+            assistant: Vec::with_capacity(n),
+            error_code: Vec::with_capacity(n),
+            error_message: Vec::with_capacity(n),
+            created_at: Vec::with_capacity(n),
+            completed_at: I64Column::with_capacity(n),
+            failed_at: I64Column::with_capacity(n),
+            cancelled_at: I64Column::with_capacity(n),
+            expired_at: I64Column::with_capacity(n),
+            expires_at: I64Column::with_capacity(n),
+            has_usage: Validity::with_capacity(n),
+            prompt_tokens: U64Column::with_capacity(n),
+            completion_tokens: U64Column::with_capacity(n),
+            total_tokens: U64Column::with_capacity(n),
+            cached_tokens: U64Column::with_capacity(n),
+            reasoning_tokens: U64Column::with_capacity(n),
+            tool_offsets,
+            tool_kind: Vec::with_capacity(n * 2),
+            tool_function: Vec::with_capacity(n * 2),
+            dicts: Dicts::default(),
+        }
+    }
+
+    /// Number of rows.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.status.len()
+    }
+
+    /// Whether the batch holds no rows.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty()
+    }
+
+    /// Whether the batch has reached [`Batch::CAPACITY`].
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len() >= Batch::CAPACITY
+    }
+
+    /// Drops all rows, keeping allocations and dictionaries.
+    pub fn clear(&mut self) {
+        self.status.clear();
+        self.step_type.clear();
+        self.assistant.clear();
+        self.error_code.clear();
+        self.error_message.clear();
+        self.created_at.clear();
+        self.completed_at.clear();
+        self.failed_at.clear();
+        self.cancelled_at.clear();
+        self.expired_at.clear();
+        self.expires_at.clear();
+        self.has_usage.clear();
+        self.prompt_tokens.clear();
+        self.completion_tokens.clear();
+        self.total_tokens.clear();
+        self.cached_tokens.clear();
+        self.reasoning_tokens.clear();
+        self.tool_offsets.clear();
+        self.tool_offsets.push(0);
+        self.tool_kind.clear();
+        self.tool_function.clear();
+    }
+
+    /// Appends one tool call to the row being built. Call before [`Batch::push`] of that
+    /// row; [`Batch::rollback_tools`] undoes calls of a row that turned out malformed.
+    #[inline]
+    pub fn push_tool(&mut self, kind: ToolKind, function: Option<&str>) {
+        let code = match function {
+            Some(name) => self.dicts.function.intern(name),
+            None => NULL,
+        };
+        self.tool_kind.push(kind);
+        self.tool_function.push(code);
+    }
+
+    /// Drops tool calls pushed since the last completed row.
+    #[inline]
+    pub fn rollback_tools(&mut self) {
+        let keep = *self.tool_offsets.last().unwrap_or(&0) as usize;
+        self.tool_kind.truncate(keep);
+        self.tool_function.truncate(keep);
+    }
+
+    /// The tool-call child rows of row `i`.
+    #[inline]
+    pub fn tools(&self, i: usize) -> std::ops::Range<usize> {
+        self.tool_offsets[i] as usize..self.tool_offsets[i + 1] as usize
+    }
+
+    /// The terminal timestamp of row `i` for its status, as `runstep.md` defines it:
+    /// `completed_at`, `failed_at`, `cancelled_at`, or `expired_at` falling back to
+    /// `expires_at`. `None` for non-terminal statuses or a missing timestamp.
+    #[inline]
+    pub fn terminal_at(&self, i: usize) -> Option<i64> {
+        match self.status[i] {
+            STATUS_COMPLETED => self.completed_at.get(i),
+            STATUS_FAILED => self.failed_at.get(i),
+            STATUS_CANCELLED => self.cancelled_at.get(i),
+            STATUS_EXPIRED => self.expired_at.get(i).or_else(|| self.expires_at.get(i)),
+            _ => None,
+        }
+    }
+
+    /// Appends a complete row; tool calls must have been pushed with
+    /// [`Batch::push_tool`] first. String arguments are interned.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        status: &str,
+        step_type: Option<&str>,
+        assistant: Option<&str>,
+        error_code: Option<&str>,
+        error_message: Option<&str>,
+        created_at: i64,
+        times: TimesRow,
+        usage: Option<UsageRow>,
+    ) {
+        let d = &mut self.dicts;
+        self.status.push(d.status.intern(status));
+        self.step_type.push(d.step_type.intern_opt(step_type));
+        self.assistant.push(d.assistant.intern_opt(assistant));
+        self.error_code.push(d.error_code.intern_opt(error_code));
+        self.error_message
+            .push(d.error_message.intern_opt(error_message));
+        self.created_at.push(created_at);
+        self.completed_at.push(times.completed_at);
+        self.failed_at.push(times.failed_at);
+        self.cancelled_at.push(times.cancelled_at);
+        self.expired_at.push(times.expired_at);
+        self.expires_at.push(times.expires_at);
+        self.has_usage.push(usage.is_some());
+        let u = usage.unwrap_or_default();
+        self.prompt_tokens.push(u.prompt);
+        self.completion_tokens.push(u.completion);
+        self.total_tokens.push(u.total);
+        self.cached_tokens.push(u.cached);
+        self.reasoning_tokens.push(u.reasoning);
+        self.tool_offsets.push(self.tool_kind.len() as u32);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_and_clear_keep_columns_aligned() {
+        let mut b = Batch::new();
+        b.push_tool(ToolKind::Function, Some("get_weather"));
+        b.push_tool(ToolKind::CodeInterpreter, None);
+        b.push(
+            "completed",
+            Some("tool_calls"),
+            Some("asst_1"),
+            None,
+            None,
+            100,
+            TimesRow {
+                completed_at: Some(105),
+                ..Default::default()
+            },
+            Some(UsageRow {
+                prompt: Some(1),
+                completion: Some(2),
+                total: Some(3),
+                ..Default::default()
+            }),
+        );
+        b.push(
+            "weird",
+            None,
+            None,
+            Some("boom"),
+            Some("msg"),
+            7,
+            TimesRow::default(),
+            None,
+        );
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.status[0], STATUS_COMPLETED);
+        assert_eq!(b.dicts.status.get(b.status[1]), "weird");
+        assert_eq!(b.tools(0), 0..2);
+        assert_eq!(b.tools(1), 2..2);
+        assert_eq!(b.dicts.function.get(b.tool_function[0]), "get_weather");
+        assert_eq!(b.tool_function[1], NULL);
+        assert_eq!(b.terminal_at(0), Some(105));
+        assert_eq!(b.terminal_at(1), None);
+        assert!(b.has_usage.get(0) && !b.has_usage.get(1));
+        assert_eq!(b.total_tokens.get(0), Some(3));
+        assert_eq!(b.total_tokens.get(1), None);
+
+        b.clear();
+        assert!(b.is_empty());
+        assert_eq!(b.tool_offsets, vec![0]);
+        // dictionaries survive a clear, so codes stay stable for the worker
+        assert_eq!(b.dicts.status.get(5), "weird");
+    }
+
+    #[test]
+    fn expired_falls_back_to_expires_at() {
+        let mut b = Batch::new();
+        let t = TimesRow {
+            expires_at: Some(50),
+            ..Default::default()
+        };
+        b.push("expired", None, None, None, None, 10, t, None);
+        let t = TimesRow {
+            expired_at: Some(20),
+            expires_at: Some(50),
+            ..Default::default()
+        };
+        b.push("expired", None, None, None, None, 10, t, None);
+        assert_eq!(b.terminal_at(0), Some(50));
+        assert_eq!(b.terminal_at(1), Some(20));
+    }
+
+    #[test]
+    fn rollback_drops_only_the_unfinished_row() {
+        let mut b = Batch::new();
+        b.push_tool(ToolKind::Function, Some("a"));
+        b.push(
+            "completed",
+            None,
+            None,
+            None,
+            None,
+            1,
+            TimesRow::default(),
+            None,
+        );
+        b.push_tool(ToolKind::Function, Some("b"));
+        b.rollback_tools();
+        assert_eq!(b.tool_kind.len(), 1);
+        assert_eq!(b.tools(0), 0..1);
+    }
+}

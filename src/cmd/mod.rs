@@ -1,0 +1,4 @@
+//! One file per subcommand; each returns the exit status it wants.
+
+pub mod generate;
+pub mod summary;

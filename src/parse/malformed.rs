@@ -1,0 +1,149 @@
+//! Why a line is not a record: the reasons steplog counts, with a human message.
+
+use std::fmt;
+
+/// The reason a line was counted as malformed. The `as_str` names are part of the JSON
+/// contract (`input.malformed_by_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// Not valid JSON (RFC 8259), including invalid UTF-8 and nesting deeper than 1024.
+    InvalidJson,
+    /// Valid JSON, but not an object.
+    NotAnObject,
+    /// An object whose `object` field names something other than a run step or its delta.
+    NotARunStep,
+    /// `id`, `created_at` or `status` is absent.
+    MissingField,
+    /// A field steplog reads has the wrong JSON type (e.g. a string `created_at`).
+    WrongType,
+    /// A number outside its field's range (a negative token count, a timestamp beyond
+    /// year 9999 or before 1970, an integer beyond 64 bits).
+    OutOfRange,
+}
+
+impl Reason {
+    /// Every reason, in report order.
+    pub const ALL: [Reason; 6] = [
+        Reason::InvalidJson,
+        Reason::NotAnObject,
+        Reason::NotARunStep,
+        Reason::MissingField,
+        Reason::WrongType,
+        Reason::OutOfRange,
+    ];
+
+    /// The stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidJson => "invalid_json",
+            Reason::NotAnObject => "not_an_object",
+            Reason::NotARunStep => "not_a_run_step",
+            Reason::MissingField => "missing_field",
+            Reason::WrongType => "wrong_type",
+            Reason::OutOfRange => "out_of_range",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A malformed line: the reason plus what is needed to explain it. Cheap to build; the
+/// message is only formatted for the lines that get reported.
+#[derive(Debug, PartialEq)]
+pub struct Malformed<'a> {
+    /// Why.
+    pub reason: Reason,
+    /// The field at fault, as a dotted path (`usage.total_tokens`), if any.
+    pub field: Option<&'static str>,
+    /// What the field should have been (`"integer or null"`).
+    pub expected: &'static str,
+    detail: Detail<'a>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Detail<'a> {
+    None,
+    Json(simd_json::Error),
+    Object(&'a str),
+}
+
+impl<'a> Malformed<'a> {
+    pub(crate) fn invalid_json(e: simd_json::Error) -> Self {
+        Malformed {
+            reason: Reason::InvalidJson,
+            field: None,
+            expected: "",
+            detail: Detail::Json(e),
+        }
+    }
+
+    pub(crate) fn not_an_object() -> Self {
+        Malformed {
+            reason: Reason::NotAnObject,
+            field: None,
+            expected: "",
+            detail: Detail::None,
+        }
+    }
+
+    pub(crate) fn not_a_run_step(object: &'a str) -> Self {
+        Malformed {
+            reason: Reason::NotARunStep,
+            field: Some("object"),
+            expected: "",
+            detail: Detail::Object(object),
+        }
+    }
+
+    pub(crate) fn missing(field: &'static str) -> Self {
+        Malformed {
+            reason: Reason::MissingField,
+            field: Some(field),
+            expected: "",
+            detail: Detail::None,
+        }
+    }
+
+    pub(crate) fn wrong_type(field: &'static str, expected: &'static str) -> Self {
+        Malformed {
+            reason: Reason::WrongType,
+            field: Some(field),
+            expected,
+            detail: Detail::None,
+        }
+    }
+
+    pub(crate) fn out_of_range(field: &'static str, expected: &'static str) -> Self {
+        Malformed {
+            reason: Reason::OutOfRange,
+            field: Some(field),
+            expected,
+            detail: Detail::None,
+        }
+    }
+
+    /// A one-line human explanation.
+    pub fn message(&self) -> String {
+        let field = self.field.unwrap_or("");
+        match (&self.detail, self.reason) {
+            (Detail::Json(e), _) => format!("invalid JSON: {e}"),
+            (Detail::Object(o), _) => {
+                let o: String = o.chars().take(64).collect();
+                format!("\"object\" is {o:?}, not \"thread.run.step\" or \"thread.run.step.delta\"")
+            }
+            (_, Reason::NotAnObject) => "valid JSON but not an object".to_string(),
+            (_, Reason::MissingField) => format!("missing required field `{field}`"),
+            (_, Reason::WrongType) => {
+                format!("`{field}` has the wrong type (expected {})", self.expected)
+            }
+            (_, Reason::OutOfRange) => {
+                format!("`{field}` is out of range (expected {})", self.expected)
+            }
+            (_, r) => r.to_string(),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! One line of bytes in, one row of a [`Batch`] (or a counted non-record) out.
+//!
+//! simd-json parses in place, so the caller hands [`LineParser::parse_line`] a mutable
+//! buffer holding the line followed by at least [`PADDING`] more bytes (the next lines of
+//! the chunk serve, and the chunk buffer ends with [`PADDING`] spaces). The parser reuses
+//! one [`simd_json::Buffers`] and one tape for every line, then walks the tape for the
+//! fields steplog reads and skips every other subtree; strings stay borrowed until they are
+//! interned into the batch's dictionaries. Nothing here allocates per line.
+//!
+//! [`LineCursor`] cuts a chunk into lines (any `\n` ends a record), strips `\r` and a leading
+//! UTF-8 byte-order mark, and tells blank lines apart.
+
+mod malformed;
+mod record;
+
+pub use malformed::{Malformed, Reason};
+
+use crate::batch::Batch;
+use simd_json::{Buffers, Tape};
+
+/// Bytes that must follow the last line of a chunk buffer (see [`simd_json::INPUT_PADDING`]).
+pub const PADDING: usize = simd_json::INPUT_PADDING;
+
+/// What a well-formed line was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// A run step; a row was appended to the batch.
+    Record,
+    /// A `thread.run.step.delta` event: recognised, counted, not summarised.
+    Delta,
+}
+
+/// Reusable per-worker parser state.
+pub struct LineParser {
+    buffers: Buffers,
+    /// Always empty between calls; `'static` because it borrows nothing then.
+    tape: Tape<'static>,
+}
+
+impl Default for LineParser {
+    fn default() -> Self {
+        LineParser::new()
+    }
+}
+
+impl LineParser {
+    /// A parser with buffers sized for typical lines; they grow on demand and are kept.
+    pub fn new() -> LineParser {
+        LineParser {
+            buffers: Buffers::new(16 * 1024),
+            tape: Tape(Vec::with_capacity(1024)),
+        }
+    }
+
+    /// Parses `buf[..len]` (one line, without its newline) and appends a row to `batch` if
+    /// it is a run step. `buf[len..]` must hold at least [`PADDING`] bytes; they are read
+    /// but left unchanged. `buf[..len]` is overwritten (strings are unescaped in place).
+    pub fn parse_line<'b>(
+        &mut self,
+        buf: &'b mut [u8],
+        len: usize,
+        batch: &mut Batch,
+    ) -> Result<LineKind, Malformed<'b>> {
+        // Reuse the tape's allocation for this line's lifetime, and hand it back emptied.
+        let mut tape: Tape<'b> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
+        let result = match simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape) {
+            Ok(()) => record::walk(&tape.0, batch),
+            Err(e) => Err(Malformed::invalid_json(e)),
+        };
+        self.tape = tape.reset();
+        result
+    }
+}
+
+/// One line of a chunk, as [`Lines`] yields it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// Offset of the first content byte in the chunk buffer (after a BOM, if any).
+    pub start: usize,
+    /// Content length, without `\n` or a trailing `\r`.
+    pub len: usize,
+    /// Whether the line holds only JSON whitespace.
+    pub blank: bool,
+}
+
+/// Cuts a chunk into lines. Every `\n` ends a line; a last line without `\n` counts; a
+/// trailing `\r` is dropped; with `at_file_start`, a UTF-8 BOM at the very start is
+/// skipped. It holds no borrow of the data between calls, so the caller may parse each
+/// line in place before asking for the next.
+#[derive(Debug, Clone, Copy)]
+pub struct LineCursor {
+    pos: usize,
+}
+
+impl LineCursor {
+    /// A cursor at the start of `data`.
+    pub fn new(data: &[u8], at_file_start: bool) -> LineCursor {
+        let pos = if at_file_start && data.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        LineCursor { pos }
+    }
+
+    /// The next line of `data` (the same bytes, up to the current position, as before).
+    #[inline]
+    pub fn next_line(&mut self, data: &[u8]) -> Option<Line> {
+        if self.pos >= data.len() {
+            return None;
+        }
+        let start = self.pos;
+        let rest = &data[start..];
+        let (mut len, next) = match memchr::memchr(b'\n', rest) {
+            Some(n) => (n, start + n + 1),
+            None => (rest.len(), data.len()),
+        };
+        self.pos = next;
+        if len > 0 && rest[len - 1] == b'\r' {
+            len -= 1;
+        }
+        // A record starts with `{`, so `all` stops at the first byte of nearly every line.
+        let blank = rest[..len]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r'));
+        Some(Line { start, len, blank })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &[u8], bom: bool) -> Vec<(usize, usize, bool)> {
+        let mut c = LineCursor::new(s, bom);
+        std::iter::from_fn(|| c.next_line(s))
+            .map(|l| (l.start, l.len, l.blank))
+            .collect()
+    }
+
+    #[test]
+    fn splits_lines_like_a_jsonl_reader() {
+        assert_eq!(lines(b"", false), vec![]);
+        assert_eq!(lines(b"a\n", false), vec![(0, 1, false)]);
+        assert_eq!(lines(b"a\nbc", false), vec![(0, 1, false), (2, 2, false)]);
+        assert_eq!(
+            lines(b"a\r\n\r\n \t\n", false),
+            vec![(0, 1, false), (3, 0, true), (5, 2, true)]
+        );
+        assert_eq!(lines(b"\n\n", false), vec![(0, 0, true), (1, 0, true)]);
+    }
+
+    #[test]
+    fn bom_only_at_file_start() {
+        assert_eq!(lines(b"\xEF\xBB\xBF{}\n", true), vec![(3, 2, false)]);
+        assert_eq!(lines(b"\xEF\xBB\xBF{}\n", false), vec![(0, 5, false)]);
+    }
+
+    fn parse(line: &str) -> (Result<LineKind, Reason>, Batch) {
+        let mut batch = Batch::new();
+        let mut buf = line.as_bytes().to_vec();
+        buf.extend_from_slice(&[b' '; PADDING]);
+        let mut p = LineParser::new();
+        let r = p
+            .parse_line(&mut buf, line.len(), &mut batch)
+            .map_err(|m| m.reason);
+        (r, batch)
+    }
+
+    #[test]
+    fn parses_a_minimal_record() {
+        let (r, b) =
+            parse(r#"{"id":"step_1","created_at":5,"status":"completed","completed_at":9}"#);
+        assert_eq!(r, Ok(LineKind::Record));
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.terminal_at(0), Some(9));
+    }
+
+    #[test]
+    fn classifies_bad_lines() {
+        assert_eq!(parse("{").0, Err(Reason::InvalidJson));
+        assert_eq!(parse("[1,2]").0, Err(Reason::NotAnObject));
+        assert_eq!(
+            parse(r#"{"id":"s","status":"failed"}"#).0,
+            Err(Reason::MissingField)
+        );
+        assert_eq!(
+            parse(r#"{"id":1,"created_at":1,"status":"x"}"#).0,
+            Err(Reason::WrongType)
+        );
+    }
+
+    #[test]
+    fn parser_is_reusable_across_lines() {
+        let mut batch = Batch::new();
+        let mut p = LineParser::new();
+        for (i, line) in [
+            "{\"id\":\"a\",\"created_at\":1,\"status\":\"failed\"}",
+            "nope",
+            "{\"object\":\"thread.run.step.delta\",\"id\":\"a\"}",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut buf = line.as_bytes().to_vec();
+            buf.extend_from_slice(&[b' '; PADDING]);
+            let r = p.parse_line(&mut buf, line.len(), &mut batch);
+            match i {
+                0 => assert_eq!(r, Ok(LineKind::Record)),
+                1 => assert!(r.is_err()),
+                _ => assert_eq!(r, Ok(LineKind::Delta)),
+            }
+        }
+        assert_eq!(batch.len(), 1);
+    }
+}

@@ -1,0 +1,592 @@
+//! The tape walk: reads the fields of one run step from a simd-json tape into a batch row.
+//!
+//! Keys may come in any order and may repeat (the last one wins); unknown keys and
+//! subtrees steplog does not read are skipped by their node count without being visited.
+//! Escaped keys (`"st\u0061tus"`) are already unescaped on the tape, so they match.
+
+use super::malformed::Malformed;
+use super::LineKind;
+use crate::batch::{Batch, TimesRow, ToolKind, UsageRow};
+use simd_json::{Node, StaticNode};
+
+/// Latest accepted timestamp: 9999-12-31T23:59:59Z. Earliest: the Unix epoch.
+pub(crate) const MAX_TIMESTAMP: i64 = 253_402_300_799;
+const TIMESTAMP: &str = "an integer number of seconds between 1970 and 9999, or null";
+const TOKENS: &str = "a non-negative integer or null";
+const STRING_OR_NULL: &str = "a string or null";
+const OBJECT_OR_NULL: &str = "an object or null";
+
+/// Number of tape nodes the value at `tape[i]` spans.
+#[inline]
+fn span(node: &Node<'_>) -> usize {
+    match node {
+        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+        _ => 1,
+    }
+}
+
+/// Iterates the `(key, value index)` pairs of the object at `tape[at]`.
+#[inline]
+fn members<'t, 'a>(tape: &'t [Node<'a>], at: usize) -> impl Iterator<Item = (&'a str, usize)> + 't {
+    let len = match tape[at] {
+        Node::Object { len, .. } => len,
+        _ => 0,
+    };
+    let mut i = at + 1;
+    (0..len).map(move |_| {
+        let key = match tape[i] {
+            Node::String(k) => k,
+            // simd-json rejects non-string keys before building a tape.
+            _ => "",
+        };
+        let v = i + 1;
+        i = v + span(&tape[v]);
+        (key, v)
+    })
+}
+
+/// An integer as i64: JSON integers, and floats with an integral value (`1.7e9`,
+/// `1699063291.0`, as re-serialising tools write them) within 2^53.
+#[inline]
+fn integer(node: &Node<'_>) -> Result<Option<i64>, bool> {
+    // Err(true) = out of range, Err(false) = wrong type.
+    match *node {
+        Node::Static(StaticNode::I64(v)) => Ok(Some(v)),
+        Node::Static(StaticNode::U64(v)) => i64::try_from(v).map(Some).map_err(|_| true),
+        Node::Static(StaticNode::F64(f)) if f.fract() == 0.0 => {
+            if f.abs() <= (1u64 << 53) as f64 {
+                Ok(Some(f as i64))
+            } else {
+                Err(true)
+            }
+        }
+        Node::Static(StaticNode::Null) => Ok(None),
+        _ => Err(false),
+    }
+}
+
+#[inline]
+fn timestamp(node: &Node<'_>, field: &'static str) -> Result<Option<i64>, Malformed<'static>> {
+    match integer(node) {
+        Ok(Some(v)) if !(0..=MAX_TIMESTAMP).contains(&v) => {
+            Err(Malformed::out_of_range(field, TIMESTAMP))
+        }
+        Ok(v) => Ok(v),
+        Err(true) => Err(Malformed::out_of_range(field, TIMESTAMP)),
+        Err(false) => Err(Malformed::wrong_type(field, TIMESTAMP)),
+    }
+}
+
+#[inline]
+fn tokens(node: &Node<'_>, field: &'static str) -> Result<Option<u64>, Malformed<'static>> {
+    match integer(node) {
+        Ok(Some(v)) => u64::try_from(v)
+            .map(Some)
+            .map_err(|_| Malformed::out_of_range(field, TOKENS)),
+        Ok(None) => Ok(None),
+        // u64 values beyond i64::MAX are not plausible token counts either.
+        Err(true) => Err(Malformed::out_of_range(field, TOKENS)),
+        Err(false) => Err(Malformed::wrong_type(field, TOKENS)),
+    }
+}
+
+#[inline]
+fn string_or_null<'a>(
+    node: &Node<'a>,
+    field: &'static str,
+) -> Result<Option<&'a str>, Malformed<'static>> {
+    match *node {
+        Node::String(s) => Ok(Some(s)),
+        Node::Static(StaticNode::Null) => Ok(None),
+        _ => Err(Malformed::wrong_type(field, STRING_OR_NULL)),
+    }
+}
+
+#[inline]
+fn object_or_null(node: &Node<'_>, field: &'static str) -> Result<bool, Malformed<'static>> {
+    match node {
+        Node::Object { .. } => Ok(true),
+        Node::Static(StaticNode::Null) => Ok(false),
+        _ => Err(Malformed::wrong_type(field, OBJECT_OR_NULL)),
+    }
+}
+
+/// The fields of one line, borrowed from the tape.
+#[derive(Default)]
+struct Fields<'a> {
+    object: Option<&'a str>,
+    id: Option<&'a str>,
+    created_at: Option<i64>,
+    status: Option<&'a str>,
+    step_type: Option<&'a str>,
+    details_type: Option<&'a str>,
+    assistant: Option<&'a str>,
+    error_code: Option<&'a str>,
+    error_message: Option<&'a str>,
+    times: TimesRow,
+    usage: Option<UsageRow>,
+    /// Required fields that were present but null: they count as wrong-typed.
+    null_required: Option<&'static str>,
+}
+
+/// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
+pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed<'a>> {
+    if !matches!(tape.first(), Some(Node::Object { .. })) {
+        return Err(Malformed::not_an_object());
+    }
+    let mut f = Fields::default();
+    if let Err(e) = read_fields(tape, batch, &mut f) {
+        batch.rollback_tools();
+        return Err(e);
+    }
+    match f.object {
+        None | Some("thread.run.step") => {}
+        Some("thread.run.step.delta") => {
+            batch.rollback_tools();
+            return Ok(LineKind::Delta);
+        }
+        Some(other) => {
+            batch.rollback_tools();
+            return Err(Malformed::not_a_run_step(other));
+        }
+    }
+    let missing = if f.id.is_none() {
+        Some("id")
+    } else if f.created_at.is_none() {
+        Some("created_at")
+    } else if f.status.is_none() {
+        Some("status")
+    } else {
+        None
+    };
+    if let Some(field) = f.null_required.or(missing) {
+        batch.rollback_tools();
+        return Err(if f.null_required.is_some() {
+            Malformed::wrong_type(field, "a non-null value")
+        } else {
+            Malformed::missing(field)
+        });
+    }
+    let (Some(status), Some(created_at)) = (f.status, f.created_at) else {
+        unreachable!("checked above")
+    };
+    batch.push(
+        status,
+        f.step_type.or(f.details_type),
+        f.assistant,
+        f.error_code,
+        f.error_message,
+        created_at,
+        f.times,
+        f.usage,
+    );
+    Ok(LineKind::Record)
+}
+
+fn read_fields<'a>(
+    tape: &[Node<'a>],
+    batch: &mut Batch,
+    f: &mut Fields<'a>,
+) -> Result<(), Malformed<'a>> {
+    for (key, v) in members(tape, 0) {
+        let node = &tape[v];
+        match key {
+            "object" => {
+                f.object = match *node {
+                    Node::String(s) => Some(s),
+                    _ => return Err(Malformed::wrong_type("object", "a string")),
+                }
+            }
+            "id" => match *node {
+                Node::String(s) => f.id = Some(s),
+                Node::Static(StaticNode::Null) => f.null_required = Some("id"),
+                _ => return Err(Malformed::wrong_type("id", "a string")),
+            },
+            "created_at" => match timestamp(node, "created_at")? {
+                Some(t) => f.created_at = Some(t),
+                None => f.null_required = Some("created_at"),
+            },
+            "status" => match *node {
+                Node::String(s) => f.status = Some(s),
+                Node::Static(StaticNode::Null) => f.null_required = Some("status"),
+                _ => return Err(Malformed::wrong_type("status", "a string")),
+            },
+            "type" => f.step_type = string_or_null(node, "type")?,
+            "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
+            "completed_at" => f.times.completed_at = timestamp(node, "completed_at")?,
+            "failed_at" => f.times.failed_at = timestamp(node, "failed_at")?,
+            "cancelled_at" => f.times.cancelled_at = timestamp(node, "cancelled_at")?,
+            "expired_at" => f.times.expired_at = timestamp(node, "expired_at")?,
+            "expires_at" => f.times.expires_at = timestamp(node, "expires_at")?,
+            "last_error" => {
+                f.error_code = None;
+                f.error_message = None;
+                if object_or_null(node, "last_error")? {
+                    for (k, v) in members(tape, v) {
+                        match k {
+                            "code" => f.error_code = string_or_null(&tape[v], "last_error.code")?,
+                            "message" => {
+                                f.error_message = string_or_null(&tape[v], "last_error.message")?
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            "usage" => f.usage = read_usage(tape, v)?,
+            "step_details" => {
+                batch.rollback_tools();
+                f.details_type = None;
+                if object_or_null(node, "step_details")? {
+                    read_details(tape, v, batch, f)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malformed<'static>> {
+    if !object_or_null(&tape[at], "usage")? {
+        return Ok(None);
+    }
+    let mut u = UsageRow::default();
+    for (k, v) in members(tape, at) {
+        match k {
+            "prompt_tokens" => u.prompt = tokens(&tape[v], "usage.prompt_tokens")?,
+            "completion_tokens" => u.completion = tokens(&tape[v], "usage.completion_tokens")?,
+            "total_tokens" => u.total = tokens(&tape[v], "usage.total_tokens")?,
+            // Run steps spell it `prompt_token_details`; chat completions (and some
+            // re-serialised exports) `prompt_tokens_details`. Both are read.
+            "prompt_token_details" | "prompt_tokens_details" => {
+                u.cached = None;
+                if object_or_null(&tape[v], "usage.prompt_token_details")? {
+                    for (k2, v2) in members(tape, v) {
+                        if k2 == "cached_tokens" {
+                            u.cached =
+                                tokens(&tape[v2], "usage.prompt_token_details.cached_tokens")?;
+                        }
+                    }
+                }
+            }
+            "completion_tokens_details" | "completion_token_details" => {
+                u.reasoning = None;
+                if object_or_null(&tape[v], "usage.completion_tokens_details")? {
+                    for (k2, v2) in members(tape, v) {
+                        if k2 == "reasoning_tokens" {
+                            u.reasoning = tokens(
+                                &tape[v2],
+                                "usage.completion_tokens_details.reasoning_tokens",
+                            )?;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(u))
+}
+
+fn read_details<'a>(
+    tape: &[Node<'a>],
+    at: usize,
+    batch: &mut Batch,
+    f: &mut Fields<'a>,
+) -> Result<(), Malformed<'a>> {
+    for (k, v) in members(tape, at) {
+        match k {
+            "type" => f.details_type = string_or_null(&tape[v], "step_details.type")?,
+            "tool_calls" => {
+                batch.rollback_tools();
+                let len = match tape[v] {
+                    Node::Array { len, .. } => len,
+                    Node::Static(StaticNode::Null) => 0,
+                    _ => {
+                        return Err(Malformed::wrong_type(
+                            "step_details.tool_calls",
+                            "an array or null",
+                        ))
+                    }
+                };
+                let mut i = v + 1;
+                for _ in 0..len {
+                    if !matches!(tape[i], Node::Object { .. }) {
+                        return Err(Malformed::wrong_type(
+                            "step_details.tool_calls[]",
+                            "an object",
+                        ));
+                    }
+                    read_tool_call(tape, i, batch)?;
+                    i += span(&tape[i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn read_tool_call(
+    tape: &[Node<'_>],
+    at: usize,
+    batch: &mut Batch,
+) -> Result<(), Malformed<'static>> {
+    let mut kind = ToolKind::Other;
+    let mut name = None;
+    for (k, v) in members(tape, at) {
+        match k {
+            "type" => {
+                kind = match string_or_null(&tape[v], "step_details.tool_calls[].type")? {
+                    Some(t) => ToolKind::from_type(t),
+                    None => ToolKind::Other,
+                }
+            }
+            "function" => {
+                name = None;
+                if object_or_null(&tape[v], "step_details.tool_calls[].function")? {
+                    for (k2, v2) in members(tape, v) {
+                        if k2 == "name" {
+                            name = string_or_null(
+                                &tape[v2],
+                                "step_details.tool_calls[].function.name",
+                            )?;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let name = if kind == ToolKind::Function {
+        name
+    } else {
+        None
+    };
+    batch.push_tool(kind, name);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{NULL, STATUS_EXPIRED};
+    use crate::parse::{LineParser, Reason, PADDING};
+
+    fn parse_into(
+        batch: &mut Batch,
+        line: &str,
+    ) -> Result<LineKind, (Reason, Option<&'static str>, String)> {
+        let mut buf = line.as_bytes().to_vec();
+        buf.extend_from_slice(&[b' '; PADDING]);
+        LineParser::new()
+            .parse_line(&mut buf, line.len(), batch)
+            .map_err(|m| (m.reason, m.field, m.message()))
+    }
+
+    fn one(line: &str) -> Batch {
+        let mut b = Batch::new();
+        assert_eq!(parse_into(&mut b, line), Ok(LineKind::Record), "{line}");
+        b
+    }
+
+    fn bad(line: &str) -> (Reason, Option<&'static str>) {
+        let mut b = Batch::new();
+        let r = parse_into(&mut b, line).map(|_| ()).unwrap_err();
+        assert!(
+            b.is_empty() && b.tool_kind.is_empty(),
+            "malformed line left state: {line}"
+        );
+        (r.0, r.1)
+    }
+
+    #[test]
+    fn tape_spans_skip_nested_values() {
+        // Unknown deep subtrees before the fields we read must be skipped exactly.
+        let b = one(
+            r#"{"x":{"a":[1,{"b":[2,3]},{}],"c":{"d":{}}},"id":"s","y":[[],[[1]]],"created_at":7,"status":"completed","completed_at":8}"#,
+        );
+        assert_eq!(b.created_at, vec![7]);
+        assert_eq!(b.terminal_at(0), Some(8));
+    }
+
+    #[test]
+    fn reads_every_field_in_any_order() {
+        let b = one(&
+            r#"{"usage":{"completion_tokens_details":{"reasoning_tokens":4},"total_tokens":30,"prompt_token_details":{"cached_tokens":5},"prompt_tokens":10,"completion_tokens":20},
+               "step_details":{"tool_calls":[{"id":"c1","type":"function","function":{"arguments":"{}","name":"lookup","output":null}},{"type":"retrieval","retrieval":{}},{"type":"brand_new"}],"type":"tool_calls"},
+               "last_error":{"message":"boom","code":"rate_limit_exceeded"},"status":"failed","failed_at":12,"created_at":10,"assistant_id":"asst_9","id":"step_1","object":"thread.run.step"}"#
+                .replace('\n', ""),
+        );
+        assert_eq!(b.dicts.status.get(b.status[0]), "failed");
+        assert_eq!(b.dicts.step_type.get(b.step_type[0]), "tool_calls");
+        assert_eq!(b.dicts.assistant.get(b.assistant[0]), "asst_9");
+        assert_eq!(
+            b.dicts.error_code.get(b.error_code[0]),
+            "rate_limit_exceeded"
+        );
+        assert_eq!(b.dicts.error_message.get(b.error_message[0]), "boom");
+        assert_eq!(b.terminal_at(0), Some(12));
+        assert_eq!(
+            (
+                b.prompt_tokens.get(0),
+                b.completion_tokens.get(0),
+                b.total_tokens.get(0)
+            ),
+            (Some(10), Some(20), Some(30))
+        );
+        assert_eq!(
+            (b.cached_tokens.get(0), b.reasoning_tokens.get(0)),
+            (Some(5), Some(4))
+        );
+        assert_eq!(
+            b.tool_kind,
+            vec![ToolKind::Function, ToolKind::Retrieval, ToolKind::Other]
+        );
+        assert_eq!(b.dicts.function.get(b.tool_function[0]), "lookup");
+        assert_eq!(&b.tool_function[1..], &[NULL, NULL]);
+    }
+
+    #[test]
+    fn step_type_falls_back_to_details_and_nulls_are_nulls() {
+        let b = one(
+            r#"{"id":"s","created_at":1,"status":"expired","type":null,"assistant_id":null,"last_error":null,"usage":null,"expires_at":9,"step_details":{"type":"message_creation","message_creation":{"message_id":"m"}}}"#,
+        );
+        assert_eq!(b.dicts.step_type.get(b.step_type[0]), "message_creation");
+        assert_eq!((b.assistant[0], b.error_code[0]), (NULL, NULL));
+        assert!(!b.has_usage.get(0));
+        assert_eq!(b.status[0], STATUS_EXPIRED);
+        assert_eq!(b.terminal_at(0), Some(9));
+    }
+
+    #[test]
+    fn escapes_unicode_and_duplicate_keys() {
+        let b = one(
+            r#"{"id":"s","created_at":1,"st\u0061tus":"caf\u00e9 \ud83d\ude00","status":"completed","status":"w\"x"}"#,
+        );
+        assert_eq!(
+            b.dicts.status.get(b.status[0]),
+            "w\"x",
+            "last duplicate wins"
+        );
+        let b = one(r#"{"id":"s","created_at":1,"status":"caf\u00e9 \ud83d\ude00"}"#);
+        assert_eq!(b.dicts.status.get(b.status[0]), "café 😀");
+    }
+
+    #[test]
+    fn integral_floats_are_integers() {
+        let b = one(
+            r#"{"id":"s","created_at":1.7e9,"status":"completed","completed_at":1700000001.0}"#,
+        );
+        assert_eq!(b.created_at[0], 1_700_000_000);
+        assert_eq!(b.terminal_at(0), Some(1_700_000_001));
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        use Reason::*;
+        let base = r#""id":"s","created_at":1,"status":"completed""#;
+        let cases: &[(&str, (Reason, Option<&str>))] = &[
+            (
+                r#"{"created_at":1,"status":"x"}"#,
+                (MissingField, Some("id")),
+            ),
+            (
+                r#"{"id":"s","status":"x"}"#,
+                (MissingField, Some("created_at")),
+            ),
+            (
+                r#"{"id":"s","created_at":1}"#,
+                (MissingField, Some("status")),
+            ),
+            (
+                r#"{"id":null,"created_at":1,"status":"x"}"#,
+                (WrongType, Some("id")),
+            ),
+            (
+                r#"{"id":"s","created_at":"1","status":"x"}"#,
+                (WrongType, Some("created_at")),
+            ),
+            (
+                r#"{"id":"s","created_at":1.5,"status":"x"}"#,
+                (WrongType, Some("created_at")),
+            ),
+            (
+                r#"{"id":"s","created_at":1e30,"status":"x"}"#,
+                (OutOfRange, Some("created_at")),
+            ),
+            (
+                r#"{"id":"s","created_at":-1,"status":"x"}"#,
+                (OutOfRange, Some("created_at")),
+            ),
+            (
+                r#"{"id":"s","created_at":1,"status":7}"#,
+                (WrongType, Some("status")),
+            ),
+            (
+                r#"{"object":"thread.run","id":"s","created_at":1,"status":"x"}"#,
+                (NotARunStep, Some("object")),
+            ),
+            (r#"{"object":3}"#, (WrongType, Some("object"))),
+        ];
+        for (line, want) in cases {
+            assert_eq!(bad(line), *want, "{line}");
+        }
+        let with = |extra: &str| format!("{{{base},{extra}}}");
+        let cases: &[(&str, (Reason, Option<&str>))] = &[
+            (
+                r#""usage":{"prompt_tokens":-3}"#,
+                (OutOfRange, Some("usage.prompt_tokens")),
+            ),
+            (
+                r#""usage":{"total_tokens":"9"}"#,
+                (WrongType, Some("usage.total_tokens")),
+            ),
+            (r#""usage":[]"#, (WrongType, Some("usage"))),
+            (r#""completed_at":true"#, (WrongType, Some("completed_at"))),
+            (
+                r#""last_error":{"code":5}"#,
+                (WrongType, Some("last_error.code")),
+            ),
+            (
+                r#""step_details":{"tool_calls":{}}"#,
+                (WrongType, Some("step_details.tool_calls")),
+            ),
+            (
+                r#""step_details":{"tool_calls":[{"type":"function"},1]}"#,
+                (WrongType, Some("step_details.tool_calls[]")),
+            ),
+            (r#""type":1"#, (WrongType, Some("type"))),
+            (
+                r#""usage":{"prompt_tokens":18446744073709551615}"#,
+                (OutOfRange, Some("usage.prompt_tokens")),
+            ),
+        ];
+        for (extra, want) in cases {
+            assert_eq!(bad(&with(extra)), *want, "{extra}");
+        }
+    }
+
+    #[test]
+    fn deltas_are_recognised_without_required_fields() {
+        let mut b = Batch::new();
+        let r = parse_into(
+            &mut b,
+            r#"{"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"type":"function"}]}}}"#,
+        );
+        assert_eq!(r, Ok(LineKind::Delta));
+        assert!(b.is_empty() && b.tool_kind.is_empty());
+    }
+
+    #[test]
+    fn messages_are_readable() {
+        let mut b = Batch::new();
+        let m = parse_into(&mut b, r#"{"id":"s","created_at":"x","status":"y"}"#)
+            .unwrap_err()
+            .2;
+        assert!(m.contains("`created_at` has the wrong type"), "{m}");
+        let m = parse_into(&mut b, r#"{"id":"s""#).unwrap_err().2;
+        assert!(m.starts_with("invalid JSON"), "{m}");
+    }
+}

@@ -1,0 +1,274 @@
+//! The report: plain data in a deterministic order, and one renderer per output format.
+//!
+//! [`Report`] is what `steplog summary` computed, nothing more: maps are `BTreeMap`s keyed
+//! by the value seen, so the same input gives byte-identical output whatever the thread
+//! count, chunking or I/O mode. Renderers ([`Format`]) turn it into text; none of them
+//! computes anything new.
+
+mod json;
+mod table;
+mod time;
+
+pub use json::Json;
+pub use table::Table;
+pub use time::format_utc;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+
+/// Version of the JSON contract. Bumped when a key changes meaning or disappears; new
+/// keys may appear without a bump.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A summary of run-step logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Version of this layout ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// What was read.
+    pub input: Input,
+    /// First and last `created_at`.
+    pub time_range: TimeRange,
+    /// Steps by status and type.
+    pub steps: Steps,
+    /// Tool calls by kind and function.
+    pub tool_calls: ToolCalls,
+    /// Failed steps.
+    pub failures: Failures,
+    /// Durations in seconds.
+    pub durations_seconds: Durations,
+    /// Token usage.
+    pub usage: Usage,
+}
+
+/// Line accounting: `lines = records + blank_lines + deltas + malformed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Per input, in the order given.
+    pub files: Vec<FileInput>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Run-step records summarised.
+    pub records: u64,
+    /// Empty or whitespace-only lines.
+    pub blank_lines: u64,
+    /// `thread.run.step.delta` events, counted and not summarised.
+    pub deltas: u64,
+    /// Lines that are not a valid record.
+    pub malformed: u64,
+    /// Malformed lines per reason; every reason is present.
+    pub malformed_by_reason: BTreeMap<String, u64>,
+    /// The first malformed lines, in input order.
+    pub malformed_examples: Vec<MalformedLine>,
+}
+
+/// Line accounting of one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileInput {
+    /// The path as given (`-` for stdin).
+    pub path: String,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Records.
+    pub records: u64,
+    /// Blank lines.
+    pub blank_lines: u64,
+    /// Deltas.
+    pub deltas: u64,
+    /// Malformed lines.
+    pub malformed: u64,
+}
+
+/// One malformed line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalformedLine {
+    /// The input it is in.
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    /// The reason, as in `malformed_by_reason`.
+    pub reason: String,
+    /// The field at fault, if any (`usage.total_tokens`).
+    pub field: Option<String>,
+    /// A human explanation.
+    pub message: String,
+}
+
+/// The span of `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeRange {
+    /// Earliest `created_at`, Unix seconds.
+    pub first_created_at: Option<i64>,
+    /// Latest `created_at`, Unix seconds.
+    pub last_created_at: Option<i64>,
+    /// Earliest, as RFC 3339 UTC.
+    pub first_created_at_utc: Option<String>,
+    /// Latest, as RFC 3339 UTC.
+    pub last_created_at_utc: Option<String>,
+}
+
+impl TimeRange {
+    /// A range from its bounds.
+    pub fn new(first: Option<i64>, last: Option<i64>) -> TimeRange {
+        TimeRange {
+            first_created_at: first,
+            last_created_at: last,
+            first_created_at_utc: first.map(format_utc),
+            last_created_at_utc: last.map(format_utc),
+        }
+    }
+}
+
+/// Steps by status and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Steps {
+    /// Records.
+    pub total: u64,
+    /// By `status`, verbatim.
+    pub by_status: BTreeMap<String, u64>,
+    /// By step type (`(none)` when absent).
+    pub by_type: BTreeMap<String, u64>,
+}
+
+/// Tool calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCalls {
+    /// Tool calls in all steps.
+    pub total: u64,
+    /// By kind: `code_interpreter`, `file_search`, `function`, `retrieval`, `other`.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Function calls by `function.name`.
+    pub functions: BTreeMap<String, u64>,
+}
+
+/// Failed steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failures {
+    /// Steps with status `failed`.
+    pub total: u64,
+    /// Steps in a terminal status (completed, failed, cancelled, expired).
+    pub terminal_steps: u64,
+    /// `total / terminal_steps`; null without terminal steps.
+    pub rate: Option<f64>,
+    /// By `last_error.code` (`(none)` when absent).
+    pub by_code: BTreeMap<String, u64>,
+    /// By `assistant_id`.
+    pub by_assistant: BTreeMap<String, u64>,
+    /// By step type.
+    pub by_step_type: BTreeMap<String, u64>,
+    /// By tool kind called in the step (once per kind per step; `(none)` without tools).
+    pub by_tool: BTreeMap<String, u64>,
+    /// The most frequent `last_error.message` values.
+    pub top_messages: Vec<MessageCount>,
+}
+
+/// A message and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageCount {
+    /// The message, verbatim.
+    pub message: String,
+    /// Occurrences.
+    pub count: u64,
+}
+
+/// Duration statistics of a group of steps, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DurationSummary {
+    /// Steps with a usable duration.
+    pub count: u64,
+    /// Steps without one (no terminal timestamp, or one before `created_at`).
+    pub missing: u64,
+    /// Exact minimum.
+    pub min: Option<u64>,
+    /// Exact mean.
+    pub mean: Option<f64>,
+    /// HDR `value_at_quantile(0.50)`.
+    pub p50: Option<u64>,
+    /// HDR `value_at_quantile(0.90)`.
+    pub p90: Option<u64>,
+    /// HDR `value_at_quantile(0.95)`.
+    pub p95: Option<u64>,
+    /// HDR `value_at_quantile(0.99)`.
+    pub p99: Option<u64>,
+    /// HDR `value_at_quantile(0.999)`.
+    pub p999: Option<u64>,
+    /// Exact maximum.
+    pub max: Option<u64>,
+}
+
+/// Durations per terminal status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Durations {
+    /// Completed steps.
+    pub completed: DurationSummary,
+    /// Failed steps.
+    pub failed: DurationSummary,
+    /// Cancelled steps.
+    pub cancelled: DurationSummary,
+    /// Expired steps (`expired_at`, else `expires_at`).
+    pub expired: DurationSummary,
+    /// Completed steps per step type.
+    pub completed_by_type: BTreeMap<String, DurationSummary>,
+}
+
+/// Token usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Records whose `usage` is an object.
+    pub steps_with_usage: u64,
+    /// Records whose `usage` is null or absent.
+    pub steps_without_usage: u64,
+    /// Sum of `prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// Sum of `completion_tokens`.
+    pub completion_tokens: u64,
+    /// Sum of `total_tokens`.
+    pub total_tokens: u64,
+    /// Sum of `prompt_token_details.cached_tokens`.
+    pub cached_tokens: u64,
+    /// Sum of `completion_tokens_details.reasoning_tokens`.
+    pub reasoning_tokens: u64,
+    /// Records where `total_tokens != prompt_tokens + completion_tokens`.
+    pub total_mismatch: u64,
+    /// The same sums per `assistant_id`.
+    pub by_assistant: BTreeMap<String, UsageSums>,
+}
+
+/// Token sums of a group of steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSums {
+    /// Steps with usage.
+    pub steps_with_usage: u64,
+    /// Sum of `prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// Sum of `completion_tokens`.
+    pub completion_tokens: u64,
+    /// Sum of `total_tokens`.
+    pub total_tokens: u64,
+    /// Sum of cached tokens.
+    pub cached_tokens: u64,
+    /// Sum of reasoning tokens.
+    pub reasoning_tokens: u64,
+}
+
+/// An output format.
+pub trait Format {
+    /// Writes the report.
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()>;
+}
+
+/// Renders `report` into a string (for tests and for callers that want one).
+pub fn render_to_string(format: &dyn Format, report: &Report) -> String {
+    let mut out = Vec::new();
+    format
+        .render(report, &mut out)
+        .expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("renderers write UTF-8")
+}

@@ -1,0 +1,377 @@
+//! `--format table` (the default): aligned text for a person at a terminal.
+//!
+//! Long maps (assistants, functions, messages) show their largest entries and say how
+//! many more there are; `--format json` has them all.
+
+use super::{DurationSummary, Format, Report};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// How many entries of a long map the table shows.
+const TOP: usize = 10;
+
+/// The human-readable table renderer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Table;
+
+/// Rows of cells, printed with the first column left-aligned and the others right-aligned.
+#[derive(Default)]
+struct Grid {
+    rows: Vec<Vec<String>>,
+}
+
+impl Grid {
+    fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
+        self.rows.push(cells.into_iter().collect());
+    }
+
+    fn write(&self, out: &mut dyn Write, indent: &str) -> io::Result<()> {
+        let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let width = |c: usize| {
+            self.rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..cols).map(width).collect();
+        for r in &self.rows {
+            let mut line = String::from(indent);
+            for (c, cell) in r.iter().enumerate() {
+                if c == 0 {
+                    line.push_str(&format!("{cell:<w$}", w = widths[0]));
+                } else {
+                    line.push_str(&format!("  {cell:>w$}", w = widths[c]));
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", UNITS[u])
+    }
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// Entries sorted by count (largest first, then key), the first `TOP` of them, and how
+/// many were left out.
+fn top<V>(map: &BTreeMap<String, V>, key: impl Fn(&V) -> u64) -> (Vec<(&String, &V)>, usize) {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by(|a, b| key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0)));
+    let rest = v.len().saturating_sub(TOP);
+    v.truncate(TOP);
+    (v, rest)
+}
+
+/// A breakdown: title, then one row per entry with count and share of `whole`.
+fn breakdown(
+    out: &mut dyn Write,
+    title: &str,
+    map: &BTreeMap<String, u64>,
+    whole: u64,
+    limit: bool,
+) -> io::Result<()> {
+    let (entries, rest) = if limit {
+        top(map, |v| *v)
+    } else {
+        (map.iter().collect(), 0)
+    };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {title}")?;
+    let mut g = Grid::default();
+    for (k, v) in entries {
+        g.row([k.clone(), num(*v), pct(*v, whole)]);
+    }
+    g.write(out, "    ")?;
+    if rest > 0 {
+        writeln!(out, "    … and {rest} more (see --format json)")?;
+    }
+    Ok(())
+}
+
+fn duration_row(name: &str, d: &DurationSummary) -> Vec<String> {
+    vec![
+        name.to_string(),
+        num(d.count),
+        num(d.missing),
+        opt(d.min),
+        d.mean
+            .map_or_else(|| "-".to_string(), |m| format!("{m:.1}")),
+        opt(d.p50),
+        opt(d.p90),
+        opt(d.p95),
+        opt(d.p99),
+        opt(d.p999),
+        opt(d.max),
+    ]
+}
+
+impl Format for Table {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let i = &r.input;
+        let inputs = if i.files.len() == 1 {
+            i.files[0].path.clone()
+        } else {
+            format!("{} inputs", i.files.len())
+        };
+        writeln!(
+            out,
+            "steplog summary of {inputs}: {}, {} lines",
+            bytes(i.bytes),
+            num(i.lines)
+        )?;
+        writeln!(
+            out,
+            "  records {} · blank {} · deltas {} · malformed {}",
+            num(i.records),
+            num(i.blank_lines),
+            num(i.deltas),
+            num(i.malformed)
+        )?;
+        if let (Some(a), Some(b)) = (
+            &r.time_range.first_created_at_utc,
+            &r.time_range.last_created_at_utc,
+        ) {
+            writeln!(out, "  created  {a} … {b}")?;
+        }
+        if i.files.len() > 1 {
+            let mut g = Grid::default();
+            g.row(
+                [
+                    "file",
+                    "bytes",
+                    "lines",
+                    "records",
+                    "blank",
+                    "deltas",
+                    "malformed",
+                ]
+                .map(String::from),
+            );
+            for f in &i.files {
+                g.row([
+                    f.path.clone(),
+                    bytes(f.bytes),
+                    num(f.lines),
+                    num(f.records),
+                    num(f.blank_lines),
+                    num(f.deltas),
+                    num(f.malformed),
+                ]);
+            }
+            g.write(out, "  ")?;
+        }
+
+        let s = &r.steps;
+        writeln!(out, "\nSteps {}", num(s.total))?;
+        breakdown(out, "by status", &s.by_status, s.total, false)?;
+        breakdown(out, "by type", &s.by_type, s.total, false)?;
+
+        let t = &r.tool_calls;
+        writeln!(out, "\nTool calls {}", num(t.total))?;
+        let kinds: BTreeMap<String, u64> = t
+            .by_kind
+            .iter()
+            .filter(|(_, v)| **v > 0)
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        breakdown(out, "by kind", &kinds, t.total, false)?;
+        let fn_total = t.by_kind.get("function").copied().unwrap_or(0);
+        breakdown(out, "functions", &t.functions, fn_total, true)?;
+
+        let f = &r.failures;
+        let rate = f
+            .rate
+            .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0));
+        writeln!(
+            out,
+            "\nFailures {} ({rate} of {} terminal steps)",
+            num(f.total),
+            num(f.terminal_steps)
+        )?;
+        breakdown(out, "by error code", &f.by_code, f.total, true)?;
+        breakdown(out, "by assistant", &f.by_assistant, f.total, true)?;
+        breakdown(out, "by step type", &f.by_step_type, f.total, true)?;
+        breakdown(out, "by tool", &f.by_tool, f.total, true)?;
+        if !f.top_messages.is_empty() {
+            writeln!(out, "  top messages")?;
+            let mut g = Grid::default();
+            for m in &f.top_messages {
+                let mut msg: String = m.message.chars().take(100).collect();
+                if msg.len() < m.message.len() {
+                    msg.push('…');
+                }
+                g.row([num(m.count), msg.replace(['\n', '\r'], " ")]);
+            }
+            // Count first, right-aligned: write by hand so the message column is not padded.
+            let w = g.rows.iter().map(|r| r[0].len()).max().unwrap_or(0);
+            for row in &g.rows {
+                writeln!(out, "    {:>w$}  {}", row[0], row[1])?;
+            }
+        }
+
+        let d = &r.durations_seconds;
+        writeln!(out, "\nDurations (seconds)")?;
+        let mut g = Grid::default();
+        g.row(
+            [
+                "status", "count", "missing", "min", "mean", "p50", "p90", "p95", "p99", "p99.9",
+                "max",
+            ]
+            .map(String::from),
+        );
+        for (name, ds) in [
+            ("completed", &d.completed),
+            ("failed", &d.failed),
+            ("cancelled", &d.cancelled),
+            ("expired", &d.expired),
+        ] {
+            g.row(duration_row(name, ds));
+        }
+        for (ty, ds) in &d.completed_by_type {
+            g.row(duration_row(&format!("completed {ty}"), ds));
+        }
+        g.write(out, "  ")?;
+
+        let u = &r.usage;
+        writeln!(
+            out,
+            "\nUsage: {} steps with usage, {} without",
+            num(u.steps_with_usage),
+            num(u.steps_without_usage)
+        )?;
+        let mut g = Grid::default();
+        for (k, v) in [
+            ("prompt tokens", u.prompt_tokens),
+            ("completion tokens", u.completion_tokens),
+            ("total tokens", u.total_tokens),
+            ("cached tokens", u.cached_tokens),
+            ("reasoning tokens", u.reasoning_tokens),
+        ] {
+            g.row([k.to_string(), num(v)]);
+        }
+        g.write(out, "  ")?;
+        if u.total_mismatch > 0 {
+            writeln!(
+                out,
+                "  {} steps where total_tokens != prompt_tokens + completion_tokens",
+                num(u.total_mismatch)
+            )?;
+        }
+        let (entries, rest) = top(&u.by_assistant, |s| s.total_tokens);
+        if !entries.is_empty() {
+            writeln!(out, "  by assistant (most total tokens first)")?;
+            let mut g = Grid::default();
+            g.row(
+                [
+                    "assistant",
+                    "steps",
+                    "prompt",
+                    "completion",
+                    "total",
+                    "cached",
+                    "reasoning",
+                ]
+                .map(String::from),
+            );
+            for (k, s) in entries {
+                g.row([
+                    k.clone(),
+                    num(s.steps_with_usage),
+                    num(s.prompt_tokens),
+                    num(s.completion_tokens),
+                    num(s.total_tokens),
+                    num(s.cached_tokens),
+                    num(s.reasoning_tokens),
+                ]);
+            }
+            g.write(out, "    ")?;
+            if rest > 0 {
+                writeln!(out, "    … and {rest} more (see --format json)")?;
+            }
+        }
+
+        if i.malformed > 0 {
+            let reasons: Vec<String> = i
+                .malformed_by_reason
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{k} {}", num(*n)))
+                .collect();
+            writeln!(
+                out,
+                "\nMalformed lines {} ({})",
+                num(i.malformed),
+                reasons.join(", ")
+            )?;
+            for m in &i.malformed_examples {
+                writeln!(out, "  {}:{}: {}: {}", m.file, m.line, m.reason, m.message)?;
+            }
+            if (i.malformed_examples.len() as u64) < i.malformed {
+                writeln!(
+                    out,
+                    "  … the first {} are shown",
+                    i.malformed_examples.len()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_sizes() {
+        assert_eq!(num(0), "0");
+        assert_eq!(num(999), "999");
+        assert_eq!(num(1000), "1,000");
+        assert_eq!(num(1_234_567), "1,234,567");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.50 KiB");
+        assert_eq!(pct(1, 3), "33.3%");
+        assert_eq!(pct(1, 0), "-");
+    }
+}
