@@ -2,7 +2,7 @@
 //!
 //! Percentiles come from an HDR histogram with 3 significant digits (values below 2048 s
 //! are exact, larger ones within 0.1%). Count, sum, min and max are tracked exactly, so
-//! `mean`, `min` and `max` are exact.
+//! `mean`, `min` and `max` are exact, and percentiles are clamped to `[min, max]`.
 
 use super::tally::{merge_maps, Tally};
 use super::{Accumulator, Aggregator, Merge};
@@ -68,7 +68,9 @@ impl DurationStats {
     /// The finished figures.
     pub fn finish(&self) -> report::DurationSummary {
         let n = self.count();
-        let q = |q: f64| (n > 0).then(|| self.hist.value_at_quantile(q));
+        // HDR reports a bucket's highest equivalent value, which can exceed the exact
+        // maximum (3000 s reads as 3001); the true quantile is always within [min, max].
+        let q = |q: f64| (n > 0).then(|| self.hist.value_at_quantile(q).clamp(self.min, self.max));
         report::DurationSummary {
             count: n,
             missing: self.missing,
@@ -202,6 +204,14 @@ mod tests {
         let p = r.p50.unwrap() as f64;
         assert!((p - 1_000_003.0).abs() / 1_000_003.0 < 1e-3, "{p}");
         assert_eq!(r.max, Some(1_000_003), "max is exact");
+    }
+
+    #[test]
+    fn percentiles_never_exceed_the_exact_extremes() {
+        let mut s = DurationStats::default();
+        s.record(Some(3000));
+        let r = s.finish();
+        assert_eq!((r.p50, r.p999, r.max), (Some(3000), Some(3000), Some(3000)));
     }
 
     #[test]

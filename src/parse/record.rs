@@ -12,6 +12,7 @@ use simd_json::{Node, StaticNode};
 /// Latest accepted timestamp: 9999-12-31T23:59:59Z. Earliest: the Unix epoch.
 pub(crate) const MAX_TIMESTAMP: i64 = 253_402_300_799;
 const TIMESTAMP: &str = "an integer number of seconds between 1970 and 9999, or null";
+const CREATED_AT: &str = "an integer number of seconds between 1970 and 9999";
 const TOKENS: &str = "a non-negative integer or null";
 const STRING_OR_NULL: &str = "a string or null";
 const OBJECT_OR_NULL: &str = "an object or null";

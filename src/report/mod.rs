@@ -189,15 +189,15 @@ pub struct DurationSummary {
     pub min: Option<u64>,
     /// Exact mean.
     pub mean: Option<f64>,
-    /// HDR `value_at_quantile(0.50)`.
+    /// HDR `value_at_quantile(0.50)`, clamped to `[min, max]`.
     pub p50: Option<u64>,
-    /// HDR `value_at_quantile(0.90)`.
+    /// HDR `value_at_quantile(0.90)`, clamped to `[min, max]`.
     pub p90: Option<u64>,
-    /// HDR `value_at_quantile(0.95)`.
+    /// HDR `value_at_quantile(0.95)`, clamped to `[min, max]`.
     pub p95: Option<u64>,
-    /// HDR `value_at_quantile(0.99)`.
+    /// HDR `value_at_quantile(0.99)`, clamped to `[min, max]`.
     pub p99: Option<u64>,
-    /// HDR `value_at_quantile(0.999)`.
+    /// HDR `value_at_quantile(0.999)`, clamped to `[min, max]`.
     pub p999: Option<u64>,
     /// Exact maximum.
     pub max: Option<u64>,
