@@ -68,13 +68,19 @@ fn integer(node: &Node<'_>) -> Result<Option<i64>, bool> {
 
 #[inline]
 fn timestamp(node: &Node<'_>, field: &'static str) -> Result<Option<i64>, Malformed<'static>> {
+    // `created_at` may not be null (that is caught as a null required field).
+    let expected = if field == "created_at" {
+        CREATED_AT
+    } else {
+        TIMESTAMP
+    };
     match integer(node) {
         Ok(Some(v)) if !(0..=MAX_TIMESTAMP).contains(&v) => {
-            Err(Malformed::out_of_range(field, TIMESTAMP))
+            Err(Malformed::out_of_range(field, expected))
         }
         Ok(v) => Ok(v),
-        Err(true) => Err(Malformed::out_of_range(field, TIMESTAMP)),
-        Err(false) => Err(Malformed::wrong_type(field, TIMESTAMP)),
+        Err(true) => Err(Malformed::out_of_range(field, expected)),
+        Err(false) => Err(Malformed::wrong_type(field, expected)),
     }
 }
 
