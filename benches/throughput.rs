@@ -35,9 +35,21 @@ fn line_where(pred: impl Fn(&str) -> bool) -> Vec<u8> {
 
 fn parse_lines(c: &mut Criterion) {
     let cases = [
-        ("message_creation", line_where(|l| l.contains("\"type\":\"message_creation\"") && l.contains("\"status\":\"completed\""))),
-        ("tool_calls_long", line_where(|l| l.contains("code_interpreter") && l.len() > 1500)),
-        ("failed", line_where(|l| l.contains("\"status\":\"failed\"") && l.contains("last_error\":{"))),
+        (
+            "message_creation",
+            line_where(|l| {
+                l.contains("\"type\":\"message_creation\"")
+                    && l.contains("\"status\":\"completed\"")
+            }),
+        ),
+        (
+            "tool_calls_long",
+            line_where(|l| l.contains("code_interpreter") && l.len() > 1500),
+        ),
+        (
+            "failed",
+            line_where(|l| l.contains("\"status\":\"failed\"") && l.contains("last_error\":{")),
+        ),
     ];
     let mut group = c.benchmark_group("parse_line");
     for (name, line) in cases {
@@ -77,7 +89,10 @@ fn build_batches(c: &mut Criterion) {
             let mut cursor = LineCursor::new(&buf[..data.len()], true);
             let mut rows = 0;
             while let Some(line) = cursor.next_line(&buf[..data.len()]) {
-                if parser.parse_line(&mut buf[line.start..], line.len, &mut batch).is_ok() {
+                if parser
+                    .parse_line(&mut buf[line.start..], line.len, &mut batch)
+                    .is_ok()
+                {
                     rows += 1;
                 }
                 if batch.is_full() {
@@ -98,14 +113,24 @@ fn full_batch() -> Batch {
     let mut batch = Batch::new();
     let mut cursor = LineCursor::new(&buf[..data.len()], true);
     while let Some(line) = cursor.next_line(&buf[..data.len()]) {
-        parser.parse_line(&mut buf[line.start..], line.len, &mut batch).expect("generated lines are valid");
+        parser
+            .parse_line(&mut buf[line.start..], line.len, &mut batch)
+            .expect("generated lines are valid");
     }
     batch
 }
 
-fn bench_agg<A: Aggregator>(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, batch: &Batch) {
+fn bench_agg<A: Aggregator>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    batch: &Batch,
+) {
     group.bench_function(name, |b| {
-        b.iter_batched_ref(A::default, |agg| agg.update(black_box(batch)), BatchSize::SmallInput)
+        b.iter_batched_ref(
+            A::default,
+            |agg| agg.update(black_box(batch)),
+            BatchSize::SmallInput,
+        )
     });
 }
 
@@ -132,9 +157,15 @@ fn end_to_end(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(data.len() as u64));
     for threads in [1, 2] {
         for mmap in [true, false] {
-            let cfg = Config { threads, mmap, ..Config::default() };
+            let cfg = Config {
+                threads,
+                mmap,
+                ..Config::default()
+            };
             let name = format!("{}t_{}", threads, if mmap { "mmap" } else { "read" });
-            group.bench_function(name, |b| b.iter(|| engine::summarize(&inputs, &cfg).expect("summary")));
+            group.bench_function(name, |b| {
+                b.iter(|| engine::summarize(&inputs, &cfg).expect("summary"))
+            });
         }
     }
     group.finish();
