@@ -152,7 +152,7 @@ fn produce(
     let mut seq = 0u64;
     for (file, spec) in inputs.iter().enumerate() {
         let mut source = input::open(spec, opts)?;
-        let mut index = 0u32;
+        let mut index = 0u64;
         while !gate.tripped() {
             let next = source
                 .next_chunk(buffers)
@@ -263,7 +263,7 @@ impl Worker {
     fn parse_chunk(
         &mut self,
         file: u32,
-        index: u32,
+        index: u64,
         seq: u64,
         offset: u64,
         buf: &mut Vec<u8>,

@@ -561,3 +561,54 @@ fn agrees_with_an_independent_computation_on_a_generated_corpus() {
         "corpus has negative durations"
     );
 }
+
+#[test]
+fn hostile_bytes_never_panic_and_every_line_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.jsonl");
+    let mut data = Vec::new();
+    // Seeded pseudo-random bytes with newlines sprinkled in.
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for _ in 0..300_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data.push(if x % 97 == 0 { b'\n' } else { (x >> 24) as u8 });
+    }
+    data.push(b'\n');
+    data.extend_from_slice(&b"["[..].repeat(5000));
+    data.push(b'\n');
+    data.extend_from_slice(&b"{\"a\":".repeat(3000));
+    data.push(b'\n');
+    data.extend_from_slice(b"{\"id\":\"s\0\",\"created_at\":1,\"status\":\"completed\"}\n");
+    data.extend_from_slice(b"{\"id\":\"\xff\xfe\",\"created_at\":1,\"status\":\"completed\"}\n");
+    data.extend_from_slice(b"\0\0\0\n\xEF\xBB\xBF\n");
+    std::fs::write(&path, &data).unwrap();
+    let expected_lines = data.iter().filter(|b| **b == b'\n').count() as u64;
+    for extra in [
+        vec![],
+        vec!["--chunk-size", "1K", "--threads", "4"],
+        vec!["--no-mmap"],
+    ] {
+        let out = steplog()
+            .args(["summary", "-f", "json"])
+            .args(&extra)
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let i = &r["input"];
+        let n = |k: &str| i[k].as_u64().unwrap();
+        assert_eq!(n("lines"), expected_lines);
+        assert_eq!(
+            n("lines"),
+            n("records") + n("blank_lines") + n("deltas") + n("malformed")
+        );
+        assert!(n("malformed") > 3000, "random lines are malformed");
+    }
+}

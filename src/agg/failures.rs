@@ -69,8 +69,14 @@ impl Aggregator for Failures {
             .iter()
             .map(|k| (k.as_str(), by_tool[*k as usize]));
         for (key, n) in tool_counts.chain(std::iter::once((NONE_KEY, no_tool))) {
-            if n > 0 {
-                *self.by_tool.entry(key.to_string()).or_default() += n;
+            if n == 0 {
+                continue;
+            }
+            match self.by_tool.get_mut(key) {
+                Some(acc) => *acc += n,
+                None => {
+                    self.by_tool.insert(key.to_string(), n);
+                }
             }
         }
     }

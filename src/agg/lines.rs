@@ -18,7 +18,7 @@ pub struct LinePos {
     /// Input file index.
     pub file: u32,
     /// Chunk index within the file.
-    pub chunk: u32,
+    pub chunk: u64,
     /// Line index within the chunk, from 0.
     pub line: u64,
     /// Byte offset of the line's start in the file.
@@ -93,7 +93,7 @@ impl LineStats {
     }
 
     /// Adds a parsed chunk's counts.
-    pub fn add_chunk(&mut self, file: u32, chunk: u32, counts: &ChunkCounts) {
+    pub fn add_chunk(&mut self, file: u32, chunk: u64, counts: &ChunkCounts) {
         let f = self.file(file);
         f.totals.add(counts);
         let c = chunk as usize;
@@ -232,7 +232,7 @@ mod tests {
     use super::*;
     use crate::parse::Malformed;
 
-    fn pos(file: u32, chunk: u32, line: u64) -> LinePos {
+    fn pos(file: u32, chunk: u64, line: u64) -> LinePos {
         LinePos {
             file,
             chunk,

@@ -70,7 +70,14 @@ mod tests {
         let mut t = ToolCalls::default();
         t.update(&batch(&[&l1]));
         t.update(&batch(&[&l2]));
+        let mut merged = ToolCalls::default();
+        for l in [&l1, &l2] {
+            let mut part = ToolCalls::default();
+            part.update(&batch(&[l]));
+            merged.merge(part);
+        }
         let r = t.finish();
+        assert_eq!(merged.finish(), r, "merge equals sequential");
         assert_eq!(r.total, 7);
         assert_eq!(r.by_kind["function"], 4);
         assert_eq!(r.by_kind["code_interpreter"], 1);

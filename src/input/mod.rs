@@ -62,7 +62,7 @@ pub struct Chunk {
     /// Index of the input.
     pub file: u32,
     /// Index of the chunk within its input.
-    pub index: u32,
+    pub index: u64,
     /// Position among all chunks of all inputs, in input order.
     pub seq: u64,
     /// Byte offset of the chunk in its input.
