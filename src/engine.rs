@@ -6,14 +6,14 @@
 //! [`Summary`]. At the end the workers' summaries are merged. Merging is exact and
 //! order-free, so the report does not depend on scheduling.
 
-use crate::agg::{ChunkCounts, FileInfo, LinePos, Summary};
+use crate::agg::{FileInfo, LinePos, Summary};
 use crate::batch::Batch;
 use crate::error::Error;
 use crate::input::{
     self, BufferPool, Chunk, ChunkData, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE,
 };
 use crate::parse::{LineCursor, LineKind, LineParser, PADDING};
-use crate::report::Report;
+use crate::report::{LineCounts, Report};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 
@@ -271,13 +271,13 @@ impl Worker {
     ) {
         let len = buf.len();
         buf.extend_from_slice(&[b' '; PADDING]);
-        let mut counts = ChunkCounts::default();
+        let mut counts = LineCounts::default();
         let mut cursor = LineCursor::new(&buf[..len], offset == 0);
         while let Some(line) = cursor.next_line(&buf[..len]) {
             let line_index = counts.lines;
             counts.lines += 1;
             if line.blank {
-                counts.blank += 1;
+                counts.blank_lines += 1;
                 continue;
             }
             match self

@@ -573,7 +573,11 @@ fn hostile_bytes_never_panic_and_every_line_is_counted() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        data.push(if x % 97 == 0 { b'\n' } else { (x >> 24) as u8 });
+        data.push(if x.is_multiple_of(97) {
+            b'\n'
+        } else {
+            (x >> 24) as u8
+        });
     }
     data.push(b'\n');
     data.extend_from_slice(&b"["[..].repeat(5000));

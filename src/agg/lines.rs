@@ -6,7 +6,7 @@
 //! keep a message.
 
 use crate::parse::{Malformed, Reason};
-use crate::report;
+use crate::report::{self, LineCounts};
 use std::collections::BTreeMap;
 
 /// How many malformed lines are reported in full.
@@ -34,34 +34,9 @@ pub struct FileInfo {
     pub bytes: u64,
 }
 
-/// What one chunk held, counted by the worker that parsed it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ChunkCounts {
-    /// All lines.
-    pub lines: u64,
-    /// Run-step records.
-    pub records: u64,
-    /// Blank lines.
-    pub blank: u64,
-    /// `thread.run.step.delta` lines.
-    pub deltas: u64,
-    /// Malformed lines.
-    pub malformed: u64,
-}
-
-impl ChunkCounts {
-    fn add(&mut self, o: &ChunkCounts) {
-        self.lines += o.lines;
-        self.records += o.records;
-        self.blank += o.blank;
-        self.deltas += o.deltas;
-        self.malformed += o.malformed;
-    }
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct FileCounts {
-    totals: ChunkCounts,
+    totals: LineCounts,
     /// Lines per chunk index, to turn chunk-relative positions into line numbers.
     chunk_lines: Vec<u64>,
 }
@@ -93,7 +68,7 @@ impl LineStats {
     }
 
     /// Adds a parsed chunk's counts.
-    pub fn add_chunk(&mut self, file: u32, chunk: u64, counts: &ChunkCounts) {
+    pub fn add_chunk(&mut self, file: u32, chunk: u64, counts: &LineCounts) {
         let f = self.file(file);
         f.totals.add(counts);
         let c = chunk as usize;
@@ -144,8 +119,8 @@ impl LineStats {
     }
 
     /// Totals over all files.
-    pub fn totals(&self) -> ChunkCounts {
-        let mut t = ChunkCounts::default();
+    pub fn totals(&self) -> LineCounts {
+        let mut t = LineCounts::default();
         for f in &self.files {
             t.add(&f.totals);
         }
@@ -180,28 +155,16 @@ impl LineStats {
         let per_file: Vec<report::FileInput> = files
             .iter()
             .enumerate()
-            .map(|(i, info)| {
-                let t = self.files.get(i).map(|f| f.totals).unwrap_or_default();
-                report::FileInput {
-                    path: info.name.clone(),
-                    bytes: info.bytes,
-                    lines: t.lines,
-                    records: t.records,
-                    blank_lines: t.blank,
-                    deltas: t.deltas,
-                    malformed: t.malformed,
-                }
+            .map(|(i, info)| report::FileInput {
+                path: info.name.clone(),
+                bytes: info.bytes,
+                counts: self.files.get(i).map(|f| f.totals).unwrap_or_default(),
             })
             .collect();
-        let t = self.totals();
         report::Input {
             bytes: files.iter().map(|f| f.bytes).sum(),
             files: per_file,
-            lines: t.lines,
-            records: t.records,
-            blank_lines: t.blank,
-            deltas: t.deltas,
-            malformed: t.malformed,
+            counts: self.totals(),
             malformed_by_reason: Reason::ALL
                 .iter()
                 .map(|r| {
@@ -249,7 +212,7 @@ mod tests {
         b.add_chunk(
             0,
             1,
-            &ChunkCounts {
+            &LineCounts {
                 lines: 3,
                 records: 2,
                 malformed: 1,
@@ -260,10 +223,10 @@ mod tests {
         a.add_chunk(
             0,
             0,
-            &ChunkCounts {
+            &LineCounts {
                 lines: 5,
                 records: 4,
-                blank: 1,
+                blank_lines: 1,
                 ..Default::default()
             },
         );
@@ -274,7 +237,12 @@ mod tests {
         }];
         let r = a.finish(&files);
         assert_eq!(
-            (r.lines, r.records, r.blank_lines, r.malformed),
+            (
+                r.counts.lines,
+                r.counts.records,
+                r.counts.blank_lines,
+                r.counts.malformed
+            ),
             (8, 6, 1, 1)
         );
         assert_eq!(r.malformed_examples[0].line, 8);
@@ -282,7 +250,7 @@ mod tests {
         assert_eq!(r.malformed_examples[0].field.as_deref(), Some("id"));
         assert_eq!(r.malformed_by_reason["missing_field"], 1);
         assert_eq!(r.malformed_by_reason["invalid_json"], 0);
-        assert_eq!(r.files[0].records, 6);
+        assert_eq!(r.files[0].counts.records, 6);
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod usage;
 
 pub use durations::{DurationStats, Durations};
 pub use failures::Failures;
-pub use lines::{ChunkCounts, FileInfo, LinePos, LineStats};
+pub use lines::{FileInfo, LinePos, LineStats};
 pub use steps::Steps;
 pub use summary::Summary;
 pub use time_range::TimeRange;

@@ -49,16 +49,9 @@ pub struct Input {
     pub files: Vec<FileInput>,
     /// Bytes read.
     pub bytes: u64,
-    /// Lines read.
-    pub lines: u64,
-    /// Run-step records summarised.
-    pub records: u64,
-    /// Empty or whitespace-only lines.
-    pub blank_lines: u64,
-    /// `thread.run.step.delta` events, counted and not summarised.
-    pub deltas: u64,
-    /// Lines that are not a valid record.
-    pub malformed: u64,
+    /// Lines by kind, over all inputs.
+    #[serde(flatten)]
+    pub counts: LineCounts,
     /// Malformed lines per reason; every reason is present.
     pub malformed_by_reason: BTreeMap<String, u64>,
     /// The first malformed lines, in input order.
@@ -72,16 +65,35 @@ pub struct FileInput {
     pub path: String,
     /// Bytes read.
     pub bytes: u64,
+    /// Lines by kind.
+    #[serde(flatten)]
+    pub counts: LineCounts,
+}
+
+/// Lines by kind: every line is exactly one of records, blank, deltas or malformed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineCounts {
     /// Lines read.
     pub lines: u64,
-    /// Records.
+    /// Run-step records summarised.
     pub records: u64,
-    /// Blank lines.
+    /// Empty or whitespace-only lines.
     pub blank_lines: u64,
-    /// Deltas.
+    /// `thread.run.step.delta` events, counted and not summarised.
     pub deltas: u64,
-    /// Malformed lines.
+    /// Lines that are not a valid record.
     pub malformed: u64,
+}
+
+impl LineCounts {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &LineCounts) {
+        self.lines += other.lines;
+        self.records += other.records;
+        self.blank_lines += other.blank_lines;
+        self.deltas += other.deltas;
+        self.malformed += other.malformed;
+    }
 }
 
 /// One malformed line.

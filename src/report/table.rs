@@ -158,15 +158,15 @@ impl Format for Table {
             out,
             "steplog summary of {inputs}: {}, {} lines",
             bytes(i.bytes),
-            num(i.lines)
+            num(i.counts.lines)
         )?;
         writeln!(
             out,
             "  records {} · blank {} · deltas {} · malformed {}",
-            num(i.records),
-            num(i.blank_lines),
-            num(i.deltas),
-            num(i.malformed)
+            num(i.counts.records),
+            num(i.counts.blank_lines),
+            num(i.counts.deltas),
+            num(i.counts.malformed)
         )?;
         if let (Some(a), Some(b)) = (
             &r.time_range.first_created_at_utc,
@@ -192,11 +192,11 @@ impl Format for Table {
                 g.row([
                     f.path.clone(),
                     bytes(f.bytes),
-                    num(f.lines),
-                    num(f.records),
-                    num(f.blank_lines),
-                    num(f.deltas),
-                    num(f.malformed),
+                    num(f.counts.lines),
+                    num(f.counts.records),
+                    num(f.counts.blank_lines),
+                    num(f.counts.deltas),
+                    num(f.counts.malformed),
                 ]);
             }
             g.write(out, "  ")?;
@@ -331,7 +331,7 @@ impl Format for Table {
             }
         }
 
-        if i.malformed > 0 {
+        if i.counts.malformed > 0 {
             let reasons: Vec<String> = i
                 .malformed_by_reason
                 .iter()
@@ -341,13 +341,13 @@ impl Format for Table {
             writeln!(
                 out,
                 "\nMalformed lines {} ({})",
-                num(i.malformed),
+                num(i.counts.malformed),
                 reasons.join(", ")
             )?;
             for m in &i.malformed_examples {
                 writeln!(out, "  {}:{}: {}: {}", m.file, m.line, m.reason, m.message)?;
             }
-            if (i.malformed_examples.len() as u64) < i.malformed {
+            if (i.malformed_examples.len() as u64) < i.counts.malformed {
                 writeln!(
                     out,
                     "  … the first {} are shown",
