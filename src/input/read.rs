@@ -25,23 +25,28 @@ impl<R: Read + Send> ReadSource<R> {
         }
     }
 
-    /// Appends up to `want` bytes; returns how many (0 at EOF).
-    fn read_some(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
-        let start = buf.len();
-        buf.resize(start + want, 0);
-        loop {
-            match self.reader.read(&mut buf[start..]) {
-                Ok(n) => {
-                    buf.truncate(start + n);
-                    return Ok(n);
+    /// Reads until `buf` holds `target` bytes or the reader is exhausted. The buffer is
+    /// zero-extended once per call, not once per `read`, so a pipe that returns 64 KiB at
+    /// a time does not cost a memset of the whole chunk for every read.
+    fn fill(&mut self, buf: &mut Vec<u8>, target: usize) -> io::Result<()> {
+        let mut filled = buf.len();
+        buf.resize(target, 0);
+        while filled < target {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(start);
+                    buf.truncate(filled);
                     return Err(e);
                 }
             }
         }
+        buf.truncate(filled);
+        Ok(())
     }
 }
 
@@ -52,11 +57,8 @@ impl<R: Read + Send> Source for ReadSource<R> {
         // Bytes at the start of `buf` already known to hold no newline.
         let mut scanned = 0;
         loop {
-            while !self.eof && buf.len() < scanned + self.chunk_size {
-                let want = scanned + self.chunk_size - buf.len();
-                if self.read_some(&mut buf, want)? == 0 {
-                    self.eof = true;
-                }
+            if !self.eof && buf.len() < scanned + self.chunk_size {
+                self.fill(&mut buf, scanned + self.chunk_size)?;
             }
             if self.eof {
                 break;
