@@ -109,6 +109,15 @@ fn string_or_null<'a>(
     }
 }
 
+/// A string, or null (which the caller records as a null required field).
+#[inline]
+fn required_string<'a>(
+    node: &Node<'a>,
+    field: &'static str,
+) -> Result<Option<&'a str>, Malformed<'static>> {
+    string_or_null(node, field).map_err(|_| Malformed::wrong_type(field, "a string"))
+}
+
 #[inline]
 fn object_or_null(node: &Node<'_>, field: &'static str) -> Result<bool, Malformed<'static>> {
     match node {
@@ -118,13 +127,38 @@ fn object_or_null(node: &Node<'_>, field: &'static str) -> Result<bool, Malforme
     }
 }
 
+/// A required field as read: absent, present but null, or a value. The last occurrence of
+/// a repeated key decides.
+#[derive(Debug, Clone, Copy, Default)]
+enum Required<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Required<T> {
+    fn from_option(v: Option<T>) -> Required<T> {
+        v.map_or(Required::Null, Required::Value)
+    }
+
+    /// The value, or why there is none.
+    fn get(self, field: &'static str, expected: &'static str) -> Result<T, Malformed<'static>> {
+        match self {
+            Required::Value(v) => Ok(v),
+            Required::Null => Err(Malformed::wrong_type(field, expected)),
+            Required::Absent => Err(Malformed::missing(field)),
+        }
+    }
+}
+
 /// The fields of one line, borrowed from the tape.
 #[derive(Default)]
 struct Fields<'a> {
     object: Option<&'a str>,
-    id: Option<&'a str>,
-    created_at: Option<i64>,
-    status: Option<&'a str>,
+    id: Required<&'a str>,
+    created_at: Required<i64>,
+    status: Required<&'a str>,
     step_type: Option<&'a str>,
     details_type: Option<&'a str>,
     assistant: Option<&'a str>,
@@ -132,8 +166,6 @@ struct Fields<'a> {
     error_message: Option<&'a str>,
     times: TimesRow,
     usage: Option<UsageRow>,
-    /// Required fields that were present but null: they count as wrong-typed.
-    null_required: Option<&'static str>,
 }
 
 /// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
@@ -157,25 +189,18 @@ pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind,
             return Err(Malformed::not_a_run_step(other));
         }
     }
-    let missing = if f.id.is_none() {
-        Some("id")
-    } else if f.created_at.is_none() {
-        Some("created_at")
-    } else if f.status.is_none() {
-        Some("status")
-    } else {
-        None
-    };
-    if let Some(field) = f.null_required.or(missing) {
-        batch.rollback_tools();
-        return Err(if f.null_required.is_some() {
-            Malformed::wrong_type(field, "a non-null value")
-        } else {
-            Malformed::missing(field)
-        });
-    }
-    let (Some(status), Some(created_at)) = (f.status, f.created_at) else {
-        unreachable!("checked above")
+    let required = f.id.get("id", "a string").and_then(|_| {
+        Ok((
+            f.created_at.get("created_at", CREATED_AT)?,
+            f.status.get("status", "a string")?,
+        ))
+    });
+    let (created_at, status) = match required {
+        Ok(v) => v,
+        Err(e) => {
+            batch.rollback_tools();
+            return Err(e);
+        }
     };
     batch.push(
         status,
@@ -204,20 +229,9 @@ fn read_fields<'a>(
                     _ => return Err(Malformed::wrong_type("object", "a string")),
                 }
             }
-            "id" => match *node {
-                Node::String(s) => f.id = Some(s),
-                Node::Static(StaticNode::Null) => f.null_required = Some("id"),
-                _ => return Err(Malformed::wrong_type("id", "a string")),
-            },
-            "created_at" => match timestamp(node, "created_at")? {
-                Some(t) => f.created_at = Some(t),
-                None => f.null_required = Some("created_at"),
-            },
-            "status" => match *node {
-                Node::String(s) => f.status = Some(s),
-                Node::Static(StaticNode::Null) => f.null_required = Some("status"),
-                _ => return Err(Malformed::wrong_type("status", "a string")),
-            },
+            "id" => f.id = Required::from_option(required_string(node, "id")?),
+            "created_at" => f.created_at = Required::from_option(timestamp(node, "created_at")?),
+            "status" => f.status = Required::from_option(required_string(node, "status")?),
             "type" => f.step_type = string_or_null(node, "type")?,
             "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
             "completed_at" => f.times.completed_at = timestamp(node, "completed_at")?,
@@ -479,6 +493,21 @@ mod tests {
         );
         let b = one(r#"{"id":"s","created_at":1,"status":"caf\u00e9 \ud83d\ude00"}"#);
         assert_eq!(b.dicts.status.get(b.status[0]), "café 😀");
+    }
+
+    #[test]
+    fn the_last_of_repeated_required_keys_decides() {
+        let b = one(
+            r#"{"id":null,"id":"s","created_at":null,"created_at":3,"status":null,"status":"completed"}"#,
+        );
+        assert_eq!(
+            (b.created_at[0], b.status[0]),
+            (3, crate::batch::STATUS_COMPLETED)
+        );
+        assert_eq!(
+            bad(r#"{"id":"s","id":null,"created_at":3,"status":"completed"}"#),
+            (Reason::WrongType, Some("id"))
+        );
     }
 
     #[test]
