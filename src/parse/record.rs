@@ -67,13 +67,11 @@ fn integer(node: &Node<'_>) -> Result<Option<i64>, bool> {
 }
 
 #[inline]
-fn timestamp(node: &Node<'_>, field: &'static str) -> Result<Option<i64>, Malformed<'static>> {
-    // `created_at` may not be null (that is caught as a null required field).
-    let expected = if field == "created_at" {
-        CREATED_AT
-    } else {
-        TIMESTAMP
-    };
+fn timestamp(
+    node: &Node<'_>,
+    field: &'static str,
+    expected: &'static str,
+) -> Result<Option<i64>, Malformed<'static>> {
     match integer(node) {
         Ok(Some(v)) if !(0..=MAX_TIMESTAMP).contains(&v) => {
             Err(Malformed::out_of_range(field, expected))
@@ -170,38 +168,28 @@ struct Fields<'a> {
 
 /// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
 pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed<'a>> {
+    let result = read_line(tape, batch);
+    // Tool calls are pushed while the line is read; only a record keeps them.
+    if !matches!(result, Ok(LineKind::Record)) {
+        batch.rollback_tools();
+    }
+    result
+}
+
+fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed<'a>> {
     if !matches!(tape.first(), Some(Node::Object { .. })) {
         return Err(Malformed::not_an_object());
     }
     let mut f = Fields::default();
-    if let Err(e) = read_fields(tape, batch, &mut f) {
-        batch.rollback_tools();
-        return Err(e);
-    }
+    read_fields(tape, batch, &mut f)?;
     match f.object {
         None | Some("thread.run.step") => {}
-        Some("thread.run.step.delta") => {
-            batch.rollback_tools();
-            return Ok(LineKind::Delta);
-        }
-        Some(other) => {
-            batch.rollback_tools();
-            return Err(Malformed::not_a_run_step(other));
-        }
+        Some("thread.run.step.delta") => return Ok(LineKind::Delta),
+        Some(other) => return Err(Malformed::not_a_run_step(other)),
     }
-    let required = f.id.get("id", "a string").and_then(|_| {
-        Ok((
-            f.created_at.get("created_at", CREATED_AT)?,
-            f.status.get("status", "a string")?,
-        ))
-    });
-    let (created_at, status) = match required {
-        Ok(v) => v,
-        Err(e) => {
-            batch.rollback_tools();
-            return Err(e);
-        }
-    };
+    f.id.get("id", "a string")?;
+    let created_at = f.created_at.get("created_at", CREATED_AT)?;
+    let status = f.status.get("status", "a string")?;
     batch.push(
         status,
         f.step_type.or(f.details_type),
@@ -230,15 +218,17 @@ fn read_fields<'a>(
                 }
             }
             "id" => f.id = Required::from_option(required_string(node, "id")?),
-            "created_at" => f.created_at = Required::from_option(timestamp(node, "created_at")?),
+            "created_at" => {
+                f.created_at = Required::from_option(timestamp(node, "created_at", CREATED_AT)?)
+            }
             "status" => f.status = Required::from_option(required_string(node, "status")?),
             "type" => f.step_type = string_or_null(node, "type")?,
             "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
-            "completed_at" => f.times.completed_at = timestamp(node, "completed_at")?,
-            "failed_at" => f.times.failed_at = timestamp(node, "failed_at")?,
-            "cancelled_at" => f.times.cancelled_at = timestamp(node, "cancelled_at")?,
-            "expired_at" => f.times.expired_at = timestamp(node, "expired_at")?,
-            "expires_at" => f.times.expires_at = timestamp(node, "expires_at")?,
+            "completed_at" => f.times.completed_at = timestamp(node, "completed_at", TIMESTAMP)?,
+            "failed_at" => f.times.failed_at = timestamp(node, "failed_at", TIMESTAMP)?,
+            "cancelled_at" => f.times.cancelled_at = timestamp(node, "cancelled_at", TIMESTAMP)?,
+            "expired_at" => f.times.expired_at = timestamp(node, "expired_at", TIMESTAMP)?,
+            "expires_at" => f.times.expires_at = timestamp(node, "expires_at", TIMESTAMP)?,
             "last_error" => {
                 f.error_code = None;
                 f.error_message = None;
