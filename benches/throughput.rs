@@ -8,7 +8,7 @@ use steplog::batch::Batch;
 use steplog::engine::{self, Config};
 use steplog::generate::Generator;
 use steplog::input::InputSpec;
-use steplog::parse::{LineCursor, LineParser, PADDING};
+use steplog::parse::{LineIndex, LineParser, PADDING};
 
 /// `n` generated lines, newline-separated.
 fn corpus(n: u64, seed: u64) -> Vec<u8> {
@@ -82,13 +82,15 @@ fn build_batches(c: &mut Criterion) {
         let mut parser = LineParser::new();
         let mut batch = Batch::new();
         let mut buf = Vec::with_capacity(data.len() + PADDING);
+        let mut lines = LineIndex::new();
         b.iter(|| {
             buf.clear();
             buf.extend_from_slice(&data);
             buf.extend_from_slice(&[b' '; PADDING]);
-            let mut cursor = LineCursor::new(&buf[..data.len()], true);
+            lines.build(&buf[..data.len()], true);
             let mut rows = 0;
-            while let Some(line) = cursor.next_line(&buf[..data.len()]) {
+            for i in 0..lines.len() {
+                let line = lines.line(i, &buf[..data.len()]);
                 if parser
                     .parse_line(&mut buf[line.start..], line.len, &mut batch)
                     .is_ok()
@@ -111,8 +113,10 @@ fn full_batch() -> Batch {
     buf.extend_from_slice(&[b' '; PADDING]);
     let mut parser = LineParser::new();
     let mut batch = Batch::new();
-    let mut cursor = LineCursor::new(&buf[..data.len()], true);
-    while let Some(line) = cursor.next_line(&buf[..data.len()]) {
+    let mut lines = LineIndex::new();
+    lines.build(&buf[..data.len()], true);
+    for i in 0..lines.len() {
+        let line = lines.line(i, &buf[..data.len()]);
         parser
             .parse_line(&mut buf[line.start..], line.len, &mut batch)
             .expect("generated lines are valid");

@@ -27,6 +27,11 @@ pub enum Command {
     /// duration percentiles, token usage.
     #[command(after_help = EXIT_CODES)]
     Summary(SummaryArgs),
+    /// Measure throughput: run the full summary several times on the same files and
+    /// report wall time, GB/s and lines/s, and the time in each stage (read, split, parse,
+    /// aggregate).
+    #[command(after_help = EXIT_CODES)]
+    Bench(BenchArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
 }
@@ -40,6 +45,34 @@ pub enum FormatArg {
     Json,
 }
 
+/// Settings shared by every command that runs the engine.
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Worker threads. By default (0), one per core.
+    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Read files with read(2) instead of memory-mapping them. Same results; immune to
+    /// files truncated while steplog reads them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Target chunk size (bytes; K, M and G suffixes allowed). Chunks always end at a
+    /// newline. By default, 4M.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4M")]
+    pub chunk_size: usize,
+}
+
+impl EngineArgs {
+    /// The engine settings.
+    pub fn config(&self) -> Config {
+        Config {
+            threads: self.threads,
+            chunk_size: self.chunk_size,
+            mmap: !self.no_mmap,
+            ..Config::default()
+        }
+    }
+}
+
 /// `steplog summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
@@ -49,21 +82,12 @@ pub struct SummaryArgs {
     /// Output format. By default, table.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
-    /// Worker threads. By default (0), one per core.
-    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
-    pub threads: usize,
-    /// Read files with read(2) instead of memory-mapping them. Same results; immune to
-    /// files truncated while steplog reads them.
-    #[arg(long)]
-    pub no_mmap: bool,
     /// Stop at the first malformed line and exit 1, naming it. By default, malformed
     /// lines are counted, and the first 10 are listed in the report.
     #[arg(long)]
     pub strict: bool,
-    /// Target chunk size (bytes; K, M and G suffixes allowed). Chunks always end at a
-    /// newline. By default, 4M.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4M")]
-    pub chunk_size: usize,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 impl SummaryArgs {
@@ -75,11 +99,35 @@ impl SummaryArgs {
     /// The engine settings.
     pub fn config(&self) -> Config {
         Config {
-            threads: self.threads,
-            chunk_size: self.chunk_size,
-            mmap: !self.no_mmap,
             strict: self.strict,
+            ..self.engine.config()
         }
+    }
+}
+
+/// `steplog bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// JSONL files to read (each run reads them all; standard input cannot be re-read).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Measured runs.
+    #[arg(long, short = 'n', default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+    /// Uncounted runs first, to warm the page cache.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// Output format. By default, table.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+impl BenchArgs {
+    /// The inputs, in order.
+    pub fn inputs(&self) -> Vec<InputSpec> {
+        self.files.iter().map(|f| InputSpec::parse(f)).collect()
     }
 }
 

@@ -12,10 +12,11 @@ use crate::error::Error;
 use crate::input::{
     self, BufferPool, Chunk, ChunkData, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE,
 };
-use crate::parse::{LineCursor, LineKind, LineParser, PADDING};
+use crate::parse::{LineIndex, LineKind, LineParser, PADDING};
 use crate::report::{LineCounts, Report};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How a summary runs.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,33 @@ pub struct Outcome {
     pub summary: Summary,
     /// The inputs, in order.
     pub files: Vec<FileInfo>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Time spent in each stage of a run. `read` is the producing thread's wall time in the
+/// input (read(2) for streams; for maps, only cutting them into chunks); the other
+/// stages are summed over the workers, so with N workers they add up to about N times
+/// the wall time. Measured per chunk and per batch, never per line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Reading or mapping inputs and cutting them into chunks (producer thread).
+    pub read: Duration,
+    /// Copying each chunk into a worker's buffer and finding its lines.
+    pub split: Duration,
+    /// Parsing lines into batches (simd-json plus the tape walk).
+    pub parse: Duration,
+    /// Feeding full batches to the aggregators, and merging the workers' aggregates.
+    pub aggregate: Duration,
+}
+
+impl Timings {
+    fn add(&mut self, other: &Timings) {
+        self.read += other.read;
+        self.split += other.split;
+        self.parse += other.parse;
+        self.aggregate += other.aggregate;
+    }
 }
 
 impl Outcome {
@@ -106,22 +134,26 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
                     let Ok(chunk) = next else { break };
                     worker.process(chunk, &gate, &buffers);
                 }
-                let summary = worker.finish();
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(summary);
+                let done = worker.finish();
+                results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
             });
         }
         // The calling thread reads; dropping `tx` (on return) lets the workers finish.
         produce(inputs, opts, &buffers, &gate, tx)
     });
-    let files = produced?;
+    let (files, read) = produced?;
 
+    let mut timings = Timings {
+        read,
+        ..Timings::default()
+    };
     let mut summary = Summary::default();
-    for part in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    let merging = Instant::now();
+    for (part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
         summary.merge(part);
+        timings.add(&worker_timings);
     }
+    timings.aggregate += merging.elapsed();
     if let Some((pos, reason, message)) = gate
         .enabled
         .then(|| summary.lines.first_malformed())
@@ -137,23 +169,32 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
             message: message.to_string(),
         });
     }
-    Ok(Outcome { summary, files })
+    Ok(Outcome {
+        summary,
+        files,
+        timings,
+    })
 }
 
-/// Opens each input in order and sends its chunks to the workers.
+/// Opens each input in order and sends its chunks to the workers. Returns the inputs and
+/// the time spent reading them (not waiting for workers).
 fn produce(
     inputs: &[InputSpec],
     opts: OpenOptions,
     buffers: &BufferPool,
     gate: &StrictGate,
     tx: mpsc::SyncSender<Chunk>,
-) -> Result<Vec<FileInfo>, Error> {
+) -> Result<(Vec<FileInfo>, Duration), Error> {
+    let mut reading = Duration::ZERO;
     let mut files = Vec::with_capacity(inputs.len());
     let mut seq = 0u64;
     for (file, spec) in inputs.iter().enumerate() {
+        let started = Instant::now();
         let mut source = input::open(spec, opts)?;
+        reading += started.elapsed();
         let mut index = 0u64;
         while !gate.tripped() {
+            let started = Instant::now();
             let next = source
                 .next_chunk(buffers)
                 .map_err(|source_err| Error::Read {
@@ -161,6 +202,7 @@ fn produce(
                     offset: source.bytes_read(),
                     source: source_err,
                 })?;
+            reading += started.elapsed();
             let Some((offset, data)) = next else { break };
             let chunk = Chunk {
                 file: file as u32,
@@ -183,7 +225,7 @@ fn produce(
             break;
         }
     }
-    Ok(files)
+    Ok((files, reading))
 }
 
 /// `--strict`: the lowest chunk sequence number holding a malformed line. Chunks after it
@@ -221,10 +263,12 @@ impl StrictGate {
 #[derive(Default)]
 struct Worker {
     parser: LineParser,
+    lines: LineIndex,
     batch: Batch,
     /// Padded copy of the current mapped chunk.
     scratch: Vec<u8>,
     summary: Summary,
+    timings: Timings,
 }
 
 impl Worker {
@@ -245,10 +289,12 @@ impl Worker {
         match data {
             ChunkData::Mapped(map, range) => {
                 // simd-json parses in place: one copy of the chunk into a reused buffer.
+                let started = Instant::now();
                 let mut buf = std::mem::take(&mut self.scratch);
                 buf.clear();
                 buf.extend_from_slice(&map[range]);
                 drop(map);
+                self.timings.split += started.elapsed();
                 self.parse_chunk(file, index, seq, offset, &mut buf, gate);
                 self.scratch = buf;
             }
@@ -269,12 +315,16 @@ impl Worker {
         buf: &mut Vec<u8>,
         gate: &StrictGate,
     ) {
+        let started = Instant::now();
         let len = buf.len();
         buf.extend_from_slice(&[b' '; PADDING]);
+        self.lines.build(&buf[..len], offset == 0);
+        let parsing = Instant::now();
+        self.timings.split += parsing - started;
+        let mut aggregating = Duration::ZERO;
         let mut counts = LineCounts::default();
-        let mut cursor = LineCursor::new(&buf[..len], offset == 0);
-        while let Some(line) = cursor.next_line(&buf[..len]) {
-            let line_index = counts.lines;
+        for line_index in 0..self.lines.len() {
+            let line = self.lines.line(line_index, &buf[..len]);
             counts.lines += 1;
             if line.blank {
                 counts.blank_lines += 1;
@@ -287,8 +337,10 @@ impl Worker {
                 Ok(LineKind::Record) => {
                     counts.records += 1;
                     if self.batch.is_full() {
+                        let t = Instant::now();
                         self.summary.update(&self.batch);
                         self.batch.clear();
+                        aggregating += t.elapsed();
                     }
                 }
                 Ok(LineKind::Delta) => counts.deltas += 1,
@@ -297,7 +349,7 @@ impl Worker {
                     let pos = LinePos {
                         file,
                         chunk: index,
-                        line: line_index,
+                        line: line_index as u64,
                         offset: offset + line.start as u64,
                     };
                     self.summary.lines.add_malformed(pos, &m);
@@ -307,10 +359,14 @@ impl Worker {
         }
         self.summary.lines.add_chunk(file, index, &counts);
         buf.truncate(len);
+        self.timings.parse += parsing.elapsed() - aggregating;
+        self.timings.aggregate += aggregating;
     }
 
-    fn finish(mut self) -> Summary {
+    fn finish(mut self) -> (Summary, Timings) {
+        let t = Instant::now();
         self.summary.update(&self.batch);
-        self.summary
+        self.timings.aggregate += t.elapsed();
+        (self.summary, self.timings)
     }
 }

@@ -46,6 +46,12 @@ pub enum Error {
         /// A human explanation.
         message: String,
     },
+    /// `steplog bench` was given standard input, which cannot be read twice.
+    #[error("bench reads its inputs several times: give files, not standard input")]
+    BenchStdin,
+    /// An input changed size or content between benchmark runs.
+    #[error("the inputs changed between benchmark runs; benchmark files that stay still")]
+    BenchInputChanged,
     /// The worker pool could not start.
     #[error("cannot start {threads} worker threads")]
     Threads {

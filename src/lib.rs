@@ -3,7 +3,7 @@
 //! Data flows one way: [`input`] cuts files and streams into newline-aligned chunks;
 //! [`parse`] turns each line into a row of a columnar [`batch::Batch`] with simd-json;
 //! [`agg`] folds batches into mergeable aggregates; [`report`] holds the result as plain
-//! data and renders it; [`engine`] runs the pipeline on a rayon pool.
+//! data and renders it; [`engine`] runs the pipeline on a rayon pool; [`bench`] times it.
 //!
 //! ```no_run
 //! use steplog::{engine, input::InputSpec};
@@ -14,6 +14,7 @@
 
 pub mod agg;
 pub mod batch;
+pub mod bench;
 pub mod engine;
 mod error;
 pub mod generate;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Summary(args) => cmd::summary::run(args),
+        cli::Command::Bench(args) => cmd::bench::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
     };
     let exit = match result {

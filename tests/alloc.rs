@@ -9,7 +9,7 @@ use std::cell::Cell;
 use steplog::agg::Summary;
 use steplog::batch::Batch;
 use steplog::generate::Generator;
-use steplog::parse::{LineCursor, LineParser, PADDING};
+use steplog::parse::{LineIndex, LineParser, PADDING};
 
 struct Counting;
 
@@ -48,6 +48,7 @@ static GLOBAL: Counting = Counting;
 fn pass(
     data: &[u8],
     buf: &mut Vec<u8>,
+    index: &mut LineIndex,
     parser: &mut LineParser,
     batch: &mut Batch,
     summary: &mut Summary,
@@ -55,9 +56,10 @@ fn pass(
     buf.clear();
     buf.extend_from_slice(data);
     buf.extend_from_slice(&[b' '; PADDING]);
-    let mut cursor = LineCursor::new(&buf[..data.len()], true);
+    index.build(&buf[..data.len()], true);
     let mut lines = 0;
-    while let Some(line) = cursor.next_line(&buf[..data.len()]) {
+    for i in 0..index.len() {
+        let line = index.line(i, &buf[..data.len()]);
         lines += 1;
         if line.blank {
             continue;
@@ -92,16 +94,31 @@ fn parsing_and_aggregating_allocate_nothing_per_line() {
             _ => {}
         }
     }
-    let (mut buf, mut parser, mut batch, mut summary) = (
+    let (mut buf, mut index, mut parser, mut batch, mut summary) = (
         Vec::new(),
+        LineIndex::new(),
         LineParser::new(),
         Batch::new(),
         Summary::default(),
     );
-    let warm = pass(&data, &mut buf, &mut parser, &mut batch, &mut summary);
+    let warm = pass(
+        &data,
+        &mut buf,
+        &mut index,
+        &mut parser,
+        &mut batch,
+        &mut summary,
+    );
 
     COUNTING.with(|c| c.set(true));
-    let lines = pass(&data, &mut buf, &mut parser, &mut batch, &mut summary);
+    let lines = pass(
+        &data,
+        &mut buf,
+        &mut index,
+        &mut parser,
+        &mut batch,
+        &mut summary,
+    );
     COUNTING.with(|c| c.set(false));
     let allocs = ALLOCS.with(|a| a.get());
 

@@ -243,6 +243,86 @@ fn unreadable_inputs_exit_2_with_a_message() {
 }
 
 #[test]
+fn bench_reports_runs_and_stages_for_the_same_lines_as_summary() {
+    let out = steplog()
+        .args([
+            "bench",
+            "-n",
+            "3",
+            "--warmup",
+            "1",
+            "-j",
+            "2",
+            "--chunk-size",
+            "1K",
+        ])
+        .args([
+            "-f",
+            "json",
+            "malformed.jsonl",
+            "samples/api-examples.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bench: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary: Value =
+        serde_json::from_str(&json(&["malformed.jsonl", "samples/api-examples.jsonl"])).unwrap();
+    for field in [
+        "bytes",
+        "lines",
+        "records",
+        "blank_lines",
+        "deltas",
+        "malformed",
+    ] {
+        assert_eq!(bench[field], summary["input"][field], "{field}");
+    }
+    assert_eq!(bench["threads"], 2);
+    assert_eq!(bench["warmup_runs"], 1);
+    assert_eq!(bench["samples"].as_array().unwrap().len(), 3);
+    let stages: Vec<&str> = bench["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["read", "split", "parse", "aggregate"]);
+    let wall = &bench["wall_seconds"];
+    let (min, median, max) = (
+        wall["min"].as_f64().unwrap(),
+        wall["median"].as_f64().unwrap(),
+        wall["max"].as_f64().unwrap(),
+    );
+    assert!(0.0 < min && min <= median && median <= max, "{wall}");
+    let shares: f64 = bench["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-9, "shares add up to {shares}");
+
+    let table = steplog()
+        .args(["bench", "-n", "1", "--warmup", "0", "tools.jsonl"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("GB/s per core") && text.contains("parse"),
+        "{text}"
+    );
+
+    let out = steplog().args(["bench", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give files"));
+}
+
+#[test]
 fn help_documents_exit_codes_and_defaults() {
     let out = steplog().args(["summary", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();

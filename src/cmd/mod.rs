@@ -1,4 +1,5 @@
 //! One file per subcommand; each returns the exit status it wants.
 
+pub mod bench;
 pub mod generate;
 pub mod summary;

@@ -7,7 +7,7 @@
 //! fields steplog reads and skips every other subtree; strings stay borrowed until they are
 //! interned into the batch's dictionaries. Nothing here allocates per line.
 //!
-//! [`LineCursor`] cuts a chunk into lines (any `\n` ends a record), strips `\r` and a leading
+//! [`LineIndex`] cuts a chunk into lines (any `\n` ends a record), strips `\r` and a leading
 //! UTF-8 byte-order mark, and tells blank lines apart.
 
 mod malformed;
@@ -72,7 +72,7 @@ impl LineParser {
     }
 }
 
-/// One line of a chunk, as [`Lines`] yields it.
+/// One line of a chunk, as [`LineIndex::line`] gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line {
     /// Offset of the first content byte in the chunk buffer (after a BOM, if any).
@@ -83,47 +83,76 @@ pub struct Line {
     pub blank: bool,
 }
 
-/// Cuts a chunk into lines. Every `\n` ends a line; a last line without `\n` counts; a
-/// trailing `\r` is dropped; with `at_file_start`, a UTF-8 BOM at the very start is
-/// skipped. It holds no borrow of the data between calls, so the caller may parse each
-/// line in place before asking for the next.
-#[derive(Debug, Clone, Copy)]
-pub struct LineCursor {
-    pos: usize,
+/// The lines of a chunk, found in one pass. Every `\n` ends a line; a last line without
+/// `\n` counts; a trailing `\r` is dropped; with `at_file_start`, a UTF-8 BOM at the very
+/// start is skipped. The index holds offsets, not a borrow of the data, so the caller may
+/// parse each line in place (which rewrites only that line) before reading the next.
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    /// The first line's start, then the end (the `\n`, or the end of data) of each line.
+    bounds: Vec<usize>,
 }
 
-impl LineCursor {
-    /// A cursor at the start of `data`.
-    pub fn new(data: &[u8], at_file_start: bool) -> LineCursor {
-        let pos = if at_file_start && data.starts_with(b"\xEF\xBB\xBF") {
+impl LineIndex {
+    /// An empty index; its allocation is reused by every [`LineIndex::build`].
+    pub fn new() -> LineIndex {
+        LineIndex::default()
+    }
+
+    /// Indexes the lines of `data`.
+    pub fn build(&mut self, data: &[u8], at_file_start: bool) {
+        let first = if at_file_start && data.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
             0
         };
-        LineCursor { pos }
+        self.bounds.clear();
+        self.bounds.push(first);
+        self.bounds
+            .extend(memchr::memchr_iter(b'\n', &data[first..]).map(|i| first + i));
+        let last_start = match self.bounds.len() {
+            1 => first,
+            n => self.bounds[n - 1] + 1,
+        };
+        if last_start < data.len() {
+            self.bounds.push(data.len());
+        }
     }
 
-    /// The next line of `data` (the same bytes, up to the current position, as before).
+    /// Number of lines.
     #[inline]
-    pub fn next_line(&mut self, data: &[u8]) -> Option<Line> {
-        if self.pos >= data.len() {
-            return None;
-        }
-        let start = self.pos;
-        let rest = &data[start..];
-        let (mut len, next) = match memchr::memchr(b'\n', rest) {
-            Some(n) => (n, start + n + 1),
-            None => (rest.len(), data.len()),
+    pub fn len(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+
+    /// Whether there are no lines.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Line `i` of `data`, which must be the bytes the index was built from (lines before
+    /// `i` may have been rewritten since).
+    #[inline]
+    pub fn line(&self, i: usize, data: &[u8]) -> Line {
+        let start = if i == 0 {
+            self.bounds[0]
+        } else {
+            self.bounds[i] + 1
         };
-        self.pos = next;
-        if len > 0 && rest[len - 1] == b'\r' {
-            len -= 1;
+        let mut end = self.bounds[i + 1];
+        if end > start && data[end - 1] == b'\r' {
+            end -= 1;
         }
         // A record starts with `{`, so `all` stops at the first byte of nearly every line.
-        let blank = rest[..len]
+        let blank = data[start..end]
             .iter()
             .all(|b| matches!(b, b' ' | b'\t' | b'\r'));
-        Some(Line { start, len, blank })
+        Line {
+            start,
+            len: end - start,
+            blank,
+        }
     }
 }
 
@@ -132,8 +161,10 @@ mod tests {
     use super::*;
 
     fn lines(s: &[u8], bom: bool) -> Vec<(usize, usize, bool)> {
-        let mut c = LineCursor::new(s, bom);
-        std::iter::from_fn(|| c.next_line(s))
+        let mut index = LineIndex::new();
+        index.build(s, bom);
+        (0..index.len())
+            .map(|i| index.line(i, s))
             .map(|l| (l.start, l.len, l.blank))
             .collect()
     }
@@ -154,6 +185,8 @@ mod tests {
     fn bom_only_at_file_start() {
         assert_eq!(lines(b"\xEF\xBB\xBF{}\n", true), vec![(3, 2, false)]);
         assert_eq!(lines(b"\xEF\xBB\xBF{}\n", false), vec![(0, 5, false)]);
+        assert_eq!(lines(b"\xEF\xBB\xBF", true), vec![]);
+        assert_eq!(lines(b"\xEF\xBB\xBF\n", true), vec![(3, 0, true)]);
     }
 
     fn parse(line: &str) -> (Result<LineKind, Reason>, Batch) {
