@@ -26,6 +26,24 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// `4194304` → `4 MiB`, `1024` → `1 KiB`, `100` → `100 B`.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
+/// Input size in decimal units, as throughput is quoted.
+fn amount(bytes: u64) -> String {
+    match bytes as f64 {
+        b if b >= 1e9 => format!("{:.2} GB", b / 1e9),
+        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{bytes} bytes"),
+    }
+}
+
 fn table(r: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     let files = match r.files.as_slice() {
         [one] => one.clone(),
@@ -33,18 +51,18 @@ fn table(r: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "{files}: {:.2} GB, {} lines ({} records, {} malformed)",
-        r.bytes as f64 / 1e9,
+        "{files}: {}, {} lines ({} records, {} malformed)",
+        amount(r.bytes),
         r.counts.lines,
         r.counts.records,
         r.counts.malformed
     )?;
     writeln!(
         out,
-        "{} threads, {}, {} MiB chunks; {} runs after {} warm-up",
+        "{} threads, {}, {} chunks; {} measured run(s) after {} warm-up",
         r.threads,
         if r.mmap { "mmap" } else { "read(2)" },
-        r.chunk_size >> 20,
+        size(r.chunk_size),
         r.samples.len(),
         r.warmup_runs
     )?;
