@@ -93,7 +93,7 @@ pub struct SummaryArgs {
 impl SummaryArgs {
     /// The inputs, in order.
     pub fn inputs(&self) -> Vec<InputSpec> {
-        self.files.iter().map(|f| InputSpec::parse(f)).collect()
+        inputs(&self.files)
     }
 
     /// The engine settings.
@@ -127,7 +127,7 @@ pub struct BenchArgs {
 impl BenchArgs {
     /// The inputs, in order.
     pub fn inputs(&self) -> Vec<InputSpec> {
-        self.files.iter().map(|f| InputSpec::parse(f)).collect()
+        inputs(&self.files)
     }
 }
 
@@ -143,6 +143,11 @@ pub struct GenerateArgs {
     /// Output file. By default, standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+}
+
+/// File arguments as inputs, in order (`-` is standard input).
+fn inputs(files: &[String]) -> Vec<InputSpec> {
+    files.iter().map(|f| InputSpec::parse(f)).collect()
 }
 
 /// `64K`, `4M`, `1G` or plain bytes.

@@ -44,35 +44,47 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// One pass of the worker loop: parse every line, flush full batches to the summary.
-fn pass(
-    data: &[u8],
-    buf: &mut Vec<u8>,
-    index: &mut LineIndex,
-    parser: &mut LineParser,
-    batch: &mut Batch,
-    summary: &mut Summary,
-) -> u64 {
-    buf.clear();
-    buf.extend_from_slice(data);
-    buf.extend_from_slice(&[b' '; PADDING]);
-    index.build(&buf[..data.len()], true);
-    let mut lines = 0;
-    for i in 0..index.len() {
-        let line = index.line(i, &buf[..data.len()]);
-        lines += 1;
-        if line.blank {
-            continue;
+/// A worker's reusable state, as the engine keeps it.
+#[derive(Default)]
+struct Worker {
+    buf: Vec<u8>,
+    index: LineIndex,
+    parser: LineParser,
+    batch: Batch,
+    summary: Summary,
+}
+
+impl Worker {
+    /// One pass of the worker loop: parse every line, flush full batches to the summary.
+    fn pass(&mut self, data: &[u8]) -> u64 {
+        let Worker {
+            buf,
+            index,
+            parser,
+            batch,
+            summary,
+        } = self;
+        buf.clear();
+        buf.extend_from_slice(data);
+        buf.extend_from_slice(&[b' '; PADDING]);
+        index.build(&buf[..data.len()], true);
+        let mut lines = 0;
+        for i in 0..index.len() {
+            let line = index.line(i, &buf[..data.len()]);
+            lines += 1;
+            if line.blank {
+                continue;
+            }
+            let _ = parser.parse_line(&mut buf[line.start..], line.len, batch);
+            if batch.is_full() {
+                summary.update(batch);
+                batch.clear();
+            }
         }
-        let _ = parser.parse_line(&mut buf[line.start..], line.len, batch);
-        if batch.is_full() {
-            summary.update(batch);
-            batch.clear();
-        }
+        summary.update(batch);
+        batch.clear();
+        lines
     }
-    summary.update(batch);
-    batch.clear();
-    lines
 }
 
 #[test]
@@ -94,31 +106,11 @@ fn parsing_and_aggregating_allocate_nothing_per_line() {
             _ => {}
         }
     }
-    let (mut buf, mut index, mut parser, mut batch, mut summary) = (
-        Vec::new(),
-        LineIndex::new(),
-        LineParser::new(),
-        Batch::new(),
-        Summary::default(),
-    );
-    let warm = pass(
-        &data,
-        &mut buf,
-        &mut index,
-        &mut parser,
-        &mut batch,
-        &mut summary,
-    );
+    let mut worker = Worker::default();
+    let warm = worker.pass(&data);
 
     COUNTING.with(|c| c.set(true));
-    let lines = pass(
-        &data,
-        &mut buf,
-        &mut index,
-        &mut parser,
-        &mut batch,
-        &mut summary,
-    );
+    let lines = worker.pass(&data);
     COUNTING.with(|c| c.set(false));
     let allocs = ALLOCS.with(|a| a.get());
 
@@ -129,6 +121,6 @@ fn parsing_and_aggregating_allocate_nothing_per_line() {
         "{allocs} allocations while parsing and aggregating {lines} lines"
     );
     // The second pass really did the work.
-    let report = summary.finish(&[]);
+    let report = worker.summary.finish(&[]);
     assert_eq!(report.steps.total, 2 * 30_000);
 }
