@@ -3,13 +3,14 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use steplog::engine::Config;
-use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE};
+use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when the reader of our output goes away early)
   1  malformed input under --strict
-  2  usage error, or an input that cannot be opened or read";
+  2  usage error, or an input that cannot be opened, read or decompressed, or that
+     was truncated or changed while steplog read it";
 
 /// Fast summaries of OpenAI Assistants run-step logs (JSONL).
 #[derive(Debug, Parser)]
@@ -59,6 +60,20 @@ pub struct EngineArgs {
     /// newline. By default, 4M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4M")]
     pub chunk_size: usize,
+    /// Lines longer than this (bytes; K, M and G suffixes allowed) are counted as
+    /// malformed (`too_long`) and skipped without being held in memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
+    pub max_line_bytes: usize,
+    /// Count each step id once, from its most advanced snapshot (terminal beats
+    /// in_progress, then the later timestamp, then the later line), for event streams and
+    /// overlapping exports. Reads the inputs twice; standard input is saved to a
+    /// temporary file first.
+    #[arg(long)]
+    pub dedup: bool,
+    /// Read directories recursively. Without it, a directory stands for the files
+    /// directly inside it. Either way files are read in sorted order, hidden ones skipped.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
 }
 
 impl EngineArgs {
@@ -68,6 +83,9 @@ impl EngineArgs {
             threads: self.threads,
             chunk_size: self.chunk_size,
             mmap: !self.no_mmap,
+            max_line_bytes: self.max_line_bytes as u64,
+            dedup: self.dedup,
+            recursive: self.recursive,
             ..Config::default()
         }
     }
@@ -76,8 +94,9 @@ impl EngineArgs {
 /// `steplog summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// JSONL files of run steps, one object per line. `-`, or no file at all, reads
-    /// standard input. Several files give one combined report.
+    /// JSONL files of run steps, one object per line, or server-sent-event captures;
+    /// gzip and zstd files are decompressed. A directory stands for the files in it. `-`,
+    /// or no file at all, reads standard input. Several files give one combined report.
     pub files: Vec<String>,
     /// Output format. By default, table.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
@@ -173,8 +192,8 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 #[allow(dead_code)]
 const _: () = assert!(
-    DEFAULT_CHUNK_SIZE == 4 << 20,
-    "keep --chunk-size's documented default in step"
+    DEFAULT_CHUNK_SIZE == 4 << 20 && DEFAULT_MAX_LINE_BYTES == 64 << 20,
+    "keep --chunk-size's and --max-line-bytes' documented defaults in step"
 );
 
 #[cfg(test)]

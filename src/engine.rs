@@ -5,16 +5,23 @@
 //! buffer, parse every line into their own batch, and feed full batches to their own
 //! [`Summary`]. At the end the workers' summaries are merged. Merging is exact and
 //! order-free, so the report does not depend on scheduling.
+//!
+//! With `dedup`, the inputs are read twice (standard input is first saved to a temporary
+//! file): the first pass accounts for every line and offers each record to a
+//! [`SnapshotIndex`]; the second parses only the winning snapshots' lines and summarises
+//! them (see [`crate::dedup`]).
 
 use crate::agg::{FileInfo, LinePos, Summary};
 use crate::batch::Batch;
+use crate::dedup::{self, SnapshotIndex, Winners};
 use crate::error::Error;
 use crate::input::{
     self, BufferPool, Chunk, ChunkData, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_LINE_BYTES,
 };
-use crate::parse::{LineIndex, LineKind, LineParser, PADDING};
-use crate::report::{LineCounts, Report};
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
+use crate::report::{Dedup, LineCounts, Report};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +36,13 @@ pub struct Config {
     pub mmap: bool,
     /// Stop at the first malformed line with [`Error::Malformed`]. By default, false.
     pub strict: bool,
+    /// Lines longer than this are counted as malformed (`too_long`) without being
+    /// buffered. By default, [`DEFAULT_MAX_LINE_BYTES`].
+    pub max_line_bytes: u64,
+    /// Count each step id once, from its most advanced snapshot. By default, false.
+    pub dedup: bool,
+    /// Expand directories recursively (else only the files directly inside them).
+    pub recursive: bool,
 }
 
 impl Default for Config {
@@ -38,6 +52,9 @@ impl Default for Config {
             chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: true,
             strict: false,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            dedup: false,
+            recursive: false,
         }
     }
 }
@@ -51,6 +68,14 @@ impl Config {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
+
+    fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            chunk_size: self.chunk_size,
+            mmap: self.mmap,
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
 }
 
 /// A finished run: the merged aggregates and the inputs they came from.
@@ -62,6 +87,8 @@ pub struct Outcome {
     pub files: Vec<FileInfo>,
     /// Where the time went.
     pub timings: Timings,
+    /// Advice about the inputs themselves (directory entries not read).
+    pub hints: Vec<String>,
 }
 
 /// Time spent in each stage of a run. `read` is the producing thread's wall time in the
@@ -92,7 +119,9 @@ impl Timings {
 impl Outcome {
     /// The report.
     pub fn report(&self) -> Report {
-        self.summary.finish(&self.files)
+        let mut r = self.summary.finish(&self.files);
+        r.hints.extend(self.hints.iter().cloned());
+        r
     }
 }
 
@@ -101,7 +130,8 @@ pub fn summarize(inputs: &[InputSpec], cfg: &Config) -> Result<Report, Error> {
     run(inputs, cfg).map(|o| o.report())
 }
 
-/// Runs the pipeline over `inputs` (stdin when empty) and returns the merged aggregates.
+/// Runs the pipeline over `inputs` (stdin when empty; directories expand to their files)
+/// and returns the merged aggregates.
 pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     let stdin = [InputSpec::Stdin];
     let inputs = if inputs.is_empty() {
@@ -109,71 +139,234 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     } else {
         inputs
     };
+    let expanded = input::expand(inputs, cfg.recursive)?;
+    let mut hints = Vec::new();
+    if !expanded.skipped_dirs.is_empty() {
+        hints.push(format!(
+            "{} subdirector{} not read (use -r to read them too): {}",
+            expanded.skipped_dirs.len(),
+            if expanded.skipped_dirs.len() == 1 { "y" } else { "ies" },
+            expanded.skipped_dirs.join(", ")
+        ));
+    }
+    if expanded.skipped_hidden > 0 {
+        hints.push(format!(
+            "{} hidden entr{} (names starting with '.') in directories not read",
+            expanded.skipped_hidden,
+            if expanded.skipped_hidden == 1 { "y" } else { "ies" }
+        ));
+    }
+    let names: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
     let threads = cfg.worker_threads();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .thread_name(|i| format!("steplog-worker-{i}"))
         .build()
         .map_err(|source| Error::Threads { threads, source })?;
-    let opts = OpenOptions {
-        chunk_size: cfg.chunk_size,
-        mmap: cfg.mmap,
+    let run = Run {
+        pool: &pool,
+        threads,
+        names: &names,
+        cfg,
     };
-    let buffers = BufferPool::default();
-    let gate = StrictGate::new(cfg.strict);
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
-    let rx = Mutex::new(rx);
-    let results = Mutex::new(Vec::with_capacity(threads));
-
-    let produced = pool.in_place_scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|_| {
-                let mut worker = Worker::default();
-                loop {
-                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok(chunk) = next else { break };
-                    worker.process(chunk, &gate, &buffers);
-                }
-                let done = worker.finish();
-                results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
-            });
-        }
-        // The calling thread reads; dropping `tx` (on return) lets the workers finish.
-        produce(inputs, opts, &buffers, &gate, tx)
-    });
-    let (files, read) = produced?;
-
-    let mut timings = Timings {
-        read,
-        ..Timings::default()
-    };
-    let mut summary = Summary::default();
-    let merging = Instant::now();
-    for (part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        summary.merge(part);
-        timings.add(&worker_timings);
-    }
-    timings.aggregate += merging.elapsed();
-    if let Some((pos, reason, message)) = gate
-        .enabled
-        .then(|| summary.lines.first_malformed())
-        .flatten()
-    {
-        return Err(Error::Malformed {
-            path: files
-                .get(pos.file as usize)
-                .map_or_else(String::new, |f| f.name.clone()),
-            line: summary.lines.line_number(pos),
-            offset: pos.offset,
-            reason,
-            message: message.to_string(),
+    if !cfg.dedup {
+        let (summary, files, timings) = run.pass(&expanded.inputs, Mode::Summarize)?;
+        return Ok(Outcome {
+            summary,
+            files,
+            timings,
+            hints,
         });
     }
+
+    // --dedup: two passes over inputs that can be read twice.
+    let (specs, _spooled) = spool_stdin(&expanded.inputs)?;
+    if specs.len() as u64 > dedup::MAX_FILES {
+        return Err(Error::DedupLimit {
+            path: names.last().cloned().unwrap_or_default(),
+            max_files: dedup::MAX_FILES,
+        });
+    }
+    let index = SnapshotIndex::new();
+    let (first, files, mut timings) = run.pass(&specs, Mode::Index(&index))?;
+    let winners = index.into_winners(specs.len());
+    let (mut summary, again, second_timings) = run.pass(&specs, Mode::Winners(&winners))?;
+    timings.add(&second_timings);
+    if let Some((f, _)) = files
+        .iter()
+        .zip(&again)
+        .find(|(a, b)| a.bytes != b.bytes)
+    {
+        return Err(Error::InputChanged {
+            path: f.name.clone(),
+        });
+    }
+    let steps = winners.len() as u64;
+    if summary.steps.total() != steps {
+        return Err(Error::InputChanged {
+            path: names.join(", "),
+        });
+    }
+    let snapshots = first.lines.totals().records;
+    summary.lines = first.lines;
+    summary.dedup = Some(Dedup {
+        snapshots,
+        steps,
+        folded: snapshots - steps,
+    });
     Ok(Outcome {
         summary,
         files,
         timings,
+        hints,
     })
+}
+
+/// Saves standard input to a temporary file, for inputs that must be read twice. The
+/// file is deleted when the returned guard drops; its name in reports stays `-`.
+fn spool_stdin(
+    inputs: &[InputSpec],
+) -> Result<(Vec<InputSpec>, Option<tempfile::TempPath>), Error> {
+    if !inputs.contains(&InputSpec::Stdin) {
+        return Ok((inputs.to_vec(), None));
+    }
+    let spool = || -> std::io::Result<tempfile::TempPath> {
+        let mut file = tempfile::NamedTempFile::new()?;
+        std::io::copy(&mut std::io::stdin().lock(), file.as_file_mut())?;
+        Ok(file.into_temp_path())
+    };
+    let path = spool().map_err(|source| Error::Spool { source })?;
+    let specs = inputs
+        .iter()
+        .map(|s| match s {
+            InputSpec::Stdin => InputSpec::Path(path.to_path_buf()),
+            other => other.clone(),
+        })
+        .collect();
+    Ok((specs, Some(path)))
+}
+
+/// What the workers of one pass do with the records they parse.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    /// Summarise every record.
+    Summarize,
+    /// Account for every line; offer records to the index instead of summarising them.
+    Index(&'a SnapshotIndex),
+    /// Parse and summarise only the winning lines; account for nothing else.
+    Winners(&'a Winners),
+}
+
+/// Settings shared by the passes of one run.
+struct Run<'a> {
+    pool: &'a rayon::ThreadPool,
+    threads: usize,
+    /// Report names of the inputs, in order.
+    names: &'a [String],
+    cfg: &'a Config,
+}
+
+impl Run<'_> {
+    /// One pass over `inputs`: the merged summary, the inputs as read, the timings.
+    fn pass(
+        &self,
+        inputs: &[InputSpec],
+        mode: Mode<'_>,
+    ) -> Result<(Summary, Vec<FileInfo>, Timings), Error> {
+        let threads = self.threads;
+        let buffers = BufferPool::default();
+        let shared = Shared {
+            gate: StrictGate::new(self.cfg.strict && !matches!(mode, Mode::Winners(_))),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            names: self.names,
+            max_line: self.cfg.max_line_bytes,
+            mode,
+        };
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
+        let rx = Mutex::new(rx);
+        let results = Mutex::new(Vec::with_capacity(threads));
+
+        let produced = self.pool.in_place_scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|_| {
+                    let mut worker = Worker::default();
+                    loop {
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(chunk) = next else { break };
+                        worker.process(chunk, &shared, &buffers);
+                    }
+                    let done = worker.finish(&shared);
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
+                });
+            }
+            // The calling thread reads; dropping `tx` (on return) lets the workers finish.
+            produce(inputs, self.cfg.open_options(), &buffers, &shared, tx)
+        });
+        if let Some(e) = shared.failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        let (files, read) = produced?;
+
+        let mut timings = Timings {
+            read,
+            ..Timings::default()
+        };
+        let mut summary = Summary::default();
+        let merging = Instant::now();
+        for (part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            summary.merge(part);
+            timings.add(&worker_timings);
+        }
+        timings.aggregate += merging.elapsed();
+        if let Some((pos, reason, message)) = shared
+            .gate
+            .enabled
+            .then(|| summary.lines.first_malformed())
+            .flatten()
+        {
+            return Err(Error::Malformed {
+                path: files
+                    .get(pos.file as usize)
+                    .map_or_else(String::new, |f| f.name.clone()),
+                line: summary.lines.line_number(pos),
+                offset: pos.offset,
+                reason,
+                message: message.to_string(),
+            });
+        }
+        Ok((summary, files, timings))
+    }
+}
+
+/// State the producer and the workers of one pass share.
+struct Shared<'a> {
+    gate: StrictGate,
+    /// Set with `failure`, read without a lock.
+    failed: AtomicBool,
+    /// The first error a worker met.
+    failure: Mutex<Option<Error>>,
+    names: &'a [String],
+    max_line: u64,
+    mode: Mode<'a>,
+}
+
+impl Shared<'_> {
+    fn fail(&self, e: Error) {
+        let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    fn stopped(&self) -> bool {
+        self.gate.tripped() || self.failed.load(Ordering::Acquire)
+    }
+
+    fn name(&self, file: u32) -> String {
+        self.names.get(file as usize).cloned().unwrap_or_default()
+    }
 }
 
 /// Opens each input in order and sends its chunks to the workers. Returns the inputs and
@@ -182,23 +375,24 @@ fn produce(
     inputs: &[InputSpec],
     opts: OpenOptions,
     buffers: &BufferPool,
-    gate: &StrictGate,
+    shared: &Shared<'_>,
     tx: mpsc::SyncSender<Chunk>,
 ) -> Result<(Vec<FileInfo>, Duration), Error> {
     let mut reading = Duration::ZERO;
     let mut files = Vec::with_capacity(inputs.len());
     let mut seq = 0u64;
     for (file, spec) in inputs.iter().enumerate() {
+        let name = shared.name(file as u32);
         let started = Instant::now();
-        let mut source = input::open(spec, opts)?;
+        let mut source = input::open(spec, opts).map_err(|e| e.renamed(&name))?;
         reading += started.elapsed();
         let mut index = 0u64;
-        while !gate.tripped() {
+        while !shared.stopped() {
             let started = Instant::now();
             let next = source
                 .next_chunk(buffers)
                 .map_err(|source_err| Error::Read {
-                    path: spec.name(),
+                    path: name.clone(),
                     offset: source.bytes_read(),
                     source: source_err,
                 })?;
@@ -217,11 +411,15 @@ fn produce(
             index += 1;
             seq += 1;
         }
+        if source.truncated() {
+            return Err(Error::Truncated { path: name });
+        }
         files.push(FileInfo {
-            name: spec.name(),
+            name,
             bytes: source.bytes_read(),
+            compression: source.compression(),
         });
-        if gate.tripped() {
+        if shared.stopped() {
             break;
         }
     }
@@ -272,7 +470,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn process(&mut self, chunk: Chunk, gate: &StrictGate, buffers: &BufferPool) {
+    fn process(&mut self, chunk: Chunk, shared: &Shared<'_>, buffers: &BufferPool) {
         let Chunk {
             file,
             index,
@@ -280,11 +478,30 @@ impl Worker {
             offset,
             data,
         } = chunk;
-        if gate.skips(seq) {
+        let at = ChunkAt {
+            file,
+            index,
+            seq,
+            offset,
+        };
+        if shared.gate.skips(seq) || shared.failed.load(Ordering::Relaxed) {
             if let ChunkData::Owned(buf) = data {
                 buffers.give(buf);
             }
             return;
+        }
+        if let Mode::Winners(w) = shared.mode {
+            let len = match &data {
+                ChunkData::Mapped(_, r) => r.len() as u64,
+                ChunkData::Owned(v) => v.len() as u64,
+                ChunkData::Oversized(_) => 0,
+            };
+            if w.within(file, offset, offset + len).is_empty() {
+                if let ChunkData::Owned(buf) = data {
+                    buffers.give(buf);
+                }
+                return;
+            }
         }
         match data {
             ChunkData::Mapped(map, range) => {
@@ -293,41 +510,89 @@ impl Worker {
                 let mut buf = std::mem::take(&mut self.scratch);
                 buf.clear();
                 buf.extend_from_slice(&map[range]);
+                let truncated = map.faulted();
                 drop(map);
                 self.timings.split += started.elapsed();
-                self.parse_chunk(file, index, seq, offset, &mut buf, gate);
+                if truncated {
+                    shared.fail(Error::Truncated {
+                        path: shared.name(file),
+                    });
+                } else {
+                    self.parse_chunk(at, &mut buf, shared);
+                }
                 self.scratch = buf;
             }
             ChunkData::Owned(mut buf) => {
-                self.parse_chunk(file, index, seq, offset, &mut buf, gate);
+                self.parse_chunk(at, &mut buf, shared);
                 buffers.give(buf);
+            }
+            ChunkData::Oversized(len) => {
+                if matches!(shared.mode, Mode::Winners(_)) {
+                    return;
+                }
+                let m = Malformed::too_long(len, shared.max_line);
+                self.malformed(at, 0, offset, &m, shared);
+                let counts = LineCounts {
+                    lines: 1,
+                    malformed: 1,
+                    ..LineCounts::default()
+                };
+                self.summary.lines.add_chunk(file, index, &counts);
             }
         }
     }
 
-    /// Parses every line of `buf` (the chunk's bytes; padding is added and removed here).
-    fn parse_chunk(
-        &mut self,
-        file: u32,
-        index: u64,
-        seq: u64,
-        offset: u64,
-        buf: &mut Vec<u8>,
-        gate: &StrictGate,
-    ) {
+    fn malformed(&mut self, at: ChunkAt, line: u64, offset: u64, m: &Malformed<'_>, shared: &Shared<'_>) {
+        let pos = LinePos {
+            file: at.file,
+            chunk: at.index,
+            line,
+            offset,
+        };
+        self.summary.lines.add_malformed(pos, m);
+        shared.gate.trip(at.seq);
+    }
+
+    /// Hands the full batch on: to the summary, or (first `--dedup` pass) to the index.
+    fn flush(&mut self, mode: Mode<'_>) {
+        let t = Instant::now();
+        match mode {
+            Mode::Index(index) => index.offer_batch(&self.batch),
+            Mode::Summarize | Mode::Winners(_) => self.summary.update(&self.batch),
+        }
+        self.batch.clear();
+        self.timings.aggregate += t.elapsed();
+    }
+
+    /// Parses the lines of `buf` (the chunk's bytes; padding is added and removed here).
+    fn parse_chunk(&mut self, at: ChunkAt, buf: &mut Vec<u8>, shared: &Shared<'_>) {
         let started = Instant::now();
         let len = buf.len();
         buf.extend_from_slice(&[b' '; PADDING]);
-        self.lines.build(&buf[..len], offset == 0);
+        if let Mode::Winners(w) = shared.mode {
+            self.parse_winners(at, w, buf, len, shared);
+            buf.truncate(len);
+            self.timings.parse += started.elapsed();
+            return;
+        }
+        self.lines.build(&buf[..len], at.offset == 0);
         let parsing = Instant::now();
         self.timings.split += parsing - started;
-        let mut aggregating = Duration::ZERO;
+        let aggregated_before = self.timings.aggregate;
         let mut counts = LineCounts::default();
+        let indexing = matches!(shared.mode, Mode::Index(_));
         for line_index in 0..self.lines.len() {
             let line = self.lines.line(line_index, &buf[..len]);
             counts.lines += 1;
             if line.blank {
                 counts.blank_lines += 1;
+                continue;
+            }
+            let offset = at.offset + line.start as u64;
+            if line.len as u64 > shared.max_line {
+                counts.malformed += 1;
+                let m = Malformed::too_long(line.len as u64, shared.max_line);
+                self.malformed(at, line_index as u64, offset, &m, shared);
                 continue;
             }
             match self
@@ -336,37 +601,77 @@ impl Worker {
             {
                 Ok(LineKind::Record) => {
                     counts.records += 1;
+                    if indexing {
+                        if offset > dedup::MAX_OFFSET {
+                            shared.fail(Error::DedupLimit {
+                                path: shared.name(at.file),
+                                max_files: dedup::MAX_FILES,
+                            });
+                            break;
+                        }
+                        self.batch.set_pos(dedup::pos(at.file, offset));
+                    }
                     if self.batch.is_full() {
-                        let t = Instant::now();
-                        self.summary.update(&self.batch);
-                        self.batch.clear();
-                        aggregating += t.elapsed();
+                        self.flush(shared.mode);
                     }
                 }
                 Ok(LineKind::Delta) => counts.deltas += 1,
+                Ok(LineKind::Framing) => counts.framing += 1,
                 Err(m) => {
                     counts.malformed += 1;
-                    let pos = LinePos {
-                        file,
-                        chunk: index,
-                        line: line_index as u64,
-                        offset: offset + line.start as u64,
-                    };
-                    self.summary.lines.add_malformed(pos, &m);
-                    gate.trip(seq);
+                    self.malformed(at, line_index as u64, offset, &m, shared);
                 }
             }
         }
-        self.summary.lines.add_chunk(file, index, &counts);
+        self.summary.lines.add_chunk(at.file, at.index, &counts);
         buf.truncate(len);
+        let aggregating = self.timings.aggregate - aggregated_before;
         self.timings.parse += parsing.elapsed() - aggregating;
-        self.timings.aggregate += aggregating;
     }
 
-    fn finish(mut self) -> (Summary, Timings) {
-        let t = Instant::now();
-        self.summary.update(&self.batch);
-        self.timings.aggregate += t.elapsed();
+    /// Second `--dedup` pass: parses only the winning lines of the chunk.
+    fn parse_winners(
+        &mut self,
+        at: ChunkAt,
+        winners: &Winners,
+        buf: &mut [u8],
+        len: usize,
+        shared: &Shared<'_>,
+    ) {
+        let wins = winners.within(at.file, at.offset, at.offset + len as u64);
+        for &o in wins {
+            let start = (o - at.offset) as usize;
+            let mut end = memchr::memchr(b'\n', &buf[start..len]).map_or(len, |p| start + p);
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+            match self
+                .parser
+                .parse_line(&mut buf[start..], end - start, &mut self.batch)
+            {
+                Ok(LineKind::Record) if self.batch.is_full() => self.flush(shared.mode),
+                Ok(LineKind::Record) => {}
+                _ => {
+                    shared.fail(Error::InputChanged {
+                        path: shared.name(at.file),
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, shared: &Shared<'_>) -> (Summary, Timings) {
+        self.flush(shared.mode);
         (self.summary, self.timings)
     }
+}
+
+/// Where a chunk is, as the worker reports lines in it.
+#[derive(Debug, Clone, Copy)]
+struct ChunkAt {
+    file: u32,
+    index: u64,
+    seq: u64,
+    offset: u64,
 }

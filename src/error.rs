@@ -46,6 +46,36 @@ pub enum Error {
         /// A human explanation.
         message: String,
     },
+    /// A mapped input shrank while it was read (logrotate's `copytruncate`).
+    #[error(
+        "{path} was truncated while steplog read it (log rotation with copytruncate?); \
+         the rest of it is gone, so no report was made: run again on a stable copy"
+    )]
+    Truncated {
+        /// The input as given.
+        path: String,
+    },
+    /// An input read twice (by `--dedup`) was not the same the second time.
+    #[error("{path} changed between --dedup's two passes; deduplicate files that stay still")]
+    InputChanged {
+        /// The input as given.
+        path: String,
+    },
+    /// `--dedup` positions lines in 40 bits of offset and 24 bits of file index.
+    #[error("--dedup handles up to {max_files} inputs of up to 1 TiB each; {path} is beyond that")]
+    DedupLimit {
+        /// The input at fault.
+        path: String,
+        /// Inputs `--dedup` can tell apart.
+        max_files: u64,
+    },
+    /// Standard input could not be saved for `--dedup`'s second pass.
+    #[error("cannot save standard input to a temporary file for --dedup")]
+    Spool {
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
     /// `steplog bench` was given standard input, which cannot be read twice.
     #[error("bench reads its inputs several times: give files, not standard input")]
     BenchStdin,
@@ -61,4 +91,21 @@ pub enum Error {
         #[source]
         source: rayon::ThreadPoolBuildError,
     },
+}
+
+impl Error {
+    /// The same error, naming the input `name` (how reports call it) instead.
+    pub(crate) fn renamed(self, name: &str) -> Error {
+        let path = name.to_string();
+        match self {
+            Error::Open { source, .. } => Error::Open { path, source },
+            Error::IsDirectory { .. } => Error::IsDirectory { path },
+            Error::Read { offset, source, .. } => Error::Read {
+                path,
+                offset,
+                source,
+            },
+            other => other,
+        }
+    }
 }

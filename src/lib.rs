@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`input`] cuts files and streams into newline-aligned chunks;
 //! [`parse`] turns each line into a row of a columnar [`batch::Batch`] with simd-json;
-//! [`agg`] folds batches into mergeable aggregates; [`report`] holds the result as plain
+//! [`agg`] folds batches into mergeable aggregates; [`dedup`] picks each step's most
+//! advanced snapshot; [`report`] holds the result as plain
 //! data and renders it; [`engine`] runs the pipeline on a rayon pool; [`bench`] times it.
 //!
 //! ```no_run
@@ -15,6 +16,7 @@
 pub mod agg;
 pub mod batch;
 pub mod bench;
+pub mod dedup;
 pub mod engine;
 mod error;
 pub mod generate;

@@ -115,7 +115,7 @@ fn every_line_is_accounted_for() {
         let n = |k: &str| i[k].as_u64().unwrap();
         assert_eq!(
             n("lines"),
-            n("records") + n("blank_lines") + n("deltas") + n("malformed"),
+            n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed"),
             "{f}"
         );
         let by_reason: u64 = i["malformed_by_reason"]
@@ -231,9 +231,16 @@ fn unreadable_inputs_exit_2_with_a_message() {
         "{err}"
     );
 
-    let out = steplog().args(["summary", "samples"]).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("steps.jsonl.gz");
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00garbage").unwrap();
+    let out = steplog()
+        .args(["summary", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("samples is a directory"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read") && err.contains("steps.jsonl.gz"), "{err}");
 
     let out = steplog()
         .args(["summary", "--format", "yaml", "tools.jsonl"])
@@ -677,7 +684,7 @@ fn hostile_bytes_never_panic_and_every_line_is_counted() {
         assert_eq!(n("lines"), expected_lines);
         assert_eq!(
             n("lines"),
-            n("records") + n("blank_lines") + n("deltas") + n("malformed")
+            n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
         );
         assert!(n("malformed") > 3000, "random lines are malformed");
     }

@@ -30,8 +30,10 @@ pub struct LinePos {
 pub struct FileInfo {
     /// The name shown in reports (`-` for stdin).
     pub name: String,
-    /// Bytes read.
+    /// Bytes read (after decompression).
     pub bytes: u64,
+    /// The compression it was read through.
+    pub compression: Option<crate::input::Compression>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -158,6 +160,7 @@ impl LineStats {
             .map(|(i, info)| report::FileInput {
                 path: info.name.clone(),
                 bytes: info.bytes,
+                compression: info.compression.map(|c| c.as_str().to_string()),
                 counts: self.files.get(i).map(|f| f.totals).unwrap_or_default(),
             })
             .collect();
@@ -234,6 +237,7 @@ mod tests {
         let files = [FileInfo {
             name: "x.jsonl".into(),
             bytes: 80,
+            compression: None,
         }];
         let r = a.finish(&files);
         assert_eq!(

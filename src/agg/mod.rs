@@ -9,6 +9,7 @@
 //! those counts into string-keyed maps once per batch, so no string is hashed or compared
 //! per row here.
 
+mod distinct;
 mod durations;
 mod failures;
 mod lines;
@@ -19,6 +20,7 @@ mod time_range;
 mod tools;
 mod usage;
 
+pub use distinct::DistinctIds;
 pub use durations::{DurationStats, Durations};
 pub use failures::Failures;
 pub use lines::{FileInfo, LinePos, LineStats};

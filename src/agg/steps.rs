@@ -16,6 +16,13 @@ pub struct Steps {
     type_tally: Tally<u64>,
 }
 
+impl Steps {
+    /// Records counted.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
 impl Aggregator for Steps {
     type Output = report::Steps;
 
@@ -42,6 +49,8 @@ impl Aggregator for Steps {
     fn finish(&self) -> report::Steps {
         report::Steps {
             total: self.total,
+            // Filled in by the summary, which holds the sketch.
+            distinct_ids_estimate: 0,
             by_status: self.by_status.clone(),
             by_type: self.by_type.clone(),
         }

@@ -1,10 +1,11 @@
 //! The summary: every aggregator of `steplog summary`, updated and merged together.
 
 use super::{
-    Aggregator, Durations, Failures, FileInfo, LineStats, Steps, TimeRange, ToolCalls, Usage,
+    Aggregator, DistinctIds, Durations, Failures, FileInfo, LineStats, Steps, TimeRange,
+    ToolCalls, Usage,
 };
 use crate::batch::Batch;
-use crate::report::{Report, SCHEMA_VERSION};
+use crate::report::{Dedup, Report, SCHEMA_VERSION};
 
 /// All aggregates of one summary. `lines` is fed by the parser loop, the rest by batches.
 #[derive(Debug, Clone, Default)]
@@ -23,7 +24,14 @@ pub struct Summary {
     pub usage: Usage,
     /// First and last `created_at`.
     pub time_range: TimeRange,
+    /// Distinct step ids (estimated).
+    pub distinct: DistinctIds,
+    /// What `--dedup` folded, when it ran.
+    pub dedup: Option<Dedup>,
 }
+
+/// Below this share of distinct ids among records, repeats are no estimation noise.
+const REPEATS_HINT_RATIO: f64 = 0.97;
 
 impl Summary {
     /// Folds a batch into every batch aggregator.
@@ -37,6 +45,7 @@ impl Summary {
         self.durations.update(batch);
         self.usage.update(batch);
         self.time_range.update(batch);
+        self.distinct.update(batch);
     }
 
     /// Merges another partial summary.
@@ -48,19 +57,62 @@ impl Summary {
         self.durations.merge(other.durations);
         self.usage.merge(other.usage);
         self.time_range.merge(other.time_range);
+        self.distinct.merge(other.distinct);
+        self.dedup = match (self.dedup, other.dedup) {
+            (Some(a), Some(b)) => Some(Dedup {
+                snapshots: a.snapshots + b.snapshots,
+                steps: a.steps + b.steps,
+                folded: a.folded + b.folded,
+            }),
+            (a, b) => a.or(b),
+        };
     }
 
     /// The report, given the inputs the lines came from.
     pub fn finish(&self, files: &[FileInfo]) -> Report {
+        let input = self.lines.finish(files);
+        let mut steps = self.steps.finish();
+        steps.distinct_ids_estimate = self.distinct.finish().min(steps.total);
+        let hints = self.hints(&input.counts, &steps);
         Report {
             schema_version: SCHEMA_VERSION,
-            input: self.lines.finish(files),
+            input,
             time_range: self.time_range.finish(),
-            steps: self.steps.finish(),
+            steps,
             tool_calls: self.tools.finish(),
             failures: self.failures.finish(),
             durations_seconds: self.durations.finish(),
             usage: self.usage.finish(),
+            dedup: self.dedup,
+            hints,
         }
+    }
+
+    /// Advice derived from the figures: an event stream summarised snapshot by snapshot.
+    fn hints(&self, counts: &crate::report::LineCounts, steps: &crate::report::Steps) -> Vec<String> {
+        if self.dedup.is_some() {
+            return Vec::new();
+        }
+        // Estimation noise is well under 3% (and under 2 ids for small inputs).
+        let margin = (steps.total as f64 * (1.0 - REPEATS_HINT_RATIO)).max(2.0);
+        let repeats = steps.distinct_ids_estimate as f64 + margin <= steps.total as f64;
+        let mut why = Vec::new();
+        if counts.deltas > 0 {
+            why.push(format!("{} delta events", counts.deltas));
+        }
+        if repeats {
+            why.push(format!(
+                "about {} distinct step ids in {} records",
+                steps.distinct_ids_estimate, steps.total
+            ));
+        }
+        if why.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "this looks like an event stream or overlapping exports ({}): counts are per snapshot; \
+             --dedup counts each step once, from its most advanced snapshot",
+            why.join(", ")
+        )]
     }
 }

@@ -152,6 +152,12 @@ pub struct Batch {
     pub error_code: Vec<Code>,
     /// `last_error.message` code into `dicts.error_message`, or [`NULL`].
     pub error_message: Vec<Code>,
+    /// 128-bit hash of the step `id` (xxh3): compact and collision-free in practice, used to
+    /// recognise snapshots of one step (`--dedup`) and to estimate distinct steps.
+    pub id_hash: Vec<u128>,
+    /// Where each row's line starts: `file << 40 | byte offset`. Set by the engine with
+    /// [`Batch::set_pos`] after the parser pushed the row; rows built elsewhere have 0.
+    pub pos: Vec<u64>,
     /// `created_at`, always present.
     pub created_at: Vec<i64>,
     /// `completed_at`
@@ -210,6 +216,8 @@ impl Batch {
             assistant: Vec::with_capacity(n),
             error_code: Vec::with_capacity(n),
             error_message: Vec::with_capacity(n),
+            id_hash: Vec::with_capacity(n),
+            pos: Vec::with_capacity(n),
             created_at: Vec::with_capacity(n),
             completed_at: I64Column::with_capacity(n),
             failed_at: I64Column::with_capacity(n),
@@ -254,6 +262,8 @@ impl Batch {
         self.assistant.clear();
         self.error_code.clear();
         self.error_message.clear();
+        self.id_hash.clear();
+        self.pos.clear();
         self.created_at.clear();
         self.completed_at.clear();
         self.failed_at.clear();
@@ -312,11 +322,35 @@ impl Batch {
         }
     }
 
+    /// Sets the position of the last row pushed (see [`Batch::pos`]).
+    #[inline]
+    pub fn set_pos(&mut self, pos: u64) {
+        if let Some(p) = self.pos.last_mut() {
+            *p = pos;
+        }
+    }
+
+    /// The latest event time of row `i`: the greatest of `created_at` and the terminal
+    /// timestamps present (`expires_at`, a deadline, is not an event).
+    #[inline]
+    pub fn latest_at(&self, i: usize) -> i64 {
+        [
+            self.completed_at.get(i),
+            self.failed_at.get(i),
+            self.cancelled_at.get(i),
+            self.expired_at.get(i),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.created_at[i], i64::max)
+    }
+
     /// Appends a complete row; tool calls must have been pushed with
     /// [`Batch::push_tool`] first. String arguments are interned.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
+        id: &str,
         status: &str,
         step_type: Option<&str>,
         assistant: Option<&str>,
@@ -333,6 +367,9 @@ impl Batch {
         self.error_code.push(d.error_code.intern_opt(error_code));
         self.error_message
             .push(d.error_message.intern_opt(error_message));
+        self.id_hash
+            .push(xxhash_rust::xxh3::xxh3_128(id.as_bytes()));
+        self.pos.push(0);
         self.created_at.push(created_at);
         self.completed_at.push(times.completed_at);
         self.failed_at.push(times.failed_at);
@@ -360,6 +397,7 @@ mod tests {
         b.push_tool(ToolKind::Function, Some("get_weather"));
         b.push_tool(ToolKind::CodeInterpreter, None);
         b.push(
+            "s",
             "completed",
             Some("tool_calls"),
             Some("asst_1"),
@@ -378,6 +416,7 @@ mod tests {
             }),
         );
         b.push(
+            "t",
             "weird",
             None,
             None,
@@ -414,13 +453,13 @@ mod tests {
             expires_at: Some(50),
             ..Default::default()
         };
-        b.push("expired", None, None, None, None, 10, t, None);
+        b.push("s", "expired", None, None, None, None, 10, t, None);
         let t = TimesRow {
             expired_at: Some(20),
             expires_at: Some(50),
             ..Default::default()
         };
-        b.push("expired", None, None, None, None, 10, t, None);
+        b.push("s", "expired", None, None, None, None, 10, t, None);
         assert_eq!(b.terminal_at(0), Some(50));
         assert_eq!(b.terminal_at(1), Some(20));
     }
@@ -430,6 +469,7 @@ mod tests {
         let mut b = Batch::new();
         b.push_tool(ToolKind::Function, Some("a"));
         b.push(
+            "s",
             "completed",
             None,
             None,

@@ -6,15 +6,23 @@
 //! owned, recycled buffers cut after their last `\n`, the remainder carried to the next
 //! chunk, so memory stays bounded however long the stream. Either way a chunk holds whole
 //! lines, and workers never see a line split across chunks.
+//!
+//! gzip and zstd inputs (files or stdin) are recognised by their magic bytes and read as
+//! decompressed streams ([`decompress`]). Directories expand to the files inside them
+//! ([`expand`]). A line longer than the line limit is never buffered: sources skip it and
+//! yield its length as [`ChunkData::Oversized`].
 
+pub mod decompress;
 pub mod mmap;
 pub mod read;
 
+pub use decompress::Compression;
+
 use crate::error::Error;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Default chunk size: large enough to amortise scheduling, small enough that two workers
@@ -52,9 +60,11 @@ impl InputSpec {
 /// The bytes of a chunk.
 pub enum ChunkData {
     /// A range of a shared memory map.
-    Mapped(Arc<memmap2::Mmap>, Range<usize>),
+    Mapped(Arc<mmap::Mapping>, Range<usize>),
     /// A buffer read from a stream; give it back with [`BufferPool::give`] when done.
     Owned(Vec<u8>),
+    /// One line longer than the line limit, skipped: its length without the newline.
+    Oversized(u64),
 }
 
 /// A newline-aligned piece of one input.
@@ -77,6 +87,7 @@ impl Chunk {
         match &self.data {
             ChunkData::Mapped(m, r) => &m[r.clone()],
             ChunkData::Owned(v) => v,
+            ChunkData::Oversized(_) => &[],
         }
     }
 }
@@ -85,8 +96,35 @@ impl Chunk {
 pub trait Source: Send {
     /// The next chunk's offset and bytes, or `None` at the end.
     fn next_chunk(&mut self, pool: &BufferPool) -> io::Result<Option<(u64, ChunkData)>>;
-    /// Bytes yielded so far.
+    /// Bytes yielded so far (decompressed bytes for a compressed input).
     fn bytes_read(&self) -> u64;
+    /// Whether the input shrank under a read (a mapped file truncated while mapped): the
+    /// bytes yielded after that point are not the file's.
+    fn truncated(&self) -> bool {
+        false
+    }
+    /// The compression the input was read through, if any.
+    fn compression(&self) -> Option<Compression> {
+        None
+    }
+}
+
+/// A source read through a decompressor.
+struct Decompressed {
+    inner: read::ReadSource<Box<dyn Read + Send>>,
+    format: Compression,
+}
+
+impl Source for Decompressed {
+    fn next_chunk(&mut self, pool: &BufferPool) -> io::Result<Option<(u64, ChunkData)>> {
+        self.inner.next_chunk(pool)
+    }
+    fn bytes_read(&self) -> u64 {
+        self.inner.bytes_read()
+    }
+    fn compression(&self) -> Option<Compression> {
+        Some(self.format)
+    }
 }
 
 /// Recycles read buffers between the reader and the workers.
@@ -124,32 +162,141 @@ pub struct OpenOptions {
     pub chunk_size: usize,
     /// Memory-map regular files (else read them).
     pub mmap: bool,
+    /// Lines longer than this many bytes are skipped ([`ChunkData::Oversized`]).
+    pub max_line_bytes: u64,
 }
 
-/// Opens an input: regular files are mapped unless `mmap` is off (or mapping fails, in
-/// which case they are read); everything else is read as a stream.
+/// Default line limit: 64 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 64 << 20;
+
+/// Opens an input: compressed data (by magic bytes) is decompressed as a stream; regular
+/// files are mapped unless `mmap` is off (or mapping fails, in which case they are read);
+/// everything else is read as a stream.
 pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Error> {
     let chunk_size = opts.chunk_size.max(1);
+    let max_line = opts.max_line_bytes;
+    let name = || spec.name();
     let path = match spec {
-        InputSpec::Stdin => return Ok(Box::new(read::ReadSource::new(io::stdin(), chunk_size))),
+        InputSpec::Stdin => {
+            let mut stdin = io::stdin();
+            let head = read_head(&mut stdin).map_err(|source| Error::Read {
+                path: name(),
+                offset: 0,
+                source,
+            })?;
+            let format = Compression::detect(&head);
+            let stream = io::Cursor::new(head).chain(stdin);
+            return Ok(match format {
+                Some(format) => Box::new(Decompressed {
+                    inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
+                    format,
+                }),
+                None => Box::new(read::ReadSource::new(stream, chunk_size, max_line)),
+            });
+        }
         InputSpec::Path(p) => p,
     };
-    let name = || spec.name();
-    let file = File::open(path).map_err(|source| Error::Open {
+    let open_err = |source| Error::Open {
         path: name(),
         source,
-    })?;
-    let meta = file.metadata().map_err(|source| Error::Open {
-        path: name(),
-        source,
-    })?;
+    };
+    let mut file = File::open(path).map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
     if meta.is_dir() {
         return Err(Error::IsDirectory { path: name() });
     }
-    if opts.mmap && meta.is_file() && meta.len() > 0 {
-        if let Ok(src) = mmap::MmapSource::new(&file, chunk_size) {
-            return Ok(Box::new(src));
+    if meta.is_file() {
+        let head = read_head(&mut file).map_err(open_err)?;
+        if let Some(format) = Compression::detect(&head) {
+            let stream = io::Cursor::new(head).chain(file);
+            return Ok(Box::new(Decompressed {
+                inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
+                format,
+            }));
+        }
+        if opts.mmap && meta.len() > 0 {
+            if let Ok(src) = mmap::MmapSource::new(&file, chunk_size, max_line) {
+                return Ok(Box::new(src));
+            }
+        }
+        let stream = io::Cursor::new(head).chain(file);
+        return Ok(Box::new(read::ReadSource::new(stream, chunk_size, max_line)));
+    }
+    // A FIFO or device: read it as it comes, without peeking past what was read.
+    let head = read_head(&mut file).map_err(open_err)?;
+    let format = Compression::detect(&head);
+    let stream = io::Cursor::new(head).chain(file);
+    Ok(match format {
+        Some(format) => Box::new(Decompressed {
+            inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
+            format,
+        }),
+        None => Box::new(read::ReadSource::new(stream, chunk_size, max_line)),
+    })
+}
+
+/// The first bytes of a stream, enough to recognise compression (fewer at its end).
+fn read_head(r: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(Compression::MAGIC_LEN);
+    r.by_ref()
+        .take(Compression::MAGIC_LEN as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Inputs after directories are expanded, and what the expansion left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expanded {
+    /// The inputs, in order: named files as given, and each directory's files in byte
+    /// order of their paths.
+    pub inputs: Vec<InputSpec>,
+    /// Subdirectories not entered (without `recursive`).
+    pub skipped_dirs: Vec<String>,
+    /// Hidden entries (names starting with `.`) not read.
+    pub skipped_hidden: u64,
+}
+
+/// Replaces each directory among `specs` with the regular files inside it, sorted by
+/// path; with `recursive`, with the files of its whole tree. Hidden entries (`.name`) are
+/// skipped, and so are subdirectories without `recursive`; both are reported. Symbolic
+/// links are followed.
+pub fn expand(specs: &[InputSpec], recursive: bool) -> Result<Expanded, Error> {
+    let mut out = Expanded::default();
+    for spec in specs {
+        match spec {
+            InputSpec::Path(p) if p.is_dir() => walk(p, recursive, &mut out)?,
+            other => out.inputs.push(other.clone()),
         }
     }
-    Ok(Box::new(read::ReadSource::new(file, chunk_size)))
+    Ok(out)
+}
+
+fn walk(dir: &Path, recursive: bool, out: &mut Expanded) -> Result<(), Error> {
+    let err = |source| Error::Open {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    entries.sort();
+    for path in entries {
+        if path
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        {
+            out.skipped_hidden += 1;
+        } else if path.is_dir() {
+            if recursive {
+                walk(&path, recursive, out)?;
+            } else {
+                out.skipped_dirs.push(path.display().to_string());
+            }
+        } else {
+            out.inputs.push(InputSpec::Path(path));
+        }
+    }
+    Ok(())
 }

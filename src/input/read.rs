@@ -7,6 +7,7 @@ use std::io::{self, Read};
 pub struct ReadSource<R> {
     reader: R,
     chunk_size: usize,
+    max_line: usize,
     /// Bytes after the last newline of the previous chunk.
     carry: Vec<u8>,
     eof: bool,
@@ -14,11 +15,14 @@ pub struct ReadSource<R> {
 }
 
 impl<R: Read + Send> ReadSource<R> {
-    /// Chunks of about `chunk_size` bytes from `reader`.
-    pub fn new(reader: R, chunk_size: usize) -> ReadSource<R> {
+    /// Chunks of about `chunk_size` bytes from `reader`. A line longer than `max_line`
+    /// bytes is read past without being kept and yielded as [`ChunkData::Oversized`], so
+    /// memory stays within about `chunk_size + max_line` per chunk.
+    pub fn new(reader: R, chunk_size: usize, max_line: u64) -> ReadSource<R> {
         ReadSource {
             reader,
             chunk_size,
+            max_line: usize::try_from(max_line).unwrap_or(usize::MAX),
             carry: Vec::new(),
             eof: false,
             offset: 0,
@@ -70,8 +74,10 @@ impl<R: Read + Send> Source for ReadSource<R> {
                     buf.truncate(cut);
                     break;
                 }
-                // A line longer than a chunk: keep reading until it ends.
-                None => scanned = buf.len(),
+                // A line longer than a chunk: keep reading until it ends…
+                None if buf.len() <= self.max_line => scanned = buf.len(),
+                // …unless it is longer than the limit: then skip it.
+                None => return self.skip_long_line(buf, pool).map(Some),
             }
         }
         if buf.is_empty() {
@@ -85,6 +91,30 @@ impl<R: Read + Send> Source for ReadSource<R> {
 
     fn bytes_read(&self) -> u64 {
         self.offset
+    }
+}
+
+impl<R: Read + Send> ReadSource<R> {
+    /// `buf` holds the start of a line already longer than the limit, and no newline:
+    /// reads on to the line's end, keeping nothing but its length.
+    fn skip_long_line(&mut self, mut buf: Vec<u8>, pool: &BufferPool) -> io::Result<(u64, ChunkData)> {
+        let mut len = buf.len() as u64;
+        let mut newline = 0;
+        while !self.eof {
+            buf.clear();
+            self.fill(&mut buf, self.chunk_size)?;
+            if let Some(p) = memchr::memchr(b'\n', &buf) {
+                len += p as u64;
+                newline = 1;
+                self.carry.extend_from_slice(&buf[p + 1..]);
+                break;
+            }
+            len += buf.len() as u64;
+        }
+        pool.give(buf);
+        let offset = self.offset;
+        self.offset += len + newline;
+        Ok((offset, ChunkData::Oversized(len)))
     }
 }
 
@@ -104,12 +134,22 @@ mod tests {
     }
 
     fn chunks(data: &[u8], chunk: usize, step: usize) -> Vec<(u64, String)> {
+        limited(data, chunk, step, u64::MAX)
+    }
+
+    fn limited(data: &[u8], chunk: usize, step: usize, max_line: u64) -> Vec<(u64, String)> {
         let pool = BufferPool::default();
-        let mut src = ReadSource::new(Trickle(data, step), chunk);
+        let mut src = ReadSource::new(Trickle(data, step), chunk, max_line);
         let mut out = Vec::new();
-        while let Some((off, ChunkData::Owned(v))) = src.next_chunk(&pool).unwrap() {
-            out.push((off, String::from_utf8(v.clone()).unwrap()));
-            pool.give(v);
+        while let Some((off, c)) = src.next_chunk(&pool).unwrap() {
+            match c {
+                ChunkData::Owned(v) => {
+                    out.push((off, String::from_utf8(v.clone()).unwrap()));
+                    pool.give(v);
+                }
+                ChunkData::Oversized(n) => out.push((off, format!("<{n}>"))),
+                ChunkData::Mapped(..) => unreachable!(),
+            }
         }
         assert_eq!(src.bytes_read(), data.len() as u64);
         out
@@ -136,6 +176,24 @@ mod tests {
         let got = chunks(b"0123456789\nx\n", 3, 2);
         assert_eq!(got[0].1, "0123456789\n");
         assert_eq!(got.last().unwrap().1, "x\n");
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_skipped_and_measured() {
+        let data = b"ab\n0123456789012\ncd\n01234567";
+        for step in [1, 3, 100] {
+            let got = limited(data, 4, step, 5);
+            assert_eq!(
+                got,
+                vec![
+                    (0, "ab\n".into()),
+                    (3, "<13>".into()),
+                    (17, "cd\n".into()),
+                    (20, "<8>".into())
+                ],
+                "step {step}"
+            );
+        }
     }
 
     #[test]

@@ -19,17 +19,20 @@ pub enum Reason {
     /// A number outside its field's range (a negative token count, a timestamp beyond
     /// year 9999 or before 1970, an integer beyond 64 bits).
     OutOfRange,
+    /// A line longer than `--max-line-bytes`; skipped without being parsed or buffered.
+    TooLong,
 }
 
 impl Reason {
     /// Every reason, in report order.
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
         Reason::InvalidJson,
         Reason::NotAnObject,
         Reason::NotARunStep,
         Reason::MissingField,
         Reason::WrongType,
         Reason::OutOfRange,
+        Reason::TooLong,
     ];
 
     /// The stable name used in reports.
@@ -41,6 +44,7 @@ impl Reason {
             Reason::MissingField => "missing_field",
             Reason::WrongType => "wrong_type",
             Reason::OutOfRange => "out_of_range",
+            Reason::TooLong => "too_long",
         }
     }
 }
@@ -69,6 +73,7 @@ enum Detail<'a> {
     None,
     Json(simd_json::Error),
     Object(&'a str),
+    Length { len: u64, max: u64 },
 }
 
 impl<'a> Malformed<'a> {
@@ -78,6 +83,16 @@ impl<'a> Malformed<'a> {
             field: None,
             expected: "",
             detail: Detail::Json(e),
+        }
+    }
+
+    /// A line of `len` bytes, over the limit of `max`.
+    pub fn too_long(len: u64, max: u64) -> Self {
+        Malformed {
+            reason: Reason::TooLong,
+            field: None,
+            expected: "",
+            detail: Detail::Length { len, max },
         }
     }
 
@@ -131,6 +146,9 @@ impl<'a> Malformed<'a> {
         let field = self.field.unwrap_or("");
         match (&self.detail, self.reason) {
             (Detail::Json(e), _) => format!("invalid JSON: {e}"),
+            (Detail::Length { len, max }, _) => {
+                format!("line of {len} bytes is longer than --max-line-bytes ({max}); skipped")
+            }
             (Detail::Object(o), _) => {
                 let o: String = o.chars().take(64).collect();
                 format!("\"object\" is {o:?}, not \"thread.run.step\" or \"thread.run.step.delta\"")

@@ -9,9 +9,14 @@
 //!
 //! [`LineIndex`] cuts a chunk into lines (any `\n` ends a record), strips `\r` and a leading
 //! UTF-8 byte-order mark, and tells blank lines apart.
+//!
+//! Lines captured from a server-sent event stream are understood too ([`sse`]): `data: {…}`
+//! is read as its payload, and the stream's plumbing (`event:`, `id:`, `retry:`, comments,
+//! `data: [DONE]`, payloads of other event objects) is [`LineKind::Framing`].
 
 mod malformed;
 mod record;
+pub mod sse;
 
 pub use malformed::{Malformed, Reason};
 
@@ -28,6 +33,10 @@ pub enum LineKind {
     Record,
     /// A `thread.run.step.delta` event: recognised, counted, not summarised.
     Delta,
+    /// Event-stream plumbing: an `event:`, `id:` or `retry:` field, a comment, the
+    /// `data: [DONE]` sentinel, or the `data:` payload of another event object
+    /// (`thread.run`, `thread.message.delta`, …). Counted, not summarised.
+    Framing,
 }
 
 /// Reusable per-worker parser state.
@@ -55,12 +64,22 @@ impl LineParser {
     /// Parses `buf[..len]` (one line, without its newline) and appends a row to `batch` if
     /// it is a run step. `buf[len..]` must hold at least [`PADDING`] bytes; they are read
     /// but left unchanged. `buf[..len]` is overwritten (strings are unescaped in place).
+    /// A server-sent-event line is read as its `data:` payload, or is [`LineKind::Framing`].
     pub fn parse_line<'b>(
         &mut self,
         buf: &'b mut [u8],
         len: usize,
         batch: &mut Batch,
     ) -> Result<LineKind, Malformed<'b>> {
+        let (skip, event) = match buf.first() {
+            Some(b'{') => (0, false),
+            _ => match sse::classify(&buf[..len]) {
+                sse::Line::Json => (0, false),
+                sse::Line::Data(at) => (at, true),
+                sse::Line::Framing => return Ok(LineKind::Framing),
+            },
+        };
+        let (buf, len) = (&mut buf[skip..], len - skip);
         // Reuse the tape's allocation for this line's lifetime, and hand it back emptied.
         let mut tape: Tape<'b> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
         let result = match simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape) {
@@ -68,7 +87,11 @@ impl LineParser {
             Err(e) => Err(Malformed::invalid_json(e)),
         };
         self.tape = tape.reset();
-        result
+        match result {
+            // In an event stream, other objects (runs, messages) are the stream's business.
+            Err(m) if event && m.reason == Reason::NotARunStep => Ok(LineKind::Framing),
+            r => r,
+        }
     }
 }
 

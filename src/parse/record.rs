@@ -187,10 +187,11 @@ fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malfo
         Some("thread.run.step.delta") => return Ok(LineKind::Delta),
         Some(other) => return Err(Malformed::not_a_run_step(other)),
     }
-    f.id.get("id", "a string")?;
+    let id = f.id.get("id", "a string")?;
     let created_at = f.created_at.get("created_at", CREATED_AT)?;
     let status = f.status.get("status", "a string")?;
     batch.push(
+        id,
         status,
         f.step_type.or(f.details_type),
         f.assistant,

@@ -40,9 +40,25 @@ pub struct Report {
     pub durations_seconds: Durations,
     /// Token usage.
     pub usage: Usage,
+    /// `--dedup`'s figures; null without `--dedup`.
+    pub dedup: Option<Dedup>,
+    /// Advice for the reader (an event stream summarised without `--dedup`, directories
+    /// not entered); empty when there is none.
+    pub hints: Vec<String>,
 }
 
-/// Line accounting: `lines = records + blank_lines + deltas + malformed`.
+/// What `--dedup` folded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dedup {
+    /// Run-step records read (every snapshot).
+    pub snapshots: u64,
+    /// Distinct step ids: the records summarised.
+    pub steps: u64,
+    /// Snapshots folded into a more advanced one: `snapshots - steps`.
+    pub folded: u64,
+}
+
+/// Line accounting: `lines = records + blank_lines + deltas + framing + malformed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
     /// Per input, in the order given.
@@ -63,14 +79,16 @@ pub struct Input {
 pub struct FileInput {
     /// The path as given (`-` for stdin).
     pub path: String,
-    /// Bytes read.
+    /// Bytes read (after decompression).
     pub bytes: u64,
+    /// `gzip` or `zstd` for a compressed input, else null.
+    pub compression: Option<String>,
     /// Lines by kind.
     #[serde(flatten)]
     pub counts: LineCounts,
 }
 
-/// Lines by kind: every line is exactly one of records, blank, deltas or malformed.
+/// Lines by kind: every line is exactly one of records, blank, deltas, framing or malformed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineCounts {
     /// Lines read.
@@ -81,6 +99,9 @@ pub struct LineCounts {
     pub blank_lines: u64,
     /// `thread.run.step.delta` events, counted and not summarised.
     pub deltas: u64,
+    /// Event-stream plumbing: `event:`/`id:`/`retry:` lines, comments, `data: [DONE]`, and
+    /// `data:` payloads of other event objects.
+    pub framing: u64,
     /// Lines that are not a valid record.
     pub malformed: u64,
 }
@@ -92,6 +113,7 @@ impl LineCounts {
         self.records += other.records;
         self.blank_lines += other.blank_lines;
         self.deltas += other.deltas;
+        self.framing += other.framing;
         self.malformed += other.malformed;
     }
 }
@@ -143,6 +165,8 @@ impl TimeRange {
 pub struct Steps {
     /// Records.
     pub total: u64,
+    /// Distinct step ids among them, estimated (HyperLogLog, about ±0.8%).
+    pub distinct_ids_estimate: u64,
     /// By `status`, verbatim.
     pub by_status: BTreeMap<String, u64>,
     /// By step type (`(none)` when absent).

@@ -1,0 +1,246 @@
+//! `--dedup`: count every step once, from its most advanced snapshot.
+//!
+//! An event-stream log holds several snapshots of each step (`in_progress`, then
+//! `completed`), and overlapping exports hold the same step twice. Deduplication takes two
+//! passes over the inputs. The first parses every line and offers each record to a
+//! [`SnapshotIndex`]: a map from a compact key of the step id to the best snapshot so far
+//! and where its line starts. The index then becomes [`Winners`], the sorted line positions
+//! of the chosen snapshots, and the second pass parses only those lines and summarises
+//! them. Memory is O(distinct steps): 24 bytes per entry in an open-addressing table.
+//!
+//! Which snapshot wins: a terminal status (completed, failed, cancelled, expired) beats any
+//! other; between equals, the later event time (the greatest of `created_at` and the
+//! terminal timestamps), then the later line.
+//!
+//! The key is the low 64 bits of the id's 128-bit xxh3 hash, checked against 25 more bits
+//! stored beside the rank: two different ids are confused only if 89 hash bits collide
+//! (at a billion steps, a chance of about one in a billion).
+
+use crate::batch::{Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED};
+use hashbrown::hash_table::{Entry, HashTable};
+use std::sync::Mutex;
+
+/// Bits of a line position given to the byte offset; the file index gets the rest.
+pub const OFFSET_BITS: u32 = 40;
+/// Largest byte offset a position can hold (1 TiB).
+pub const MAX_OFFSET: u64 = (1 << OFFSET_BITS) - 1;
+/// Largest file index a position can hold.
+pub const MAX_FILES: u64 = 1 << (64 - OFFSET_BITS);
+
+/// Packs a line position: input index and byte offset of the line's first byte.
+#[inline]
+pub fn pos(file: u32, offset: u64) -> u64 {
+    (u64::from(file) << OFFSET_BITS) | (offset & MAX_OFFSET)
+}
+
+const SHARDS: usize = 64;
+const TAG_BITS: u32 = 25;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+
+/// One entry: `[key, rank << 25 | tag, position]`.
+type Slot = [u64; 3];
+
+/// The best snapshot of every step seen, shared by the workers of the first pass.
+pub struct SnapshotIndex {
+    shards: Vec<Mutex<HashTable<Slot>>>,
+}
+
+impl Default for SnapshotIndex {
+    fn default() -> Self {
+        SnapshotIndex {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
+        }
+    }
+}
+
+/// A snapshot's rank: terminal first, then event time. Fits 39 bits (times are at most
+/// year 9999, under 2^38 seconds).
+#[inline]
+fn rank(batch: &Batch, i: usize) -> u64 {
+    let terminal = matches!(
+        batch.status[i],
+        STATUS_COMPLETED | STATUS_FAILED | STATUS_CANCELLED | STATUS_EXPIRED
+    );
+    let time = batch.latest_at(i).max(0) as u64 & ((1 << 38) - 1);
+    (u64::from(terminal) << 38) | time
+}
+
+impl SnapshotIndex {
+    /// An empty index.
+    pub fn new() -> SnapshotIndex {
+        SnapshotIndex::default()
+    }
+
+    /// Offers every row of `batch` (whose [`Batch::pos`] the engine has set).
+    pub fn offer_batch(&self, batch: &Batch) {
+        for i in 0..batch.len() {
+            self.offer(batch.id_hash[i], rank(batch, i), batch.pos[i]);
+        }
+    }
+
+    /// Offers one snapshot: id hash, rank, line position.
+    pub fn offer(&self, id_hash: u128, rank: u64, pos: u64) {
+        let key = id_hash as u64;
+        let tag = (id_hash >> 64) as u64 & TAG_MASK;
+        let word = (rank << TAG_BITS) | tag;
+        let shard = (key >> 58) as usize % SHARDS;
+        let mut table = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
+        let same = |s: &Slot| s[0] == key && s[1] & TAG_MASK == tag;
+        match table.entry(key, same, |s| s[0]) {
+            Entry::Occupied(mut o) => {
+                let s = o.get_mut();
+                if (word >> TAG_BITS, pos) > (s[1] >> TAG_BITS, s[2]) {
+                    s[1] = word;
+                    s[2] = pos;
+                }
+            }
+            Entry::Vacant(v) => {
+                v.insert([key, word, pos]);
+            }
+        }
+    }
+
+    /// Distinct steps seen.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    /// Whether no step was seen.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap bytes the tables hold: buckets of 24 bytes plus one control byte each.
+    pub fn heap_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let cap = s.lock().unwrap_or_else(|e| e.into_inner()).capacity();
+                if cap == 0 {
+                    0
+                } else {
+                    // hashbrown keeps at most 7/8 of its (power of two) buckets full.
+                    let buckets = if cap < 8 {
+                        (cap + 1).next_power_of_two()
+                    } else {
+                        (cap * 8 / 7).next_power_of_two()
+                    };
+                    buckets * (std::mem::size_of::<Slot>() + 1) + 16
+                }
+            })
+            .sum()
+    }
+
+    /// The winning lines, shard by shard, freeing each table as it goes.
+    pub fn into_winners(self, files: usize) -> Winners {
+        let mut by_file: Vec<Vec<u64>> = vec![Vec::new(); files];
+        for shard in self.shards {
+            let table = shard.into_inner().unwrap_or_else(|e| e.into_inner());
+            for s in table {
+                let file = (s[2] >> OFFSET_BITS) as usize;
+                if let Some(v) = by_file.get_mut(file) {
+                    v.push(s[2] & MAX_OFFSET);
+                }
+            }
+        }
+        for v in &mut by_file {
+            v.sort_unstable();
+        }
+        Winners { by_file }
+    }
+}
+
+/// The byte offsets of the winning lines, per input, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Winners {
+    by_file: Vec<Vec<u64>>,
+}
+
+impl Winners {
+    /// Winning line offsets of input `file` within `start..end`.
+    pub fn within(&self, file: u32, start: u64, end: u64) -> &[u64] {
+        let Some(v) = self.by_file.get(file as usize) else {
+            return &[];
+        };
+        let a = v.partition_point(|&o| o < start);
+        let b = v.partition_point(|&o| o < end);
+        &v[a..b]
+    }
+
+    /// Winning lines in all inputs (= distinct steps).
+    pub fn len(&self) -> usize {
+        self.by_file.iter().map(Vec::len).sum()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::batch;
+
+    fn offer_lines(index: &SnapshotIndex, lines: &[&str], file: u32) {
+        let mut b = batch(lines);
+        for i in 0..b.len() {
+            b.pos[i] = pos(file, i as u64 * 100);
+        }
+        index.offer_batch(&b);
+    }
+
+    #[test]
+    fn the_most_advanced_snapshot_wins_whatever_the_order() {
+        let lines = [
+            r#"{"id":"a","created_at":10,"status":"in_progress"}"#,
+            r#"{"id":"a","created_at":10,"status":"completed","completed_at":20}"#,
+            r#"{"id":"a","created_at":10,"status":"in_progress"}"#,
+            r#"{"id":"b","created_at":10,"status":"failed","failed_at":30}"#,
+            r#"{"id":"b","created_at":10,"status":"failed","failed_at":30}"#,
+            r#"{"id":"c","created_at":10,"status":"cancelled","cancelled_at":12}"#,
+            r#"{"id":"c","created_at":10,"status":"completed","completed_at":11}"#,
+        ];
+        let index = SnapshotIndex::new();
+        offer_lines(&index, &lines, 0);
+        assert_eq!(index.len(), 3);
+        let w = index.into_winners(1);
+        // a: the completed line (1); b: the later of two equal lines (4); c: the later
+        // terminal time (5).
+        assert_eq!(w.within(0, 0, u64::MAX), &[100, 400, 500]);
+        assert_eq!(w.within(0, 150, 450), &[400]);
+        assert_eq!(w.within(1, 0, u64::MAX), &[] as &[u64]);
+
+        // Offered in reverse: the same snapshots win, at their new lines.
+        let index = SnapshotIndex::new();
+        let mut rev: Vec<&str> = lines.to_vec();
+        rev.reverse();
+        offer_lines(&index, &rev, 0);
+        let w = index.into_winners(1);
+        // Reversed, a's completed line is 5 (500), b's later equal line is 3 (300), and
+        // c's cancelled line (the later terminal time) is 1 (100).
+        assert_eq!(w.within(0, 0, u64::MAX), &[100, 300, 500]);
+    }
+
+    #[test]
+    fn entries_stay_compact() {
+        let index = SnapshotIndex::new();
+        let n = 200_000u64;
+        for i in 0..n {
+            let id = format!("step_{i:024}");
+            let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+            index.offer(h, 1, pos(0, i));
+            index.offer(h, 2, pos(0, i + n));
+        }
+        assert_eq!(index.len(), n as usize);
+        let per_step = index.heap_bytes() as f64 / n as f64;
+        assert!(per_step <= 60.0, "{per_step:.1} bytes per distinct step");
+        let w = index.into_winners(1);
+        assert_eq!(w.len(), n as usize);
+        assert_eq!(w.within(0, 0, n), &[] as &[u64], "rank 2 won everywhere");
+    }
+}

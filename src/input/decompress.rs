@@ -1,0 +1,132 @@
+//! Compressed inputs, recognised by their magic bytes (not their names) and decompressed
+//! as a stream on the reading thread, so memory stays bounded by the chunk buffers plus
+//! the codec's window.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+/// A compression format steplog reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (RFC 1952), including multi-member files (`cat a.gz b.gz`, pigz, bgzip).
+    Gzip,
+    /// Zstandard, including several concatenated frames (`zstd -c a b`, pzstd).
+    Zstd,
+}
+
+impl Compression {
+    /// Bytes needed to recognise every format.
+    pub const MAGIC_LEN: usize = 4;
+
+    /// The format whose magic number starts `head`, if any.
+    pub fn detect(head: &[u8]) -> Option<Compression> {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// A reader of the decompressed bytes of `inner`.
+    pub fn decoder<R: Read + Send + 'static>(self, inner: R) -> Box<dyn Read + Send> {
+        let inner = BufReader::with_capacity(256 * 1024, inner);
+        match self {
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(inner)),
+            Compression::Zstd => Box::new(ZstdFrames {
+                source: Some(inner),
+                frame: None,
+            }),
+        }
+    }
+}
+
+/// Concatenated zstd frames, one [`ruzstd::decoding::StreamingDecoder`] at a time.
+struct ZstdFrames<R: BufRead> {
+    source: Option<R>,
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(frame) = &mut self.frame {
+                let n = frame.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                let frame = self.frame.take().expect("checked above");
+                self.source = Some(frame.into_inner());
+            }
+            let Some(mut source) = self.source.take() else {
+                return Ok(0);
+            };
+            if source.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            let frame = ruzstd::decoding::StreamingDecoder::new(source)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            self.frame = Some(frame);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn zst(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
+    fn decode(c: Compression, bytes: Vec<u8>) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        c.decoder(io::Cursor::new(bytes)).read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn detects_by_magic_and_reads_concatenated_members() {
+        let (a, b) = (b"{\"a\":1}\n".as_slice(), b"{\"b\":2}\n".as_slice());
+        let mut two = gz(a);
+        two.extend(gz(b));
+        assert_eq!(Compression::detect(&two), Some(Compression::Gzip));
+        assert_eq!(decode(Compression::Gzip, two).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+        let mut two = zst(a);
+        two.extend(zst(b));
+        assert_eq!(Compression::detect(&two), Some(Compression::Zstd));
+        assert_eq!(decode(Compression::Zstd, two).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(Compression::detect(b"{\"a\""), None);
+        assert_eq!(Compression::detect(b""), None);
+    }
+
+    #[test]
+    fn corrupt_archives_are_errors_not_panics() {
+        let mut bad = gz(b"hello\n");
+        let n = bad.len();
+        bad[n / 2] ^= 0xff;
+        bad.truncate(n - 3);
+        assert!(decode(Compression::Gzip, bad).is_err());
+        let mut bad = zst(&b"hello world\n".repeat(100));
+        bad.truncate(bad.len() - 5);
+        assert!(decode(Compression::Zstd, bad).is_err());
+    }
+}
