@@ -145,7 +145,11 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         hints.push(format!(
             "{} subdirector{} not read (use -r to read them too): {}",
             expanded.skipped_dirs.len(),
-            if expanded.skipped_dirs.len() == 1 { "y" } else { "ies" },
+            if expanded.skipped_dirs.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
             expanded.skipped_dirs.join(", ")
         ));
     }
@@ -153,7 +157,11 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         hints.push(format!(
             "{} hidden entr{} (names starting with '.') in directories not read",
             expanded.skipped_hidden,
-            if expanded.skipped_hidden == 1 { "y" } else { "ies" }
+            if expanded.skipped_hidden == 1 {
+                "y"
+            } else {
+                "ies"
+            }
         ));
     }
     let names: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
@@ -192,11 +200,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     let winners = index.into_winners(specs.len());
     let (mut summary, again, second_timings) = run.pass(&specs, Mode::Winners(&winners))?;
     timings.add(&second_timings);
-    if let Some((f, _)) = files
-        .iter()
-        .zip(&again)
-        .find(|(a, b)| a.bytes != b.bytes)
-    {
+    if let Some((f, _)) = files.iter().zip(&again).find(|(a, b)| a.bytes != b.bytes) {
         return Err(Error::InputChanged {
             path: f.name.clone(),
         });
@@ -303,7 +307,11 @@ impl Run<'_> {
             // The calling thread reads; dropping `tx` (on return) lets the workers finish.
             produce(inputs, self.cfg.open_options(), &buffers, &shared, tx)
         });
-        if let Some(e) = shared.failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(e) = shared
+            .failure
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
             return Err(e);
         }
         let (files, read) = produced?;
@@ -542,7 +550,14 @@ impl Worker {
         }
     }
 
-    fn malformed(&mut self, at: ChunkAt, line: u64, offset: u64, m: &Malformed<'_>, shared: &Shared<'_>) {
+    fn malformed(
+        &mut self,
+        at: ChunkAt,
+        line: u64,
+        offset: u64,
+        m: &Malformed<'_>,
+        shared: &Shared<'_>,
+    ) {
         let pos = LinePos {
             file: at.file,
             chunk: at.index,

@@ -240,7 +240,10 @@ fn unreadable_inputs_exit_2_with_a_message() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot read") && err.contains("steps.jsonl.gz"), "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("steps.jsonl.gz"),
+        "{err}"
+    );
 
     let out = steplog()
         .args(["summary", "--format", "yaml", "tools.jsonl"])

@@ -120,6 +120,20 @@ impl LineStats {
         self.examples.truncate(MAX_EXAMPLES);
     }
 
+    /// Renumbers the files as if `by` inputs came before them (to append the accounting
+    /// of one run after another's).
+    pub fn shift_files(&mut self, by: u32) {
+        if by == 0 {
+            return;
+        }
+        let mut files = vec![FileCounts::default(); by as usize];
+        files.append(&mut self.files);
+        self.files = files;
+        for e in &mut self.examples {
+            e.pos.file += by;
+        }
+    }
+
     /// Totals over all files.
     pub fn totals(&self) -> LineCounts {
         let mut t = LineCounts::default();

@@ -1,8 +1,8 @@
 //! The summary: every aggregator of `steplog summary`, updated and merged together.
 
 use super::{
-    Aggregator, DistinctIds, Durations, Failures, FileInfo, LineStats, Steps, TimeRange,
-    ToolCalls, Usage,
+    Aggregator, DistinctIds, Durations, Failures, FileInfo, LineStats, Steps, TimeRange, ToolCalls,
+    Usage,
 };
 use crate::batch::Batch;
 use crate::report::{Dedup, Report, SCHEMA_VERSION};
@@ -68,6 +68,14 @@ impl Summary {
         };
     }
 
+    /// Merges the summary of later inputs: `other`'s file `i` becomes file
+    /// `files_before + i`. `a.append(b, n)` with `n` inputs behind `a` equals one run over
+    /// `a`'s inputs then `b`'s.
+    pub fn append(&mut self, mut other: Summary, files_before: u32) {
+        other.lines.shift_files(files_before);
+        self.merge(other);
+    }
+
     /// The report, given the inputs the lines came from.
     pub fn finish(&self, files: &[FileInfo]) -> Report {
         let input = self.lines.finish(files);
@@ -89,7 +97,11 @@ impl Summary {
     }
 
     /// Advice derived from the figures: an event stream summarised snapshot by snapshot.
-    fn hints(&self, counts: &crate::report::LineCounts, steps: &crate::report::Steps) -> Vec<String> {
+    fn hints(
+        &self,
+        counts: &crate::report::LineCounts,
+        steps: &crate::report::Steps,
+    ) -> Vec<String> {
         if self.dedup.is_some() {
             return Vec::new();
         }

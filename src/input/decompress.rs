@@ -109,11 +109,17 @@ mod tests {
         let mut two = gz(a);
         two.extend(gz(b));
         assert_eq!(Compression::detect(&two), Some(Compression::Gzip));
-        assert_eq!(decode(Compression::Gzip, two).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(
+            decode(Compression::Gzip, two).unwrap(),
+            b"{\"a\":1}\n{\"b\":2}\n"
+        );
         let mut two = zst(a);
         two.extend(zst(b));
         assert_eq!(Compression::detect(&two), Some(Compression::Zstd));
-        assert_eq!(decode(Compression::Zstd, two).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(
+            decode(Compression::Zstd, two).unwrap(),
+            b"{\"a\":1}\n{\"b\":2}\n"
+        );
         assert_eq!(Compression::detect(b"{\"a\""), None);
         assert_eq!(Compression::detect(b""), None);
     }

@@ -197,7 +197,11 @@ mod guard {
     }
 
     pub fn register(start: usize, len: usize) -> Option<usize> {
-        let (start, end) = if len == 0 { (1, 1) } else { (start, start + len) };
+        let (start, end) = if len == 0 {
+            (1, 1)
+        } else {
+            (start, start + len)
+        };
         for (i, slot) in SLOTS_TABLE.iter().enumerate() {
             if slot
                 .start
@@ -222,7 +226,11 @@ mod guard {
         SLOTS_TABLE[slot].faulted.load(Ordering::Acquire)
     }
 
-    extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    extern "C" fn on_sigbus(
+        _sig: libc::c_int,
+        info: *mut libc::siginfo_t,
+        _ctx: *mut libc::c_void,
+    ) {
         // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
         let addr = unsafe { (*info).si_addr() } as usize;
         let page = PAGE.load(Ordering::Relaxed);

@@ -220,7 +220,9 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
             }
         }
         let stream = io::Cursor::new(head).chain(file);
-        return Ok(Box::new(read::ReadSource::new(stream, chunk_size, max_line)));
+        return Ok(Box::new(read::ReadSource::new(
+            stream, chunk_size, max_line,
+        )));
     }
     // A FIFO or device: read it as it comes, without peeking past what was read.
     let head = read_head(&mut file).map_err(open_err)?;

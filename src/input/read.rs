@@ -97,7 +97,11 @@ impl<R: Read + Send> Source for ReadSource<R> {
 impl<R: Read + Send> ReadSource<R> {
     /// `buf` holds the start of a line already longer than the limit, and no newline:
     /// reads on to the line's end, keeping nothing but its length.
-    fn skip_long_line(&mut self, mut buf: Vec<u8>, pool: &BufferPool) -> io::Result<(u64, ChunkData)> {
+    fn skip_long_line(
+        &mut self,
+        mut buf: Vec<u8>,
+        pool: &BufferPool,
+    ) -> io::Result<(u64, ChunkData)> {
         let mut len = buf.len() as u64;
         let mut newline = 0;
         while !self.eof {

@@ -160,14 +160,28 @@ impl Format for Table {
             bytes(i.bytes),
             num(i.counts.lines)
         )?;
+        let framing = if i.counts.framing > 0 {
+            format!(" · framing {}", num(i.counts.framing))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "  records {} · blank {} · deltas {} · malformed {}",
+            "  records {} · blank {} · deltas {}{framing} · malformed {}",
             num(i.counts.records),
             num(i.counts.blank_lines),
             num(i.counts.deltas),
             num(i.counts.malformed)
         )?;
+        if let Some(d) = &r.dedup {
+            writeln!(
+                out,
+                "  dedup: {} snapshots → {} steps ({} folded)",
+                num(d.snapshots),
+                num(d.steps),
+                num(d.folded)
+            )?;
+        }
         if let (Some(a), Some(b)) = (
             &r.time_range.first_created_at_utc,
             &r.time_range.last_created_at_utc,
@@ -184,18 +198,24 @@ impl Format for Table {
                     "records",
                     "blank",
                     "deltas",
+                    "framing",
                     "malformed",
                 ]
                 .map(String::from),
             );
             for f in &i.files {
+                let path = match &f.compression {
+                    Some(c) => format!("{} ({c})", f.path),
+                    None => f.path.clone(),
+                };
                 g.row([
-                    f.path.clone(),
+                    path,
                     bytes(f.bytes),
                     num(f.counts.lines),
                     num(f.counts.records),
                     num(f.counts.blank_lines),
                     num(f.counts.deltas),
+                    num(f.counts.framing),
                     num(f.counts.malformed),
                 ]);
             }
@@ -353,6 +373,12 @@ impl Format for Table {
                     "  … the first {} are shown",
                     i.malformed_examples.len()
                 )?;
+            }
+        }
+        if !r.hints.is_empty() {
+            writeln!(out)?;
+            for h in &r.hints {
+                writeln!(out, "hint: {h}")?;
             }
         }
         Ok(())
