@@ -162,6 +162,10 @@ pub struct GenerateArgs {
     /// Output file. By default, standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+    /// Write an event-stream log instead of an export: each step as an `in_progress`
+    /// snapshot, a delta event and its final snapshot (for `--dedup`).
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// File arguments as inputs, in order (`-` is standard input).

@@ -130,6 +130,11 @@ pub struct Generator {
     assistants: Vec<String>,
     line: String,
     members: Vec<(&'static str, String)>,
+    /// Event-stream mode: each step as an `in_progress` snapshot, a delta, then its
+    /// final snapshot.
+    stream: bool,
+    /// Lines of the current step still to write (event-stream mode).
+    pending: Vec<String>,
 }
 
 impl Generator {
@@ -149,14 +154,72 @@ impl Generator {
             assistants,
             line: String::new(),
             members: Vec::new(),
+            stream: false,
+            pending: Vec::new(),
         }
+    }
+
+    /// An event-stream log instead of an export: every step appears as an `in_progress`
+    /// snapshot, a `thread.run.step.delta`, and its final snapshot, in that order.
+    pub fn streaming(mut self) -> Generator {
+        self.stream = true;
+        self
     }
 
     /// Appends one line (with its `\n`) to `out`.
     pub fn line(&mut self, out: &mut Vec<u8>) {
-        self.build();
-        out.extend_from_slice(self.line.as_bytes());
+        if !self.stream {
+            self.build();
+            out.extend_from_slice(self.line.as_bytes());
+        } else {
+            if self.pending.is_empty() {
+                self.build();
+                self.pending.push(self.line.clone());
+                self.pending.push(self.delta());
+                self.pending.push(self.in_progress());
+            }
+            let line = self.pending.pop().unwrap_or_default();
+            out.extend_from_slice(line.as_bytes());
+        }
         out.push(b'\n');
+    }
+
+    /// The current step as a `thread.run.step.delta` event.
+    fn delta(&self) -> String {
+        let id = self.member("id");
+        let details = self.member("step_details");
+        format!(
+            r#"{{"id":{id},"object":"thread.run.step.delta","delta":{{"step_details":{details}}}}}"#
+        )
+    }
+
+    /// The current step before it finished.
+    fn in_progress(&self) -> String {
+        let mut line = String::from("{");
+        for (i, (k, v)) in self.members.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            let v = match *k {
+                "status" => "\"in_progress\"",
+                "cancelled_at" | "completed_at" | "expired_at" | "failed_at" | "last_error"
+                | "usage" => "null",
+                _ => v.as_str(),
+            };
+            line.push('"');
+            line.push_str(k);
+            line.push_str("\":");
+            line.push_str(v);
+        }
+        line.push('}');
+        line
+    }
+
+    fn member(&self, key: &str) -> &str {
+        self.members
+            .iter()
+            .find(|m| m.0 == key)
+            .map_or("null", |m| m.1.as_str())
     }
 
     /// Writes `lines` lines; returns the bytes written.

@@ -173,7 +173,7 @@ fn snapshot_log() -> String {
             } else {
                 "in_progress"
             };
-            let done = created + 1 + rnd(50) as u64;
+            let done = created + 1 + rnd(50);
             let at = match status {
                 "completed" => format!(r#","completed_at":{done}"#),
                 "failed" => format!(r#","failed_at":{done}"#),

@@ -9,6 +9,9 @@ use steplog::generate::Generator;
 /// Writes `args.lines` generated lines to the output.
 pub fn run(args: &GenerateArgs) -> Result<()> {
     let mut generator = Generator::new(args.seed);
+    if args.stream {
+        generator = generator.streaming();
+    }
     match &args.output {
         Some(path) => {
             let file =
