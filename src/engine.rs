@@ -599,15 +599,16 @@ impl Worker {
         for line_index in 0..self.lines.len() {
             let line = self.lines.line(line_index, &buf[..len]);
             counts.lines += 1;
-            if line.blank {
-                counts.blank_lines += 1;
-                continue;
-            }
             let offset = at.offset + line.start as u64;
+            // Before the blank test: sources skip a long line without looking inside.
             if line.len as u64 > shared.max_line {
                 counts.malformed += 1;
                 let m = Malformed::too_long(line.len as u64, shared.max_line);
                 self.malformed(at, line_index as u64, offset, &m, shared);
+                continue;
+            }
+            if line.blank {
+                counts.blank_lines += 1;
                 continue;
             }
             match self

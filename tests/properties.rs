@@ -56,6 +56,8 @@ fn line() -> impl Strategy<Value = String> {
         1 => Just(r#"{"id":"s","created_at":-4,"status":"completed"}"#.to_string()),
         1 => Just("[1,2]".to_string()),
         1 => "[ -~]{0,30}",
+        1 => (100usize..300).prop_map(|n| format!(r#"{{"id":"long","created_at":1,"status":"{}"}}"#, "x".repeat(n))),
+        1 => (100usize..300).prop_map(|n| " ".repeat(n)),
     ]
 }
 
@@ -107,11 +109,25 @@ proptest! {
         threads in 1usize..4,
         mmap in any::<bool>(),
         dedup in any::<bool>(),
+        max_line in prop::sample::select(vec![150u64, 250, 64 << 20]),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, "a.jsonl", &text);
-        let whole = Config { threads: 1, chunk_size: 1 << 20, dedup, ..Config::default() };
-        let cut = Config { threads, chunk_size: chunk, mmap, dedup, ..Config::default() };
+        let whole = Config {
+            threads: 1,
+            chunk_size: 1 << 20,
+            dedup,
+            max_line_bytes: max_line,
+            ..Config::default()
+        };
+        let cut = Config {
+            threads,
+            chunk_size: chunk,
+            mmap,
+            dedup,
+            max_line_bytes: max_line,
+            ..Config::default()
+        };
         let base = run(&[&p], &whole);
         let c = base.report().input.counts;
         prop_assert_eq!(c.lines, c.records + c.blank_lines + c.deltas + c.framing + c.malformed);

@@ -110,16 +110,21 @@ impl Source for MmapSource {
         } else {
             len
         };
-        if crossing < len && end_of_crossing - crossing > self.max_line {
-            if crossing > start {
-                // Whole lines first; the long one is the next call's.
-                self.pos = crossing;
-                let chunk = ChunkData::Mapped(Arc::clone(&self.map), start..crossing);
-                return Ok(Some((start as u64, chunk)));
+        if crossing < len {
+            let (from, to) = content(data, crossing, end_of_crossing);
+            if to - from > self.max_line {
+                if crossing > start {
+                    // Whole lines first; the long one is the next call's.
+                    self.pos = crossing;
+                    let chunk = ChunkData::Mapped(Arc::clone(&self.map), start..crossing);
+                    return Ok(Some((start as u64, chunk)));
+                }
+                self.pos = (end_of_crossing + 1).min(len);
+                return Ok(Some((
+                    from as u64,
+                    ChunkData::Oversized((to - from) as u64),
+                )));
             }
-            self.pos = (end_of_crossing + 1).min(len);
-            let long = (end_of_crossing - start) as u64;
-            return Ok(Some((start as u64, ChunkData::Oversized(long))));
         }
         let end = if target >= len {
             len
@@ -140,6 +145,23 @@ impl Source for MmapSource {
     fn truncated(&self) -> bool {
         self.map.faulted()
     }
+}
+
+/// The content of the line `start..end` (`end` at its `\n` or the end of data) as the
+/// line index sees it: without a byte-order mark at the start of the file, and without a
+/// `\r` before the newline. A line too long is measured the same way wherever it is found.
+fn content(data: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let from = if start == 0 && data[..end].starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        start
+    };
+    let to = if end > from && data[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    (from, to)
 }
 
 /// The process-wide `SIGBUS` guard: a fixed table of registered mappings and the handler.
@@ -327,6 +349,14 @@ mod tests {
                 (20, "<10>".into()),
             ]
         );
+        // Measured as the worker measures lines: without a BOM or a `\r`.
+        let got = chunks(b"\xEF\xBB\xBF012345\r\nab\n0123456\r\n", 2, 5);
+        assert_eq!(
+            got,
+            vec![(3, "<6>".into()), (11, "ab\n".into()), (14, "<7>".into())]
+        );
+        let got = chunks(b"\xEF\xBB\xBF01234\r\n", 2, 5);
+        assert_eq!(got, vec![(0, "\u{feff}01234\r\n".into())]);
         // A long line in the middle of a chunk is left to the worker, who counts it.
         let got = chunks(b"ab\n0123456789\nef\n", 100, 5);
         assert_eq!(got, vec![(0, "ab\n0123456789\nef\n".into())]);

@@ -74,8 +74,9 @@ impl<R: Read + Send> Source for ReadSource<R> {
                     buf.truncate(cut);
                     break;
                 }
-                // A line longer than a chunk: keep reading until it ends…
-                None if buf.len() <= self.max_line => scanned = buf.len(),
+                // A line longer than a chunk: keep reading until it ends… (a BOM and a
+                // `\r` do not count towards the limit, hence the slack)
+                None if buf.len() <= self.max_line.saturating_add(4) => scanned = buf.len(),
                 // …unless it is longer than the limit: then skip it.
                 None => return self.skip_long_line(buf, pool).map(Some),
             }
@@ -96,29 +97,42 @@ impl<R: Read + Send> Source for ReadSource<R> {
 
 impl<R: Read + Send> ReadSource<R> {
     /// `buf` holds the start of a line already longer than the limit, and no newline:
-    /// reads on to the line's end, keeping nothing but its length.
+    /// reads on to the line's end, keeping nothing but its length. The length is measured
+    /// as the line index measures lines: without a byte-order mark at the start of the
+    /// input, and without a `\r` before the newline.
     fn skip_long_line(
         &mut self,
         mut buf: Vec<u8>,
         pool: &BufferPool,
     ) -> io::Result<(u64, ChunkData)> {
+        let bom = if self.offset == 0 && buf.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         let mut len = buf.len() as u64;
+        let mut last = buf.last().copied();
         let mut newline = 0;
         while !self.eof {
             buf.clear();
             self.fill(&mut buf, self.chunk_size)?;
             if let Some(p) = memchr::memchr(b'\n', &buf) {
                 len += p as u64;
+                if p > 0 {
+                    last = Some(buf[p - 1]);
+                }
                 newline = 1;
                 self.carry.extend_from_slice(&buf[p + 1..]);
                 break;
             }
             len += buf.len() as u64;
+            last = buf.last().copied().or(last);
         }
         pool.give(buf);
         let offset = self.offset;
         self.offset += len + newline;
-        Ok((offset, ChunkData::Oversized(len)))
+        let cr = u64::from(newline == 1 && last == Some(b'\r'));
+        Ok((offset + bom, ChunkData::Oversized(len - bom - cr)))
     }
 }
 
@@ -193,7 +207,27 @@ mod tests {
                     (0, "ab\n".into()),
                     (3, "<13>".into()),
                     (17, "cd\n".into()),
-                    (20, "<8>".into())
+                    // Within the slack for a BOM and a `\r`: the worker measures it.
+                    (20, "01234567".into())
+                ],
+                "step {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_measured_without_bom_and_cr() {
+        let data = b"\xEF\xBB\xBF0123456789\r\nab\r\n0123456789\r\n";
+        for step in [1, 4, 100] {
+            let got = limited(data, 4, step, 5);
+            assert_eq!(
+                got,
+                // The last one ends within the buffer that crossed the limit: whole, it
+                // goes to the worker, which counts it the same way.
+                vec![
+                    (3, "<10>".into()),
+                    (15, "ab\r\n".into()),
+                    (19, "0123456789\r\n".into())
                 ],
                 "step {step}"
             );
