@@ -143,7 +143,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     let mut hints = Vec::new();
     if !expanded.skipped_dirs.is_empty() {
         hints.push(format!(
-            "{} subdirector{} not read (use -r to read them too): {}",
+            "{} subdirector{} not read (-r reads subdirectories, not links to them): {}",
             expanded.skipped_dirs.len(),
             if expanded.skipped_dirs.len() == 1 {
                 "y"
@@ -151,6 +151,13 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
                 "ies"
             },
             expanded.skipped_dirs.join(", ")
+        ));
+    }
+    if expanded.skipped_special > 0 {
+        hints.push(format!(
+            "{} entr{} in directories neither files nor directories (sockets, FIFOs, broken links) not read",
+            expanded.skipped_special,
+            if expanded.skipped_special == 1 { "y" } else { "ies" }
         ));
     }
     if expanded.skipped_hidden > 0 {

@@ -339,6 +339,12 @@ fn directories_expand_sorted_with_a_per_file_breakdown() {
     std::fs::write(d.join("a.jsonl"), &one).unwrap();
     std::fs::write(d.join(".partial.jsonl"), b"not json\n").unwrap();
     std::fs::write(d.join("older").join("c.jsonl"), &one).unwrap();
+    // A link back up would loop forever if followed; a link to a file is read.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(d, d.join("older").join("loop")).unwrap();
+        std::os::unix::fs::symlink(d.join("a.jsonl"), d.join("older").join("d.jsonl")).unwrap();
+    }
 
     let r = json(&[path(d)]);
     let files: Vec<String> = r["input"]["files"]
@@ -365,16 +371,20 @@ fn directories_expand_sorted_with_a_per_file_breakdown() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        files,
-        vec![name("a.jsonl"), name("b.jsonl"), name("older/c.jsonl")]
-    );
-    assert_eq!(r["input"]["records"], 7 + 12 + 7);
+    let mut want = vec![name("a.jsonl"), name("b.jsonl"), name("older/c.jsonl")];
+    if cfg!(unix) {
+        want.push(name("older/d.jsonl"));
+        let hints = r["hints"].to_string();
+        assert!(hints.contains("loop (symbolic link)"), "{hints}");
+    }
+    assert_eq!(files, want);
+    assert_eq!(r["input"]["records"], (files.len() as u64 - 1) * 7 + 12);
 
     let table = steplog().args(["summary", "-r", path(d)]).output().unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
+    let n = format!("{} inputs", files.len());
     assert!(
-        table.contains("3 inputs") && table.contains("older/c.jsonl"),
+        table.contains(&n) && table.contains("older/c.jsonl"),
         "{table}"
     );
 }

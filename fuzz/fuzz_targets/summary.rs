@@ -26,7 +26,10 @@ fn check(report: &steplog::report::Report) {
     );
     let by_reason: u64 = report.input.malformed_by_reason.values().sum();
     assert_eq!(by_reason, c.malformed);
-    assert_eq!(report.steps.total, report.dedup.map_or(c.records, |d| d.steps));
+    assert_eq!(
+        report.steps.total,
+        report.dedup.map_or(c.records, |d| d.steps)
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -65,8 +68,14 @@ fuzz_target!(|data: &[u8]| {
                 serde_json::to_string(b).unwrap(),
                 "chunking or I/O mode changed the report"
             );
-            let d = engine::summarize(&spec, &Config { dedup: true, ..whole })
-                .expect("--dedup failed where the plain run succeeded");
+            let d = engine::summarize(
+                &spec,
+                &Config {
+                    dedup: true,
+                    ..whole
+                },
+            )
+            .expect("--dedup failed where the plain run succeeded");
             check(&d);
             assert_eq!(d.input.counts, a.input.counts);
             assert!(d.steps.total <= a.steps.total);
