@@ -1,5 +1,7 @@
 //! Integration tests: drive the real `steplog` binary.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -40,18 +42,7 @@ fn steplog() -> Command {
 
 /// Runs `steplog summary -f json ARGS` in `testdata/` and returns stdout.
 fn json(args: &[&str]) -> String {
-    let out = steplog()
-        .arg("summary")
-        .args(["-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::summary_json(&testdata(), args)
 }
 
 #[test]

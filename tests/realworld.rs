@@ -1,6 +1,8 @@
 //! Real-world input: event streams, `--dedup`, archives, directories, stdin streams, long
 //! lines, truncation. Drives the real binary.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,18 +22,7 @@ fn steplog() -> Command {
 
 /// `steplog summary -f json ARGS`, which must succeed.
 fn json(args: &[&str]) -> Value {
-    let out = steplog()
-        .arg("summary")
-        .args(["-f", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&common::summary_json(Path::new("."), args)).unwrap()
 }
 
 fn path(p: &Path) -> &str {

@@ -184,15 +184,7 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
                 offset: 0,
                 source,
             })?;
-            let format = Compression::detect(&head);
-            let stream = io::Cursor::new(head).chain(stdin);
-            return Ok(match format {
-                Some(format) => Box::new(Decompressed {
-                    inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
-                    format,
-                }),
-                None => Box::new(read::ReadSource::new(stream, chunk_size, max_line)),
-            });
+            return Ok(stream(head, stdin, chunk_size, max_line));
         }
         InputSpec::Path(p) => p,
     };
@@ -205,36 +197,32 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
     if meta.is_dir() {
         return Err(Error::IsDirectory { path: name() });
     }
-    if meta.is_file() {
-        let head = read_head(&mut file).map_err(open_err)?;
-        if let Some(format) = Compression::detect(&head) {
-            let stream = io::Cursor::new(head).chain(file);
-            return Ok(Box::new(Decompressed {
-                inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
-                format,
-            }));
-        }
-        if opts.mmap && meta.len() > 0 {
-            if let Ok(src) = mmap::MmapSource::new(&file, chunk_size, max_line) {
-                return Ok(Box::new(src));
-            }
-        }
-        let stream = io::Cursor::new(head).chain(file);
-        return Ok(Box::new(read::ReadSource::new(
-            stream, chunk_size, max_line,
-        )));
-    }
-    // A FIFO or device: read it as it comes, without peeking past what was read.
+    // Pipes and devices too are read as they come; only regular files are mapped.
     let head = read_head(&mut file).map_err(open_err)?;
+    if opts.mmap && meta.is_file() && meta.len() > 0 && Compression::detect(&head).is_none() {
+        if let Ok(src) = mmap::MmapSource::new(&file, chunk_size, max_line) {
+            return Ok(Box::new(src));
+        }
+    }
+    Ok(stream(head, file, chunk_size, max_line))
+}
+
+/// A stream whose first bytes, `head`, were already read to recognise compression.
+fn stream<R: Read + Send + 'static>(
+    head: Vec<u8>,
+    rest: R,
+    chunk_size: usize,
+    max_line: u64,
+) -> Box<dyn Source> {
     let format = Compression::detect(&head);
-    let stream = io::Cursor::new(head).chain(file);
-    Ok(match format {
+    let bytes = io::Cursor::new(head).chain(rest);
+    match format {
         Some(format) => Box::new(Decompressed {
-            inner: read::ReadSource::new(format.decoder(stream), chunk_size, max_line),
+            inner: read::ReadSource::new(format.decoder(bytes), chunk_size, max_line),
             format,
         }),
-        None => Box::new(read::ReadSource::new(stream, chunk_size, max_line)),
-    })
+        None => Box::new(read::ReadSource::new(bytes, chunk_size, max_line)),
+    }
 }
 
 /// The first bytes of a stream, enough to recognise compression (fewer at its end).
