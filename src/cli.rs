@@ -2,15 +2,25 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use steplog::engine::Config;
+use steplog::agg::{Dim, Interval};
+use steplog::engine::{Config, Window};
 use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
+use steplog::threshold::Threshold;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success (also when the reader of our output goes away early)
   1  malformed input under --strict
   2  usage error, or an input that cannot be opened, read or decompressed, or that
-     was truncated or changed while steplog read it";
+     was truncated or changed while steplog read it, or an output that cannot be written
+  3  a --fail-if condition held (the report is still written)";
+
+const FAIL_IF_METRICS: &str = "\
+--fail-if metrics: steps, failures, failure_rate, records, malformed, malformed_rate,
+  deltas, framing, blank_lines, lines, filtered_out, prompt_tokens, completion_tokens,
+  total_tokens, cached_tokens, reasoning_tokens; p50 p90 p95 p99 p999 min mean max
+  (completed-step seconds; failed.p99, cancelled.max, ... for other statuses);
+  status.NAME (steps with that status); code.NAME (failed steps with that error code).";
 
 /// Fast summaries of OpenAI Assistants run-step logs (JSONL).
 #[derive(Debug, Parser)]
@@ -26,7 +36,7 @@ pub struct Cli {
 pub enum Command {
     /// Summarise run steps: counts by status and type, tool calls, failures and why,
     /// duration percentiles, token usage.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = format!("{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
     Summary(SummaryArgs),
     /// Measure throughput: run the full summary several times on the same files and
     /// report wall time, GB/s and lines/s, and the time in each stage (read, split, parse,
@@ -35,6 +45,58 @@ pub enum Command {
     Bench(BenchArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `steplog man > steplog.1`.
+    Man,
+}
+
+/// Output formats of `steplog summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned text for people.
+    Table,
+    /// The stable JSON contract (see the README).
+    Json,
+    /// Tidy CSV: one row per group and figure.
+    Csv,
+    /// Markdown tables, for wikis and pull requests.
+    Markdown,
+    /// Prometheus text exposition (node_exporter's textfile collector).
+    Prometheus,
+    /// One self-contained HTML page with SVG charts.
+    Html,
+}
+
+/// When to colour the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Time-series bucket widths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IntervalArg {
+    /// UTC hours.
+    Hour,
+    /// UTC days.
+    Day,
+}
+
+fn parse_dim(s: &str) -> Result<Dim, String> {
+    Dim::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Dim::ALL.iter().map(|d| d.as_str()).collect();
+        format!("`{s}` is not a dimension; use {}", names.join(", "))
+    })
 }
 
 /// Output formats.
@@ -93,18 +155,51 @@ impl EngineArgs {
 
 /// `steplog summary`.
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)]
 pub struct SummaryArgs {
     /// JSONL files of run steps, one object per line, or server-sent-event captures;
     /// gzip and zstd files are decompressed. A directory stands for the files in it. `-`,
     /// or no file at all, reads standard input. Several files give one combined report.
     pub files: Vec<String>,
     /// Output format. By default, table.
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output, atomically: a temporary file
+    /// in the same directory, renamed over FILE once complete (mode 0644).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also compute every figure per group: one or more of assistant, type, status,
+    /// tool, function, error_code, day, hour (comma-separated or repeated).
+    #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
+    pub group_by: Vec<Dim>,
+    /// Only steps created at or after this time: RFC 3339, a date (UTC midnight), Unix
+    /// seconds, or an age such as 24h or 7d.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only steps created before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Bucket width of the time series (JSON, CSV, Markdown, HTML). By default, day.
+    #[arg(long, value_enum, default_value_t = IntervalArg::Day)]
+    pub interval: IntervalArg,
+    /// Exit 3 when this condition holds, naming it, e.g. failure_rate>0.05, p99>30,
+    /// malformed>0. Repeatable; the report is written either way.
+    #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
+    pub fail_if: Vec<Threshold>,
     /// Stop at the first malformed line and exit 1, naming it. By default, malformed
     /// lines are counted, and the first 10 are listed in the report.
     #[arg(long)]
     pub strict: bool,
+    /// No progress bar and no notes on standard error (errors are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub color: When,
+    /// Show a progress bar on standard error even when it is not a terminal or the
+    /// input is small (by default: only on a terminal, for inputs over 256 MiB).
+    #[arg(long, conflicts_with = "quiet")]
+    pub progress: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -115,12 +210,36 @@ impl SummaryArgs {
         inputs(&self.files)
     }
 
-    /// The engine settings.
-    pub fn config(&self) -> Config {
-        Config {
-            strict: self.strict,
-            ..self.engine.config()
+    /// The engine settings; `now` anchors relative times.
+    pub fn config(&self, now: i64) -> Result<Config, String> {
+        let at = |s: &Option<String>| {
+            s.as_deref()
+                .map(|t| steplog::report::parse_instant(t, now))
+                .transpose()
+        };
+        let window = Window {
+            since: at(&self.since)?,
+            until: at(&self.until)?,
+        };
+        if let (Some(a), Some(b)) = (window.since, window.until) {
+            if a >= b {
+                return Err(format!(
+                    "--since ({}) must be before --until ({})",
+                    steplog::report::format_utc(a),
+                    steplog::report::format_utc(b)
+                ));
+            }
         }
+        Ok(Config {
+            strict: self.strict,
+            window,
+            group_by: self.group_by.clone(),
+            interval: match self.interval {
+                IntervalArg::Hour => Interval::Hour,
+                IntervalArg::Day => Interval::Day,
+            },
+            ..self.engine.config()
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! [`SnapshotIndex`]; the second parses only the winning snapshots' lines and summarises
 //! them (see [`crate::dedup`]).
 
-use crate::agg::{FileInfo, LinePos, Summary};
+use crate::agg::{Dim, FileInfo, Groups, Interval, LinePos, Summary};
 use crate::batch::Batch;
 use crate::dedup::{self, SnapshotIndex, Winners};
 use crate::error::Error;
@@ -25,8 +25,30 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The span of `created_at` a summary covers: `since <= created_at < until`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Earliest `created_at` kept (Unix seconds, inclusive).
+    pub since: Option<i64>,
+    /// `created_at` from which records are left out (Unix seconds, exclusive).
+    pub until: Option<i64>,
+}
+
+impl Window {
+    /// Whether `t` lies in the window.
+    #[inline]
+    pub fn contains(&self, t: i64) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    /// Whether the window leaves anything out.
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+}
+
 /// How a summary runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Worker threads. By default (0), one per available core.
     pub threads: usize,
@@ -43,6 +65,15 @@ pub struct Config {
     pub dedup: bool,
     /// Expand directories recursively (else only the files directly inside them).
     pub recursive: bool,
+    /// Summarise only records created in this window; the others are counted as
+    /// `filtered_out`.
+    pub window: Window,
+    /// Also compute every figure per group of these dimensions.
+    pub group_by: Vec<Dim>,
+    /// The bucket width of time series.
+    pub interval: Interval,
+    /// If set, workers add the bytes of every chunk they finish (for a progress bar).
+    pub progress: Option<std::sync::Arc<AtomicU64>>,
 }
 
 impl Default for Config {
@@ -55,6 +86,10 @@ impl Default for Config {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             dedup: false,
             recursive: false,
+            window: Window::default(),
+            group_by: Vec::new(),
+            interval: Interval::Day,
+            progress: None,
         }
     }
 }
@@ -213,7 +248,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         });
     }
     let steps = winners.len() as u64;
-    if summary.steps.total() != steps {
+    if summary.figures.steps.total() + summary.filtered_out != steps {
         return Err(Error::InputChanged {
             path: names.join(", "),
         });
@@ -293,6 +328,7 @@ impl Run<'_> {
             names: self.names,
             max_line: self.cfg.max_line_bytes,
             mode,
+            progress: self.cfg.progress.as_deref(),
         };
         let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
         let rx = Mutex::new(rx);
@@ -301,7 +337,7 @@ impl Run<'_> {
         let produced = self.pool.in_place_scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|_| {
-                    let mut worker = Worker::default();
+                    let mut worker = Worker::new(self.cfg);
                     loop {
                         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         let Ok(chunk) = next else { break };
@@ -364,6 +400,7 @@ struct Shared<'a> {
     names: &'a [String],
     max_line: u64,
     mode: Mode<'a>,
+    progress: Option<&'a AtomicU64>,
 }
 
 impl Shared<'_> {
@@ -473,18 +510,48 @@ impl StrictGate {
 }
 
 /// One worker's reusable state.
-#[derive(Default)]
 struct Worker {
     parser: LineParser,
     lines: LineIndex,
     batch: Batch,
+    /// One group's rows at a time (`--group-by`).
+    group_rows: Batch,
     /// Padded copy of the current mapped chunk.
     scratch: Vec<u8>,
     summary: Summary,
     timings: Timings,
+    window: Window,
 }
 
 impl Worker {
+    fn new(cfg: &Config) -> Worker {
+        Worker {
+            parser: LineParser::new(),
+            lines: LineIndex::new(),
+            batch: Batch::new(),
+            group_rows: Batch::new(),
+            scratch: Vec::new(),
+            summary: Summary::new(Groups::new(&cfg.group_by), cfg.interval),
+            timings: Timings::default(),
+            window: cfg.window,
+        }
+    }
+
+    /// After a record was pushed: drops it again if it lies outside the time window.
+    #[inline]
+    fn keep_in_window(&mut self) {
+        if !self.window.is_open()
+            && !self
+                .batch
+                .created_at
+                .last()
+                .is_some_and(|t| self.window.contains(*t))
+        {
+            self.batch.pop_row();
+            self.summary.filtered_out += 1;
+        }
+    }
+
     fn process(&mut self, chunk: Chunk, shared: &Shared<'_>, buffers: &BufferPool) {
         let Chunk {
             file,
@@ -499,6 +566,14 @@ impl Worker {
             seq,
             offset,
         };
+        if let Some(p) = shared.progress {
+            let len = match &data {
+                ChunkData::Mapped(_, r) => r.len() as u64,
+                ChunkData::Owned(v) => v.len() as u64,
+                ChunkData::Oversized(n) => *n,
+            };
+            p.fetch_add(len, Ordering::Relaxed);
+        }
         if shared.gate.skips(seq) || shared.failed.load(Ordering::Relaxed) {
             if let ChunkData::Owned(buf) = data {
                 buffers.give(buf);
@@ -580,7 +655,9 @@ impl Worker {
         let t = Instant::now();
         match mode {
             Mode::Index(index) => index.offer_batch(&self.batch),
-            Mode::Summarize | Mode::Winners(_) => self.summary.update(&self.batch),
+            Mode::Summarize | Mode::Winners(_) => {
+                self.summary.update(&mut self.batch, &mut self.group_rows)
+            }
         }
         self.batch.clear();
         self.timings.aggregate += t.elapsed();
@@ -633,6 +710,8 @@ impl Worker {
                             break;
                         }
                         self.batch.set_pos(dedup::pos(at.file, offset));
+                    } else {
+                        self.keep_in_window();
                     }
                     if self.batch.is_full() {
                         self.flush(shared.mode);
@@ -672,8 +751,12 @@ impl Worker {
                 .parser
                 .parse_line(&mut buf[start..], end - start, &mut self.batch)
             {
-                Ok(LineKind::Record) if self.batch.is_full() => self.flush(shared.mode),
-                Ok(LineKind::Record) => {}
+                Ok(LineKind::Record) => {
+                    self.keep_in_window();
+                    if self.batch.is_full() {
+                        self.flush(shared.mode);
+                    }
+                }
                 _ => {
                     shared.fail(Error::InputChanged {
                         path: shared.name(at.file),

@@ -23,5 +23,6 @@ pub mod generate;
 pub mod input;
 pub mod parse;
 pub mod report;
+pub mod threshold;
 
 pub use error::Error;

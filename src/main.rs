@@ -13,6 +13,7 @@ enum Exit {
     Success = 0,
     Malformed = 1,
     Error = 2,
+    Breached = 3,
 }
 
 fn exit_for(err: &anyhow::Error) -> Exit {
@@ -22,6 +23,9 @@ fn exit_for(err: &anyhow::Error) -> Exit {
     });
     if broken_pipe {
         return Exit::Success;
+    }
+    if err.downcast_ref::<cmd::summary::Breached>().is_some() {
+        return Exit::Breached;
     }
     match err.downcast_ref::<steplog::Error>() {
         Some(steplog::Error::Malformed { .. }) => Exit::Malformed,
@@ -35,6 +39,8 @@ fn main() -> ExitCode {
         cli::Command::Summary(args) => cmd::summary::run(args),
         cli::Command::Bench(args) => cmd::bench::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Completions { shell } => cmd::docs::completions(*shell),
+        cli::Command::Man => cmd::docs::man(),
     };
     let exit = match result {
         Ok(()) => Exit::Success,

@@ -51,6 +51,7 @@ struct Worker {
     index: LineIndex,
     parser: LineParser,
     batch: Batch,
+    group_rows: Batch,
     summary: Summary,
 }
 
@@ -62,6 +63,7 @@ impl Worker {
             index,
             parser,
             batch,
+            group_rows,
             summary,
         } = self;
         buf.clear();
@@ -77,11 +79,11 @@ impl Worker {
             }
             let _ = parser.parse_line(&mut buf[line.start..], line.len, batch);
             if batch.is_full() {
-                summary.update(batch);
+                summary.update(batch, group_rows);
                 batch.clear();
             }
         }
-        summary.update(batch);
+        summary.update(batch, group_rows);
         batch.clear();
         lines
     }

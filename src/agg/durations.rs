@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 /// Significant digits of every duration histogram.
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
+/// Upper bounds (seconds, inclusive) of the coarse histogram reports show; a last bucket
+/// holds everything longer.
+pub const HISTOGRAM_BOUNDS: [u64; 12] = [0, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
 /// Duration statistics of one group of steps.
 #[derive(Debug, Clone)]
 pub struct DurationStats {
@@ -82,7 +86,34 @@ impl DurationStats {
             p99: q(0.99),
             p999: q(0.999),
             max: (n > 0).then_some(self.max),
+            histogram: self.histogram(),
         }
+    }
+
+    /// Counts per [`HISTOGRAM_BOUNDS`] bucket (exact below 2048 s, within HDR precision
+    /// above), then the rest.
+    fn histogram(&self) -> Vec<report::HistogramBucket> {
+        let mut out = Vec::with_capacity(HISTOGRAM_BOUNDS.len() + 1);
+        let mut below = 0u64;
+        let mut low = 0u64;
+        for &le in &HISTOGRAM_BOUNDS {
+            let n = if self.hist.is_empty() || le < low {
+                0
+            } else {
+                self.hist.count_between(low, le)
+            };
+            out.push(report::HistogramBucket {
+                le: Some(le),
+                count: n,
+            });
+            below += n;
+            low = le + 1;
+        }
+        out.push(report::HistogramBucket {
+            le: None,
+            count: self.count().saturating_sub(below),
+        });
+        out
     }
 }
 
@@ -194,6 +225,10 @@ mod tests {
             (r.p50, r.p90, r.p99, r.p999),
             (Some(50), Some(90), Some(99), Some(100))
         );
+        let h: Vec<u64> = r.histogram.iter().map(|b| b.count).collect();
+        // ≤0, ≤1, ≤2, ≤5, ≤10, ≤30, ≤60, ≤120, …, more
+        assert_eq!(h, vec![0, 1, 1, 3, 5, 20, 30, 40, 0, 0, 0, 0, 0]);
+        assert_eq!(r.histogram.last().unwrap().le, None);
     }
 
     #[test]

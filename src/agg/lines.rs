@@ -179,6 +179,7 @@ impl LineStats {
             })
             .collect();
         report::Input {
+            filtered_out: 0,
             bytes: files.iter().map(|f| f.bytes).sum(),
             files: per_file,
             counts: self.totals(),

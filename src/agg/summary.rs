@@ -1,17 +1,15 @@
 //! The summary: every aggregator of `steplog summary`, updated and merged together.
 
 use super::{
-    Aggregator, DistinctIds, Durations, Failures, FileInfo, LineStats, Steps, TimeRange, ToolCalls,
-    Usage,
+    Aggregator, DistinctIds, Durations, Failures, FileInfo, Groups, Interval, LineStats, Series,
+    Steps, TimeRange, ToolCalls, Usage,
 };
 use crate::batch::Batch;
-use crate::report::{Dedup, Report, SCHEMA_VERSION};
+use crate::report::{self, Dedup, Report, SCHEMA_VERSION};
 
-/// All aggregates of one summary. `lines` is fed by the parser loop, the rest by batches.
+/// The figures computed from records: what every report shows, overall and per group.
 #[derive(Debug, Clone, Default)]
-pub struct Summary {
-    /// Line accounting.
-    pub lines: LineStats,
+pub struct Figures {
     /// Steps by status and type.
     pub steps: Steps,
     /// Tool calls.
@@ -24,17 +22,12 @@ pub struct Summary {
     pub usage: Usage,
     /// First and last `created_at`.
     pub time_range: TimeRange,
-    /// Distinct step ids (estimated).
-    pub distinct: DistinctIds,
-    /// What `--dedup` folded, when it ran.
-    pub dedup: Option<Dedup>,
+    /// Steps, failures and tokens per hour.
+    pub series: Series,
 }
 
-/// Below this share of distinct ids among records, repeats are no estimation noise.
-const REPEATS_HINT_RATIO: f64 = 0.97;
-
-impl Summary {
-    /// Folds a batch into every batch aggregator.
+impl Figures {
+    /// Folds a batch into every aggregator.
     pub fn update(&mut self, batch: &Batch) {
         if batch.is_empty() {
             return;
@@ -45,19 +38,86 @@ impl Summary {
         self.durations.update(batch);
         self.usage.update(batch);
         self.time_range.update(batch);
-        self.distinct.update(batch);
+        self.series.update(batch);
     }
 
-    /// Merges another partial summary.
-    pub fn merge(&mut self, other: Summary) {
-        self.lines.merge(other.lines);
+    /// Merges another part.
+    pub fn merge(&mut self, other: Figures) {
         self.steps.merge(other.steps);
         self.tools.merge(other.tools);
         self.failures.merge(other.failures);
         self.durations.merge(other.durations);
         self.usage.merge(other.usage);
         self.time_range.merge(other.time_range);
+        self.series.merge(other.series);
+    }
+
+    /// The report sections of a group.
+    pub fn finish_group(&self, key: &[String], interval: Interval) -> report::Group {
+        report::Group {
+            key: key.to_vec(),
+            time_range: self.time_range.finish(),
+            steps: self.steps.finish(),
+            tool_calls: self.tools.finish(),
+            failures: self.failures.finish(),
+            durations_seconds: self.durations.finish(),
+            usage: self.usage.finish(),
+            time_series: self.series.finish_as(interval),
+        }
+    }
+}
+
+/// All aggregates of one summary. `lines` is fed by the parser loop, the rest by batches.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Line accounting.
+    pub lines: LineStats,
+    /// The figures over all records.
+    pub figures: Figures,
+    /// Distinct step ids (estimated).
+    pub distinct: DistinctIds,
+    /// What `--dedup` folded, when it ran.
+    pub dedup: Option<Dedup>,
+    /// Figures per group (`--group-by`), when grouping.
+    pub groups: Groups,
+    /// Records left out by the time window (`--since`/`--until`).
+    pub filtered_out: u64,
+    /// The bucket width of the rendered time series.
+    pub interval: Interval,
+}
+
+/// Below this share of distinct ids among records, repeats are no estimation noise.
+const REPEATS_HINT_RATIO: f64 = 0.97;
+
+impl Summary {
+    /// An empty summary that groups along `groups`' dimensions and renders time series in
+    /// buckets of `interval`.
+    pub fn new(groups: Groups, interval: Interval) -> Summary {
+        Summary {
+            groups,
+            interval,
+            ..Summary::default()
+        }
+    }
+
+    /// Folds a batch into every batch aggregator, and into its group's figures; `scratch`
+    /// holds one group's rows at a time.
+    pub fn update(&mut self, batch: &mut Batch, scratch: &mut Batch) {
+        if batch.is_empty() {
+            return;
+        }
+        self.figures.update(batch);
+        self.distinct.update(batch);
+        self.groups.update(batch, scratch);
+    }
+
+    /// Merges another partial summary.
+    pub fn merge(&mut self, other: Summary) {
+        self.lines.merge(other.lines);
+        self.figures.merge(other.figures);
         self.distinct.merge(other.distinct);
+        self.groups.merge(other.groups);
+        self.filtered_out += other.filtered_out;
         self.dedup = match (self.dedup, other.dedup) {
             (Some(a), Some(b)) => Some(Dedup {
                 snapshots: a.snapshots + b.snapshots,
@@ -78,30 +138,41 @@ impl Summary {
 
     /// The report, given the inputs the lines came from.
     pub fn finish(&self, files: &[FileInfo]) -> Report {
-        let input = self.lines.finish(files);
-        let mut steps = self.steps.finish();
+        let mut input = self.lines.finish(files);
+        input.filtered_out = self.filtered_out;
+        let f = &self.figures;
+        let mut steps = f.steps.finish();
         steps.distinct_ids_estimate = self.distinct.finish().min(steps.total);
         let hints = self.hints(&input.counts, &steps);
         Report {
             schema_version: SCHEMA_VERSION,
             input,
-            time_range: self.time_range.finish(),
+            time_range: f.time_range.finish(),
             steps,
-            tool_calls: self.tools.finish(),
-            failures: self.failures.finish(),
-            durations_seconds: self.durations.finish(),
-            usage: self.usage.finish(),
+            tool_calls: f.tools.finish(),
+            failures: f.failures.finish(),
+            durations_seconds: f.durations.finish(),
+            usage: f.usage.finish(),
+            time_series: f.series.finish_as(self.interval),
+            group_by: self
+                .groups
+                .dims()
+                .iter()
+                .map(|d| d.as_str().to_string())
+                .collect(),
+            groups: self
+                .groups
+                .sorted()
+                .into_iter()
+                .map(|(k, g)| g.finish_group(k, self.interval))
+                .collect(),
             dedup: self.dedup,
             hints,
         }
     }
 
     /// Advice derived from the figures: an event stream summarised snapshot by snapshot.
-    fn hints(
-        &self,
-        counts: &crate::report::LineCounts,
-        steps: &crate::report::Steps,
-    ) -> Vec<String> {
+    fn hints(&self, counts: &report::LineCounts, steps: &report::Steps) -> Vec<String> {
         if self.dedup.is_some() {
             return Vec::new();
         }

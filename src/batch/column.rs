@@ -54,6 +54,20 @@ impl Validity {
         self.words.clear();
         self.len = 0;
     }
+
+    /// Keeps the first `n` bits.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        self.words.truncate(n.div_ceil(64));
+        if !n.is_multiple_of(64) {
+            if let Some(w) = self.words.last_mut() {
+                *w &= (1u64 << (n % 64)) - 1;
+            }
+        }
+        self.len = n;
+    }
 }
 
 macro_rules! nullable_column {
@@ -117,6 +131,12 @@ macro_rules! nullable_column {
             pub fn clear(&mut self) {
                 self.values.clear();
                 self.valid.clear();
+            }
+
+            /// Keeps the first `n` rows.
+            pub fn truncate(&mut self, n: usize) {
+                self.values.truncate(n);
+                self.valid.truncate(n);
             }
         }
     };

@@ -322,6 +322,77 @@ impl Batch {
         }
     }
 
+    /// Removes the last row (and its tool calls), as if it had never been pushed.
+    pub fn pop_row(&mut self) {
+        let Some(n) = self.len().checked_sub(1) else {
+            return;
+        };
+        self.status.truncate(n);
+        self.step_type.truncate(n);
+        self.assistant.truncate(n);
+        self.error_code.truncate(n);
+        self.error_message.truncate(n);
+        self.id_hash.truncate(n);
+        self.pos.truncate(n);
+        self.created_at.truncate(n);
+        self.completed_at.truncate(n);
+        self.failed_at.truncate(n);
+        self.cancelled_at.truncate(n);
+        self.expired_at.truncate(n);
+        self.expires_at.truncate(n);
+        self.has_usage.truncate(n);
+        self.prompt_tokens.truncate(n);
+        self.completion_tokens.truncate(n);
+        self.total_tokens.truncate(n);
+        self.cached_tokens.truncate(n);
+        self.reasoning_tokens.truncate(n);
+        self.tool_offsets.truncate(n + 1);
+        self.rollback_tools();
+    }
+
+    /// Appends row `i` of `src` to this batch's columns. The codes are copied as they are,
+    /// so they are only meaningful with `src`'s dictionaries (see [`Batch::gather`]).
+    fn copy_row(&mut self, src: &Batch, i: usize) {
+        self.status.push(src.status[i]);
+        self.step_type.push(src.step_type[i]);
+        self.assistant.push(src.assistant[i]);
+        self.error_code.push(src.error_code[i]);
+        self.error_message.push(src.error_message[i]);
+        self.id_hash.push(src.id_hash[i]);
+        self.pos.push(src.pos[i]);
+        self.created_at.push(src.created_at[i]);
+        self.completed_at.push(src.completed_at.get(i));
+        self.failed_at.push(src.failed_at.get(i));
+        self.cancelled_at.push(src.cancelled_at.get(i));
+        self.expired_at.push(src.expired_at.get(i));
+        self.expires_at.push(src.expires_at.get(i));
+        self.has_usage.push(src.has_usage.get(i));
+        self.prompt_tokens.push(src.prompt_tokens.get(i));
+        self.completion_tokens.push(src.completion_tokens.get(i));
+        self.total_tokens.push(src.total_tokens.get(i));
+        self.cached_tokens.push(src.cached_tokens.get(i));
+        self.reasoning_tokens.push(src.reasoning_tokens.get(i));
+        for t in src.tools(i) {
+            self.tool_kind.push(src.tool_kind[t]);
+            self.tool_function.push(src.tool_function[t]);
+        }
+        self.tool_offsets.push(self.tool_kind.len() as u32);
+    }
+
+    /// Fills `out` with the given rows of this batch, then lends it this batch's
+    /// dictionaries while `f` reads it, so its codes mean what they mean here. Used to
+    /// feed one group's rows to that group's aggregators.
+    pub fn gather<R>(&mut self, rows: &[u32], out: &mut Batch, f: impl FnOnce(&Batch) -> R) -> R {
+        out.clear();
+        for &i in rows {
+            out.copy_row(self, i as usize);
+        }
+        std::mem::swap(&mut out.dicts, &mut self.dicts);
+        let r = f(out);
+        std::mem::swap(&mut out.dicts, &mut self.dicts);
+        r
+    }
+
     /// Sets the position of the last row pushed (see [`Batch::pos`]).
     #[inline]
     pub fn set_pos(&mut self, pos: u64) {
@@ -462,6 +533,57 @@ mod tests {
         b.push("s", "expired", None, None, None, None, 10, t, None);
         assert_eq!(b.terminal_at(0), Some(50));
         assert_eq!(b.terminal_at(1), Some(20));
+    }
+
+    #[test]
+    fn pop_and_gather_keep_rows_whole() {
+        let mut b = Batch::new();
+        let t = TimesRow {
+            completed_at: Some(9),
+            ..Default::default()
+        };
+        b.push_tool(ToolKind::Function, Some("f"));
+        b.push(
+            "a",
+            "completed",
+            None,
+            Some("asst_1"),
+            None,
+            None,
+            1,
+            t,
+            None,
+        );
+        b.push_tool(ToolKind::FileSearch, None);
+        b.push_tool(ToolKind::Function, Some("g"));
+        b.push(
+            "b",
+            "failed",
+            None,
+            Some("asst_2"),
+            Some("x"),
+            None,
+            2,
+            t,
+            None,
+        );
+        b.push("c", "weird", None, None, None, None, 3, t, None);
+        b.pop_row();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b.tool_offsets, vec![0, 1, 3]);
+        let mut out = Batch::new();
+        let got = b.gather(&[1], &mut out, |g| {
+            (
+                g.len(),
+                g.dicts.assistant.get(g.assistant[0]).to_string(),
+                g.tools(0),
+                g.dicts.function.get(g.tool_function[1]).to_string(),
+                g.completed_at.get(0),
+            )
+        });
+        assert_eq!(got, (1, "asst_2".into(), 0..2, "g".into(), Some(9)));
+        // The dictionaries went back where they belong.
+        assert_eq!(b.dicts.assistant.get(b.assistant[0]), "asst_1");
     }
 
     #[test]

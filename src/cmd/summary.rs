@@ -1,21 +1,214 @@
-//! `steplog summary`: run the engine, render the report.
+//! `steplog summary`: run the engine, render the report to stdout or a file, check the
+//! `--fail-if` conditions.
 
-use crate::cli::{FormatArg, SummaryArgs};
-use anyhow::Result;
-use std::io::{self, Write};
+use crate::cli::{ReportFormat, SummaryArgs, When};
+use anyhow::{Context, Result};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use steplog::engine;
-use steplog::report::{Format, Json, Table};
+use steplog::input::InputSpec;
+use steplog::report::{Csv, Format, Html, Json, Markdown, Prometheus, Report, Table};
+use steplog::threshold::Breach;
 
-/// Runs the summary and writes it to stdout.
+/// `--fail-if` conditions that held: the binary exits 3.
+#[derive(Debug)]
+pub struct Breached(pub Vec<Breach>);
+
+impl std::fmt::Display for Breached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "--fail-if held: {}", all.join("; "))
+    }
+}
+
+impl std::error::Error for Breached {}
+
+/// Inputs at least this large get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 256 << 20;
+
+/// Runs the summary and writes it.
 pub fn run(args: &SummaryArgs) -> Result<()> {
-    let report = engine::summarize(&args.inputs(), &args.config())?;
-    let format: &dyn Format = match args.format {
-        FormatArg::Table => &Table,
-        FormatArg::Json => &Json,
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut cfg = args.config(now).map_err(anyhow::Error::msg)?;
+    let inputs = args.inputs();
+    let bar = progress(args, &inputs);
+    if let Some((_, counter, _)) = &bar {
+        cfg.progress = Some(Arc::clone(counter));
+    }
+    let result = engine::summarize(&inputs, &cfg);
+    if let Some((handle, _, done)) = bar {
+        done.store(true, Ordering::Release);
+        let _ = handle.join();
+    }
+    let report = result?;
+
+    let color = match args.color {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => {
+            args.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && io::stdout().is_terminal()
+        }
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    format.render(&report, &mut out)?;
-    out.flush()?;
+    let table = Table { color };
+    let format: &dyn Format = match args.format {
+        ReportFormat::Table => &table,
+        ReportFormat::Json => &Json,
+        ReportFormat::Csv => &Csv,
+        ReportFormat::Markdown => &Markdown,
+        ReportFormat::Prometheus => &Prometheus,
+        ReportFormat::Html => &Html,
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, format, &report)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            format.render(&report, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let breaches: Vec<Breach> = args
+        .fail_if
+        .iter()
+        .filter_map(|t| t.check(&report))
+        .collect();
+    if !args.quiet {
+        for t in &args.fail_if {
+            if t.actual(&report).is_none() {
+                eprintln!("steplog: note: --fail-if {t}: the report has no such figure, so it cannot hold");
+            }
+        }
+    }
+    if breaches.is_empty() {
+        Ok(())
+    } else {
+        Err(Breached(breaches).into())
+    }
+}
+
+/// Writes the report to a temporary file beside `path`, flushes it to disk, and renames
+/// it over `path`: readers (cron consumers, node_exporter's textfile collector) see the
+/// old file or the new one, never a part; a killed run leaves no partial file behind.
+fn write_atomically(path: &Path, format: &dyn Format, report: &Report) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        format.render(report, &mut out)?;
+        out.flush()?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+type Bar = (std::thread::JoinHandle<()>, Arc<AtomicU64>, Arc<AtomicBool>);
+
+/// Starts a progress bar on stderr when it is wanted: `--progress`, or a terminal and
+/// more than [`PROGRESS_MIN_BYTES`] of files (not with `--quiet`).
+fn progress(args: &SummaryArgs, inputs: &[InputSpec]) -> Option<Bar> {
+    if args.quiet {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| match i {
+            InputSpec::Path(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()),
+            InputSpec::Stdin => None,
+        })
+        .map(|m| m.len())
+        .sum();
+    let tty = io::stderr().is_terminal();
+    let wanted = args.progress || (tty && total >= PROGRESS_MIN_BYTES);
+    if !wanted {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        if tty {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            // Forced off a terminal: plain lines, a few per second.
+            indicatif::ProgressDrawTarget::term_like_with_hz(Box::new(PlainLines), 2)
+        },
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    let counter = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let (c, d) = (Arc::clone(&counter), Arc::clone(&done));
+    let handle = std::thread::spawn(move || {
+        while !d.load(Ordering::Acquire) {
+            bar.set_position(c.load(Ordering::Relaxed).min(total.max(1)));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bar.set_position(c.load(Ordering::Relaxed));
+        bar.finish_and_clear();
+    });
+    Some((handle, counter, done))
+}
+
+/// A progress target for a non-terminal stderr: each redraw as a line.
+#[derive(Debug)]
+struct PlainLines;
+
+impl indicatif::TermLike for PlainLines {
+    fn width(&self) -> u16 {
+        100
+    }
+    fn move_cursor_up(&self, _n: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _n: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _n: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _n: usize) -> io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> io::Result<()> {
+        eprintln!("{s}");
+        Ok(())
+    }
+    fn write_str(&self, s: &str) -> io::Result<()> {
+        if !s.trim().is_empty() {
+            eprintln!("{}", s.trim_end());
+        }
+        Ok(())
+    }
+    fn clear_line(&self) -> io::Result<()> {
+        Ok(())
+    }
+    fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
 }

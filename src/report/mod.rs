@@ -5,13 +5,21 @@
 //! count, chunking or I/O mode. Renderers ([`Format`]) turn it into text; none of them
 //! computes anything new.
 
+mod csv;
+mod html;
 mod json;
+mod markdown;
+mod prometheus;
 mod table;
 mod time;
 
+pub use csv::Csv;
+pub use html::Html;
 pub use json::Json;
+pub use markdown::Markdown;
+pub use prometheus::Prometheus;
 pub use table::Table;
-pub use time::format_utc;
+pub use time::{format_utc, parse_instant};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,11 +48,68 @@ pub struct Report {
     pub durations_seconds: Durations,
     /// Token usage.
     pub usage: Usage,
+    /// Steps, failures and tokens per hour or day of `created_at`.
+    pub time_series: TimeSeries,
+    /// The `--group-by` dimensions, in order; empty without grouping.
+    pub group_by: Vec<String>,
+    /// Every figure per group, sorted by key; empty without grouping.
+    pub groups: Vec<Group>,
     /// `--dedup`'s figures; null without `--dedup`.
     pub dedup: Option<Dedup>,
     /// Advice for the reader (an event stream summarised without `--dedup`, directories
     /// not entered); empty when there is none.
     pub hints: Vec<String>,
+}
+
+/// Time buckets of `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeSeries {
+    /// `hour` or `day` (UTC).
+    pub interval: String,
+    /// Buckets with at least one step, oldest first.
+    pub buckets: Vec<TimeBucket>,
+}
+
+/// One bucket of a time series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeBucket {
+    /// Start, Unix seconds.
+    pub start: i64,
+    /// Start, RFC 3339 UTC.
+    pub start_utc: String,
+    /// Records created in the bucket.
+    pub steps: u64,
+    /// Of which failed.
+    pub failed: u64,
+    /// Failed steps by `last_error.code`.
+    pub failures_by_code: BTreeMap<String, u64>,
+    /// Sum of `prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// Sum of `completion_tokens`.
+    pub completion_tokens: u64,
+    /// Sum of `total_tokens`.
+    pub total_tokens: u64,
+}
+
+/// Every figure of one group (`--group-by`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// The group's value for each dimension of `group_by`, in that order.
+    pub key: Vec<String>,
+    /// First and last `created_at`.
+    pub time_range: TimeRange,
+    /// Steps by status and type.
+    pub steps: Steps,
+    /// Tool calls.
+    pub tool_calls: ToolCalls,
+    /// Failed steps.
+    pub failures: Failures,
+    /// Durations in seconds.
+    pub durations_seconds: Durations,
+    /// Token usage.
+    pub usage: Usage,
+    /// The group's time series.
+    pub time_series: TimeSeries,
 }
 
 /// What `--dedup` folded.
@@ -68,6 +133,8 @@ pub struct Input {
     /// Lines by kind, over all inputs.
     #[serde(flatten)]
     pub counts: LineCounts,
+    /// Records outside `--since`/`--until`, not summarised (0 without a time window).
+    pub filtered_out: u64,
     /// Malformed lines per reason; every reason is present.
     pub malformed_by_reason: BTreeMap<String, u64>,
     /// The first malformed lines, in input order.
@@ -237,6 +304,19 @@ pub struct DurationSummary {
     pub p999: Option<u64>,
     /// Exact maximum.
     pub max: Option<u64>,
+    /// Counts per bucket: durations `<= le` seconds and above the previous bound; the
+    /// last bucket (`le` null) holds the rest. Bounds 0, 1, 2, 5, 10, 30, 60, 120, 300,
+    /// 600, 1800, 3600.
+    pub histogram: Vec<HistogramBucket>,
+}
+
+/// One bucket of a duration histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramBucket {
+    /// Upper bound in seconds, inclusive; null for the last bucket.
+    pub le: Option<u64>,
+    /// Durations in the bucket (not cumulative).
+    pub count: u64,
 }
 
 /// Durations per terminal status.

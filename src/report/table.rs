@@ -12,7 +12,47 @@ const TOP: usize = 10;
 
 /// The human-readable table renderer.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Table;
+pub struct Table {
+    /// Colour headings, failures and hints with ANSI escapes (for a terminal).
+    pub color: bool,
+}
+
+impl Table {
+    /// `s` in bold (headings), when colouring.
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// Bucket labels of the duration histogram, 4 columns each.
+const HIST_LABELS: [&str; 13] = [
+    "0s", "1s", "2s", "5s", "10s", "30s", "1m", "2m", "5m", "10m", "30m", "1h", ">1h",
+];
+
+/// A one-line histogram: a block per bucket, as tall as its share of the largest.
+fn sparkline(counts: &[u64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0);
+    counts
+        .iter()
+        .map(|&n| {
+            let c = if n == 0 || max == 0 {
+                ' '
+            } else {
+                BLOCKS[((n as f64 / max as f64) * 7.0).round() as usize]
+            };
+            format!("{:>4}", c.to_string().repeat(3))
+        })
+        .collect()
+}
 
 /// Rows of cells, printed with the first column left-aligned and the others right-aligned.
 #[derive(Default)]
@@ -154,12 +194,12 @@ impl Format for Table {
         } else {
             format!("{} inputs", i.files.len())
         };
-        writeln!(
-            out,
+        let title = format!(
             "steplog summary of {inputs}: {}, {} lines",
             bytes(i.bytes),
             num(i.counts.lines)
-        )?;
+        );
+        writeln!(out, "{}", self.bold(&title))?;
         let framing = if i.counts.framing > 0 {
             format!(" · framing {}", num(i.counts.framing))
         } else {
@@ -173,6 +213,13 @@ impl Format for Table {
             num(i.counts.deltas),
             num(i.counts.malformed)
         )?;
+        if i.filtered_out > 0 {
+            writeln!(
+                out,
+                "  {} records outside --since/--until, not summarised",
+                num(i.filtered_out)
+            )?;
+        }
         if let Some(d) = &r.dedup {
             writeln!(
                 out,
@@ -223,12 +270,16 @@ impl Format for Table {
         }
 
         let s = &r.steps;
-        writeln!(out, "\nSteps {}", num(s.total))?;
+        writeln!(out, "\n{}", self.bold(&format!("Steps {}", num(s.total))))?;
         breakdown(out, "by status", &s.by_status, s.total, false)?;
         breakdown(out, "by type", &s.by_type, s.total, false)?;
 
         let t = &r.tool_calls;
-        writeln!(out, "\nTool calls {}", num(t.total))?;
+        writeln!(
+            out,
+            "\n{}",
+            self.bold(&format!("Tool calls {}", num(t.total)))
+        )?;
         let kinds: BTreeMap<String, u64> = t
             .by_kind
             .iter()
@@ -243,12 +294,17 @@ impl Format for Table {
         let rate = f
             .rate
             .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0));
-        writeln!(
-            out,
-            "\nFailures {} ({rate} of {} terminal steps)",
+        let heading = format!(
+            "Failures {} ({rate} of {} terminal steps)",
             num(f.total),
             num(f.terminal_steps)
-        )?;
+        );
+        let heading = if f.total > 0 {
+            self.paint("1;31", &heading)
+        } else {
+            self.bold(&heading)
+        };
+        writeln!(out, "\n{heading}")?;
         breakdown(out, "by error code", &f.by_code, f.total, true)?;
         breakdown(out, "by assistant", &f.by_assistant, f.total, true)?;
         breakdown(out, "by step type", &f.by_step_type, f.total, true)?;
@@ -271,7 +327,7 @@ impl Format for Table {
         }
 
         let d = &r.durations_seconds;
-        writeln!(out, "\nDurations (seconds)")?;
+        writeln!(out, "\n{}", self.bold("Durations (seconds)"))?;
         let mut g = Grid::default();
         g.row(
             [
@@ -292,14 +348,31 @@ impl Format for Table {
             g.row(duration_row(&format!("completed {ty}"), ds));
         }
         g.write(out, "  ")?;
+        let with_data: Vec<(&str, &DurationSummary)> = [
+            ("completed", &d.completed),
+            ("failed", &d.failed),
+            ("cancelled", &d.cancelled),
+            ("expired", &d.expired),
+        ]
+        .into_iter()
+        .filter(|(_, ds)| ds.count > 0)
+        .collect();
+        if !with_data.is_empty() {
+            let labels: String = HIST_LABELS.iter().map(|l| format!("{l:>4}")).collect();
+            writeln!(out, "  {:<10}{labels}", "up to")?;
+            for (name, ds) in with_data {
+                let counts: Vec<u64> = ds.histogram.iter().map(|b| b.count).collect();
+                writeln!(out, "  {name:<10}{}", sparkline(&counts).trim_end())?;
+            }
+        }
 
         let u = &r.usage;
-        writeln!(
-            out,
-            "\nUsage: {} steps with usage, {} without",
+        let heading = format!(
+            "Usage: {} steps with usage, {} without",
             num(u.steps_with_usage),
             num(u.steps_without_usage)
-        )?;
+        );
+        writeln!(out, "\n{}", self.bold(&heading))?;
         let mut g = Grid::default();
         for (k, v) in [
             ("prompt tokens", u.prompt_tokens),
@@ -375,10 +448,36 @@ impl Format for Table {
                 )?;
             }
         }
+        if !r.groups.is_empty() {
+            writeln!(
+                out,
+                "\n{}",
+                self.bold(&format!("By {}", r.group_by.join(", ")))
+            )?;
+            let mut g = Grid::default();
+            let mut head: Vec<String> = r.group_by.clone();
+            head.extend(["steps", "failed", "rate", "p50", "p99", "tokens"].map(String::from));
+            g.row(head);
+            for grp in &r.groups {
+                let mut row: Vec<String> = grp.key.clone();
+                row.extend([
+                    num(grp.steps.total),
+                    num(grp.failures.total),
+                    grp.failures
+                        .rate
+                        .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0)),
+                    opt(grp.durations_seconds.completed.p50),
+                    opt(grp.durations_seconds.completed.p99),
+                    num(grp.usage.total_tokens),
+                ]);
+                g.row(row);
+            }
+            g.write(out, "  ")?;
+        }
         if !r.hints.is_empty() {
             writeln!(out)?;
             for h in &r.hints {
-                writeln!(out, "hint: {h}")?;
+                writeln!(out, "{} {h}", self.paint("33", "hint:"))?;
             }
         }
         Ok(())

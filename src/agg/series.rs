@@ -1,0 +1,231 @@
+//! Time series: steps, failures (by error code) and tokens per hour of `created_at`.
+//!
+//! Hours are the unit kept; days are folded from them when the report asks for days, so a
+//! merged state can be rendered either way. A batch is usually a run of nearby times, so
+//! rows are summed locally while the hour stays the same.
+
+use super::{Aggregator, NONE_KEY};
+use crate::batch::{Batch, Code, NULL, STATUS_FAILED};
+use crate::report::{self, format_utc};
+use std::collections::BTreeMap;
+
+/// Seconds per hour.
+const HOUR: i64 = 3600;
+
+/// The bucket width of a rendered series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Interval {
+    /// One bucket per UTC hour.
+    Hour,
+    /// One bucket per UTC day (the default).
+    #[default]
+    Day,
+}
+
+impl Interval {
+    /// Seconds per bucket.
+    pub fn seconds(self) -> i64 {
+        match self {
+            Interval::Hour => HOUR,
+            Interval::Day => 24 * HOUR,
+        }
+    }
+
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Hour => "hour",
+            Interval::Day => "day",
+        }
+    }
+}
+
+/// What one bucket holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Bucket {
+    steps: u64,
+    failed: u64,
+    failures_by_code: BTreeMap<String, u64>,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+}
+
+impl Bucket {
+    fn add(&mut self, other: &Bucket) {
+        self.steps += other.steps;
+        self.failed += other.failed;
+        for (k, v) in &other.failures_by_code {
+            add_count(&mut self.failures_by_code, k, *v);
+        }
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// Adds `n` under `key`, allocating only for a key not seen before.
+fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
+}
+
+/// Hourly buckets of `created_at`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeSeries {
+    hours: BTreeMap<i64, Bucket>,
+    /// Failures by error code of the run of rows being summed (empty between batches).
+    run_codes: Vec<(Code, u64)>,
+}
+
+/// The rows of one hour in a batch, summed before they reach the map.
+#[derive(Default)]
+struct Run {
+    steps: u64,
+    failed: u64,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+}
+
+impl TimeSeries {
+    /// The series in buckets of `interval`, oldest first; empty buckets are left out.
+    pub fn finish_as(&self, interval: Interval) -> report::TimeSeries {
+        let mut folded: BTreeMap<i64, Bucket> = BTreeMap::new();
+        for (&hour, b) in &self.hours {
+            let start = (hour * HOUR).div_euclid(interval.seconds()) * interval.seconds();
+            folded.entry(start).or_default().add(b);
+        }
+        report::TimeSeries {
+            interval: interval.as_str().to_string(),
+            buckets: folded
+                .into_iter()
+                .map(|(start, b)| report::TimeBucket {
+                    start,
+                    start_utc: format_utc(start),
+                    steps: b.steps,
+                    failed: b.failed,
+                    failures_by_code: b.failures_by_code,
+                    prompt_tokens: b.prompt_tokens,
+                    completion_tokens: b.completion_tokens,
+                    total_tokens: b.total_tokens,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TimeSeries {
+    fn flush(&mut self, hour: i64, r: Run, batch: &Batch) {
+        let b = self.hours.entry(hour).or_default();
+        b.steps += r.steps;
+        b.failed += r.failed;
+        b.prompt_tokens += r.prompt_tokens;
+        b.completion_tokens += r.completion_tokens;
+        b.total_tokens += r.total_tokens;
+        for (code, n) in self.run_codes.drain(..) {
+            let key = if code == NULL {
+                NONE_KEY
+            } else {
+                batch.dicts.error_code.get(code)
+            };
+            add_count(&mut b.failures_by_code, key, n);
+        }
+    }
+}
+
+impl Aggregator for TimeSeries {
+    type Output = report::TimeSeries;
+
+    fn update(&mut self, batch: &Batch) {
+        // Rows of one hour are summed locally and added to the map when the hour changes,
+        // so nothing is allocated once every hour and error code has been seen.
+        let mut run: Option<(i64, Run)> = None;
+        for i in 0..batch.len() {
+            let hour = batch.created_at[i].div_euclid(HOUR);
+            if run.as_ref().is_some_and(|(h, _)| *h != hour) {
+                let (h, r) = run.take().expect("checked");
+                self.flush(h, r, batch);
+            }
+            let r = &mut run.get_or_insert_with(|| (hour, Run::default())).1;
+            r.steps += 1;
+            if batch.status[i] == STATUS_FAILED {
+                r.failed += 1;
+                let code = batch.error_code[i];
+                match self.run_codes.iter_mut().find(|(c, _)| *c == code) {
+                    Some((_, n)) => *n += 1,
+                    None => self.run_codes.push((code, 1)),
+                }
+            }
+            if batch.has_usage.get(i) {
+                r.prompt_tokens += batch.prompt_tokens.values()[i];
+                r.completion_tokens += batch.completion_tokens.values()[i];
+                r.total_tokens += batch.total_tokens.values()[i];
+            }
+        }
+        if let Some((h, r)) = run {
+            self.flush(h, r, batch);
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        for (h, b) in other.hours {
+            match self.hours.get_mut(&h) {
+                Some(mine) => mine.add(&b),
+                None => {
+                    self.hours.insert(h, b);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) -> report::TimeSeries {
+        self.finish_as(Interval::Day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agg::testutil::{batch, step};
+
+    #[test]
+    fn buckets_by_hour_and_day_and_merges() {
+        let t0 = 1_700_000_000 - 1_700_000_000 % 86_400; // a midnight
+        let lines = [
+            step(
+                "completed",
+                t0 + 10,
+                r#""usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}"#,
+            ),
+            step("failed", t0 + 20, r#""last_error":{"code":"server_error"}"#),
+            step("failed", t0 + 3700, ""),
+            step("completed", t0 + 86_400 + 5, ""),
+        ];
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut whole = TimeSeries::default();
+        whole.update(&batch(&lines));
+        let hours = whole.finish_as(Interval::Hour);
+        assert_eq!(hours.interval, "hour");
+        let starts: Vec<i64> = hours.buckets.iter().map(|b| b.start).collect();
+        assert_eq!(starts, vec![t0, t0 + 3600, t0 + 86_400]);
+        assert_eq!(hours.buckets[0].steps, 2);
+        assert_eq!(hours.buckets[0].failures_by_code["server_error"], 1);
+        assert_eq!(hours.buckets[1].failures_by_code["(none)"], 1);
+        let days = whole.finish_as(Interval::Day);
+        assert_eq!(days.buckets.len(), 2);
+        assert_eq!((days.buckets[0].steps, days.buckets[0].failed), (3, 2));
+        assert_eq!(days.buckets[0].total_tokens, 3);
+        assert!(days.buckets[1].start_utc.ends_with("T00:00:00Z"));
+
+        let (mut a, mut b) = (TimeSeries::default(), TimeSeries::default());
+        a.update(&batch(&lines[..2]));
+        b.update(&batch(&lines[2..]));
+        b.merge(a);
+        assert_eq!(b, whole);
+    }
+}

@@ -1,0 +1,489 @@
+//! `--format html`: one self-contained page (inline CSS, inline SVG, no script, nothing
+//! fetched from the network) with four charts: steps by status, the duration distribution
+//! per terminal status, failures by error code over time, and tokens over time; then the
+//! figures as tables.
+
+use super::{DurationSummary, Format, Report};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// The HTML renderer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Html;
+
+const PALETTE: [&str; 8] = [
+    "#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5",
+];
+
+fn status_color(status: &str) -> &'static str {
+    match status {
+        "completed" => "#3ca951",
+        "failed" => "#e8453c",
+        "cancelled" => "#9c9c9c",
+        "expired" => "#efb118",
+        "in_progress" => "#4269d0",
+        _ => "#a463f2",
+    }
+}
+
+/// Escapes text for HTML and SVG.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `1234567` → `1,234,567`.
+fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Compact axis numbers: 1.2k, 3.4M.
+fn short(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Horizontal bars: one labelled bar per entry.
+fn hbars(title: &str, entries: &[(String, u64, &str)]) -> String {
+    let max = entries.iter().map(|e| e.1).max().unwrap_or(0).max(1) as f64;
+    let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
+    let h = 40.0 + row_h * entries.len() as f64;
+    let mut s = format!(
+        r#"<figure><figcaption>{}</figcaption><svg role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}">"#,
+        esc(title),
+        w = label_w + bar_w + 110.0,
+        h = h
+    );
+    for (i, (label, v, color)) in entries.iter().enumerate() {
+        let y = 20.0 + row_h * i as f64;
+        let w = (*v as f64 / max * bar_w).max(if *v > 0 { 1.0 } else { 0.0 });
+        let _ = write!(
+            s,
+            r#"<text x="{lx}" y="{ty}" text-anchor="end">{label}</text><rect x="{x}" y="{y}" width="{w:.1}" height="18" fill="{color}"><title>{label}: {n}</title></rect><text x="{vx:.1}" y="{ty}">{n}</text>"#,
+            lx = label_w - 8.0,
+            ty = y + 14.0,
+            label = esc(label),
+            x = label_w,
+            vx = label_w + w + 6.0,
+            n = num(*v),
+        );
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+/// Vertical (stacked) bars over time: one column per bucket, one layer per series.
+fn columns(
+    title: &str,
+    labels: &[String],
+    layers: &[(String, Vec<u64>, &str)],
+    unit: &str,
+) -> String {
+    let n = labels.len().max(1);
+    let totals: Vec<u64> = (0..labels.len())
+        .map(|i| layers.iter().map(|l| l.1[i]).sum())
+        .collect();
+    let max = totals.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let (left, top, plot_w, plot_h) = (60.0, 16.0, 640.0, 220.0);
+    let col_w = plot_w / n as f64;
+    let legend_h = if layers.len() > 1 {
+        22.0 * layers.len().div_ceil(3) as f64
+    } else {
+        0.0
+    };
+    let h = top + plot_h + 60.0 + legend_h;
+    let mut s = format!(
+        r#"<figure><figcaption>{}</figcaption><svg role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}">"#,
+        esc(title),
+        w = left + plot_w + 20.0,
+    );
+    for k in 0..=4 {
+        let v = max * k as f64 / 4.0;
+        let y = top + plot_h - plot_h * k as f64 / 4.0;
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{tx}" y="{ty:.1}" text-anchor="end" class="axis">{v}</text>"##,
+            x2 = left + plot_w,
+            tx = left - 6.0,
+            ty = y + 4.0,
+            v = short(v),
+        );
+    }
+    for (i, label) in labels.iter().enumerate() {
+        let x = left + col_w * i as f64;
+        let mut y = top + plot_h;
+        for (name, values, color) in layers {
+            let v = values[i];
+            if v == 0 {
+                continue;
+            }
+            let hgt = v as f64 / max * plot_h;
+            y -= hgt;
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{hgt:.1}" fill="{color}"><title>{label} {name}: {v} {unit}</title></rect>"#,
+                w = (col_w * 0.8).max(1.0),
+                label = esc(label),
+                name = esc(name),
+                v = num(v),
+            );
+        }
+        // Label every bucket when few, else about eight of them.
+        let every = n.div_ceil(8).max(1);
+        if i % every == 0 {
+            let _ = write!(
+                s,
+                r#"<text x="{tx:.1}" y="{ty}" class="axis" text-anchor="middle">{l}</text>"#,
+                tx = x + col_w * 0.4,
+                ty = top + plot_h + 16.0,
+                l = esc(label),
+            );
+        }
+    }
+    if layers.len() > 1 {
+        for (k, (name, _, color)) in layers.iter().enumerate() {
+            let x = left + 210.0 * (k % 3) as f64;
+            let y = top + plot_h + 40.0 + 22.0 * (k / 3) as f64;
+            let _ = write!(
+                s,
+                r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{color}"/><text x="{tx}" y="{ty}">{n}</text>"#,
+                tx = x + 18.0,
+                ty = y + 11.0,
+                n = esc(name),
+            );
+        }
+    }
+    if labels.is_empty() {
+        let _ = write!(
+            s,
+            r#"<text x="{left}" y="{y}">no data</text>"#,
+            y = top + 20.0
+        );
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+/// The duration histogram of each terminal status, side by side on shared buckets.
+fn duration_chart(d: &super::Durations) -> String {
+    let statuses = [
+        ("completed", &d.completed),
+        ("failed", &d.failed),
+        ("cancelled", &d.cancelled),
+        ("expired", &d.expired),
+    ];
+    let labels: Vec<String> = d
+        .completed
+        .histogram
+        .iter()
+        .map(|b| {
+            b.le.map_or_else(|| "longer".to_string(), |le| format!("≤{le}s"))
+        })
+        .collect();
+    let mut s = String::from(
+        r#"<figure><figcaption>Duration distribution per terminal status (steps per bucket; each status scaled to its own largest bucket)</figcaption><div class="grid">"#,
+    );
+    for (name, ds) in statuses {
+        let values: Vec<u64> = ds.histogram.iter().map(|b| b.count).collect();
+        let title = format!(
+            "{name}: {} steps, p50 {}, p99 {}",
+            num(ds.count),
+            ds.p50.map_or_else(|| "–".into(), |v| format!("{v}s")),
+            ds.p99.map_or_else(|| "–".into(), |v| format!("{v}s"))
+        );
+        s.push_str(&columns(
+            &title,
+            &labels,
+            &[(name.to_string(), values, status_color(name))],
+            "steps",
+        ));
+    }
+    s.push_str("</div></figure>");
+    s
+}
+
+fn duration_row(name: &str, d: &DurationSummary) -> String {
+    let o = |v: Option<u64>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
+    format!(
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        esc(name),
+        num(d.count),
+        num(d.missing),
+        o(d.min),
+        d.mean.map_or_else(|| "–".into(), |m| format!("{m:.1}")),
+        o(d.p50),
+        o(d.p90),
+        o(d.p99),
+        o(d.max)
+    )
+}
+
+fn map_table(title: &str, map: &BTreeMap<String, u64>) -> String {
+    if map.is_empty() {
+        return String::new();
+    }
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let mut s = format!("<table><tr><th>{}</th><th>count</th></tr>", esc(title));
+    for (k, n) in v.iter().take(20) {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(k), num(**n));
+    }
+    if v.len() > 20 {
+        let _ = write!(s, "<tr><td colspan=2>…and {} more</td></tr>", v.len() - 20);
+    }
+    s.push_str("</table>");
+    s
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1500px}\
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}\
+figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}\
+svg text{font-size:12px;fill:#333}svg .axis{fill:#777;font-size:11px}\
+.grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.grid svg{width:100%;height:auto}\
+.cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px}\
+.card b{display:block;font-size:20px}table{border-collapse:collapse;margin:8px 16px 8px 0;display:inline-table;vertical-align:top}\
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
+.hint{background:#fff6d6;border:1px solid #efb118;padding:6px 10px}";
+
+impl Format for Html {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let i = &r.input;
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>steplog summary</title><style>{STYLE}</style></head><body>"
+        );
+        let names: Vec<String> = i.files.iter().map(|f| esc(&f.path)).collect();
+        let _ = write!(s, "<h1>steplog summary</h1><p>{}</p>", names.join(", "));
+        if let (Some(a), Some(b)) = (
+            &r.time_range.first_created_at_utc,
+            &r.time_range.last_created_at_utc,
+        ) {
+            let _ = write!(s, "<p>Steps created from {} to {}.</p>", esc(a), esc(b));
+        }
+        let rate = r
+            .failures
+            .rate
+            .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0));
+        let _ = write!(
+            s,
+            "<div class=cards><div class=card>steps<b>{}</b></div><div class=card>failed<b>{}</b></div><div class=card>failure rate<b>{rate}</b></div><div class=card>p50 completed<b>{}</b></div><div class=card>p99 completed<b>{}</b></div><div class=card>total tokens<b>{}</b></div><div class=card>lines<b>{}</b></div><div class=card>malformed<b>{}</b></div></div>",
+            num(r.steps.total),
+            num(r.failures.total),
+            r.durations_seconds.completed.p50.map_or_else(|| "–".into(), |v| format!("{v} s")),
+            r.durations_seconds.completed.p99.map_or_else(|| "–".into(), |v| format!("{v} s")),
+            num(r.usage.total_tokens),
+            num(i.counts.lines),
+            num(i.counts.malformed),
+        );
+        for h in &r.hints {
+            let _ = write!(s, "<p class=hint>{}</p>", esc(h));
+        }
+
+        s.push_str("<h2>Steps</h2>");
+        let mut by_status: Vec<(String, u64, &str)> = r
+            .steps
+            .by_status
+            .iter()
+            .map(|(k, v)| (k.clone(), *v, status_color(k)))
+            .collect();
+        by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        s.push_str(&hbars("Steps by status", &by_status));
+
+        s.push_str("<h2>Durations</h2>");
+        s.push_str(&duration_chart(&r.durations_seconds));
+        s.push_str("<table><tr><th>status</th><th>count</th><th>missing</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
+        let d = &r.durations_seconds;
+        for (name, ds) in [
+            ("completed", &d.completed),
+            ("failed", &d.failed),
+            ("cancelled", &d.cancelled),
+            ("expired", &d.expired),
+        ] {
+            s.push_str(&duration_row(name, ds));
+        }
+        for (t, ds) in &d.completed_by_type {
+            s.push_str(&duration_row(&format!("completed {t}"), ds));
+        }
+        s.push_str("</table>");
+
+        let ts = &r.time_series;
+        let labels: Vec<String> = ts
+            .buckets
+            .iter()
+            .map(|b| {
+                if ts.interval == "day" {
+                    b.start_utc[..10].to_string()
+                } else {
+                    b.start_utc[..13].replace('T', " ") + "h"
+                }
+            })
+            .collect();
+        s.push_str("<h2>Failures</h2>");
+        let mut code_totals: Vec<(&String, &u64)> = r.failures.by_code.iter().collect();
+        code_totals.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let top: Vec<&String> = code_totals
+            .iter()
+            .take(PALETTE.len() - 1)
+            .map(|c| c.0)
+            .collect();
+        let mut layers: Vec<(String, Vec<u64>, &str)> = top
+            .iter()
+            .enumerate()
+            .map(|(k, code)| {
+                let v = ts
+                    .buckets
+                    .iter()
+                    .map(|b| b.failures_by_code.get(*code).copied().unwrap_or(0))
+                    .collect();
+                ((*code).clone(), v, PALETTE[k])
+            })
+            .collect();
+        if code_totals.len() > top.len() {
+            let v = ts
+                .buckets
+                .iter()
+                .map(|b| {
+                    b.failures_by_code
+                        .iter()
+                        .filter(|(c, _)| !top.contains(c))
+                        .map(|(_, n)| n)
+                        .sum()
+                })
+                .collect();
+            layers.push(("other codes".into(), v, PALETTE[PALETTE.len() - 1]));
+        }
+        s.push_str(&columns(
+            &format!("Failed steps per {} by error code", ts.interval),
+            &labels,
+            &layers,
+            "failed steps",
+        ));
+        s.push_str(&map_table("error code", &r.failures.by_code));
+        s.push_str(&map_table("assistant", &r.failures.by_assistant));
+        s.push_str(&map_table("tool", &r.failures.by_tool));
+        if !r.failures.top_messages.is_empty() {
+            s.push_str("<table><tr><th>message</th><th>count</th></tr>");
+            for m in &r.failures.top_messages {
+                let text: String = m.message.chars().take(160).collect();
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    esc(&text),
+                    num(m.count)
+                );
+            }
+            s.push_str("</table>");
+        }
+
+        s.push_str("<h2>Tokens</h2>");
+        let tokens =
+            |f: fn(&super::TimeBucket) -> u64| ts.buckets.iter().map(f).collect::<Vec<u64>>();
+        s.push_str(&columns(
+            &format!("Tokens per {}", ts.interval),
+            &labels,
+            &[
+                ("prompt".into(), tokens(|b| b.prompt_tokens), PALETTE[0]),
+                (
+                    "completion".into(),
+                    tokens(|b| b.completion_tokens),
+                    PALETTE[1],
+                ),
+            ],
+            "tokens",
+        ));
+        let u = &r.usage;
+        let _ = write!(
+            s,
+            "<table><tr><th>tokens</th><th>sum</th></tr><tr><td>prompt</td><td>{}</td></tr><tr><td>completion</td><td>{}</td></tr><tr><td>total</td><td>{}</td></tr><tr><td>cached</td><td>{}</td></tr><tr><td>reasoning</td><td>{}</td></tr></table>",
+            num(u.prompt_tokens),
+            num(u.completion_tokens),
+            num(u.total_tokens),
+            num(u.cached_tokens),
+            num(u.reasoning_tokens)
+        );
+
+        if !r.groups.is_empty() {
+            let _ = write!(s, "<h2>By {}</h2><table><tr>", esc(&r.group_by.join(", ")));
+            for d in &r.group_by {
+                let _ = write!(s, "<th>{}</th>", esc(d));
+            }
+            s.push_str("<th>steps</th><th>failed</th><th>failure rate</th><th>p50 s</th><th>p99 s</th><th>total tokens</th></tr>");
+            for g in &r.groups {
+                s.push_str("<tr>");
+                for k in &g.key {
+                    let _ = write!(s, "<td>{}</td>", esc(k));
+                }
+                let o = |v: Option<u64>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    num(g.steps.total),
+                    num(g.failures.total),
+                    g.failures
+                        .rate
+                        .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0)),
+                    o(g.durations_seconds.completed.p50),
+                    o(g.durations_seconds.completed.p99),
+                    num(g.usage.total_tokens)
+                );
+            }
+            s.push_str("</table>");
+        }
+
+        let _ = write!(
+            s,
+            "<h2>Input</h2><p>{} bytes, {} lines: {} records, {} blank, {} deltas, {} framing, {} malformed.</p>",
+            num(i.bytes),
+            num(i.counts.lines),
+            num(i.counts.records),
+            num(i.counts.blank_lines),
+            num(i.counts.deltas),
+            num(i.counts.framing),
+            num(i.counts.malformed)
+        );
+        if !i.malformed_examples.is_empty() {
+            s.push_str("<table><tr><th>line</th><th>reason</th><th>message</th></tr>");
+            for m in &i.malformed_examples {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}:{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&m.file),
+                    m.line,
+                    esc(&m.reason),
+                    esc(&m.message)
+                );
+            }
+            s.push_str("</table>");
+        }
+        s.push_str("</body></html>\n");
+        out.write_all(s.as_bytes())
+    }
+}

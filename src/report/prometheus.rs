@@ -1,0 +1,343 @@
+//! `--format prometheus`: the text exposition format, for node_exporter's textfile
+//! collector (write it with `--output /var/lib/node_exporter/steplog.prom`).
+//!
+//! Every family has `# HELP` and `# TYPE`. Counts and sums are counters (`_total`);
+//! durations are a summary per terminal status (quantiles 0.5 to 0.999, `_sum`, `_count`);
+//! the failure rate and the newest `created_at` are gauges. With `--group-by`, each group
+//! adds samples to the `steplog_group_*` families, labelled with its dimensions; a
+//! breakdown along a dimension the groups already have (steps by status when grouping by
+//! status) is left out there, since the group label says it.
+
+use super::{DurationSummary, Format, Group, Report};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// The Prometheus renderer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prometheus;
+
+/// A label value, escaped as the exposition format requires.
+fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Families in order, each with its samples.
+#[derive(Default)]
+struct Families {
+    order: Vec<&'static str>,
+    families: BTreeMap<&'static str, (&'static str, &'static str, Vec<String>)>,
+}
+
+impl Families {
+    fn sample(
+        &mut self,
+        name: &'static str,
+        kind: &'static str,
+        help: &'static str,
+        suffix: &str,
+        labels: &[(&str, String)],
+        value: f64,
+    ) {
+        if !self.families.contains_key(name) {
+            self.order.push(name);
+        }
+        let entry = self
+            .families
+            .entry(name)
+            .or_insert_with(|| (kind, help, Vec::new()));
+        let mut line = format!("{name}{suffix}");
+        if !labels.is_empty() {
+            line.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                let _ = write!(line, "{k}=\"{}\"", escape(v));
+            }
+            line.push('}');
+        }
+        let _ = write!(line, " {}", number(value));
+        entry.2.push(line);
+    }
+
+    fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        for name in &self.order {
+            let (kind, help, samples) = &self.families[name];
+            writeln!(out, "# HELP {name} {help}")?;
+            writeln!(out, "# TYPE {name} {kind}")?;
+            for s in samples {
+                writeln!(out, "{s}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn with(base: &[(&'static str, String)], k: &'static str, v: &str) -> Vec<(&'static str, String)> {
+    let mut l = base.to_vec();
+    l.push((k, v.to_string()));
+    l
+}
+
+/// The figures every scope has (the whole input, or one group).
+struct Scope<'a> {
+    prefix: &'static str,
+    labels: Vec<(&'static str, String)>,
+    /// Dimensions the labels already carry.
+    dims: &'a [String],
+}
+
+macro_rules! fam {
+    ($scope:expr, $name:literal) => {
+        if $scope.prefix.is_empty() {
+            concat!("steplog_", $name)
+        } else {
+            concat!("steplog_group_", $name)
+        }
+    };
+}
+
+fn durations(f: &mut Families, s: &Scope<'_>, status: &str, d: &DurationSummary) {
+    let name = fam!(s, "step_duration_seconds");
+    let help = "Step duration (terminal timestamp minus created_at) by terminal status.";
+    let base = if s.dims.iter().any(|d| d == "status") {
+        s.labels.clone()
+    } else {
+        with(&s.labels, "status", status)
+    };
+    for (q, v) in [
+        ("0.5", d.p50),
+        ("0.9", d.p90),
+        ("0.95", d.p95),
+        ("0.99", d.p99),
+        ("0.999", d.p999),
+    ] {
+        let v = v.map_or(f64::NAN, |v| v as f64);
+        f.sample(name, "summary", help, "", &with(&base, "quantile", q), v);
+    }
+    let sum = d.mean.map_or(0.0, |m| (m * d.count as f64).round());
+    f.sample(name, "summary", help, "_sum", &base, sum);
+    f.sample(name, "summary", help, "_count", &base, d.count as f64);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn figures(
+    f: &mut Families,
+    s: &Scope<'_>,
+    steps: &super::Steps,
+    tools: &super::ToolCalls,
+    failures: &super::Failures,
+    durs: &super::Durations,
+    usage: &super::Usage,
+    last_created: Option<i64>,
+) {
+    let has = |d: &str| s.dims.iter().any(|x| x == d);
+    let help = "Run steps summarised, by status.";
+    if has("status") {
+        f.sample(
+            fam!(s, "steps_total"),
+            "counter",
+            help,
+            "",
+            &s.labels,
+            steps.total as f64,
+        );
+    } else {
+        for (k, v) in &steps.by_status {
+            let l = with(&s.labels, "status", k);
+            f.sample(fam!(s, "steps_total"), "counter", help, "", &l, *v as f64);
+        }
+    }
+    if !has("tool") {
+        for (k, v) in &tools.by_kind {
+            let l = with(&s.labels, "kind", k);
+            let help = "Tool calls made by run steps, by kind.";
+            f.sample(
+                fam!(s, "tool_calls_total"),
+                "counter",
+                help,
+                "",
+                &l,
+                *v as f64,
+            );
+        }
+    }
+    let help = "Failed run steps, by last_error.code.";
+    if has("error_code") {
+        let l = s.labels.clone();
+        f.sample(
+            fam!(s, "failures_total"),
+            "counter",
+            help,
+            "",
+            &l,
+            failures.total as f64,
+        );
+    } else {
+        for (k, v) in &failures.by_code {
+            let l = with(&s.labels, "code", k);
+            f.sample(
+                fam!(s, "failures_total"),
+                "counter",
+                help,
+                "",
+                &l,
+                *v as f64,
+            );
+        }
+    }
+    let help = "Failed steps over steps in a terminal status (NaN without terminal steps).";
+    let rate = failures.rate.unwrap_or(f64::NAN);
+    f.sample(fam!(s, "failure_rate"), "gauge", help, "", &s.labels, rate);
+    for (status, d) in [
+        ("completed", &durs.completed),
+        ("failed", &durs.failed),
+        ("cancelled", &durs.cancelled),
+        ("expired", &durs.expired),
+    ] {
+        if has("status") && d.count == 0 {
+            continue;
+        }
+        durations(f, s, status, d);
+    }
+    for (kind, v) in [
+        ("prompt", usage.prompt_tokens),
+        ("completion", usage.completion_tokens),
+        ("total", usage.total_tokens),
+        ("cached", usage.cached_tokens),
+        ("reasoning", usage.reasoning_tokens),
+    ] {
+        let l = with(&s.labels, "kind", kind);
+        let help = "Tokens used by run steps, by kind.";
+        f.sample(fam!(s, "tokens_total"), "counter", help, "", &l, v as f64);
+    }
+    if let Some(t) = last_created {
+        let help = "created_at of the newest step summarised (Unix seconds).";
+        let name = fam!(s, "last_created_timestamp_seconds");
+        f.sample(name, "gauge", help, "", &s.labels, t as f64);
+    }
+}
+
+impl Format for Prometheus {
+    fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let mut f = Families::default();
+        let i = &r.input;
+        for (kind, v) in [
+            ("record", i.counts.records),
+            ("blank", i.counts.blank_lines),
+            ("delta", i.counts.deltas),
+            ("framing", i.counts.framing),
+            ("malformed", i.counts.malformed),
+        ] {
+            let help = "Input lines read, by kind.";
+            let l = vec![("kind", kind.to_string())];
+            f.sample(
+                "steplog_input_lines_total",
+                "counter",
+                help,
+                "",
+                &l,
+                v as f64,
+            );
+        }
+        for (reason, v) in &i.malformed_by_reason {
+            let help = "Malformed input lines, by reason.";
+            let l = vec![("reason", reason.clone())];
+            f.sample(
+                "steplog_malformed_lines_total",
+                "counter",
+                help,
+                "",
+                &l,
+                *v as f64,
+            );
+        }
+        let help = "Input bytes read (after decompression).";
+        f.sample(
+            "steplog_input_bytes_total",
+            "counter",
+            help,
+            "",
+            &[],
+            i.bytes as f64,
+        );
+        let whole = Scope {
+            prefix: "",
+            labels: Vec::new(),
+            dims: &[],
+        };
+        figures(
+            &mut f,
+            &whole,
+            &r.steps,
+            &r.tool_calls,
+            &r.failures,
+            &r.durations_seconds,
+            &r.usage,
+            r.time_range.last_created_at,
+        );
+        for g in &r.groups {
+            group(&mut f, r, g);
+        }
+        f.write(out)
+    }
+}
+
+/// Label names are fixed strings; the group dimensions' names are among them.
+fn dim_label(d: &str) -> &'static str {
+    match d {
+        "assistant" => "assistant",
+        "type" => "type",
+        "status" => "status",
+        "tool" => "tool",
+        "function" => "function",
+        "error_code" => "error_code",
+        "day" => "day",
+        "hour" => "hour",
+        _ => "group",
+    }
+}
+
+fn group(f: &mut Families, r: &Report, g: &Group) {
+    let labels = r
+        .group_by
+        .iter()
+        .zip(&g.key)
+        .map(|(d, v)| (dim_label(d), v.clone()))
+        .collect();
+    let s = Scope {
+        prefix: "group",
+        labels,
+        dims: &r.group_by,
+    };
+    figures(
+        f,
+        &s,
+        &g.steps,
+        &g.tool_calls,
+        &g.failures,
+        &g.durations_seconds,
+        &g.usage,
+        g.time_range.last_created_at,
+    );
+}

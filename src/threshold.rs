@@ -1,0 +1,263 @@
+//! `--fail-if`: conditions on a report's figures that make a run fail (exit 3), for cron
+//! jobs and CI checks.
+//!
+//! A condition is `METRIC OP NUMBER`, with `OP` one of `>`, `>=`, `<`, `<=`, `==`, `!=`.
+//! Metrics:
+//!
+//! | metric | figure |
+//! |---|---|
+//! | `steps`, `failures`, `failure_rate` | steps summarised, failed steps, failed / terminal |
+//! | `records`, `malformed`, `malformed_rate`, `deltas`, `framing`, `blank_lines`, `lines`, `filtered_out` | line accounting (`malformed_rate` = malformed / lines) |
+//! | `p50`, `p90`, `p95`, `p99`, `p999`, `max`, `mean`, `min` | completed-step durations, seconds |
+//! | `failed.p99`, `cancelled.max`, … | the same for another terminal status |
+//! | `status.NAME` | steps with that status (`status.in_progress>100`) |
+//! | `code.NAME` | failed steps with that error code (`code.rate_limit_exceeded>0`) |
+//! | `prompt_tokens`, `completion_tokens`, `total_tokens`, `cached_tokens`, `reasoning_tokens` | token sums |
+//!
+//! A condition on a figure the report does not have (a percentile without completed
+//! steps, a rate without terminal steps) cannot be breached.
+
+use crate::report::{DurationSummary, Report};
+use std::fmt;
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+        }
+    }
+
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+        }
+    }
+}
+
+/// One `--fail-if` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Threshold {
+    /// The metric name, as written.
+    pub metric: String,
+    /// The comparison.
+    pub op: Op,
+    /// The number compared with.
+    pub value: f64,
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.metric, self.op.as_str(), self.value)
+    }
+}
+
+/// A condition that held: the run fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breach {
+    /// The condition.
+    pub threshold: Threshold,
+    /// The figure's value.
+    pub actual: f64,
+}
+
+impl fmt::Display for Breach {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (it is {})",
+            self.threshold,
+            if self.actual.fract() == 0.0 {
+                format!("{}", self.actual as i64)
+            } else {
+                format!("{:.6}", self.actual)
+                    .trim_end_matches('0')
+                    .to_string()
+            }
+        )
+    }
+}
+
+const DURATION_FIELDS: [&str; 8] = ["p50", "p90", "p95", "p99", "p999", "max", "mean", "min"];
+const STATUSES: [&str; 4] = ["completed", "failed", "cancelled", "expired"];
+
+impl Threshold {
+    /// Parses `METRIC OP NUMBER` (spaces allowed around the operator).
+    pub fn parse(s: &str) -> Result<Threshold, String> {
+        let at = s
+            .find(['>', '<', '=', '!'])
+            .ok_or_else(|| format!("`{s}` has no comparison: write it like failure_rate>0.05"))?;
+        let (metric, rest) = (s[..at].trim(), &s[at..]);
+        let (op, number) = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+        ]
+        .into_iter()
+        .find_map(|(tok, op)| rest.strip_prefix(tok).map(|r| (op, r.trim())))
+        .ok_or_else(|| format!("`{s}`: the comparison must be one of > >= < <= == !="))?;
+        let value: f64 = number
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("`{s}`: `{number}` is not a number"))?;
+        let t = Threshold {
+            metric: metric.to_string(),
+            op,
+            value,
+        };
+        if !t.is_known() {
+            return Err(format!(
+                "`{s}`: unknown metric `{metric}` (see `steplog summary --help` for the list)"
+            ));
+        }
+        Ok(t)
+    }
+
+    fn is_known(&self) -> bool {
+        let m = self.metric.as_str();
+        matches!(
+            m,
+            "steps"
+                | "failures"
+                | "failure_rate"
+                | "records"
+                | "malformed"
+                | "malformed_rate"
+                | "deltas"
+                | "framing"
+                | "blank_lines"
+                | "lines"
+                | "filtered_out"
+                | "prompt_tokens"
+                | "completion_tokens"
+                | "total_tokens"
+                | "cached_tokens"
+                | "reasoning_tokens"
+        ) || DURATION_FIELDS.contains(&m)
+            || m.split_once('.').is_some_and(|(a, b)| {
+                (STATUSES.contains(&a) && DURATION_FIELDS.contains(&b))
+                    || ((a == "status" || a == "code") && !b.is_empty())
+            })
+    }
+
+    /// The figure in `r`, if the report has one.
+    pub fn actual(&self, r: &Report) -> Option<f64> {
+        let c = &r.input.counts;
+        let n = |v: u64| Some(v as f64);
+        let m = self.metric.as_str();
+        match m {
+            "steps" => n(r.steps.total),
+            "failures" => n(r.failures.total),
+            "failure_rate" => r.failures.rate,
+            "records" => n(c.records),
+            "malformed" => n(c.malformed),
+            "malformed_rate" => (c.lines > 0).then(|| c.malformed as f64 / c.lines as f64),
+            "deltas" => n(c.deltas),
+            "framing" => n(c.framing),
+            "blank_lines" => n(c.blank_lines),
+            "lines" => n(c.lines),
+            "filtered_out" => n(r.input.filtered_out),
+            "prompt_tokens" => n(r.usage.prompt_tokens),
+            "completion_tokens" => n(r.usage.completion_tokens),
+            "total_tokens" => n(r.usage.total_tokens),
+            "cached_tokens" => n(r.usage.cached_tokens),
+            "reasoning_tokens" => n(r.usage.reasoning_tokens),
+            _ => {
+                let (scope, field) = m.split_once('.').unwrap_or(("completed", m));
+                let d = &r.durations_seconds;
+                let ds: Option<&DurationSummary> = match scope {
+                    "completed" => Some(&d.completed),
+                    "failed" => Some(&d.failed),
+                    "cancelled" => Some(&d.cancelled),
+                    "expired" => Some(&d.expired),
+                    "status" => return n(r.steps.by_status.get(field).copied().unwrap_or(0)),
+                    "code" => return n(r.failures.by_code.get(field).copied().unwrap_or(0)),
+                    _ => None,
+                };
+                let ds = ds?;
+                let u = |v: Option<u64>| v.map(|v| v as f64);
+                match field {
+                    "p50" => u(ds.p50),
+                    "p90" => u(ds.p90),
+                    "p95" => u(ds.p95),
+                    "p99" => u(ds.p99),
+                    "p999" => u(ds.p999),
+                    "max" => u(ds.max),
+                    "min" => u(ds.min),
+                    "mean" => ds.mean,
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The breach, if the condition holds on `r`.
+    pub fn check(&self, r: &Report) -> Option<Breach> {
+        let actual = self.actual(r)?;
+        self.op.holds(actual, self.value).then(|| Breach {
+            threshold: self.clone(),
+            actual,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        let t = Threshold::parse("failure_rate>0.05").unwrap();
+        assert_eq!(
+            (t.metric.as_str(), t.op, t.value),
+            ("failure_rate", Op::Gt, 0.05)
+        );
+        assert_eq!(Threshold::parse("p99 >= 30").unwrap().op, Op::Ge);
+        assert_eq!(Threshold::parse("malformed!=0").unwrap().op, Op::Ne);
+        assert!(Threshold::parse("failed.p99<5").is_ok());
+        assert!(Threshold::parse("status.in_progress>1").is_ok());
+        assert!(Threshold::parse("code.server_error>0").is_ok());
+        for bad in [
+            "failure_rate",
+            "p99>>3",
+            "p99>x",
+            "bogus>1",
+            "p99>inf",
+            "status.>1",
+            "nope.p99>1",
+        ] {
+            assert!(Threshold::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Threshold::parse("p99>30").unwrap().to_string(), "p99>30");
+    }
+}
