@@ -363,7 +363,7 @@ impl Run<'_> {
             read,
             ..Timings::default()
         };
-        let mut summary = Summary::default();
+        let mut summary = Summary::new(Groups::new(&self.cfg.group_by), self.cfg.interval);
         let merging = Instant::now();
         for (part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
             summary.merge(part);

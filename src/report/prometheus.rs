@@ -9,6 +9,7 @@
 //! status) is left out there, since the group label says it.
 
 use super::{DurationSummary, Format, Group, Report};
+use crate::batch::KNOWN_STATUSES;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -163,9 +164,20 @@ fn figures(
             steps.total as f64,
         );
     } else {
+        // The whole input always has the five statuses of the spec, so the series exist
+        // (at 0) before the first failure; other statuses seen are added.
+        let known: &[&str] = if s.prefix.is_empty() {
+            &KNOWN_STATUSES
+        } else {
+            &[]
+        };
+        let mut counts: BTreeMap<&str, u64> = known.iter().map(|k| (*k, 0)).collect();
         for (k, v) in &steps.by_status {
+            counts.insert(k, *v);
+        }
+        for (k, v) in counts {
             let l = with(&s.labels, "status", k);
-            f.sample(fam!(s, "steps_total"), "counter", help, "", &l, *v as f64);
+            f.sample(fam!(s, "steps_total"), "counter", help, "", &l, v as f64);
         }
     }
     if !has("tool") {
