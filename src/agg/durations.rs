@@ -18,10 +18,11 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 /// holds everything longer.
 pub const HISTOGRAM_BOUNDS: [u64; 12] = [0, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
-/// Duration statistics of one group of steps.
+/// Duration statistics of one group of steps. The histogram is allocated on the first
+/// duration recorded: most statuses of most `--group-by` groups never see one.
 #[derive(Debug, Clone)]
 pub struct DurationStats {
-    hist: Histogram<u64>,
+    hist: Option<Box<Histogram<u64>>>,
     missing: u64,
     sum: u128,
     min: u64,
@@ -31,8 +32,7 @@ pub struct DurationStats {
 impl Default for DurationStats {
     fn default() -> Self {
         DurationStats {
-            hist: Histogram::new(SIGNIFICANT_DIGITS)
-                .expect("3 significant digits is a valid histogram"),
+            hist: None,
             missing: 0,
             sum: 0,
             min: u64::MAX,
@@ -43,7 +43,8 @@ impl Default for DurationStats {
 
 impl PartialEq for DurationStats {
     fn eq(&self, other: &Self) -> bool {
-        self.hist == other.hist
+        self.count() == other.count()
+            && (self.count() == 0 || self.hist == other.hist)
             && (self.missing, self.sum, self.min, self.max)
                 == (other.missing, other.sum, other.min, other.max)
     }
@@ -55,7 +56,7 @@ impl DurationStats {
     #[inline]
     pub fn record(&mut self, seconds: Option<i64>) {
         match seconds.and_then(|s| u64::try_from(s).ok()) {
-            Some(v) if self.hist.record(v).is_ok() => {
+            Some(v) if self.histogram_mut().record(v).is_ok() => {
                 self.sum += u128::from(v);
                 self.min = self.min.min(v);
                 self.max = self.max.max(v);
@@ -64,9 +65,18 @@ impl DurationStats {
         }
     }
 
+    fn histogram_mut(&mut self) -> &mut Histogram<u64> {
+        self.hist.get_or_insert_with(|| {
+            Box::new(
+                Histogram::new(SIGNIFICANT_DIGITS)
+                    .expect("3 significant digits is a valid histogram"),
+            )
+        })
+    }
+
     /// Number of recorded durations.
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        self.hist.as_ref().map_or(0, |h| h.len())
     }
 
     /// The finished figures.
@@ -74,7 +84,10 @@ impl DurationStats {
         let n = self.count();
         // HDR reports a bucket's highest equivalent value, which can exceed the exact
         // maximum (3000 s reads as 3001); the true quantile is always within [min, max].
-        let q = |q: f64| (n > 0).then(|| self.hist.value_at_quantile(q).clamp(self.min, self.max));
+        let q = |q: f64| {
+            let h = self.hist.as_ref().filter(|_| n > 0)?;
+            Some(h.value_at_quantile(q).clamp(self.min, self.max))
+        };
         report::DurationSummary {
             count: n,
             missing: self.missing,
@@ -97,10 +110,9 @@ impl DurationStats {
         let mut below = 0u64;
         let mut low = 0u64;
         for &le in &HISTOGRAM_BOUNDS {
-            let n = if self.hist.is_empty() || le < low {
-                0
-            } else {
-                self.hist.count_between(low, le)
+            let n = match &self.hist {
+                Some(h) if !h.is_empty() && le >= low => h.count_between(low, le),
+                _ => 0,
             };
             out.push(report::HistogramBucket {
                 le: Some(le),
@@ -120,8 +132,10 @@ impl DurationStats {
 impl Merge for DurationStats {
     fn merge(&mut self, other: &Self) {
         // Both histograms auto-resize, so adding cannot run out of range.
-        if self.hist.add(&other.hist).is_err() {
-            self.missing += other.hist.len();
+        if let Some(theirs) = other.hist.as_deref().filter(|h| !h.is_empty()) {
+            if self.histogram_mut().add(theirs).is_err() {
+                self.missing += theirs.len();
+            }
         }
         self.missing += other.missing;
         self.sum += other.sum;
@@ -132,11 +146,13 @@ impl Merge for DurationStats {
 
 impl Accumulator for DurationStats {
     fn is_empty(&self) -> bool {
-        self.hist.is_empty() && self.missing == 0
+        self.count() == 0 && self.missing == 0
     }
 
     fn reset(&mut self) {
-        self.hist.reset();
+        if let Some(h) = &mut self.hist {
+            h.reset();
+        }
         self.missing = 0;
         self.sum = 0;
         self.min = u64::MAX;
