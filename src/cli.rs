@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use steplog::agg::{Dim, Interval};
-use steplog::engine::{Config, Window};
+use steplog::engine::{Config, Shard, Window};
 use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use steplog::threshold::Threshold;
 
@@ -43,6 +43,16 @@ pub enum Command {
     /// aggregate).
     #[command(after_help = EXIT_CODES)]
     Bench(BenchArgs),
+    /// Summarise into a state file instead of a report, for merging later: a nightly
+    /// partial per day, merged into a weekly report without re-reading the logs.
+    #[command(after_help = EXIT_CODES)]
+    Partial(PartialArgs),
+    /// Merge state files into one (associative and commutative; inputs sorted by path).
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
+    /// Render state files (merged) as `summary` would have rendered their logs.
+    #[command(after_help = format!("{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
+    Report(ReportArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -153,21 +163,13 @@ impl EngineArgs {
     }
 }
 
-/// `steplog summary`.
+/// What to read and how: shared by `summary` and `partial`.
 #[derive(Debug, Args)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct SummaryArgs {
+pub struct SelectArgs {
     /// JSONL files of run steps, one object per line, or server-sent-event captures;
     /// gzip and zstd files are decompressed. A directory stands for the files in it. `-`,
     /// or no file at all, reads standard input. Several files give one combined report.
     pub files: Vec<String>,
-    /// Output format. By default, table.
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
-    /// Write the report to FILE instead of standard output, atomically: a temporary file
-    /// in the same directory, renamed over FILE once complete (mode 0644).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Also compute every figure per group: one or more of assistant, type, status,
     /// tool, function, error_code, day, hour (comma-separated or repeated).
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
@@ -179,23 +181,26 @@ pub struct SummaryArgs {
     /// Only steps created before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Bucket width of the time series (JSON, CSV, Markdown, HTML). By default, day.
-    #[arg(long, value_enum, default_value_t = IntervalArg::Day)]
-    pub interval: IntervalArg,
-    /// Exit 3 when this condition holds, naming it, e.g. failure_rate>0.05, p99>30,
-    /// malformed>0. Repeatable; the report is written either way.
-    #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
-    pub fail_if: Vec<Threshold>,
     /// Stop at the first malformed line and exit 1, naming it. By default, malformed
     /// lines are counted, and the first 10 are listed in the report.
     #[arg(long)]
     pub strict: bool,
+    /// This process's share of the input files, from 0 (with --shard-count). Defaults
+    /// to $JOB_COMPLETION_INDEX, as Kubernetes Indexed Jobs set it.
+    #[arg(
+        long,
+        value_name = "I",
+        env = "JOB_COMPLETION_INDEX",
+        requires = "shard_count"
+    )]
+    pub shard_index: Option<u64>,
+    /// Split the input files into N shares by a hash of their path; N processes with
+    /// indexes 0..N cover every file exactly once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shard_count: Option<u64>,
     /// No progress bar and no notes on standard error (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
-    pub color: When,
     /// Show a progress bar on standard error even when it is not a terminal or the
     /// input is small (by default: only on a terminal, for inputs over 256 MiB).
     #[arg(long, conflicts_with = "quiet")]
@@ -204,14 +209,14 @@ pub struct SummaryArgs {
     pub engine: EngineArgs,
 }
 
-impl SummaryArgs {
+impl SelectArgs {
     /// The inputs, in order.
     pub fn inputs(&self) -> Vec<InputSpec> {
         inputs(&self.files)
     }
 
     /// The engine settings; `now` anchors relative times.
-    pub fn config(&self, now: i64) -> Result<Config, String> {
+    pub fn config(&self, now: i64, interval: Interval) -> Result<Config, String> {
         let at = |s: &Option<String>| {
             s.as_deref()
                 .map(|t| steplog::report::parse_instant(t, now))
@@ -230,17 +235,108 @@ impl SummaryArgs {
                 ));
             }
         }
+        let shard = match (self.shard_index, self.shard_count) {
+            (None, None) => None,
+            (Some(i), Some(n)) if i < n => Some(Shard { index: i, count: n }),
+            (None, Some(n)) => {
+                return Err(format!(
+                    "--shard-count {n} needs --shard-index (or $JOB_COMPLETION_INDEX)"
+                ))
+            }
+            (Some(i), n) => {
+                return Err(format!(
+                    "--shard-index {i} must be below --shard-count ({})",
+                    n.map_or("missing".to_string(), |n| n.to_string())
+                ))
+            }
+        };
         Ok(Config {
             strict: self.strict,
             window,
             group_by: self.group_by.clone(),
-            interval: match self.interval {
-                IntervalArg::Hour => Interval::Hour,
-                IntervalArg::Day => Interval::Day,
-            },
+            interval,
+            shard,
             ..self.engine.config()
         })
     }
+}
+
+/// How a report is rendered and delivered: shared by `summary` and `report`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Output format. By default, table.
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of standard output, atomically: a temporary file
+    /// in the same directory, renamed over FILE once complete (mode 0644).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Bucket width of the time series (JSON, CSV, Markdown, HTML). By default, day.
+    #[arg(long, value_enum, default_value_t = IntervalArg::Day)]
+    pub interval: IntervalArg,
+    /// Exit 3 when this condition holds, naming it, e.g. failure_rate>0.05, p99>30,
+    /// malformed>0. Repeatable; the report is written either way.
+    #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
+    pub fail_if: Vec<Threshold>,
+    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub color: When,
+}
+
+impl RenderArgs {
+    /// The time-series bucket width.
+    pub fn interval(&self) -> Interval {
+        match self.interval {
+            IntervalArg::Hour => Interval::Hour,
+            IntervalArg::Day => Interval::Day,
+        }
+    }
+}
+
+/// `steplog summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Also save the summary's state to STATE (see `steplog partial`), atomically.
+    #[arg(long, value_name = "STATE")]
+    pub save_state: Option<PathBuf>,
+}
+
+/// `steplog partial`.
+#[derive(Debug, Args)]
+pub struct PartialArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// The state file to write (atomically).
+    #[arg(long, short = 'o', value_name = "STATE")]
+    pub output: PathBuf,
+}
+
+/// `steplog merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// State files to merge (made with the same settings).
+    #[arg(required = true)]
+    pub states: Vec<PathBuf>,
+    /// The merged state file to write (atomically).
+    #[arg(long, short = 'o', value_name = "STATE")]
+    pub output: PathBuf,
+}
+
+/// `steplog report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// State files; several are merged first.
+    #[arg(required = true)]
+    pub states: Vec<PathBuf>,
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// No notes on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// `steplog bench`.

@@ -47,6 +47,24 @@ impl Window {
     }
 }
 
+/// One process's share of the inputs: the files whose path hashes to `index` modulo
+/// `count` (xxh3-64 of the path as given or expanded). `count` processes with indexes
+/// `0..count` cover every file exactly once, whatever order they list them in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This share, below `count`.
+    pub index: u64,
+    /// Number of shares.
+    pub count: u64,
+}
+
+impl Shard {
+    /// Whether `path` belongs to this share.
+    pub fn owns(&self, path: &std::path::Path) -> bool {
+        xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()) % self.count == self.index
+    }
+}
+
 /// How a summary runs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -74,6 +92,8 @@ pub struct Config {
     pub interval: Interval,
     /// If set, workers add the bytes of every chunk they finish (for a progress bar).
     pub progress: Option<std::sync::Arc<AtomicU64>>,
+    /// Read only this share of the (expanded) input files.
+    pub shard: Option<Shard>,
 }
 
 impl Default for Config {
@@ -90,6 +110,7 @@ impl Default for Config {
             group_by: Vec::new(),
             interval: Interval::Day,
             progress: None,
+            shard: None,
         }
     }
 }
@@ -174,7 +195,16 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     } else {
         inputs
     };
-    let expanded = input::expand(inputs, cfg.recursive)?;
+    let mut expanded = input::expand(inputs, cfg.recursive)?;
+    if let Some(shard) = cfg.shard {
+        if expanded.inputs.contains(&InputSpec::Stdin) {
+            return Err(Error::ShardStdin);
+        }
+        expanded.inputs.retain(|i| match i {
+            InputSpec::Path(p) => shard.owns(p),
+            InputSpec::Stdin => false,
+        });
+    }
     let mut hints = Vec::new();
     if !expanded.skipped_dirs.is_empty() {
         hints.push(format!(

@@ -76,6 +76,9 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Sharding splits files; standard input is not one.
+    #[error("--shard-index/--shard-count split input files; standard input cannot be sharded")]
+    ShardStdin,
     /// `steplog bench` was given standard input, which cannot be read twice.
     #[error("bench reads its inputs several times: give files, not standard input")]
     BenchStdin,

@@ -23,6 +23,7 @@ pub mod generate;
 pub mod input;
 pub mod parse;
 pub mod report;
+pub mod state;
 pub mod threshold;
 
 pub use error::Error;

@@ -38,6 +38,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Summary(args) => cmd::summary::run(args),
         cli::Command::Bench(args) => cmd::bench::run(args),
+        cli::Command::Partial(args) => cmd::summary::partial(args),
+        cli::Command::Merge(args) => cmd::summary::merge(args),
+        cli::Command::Report(args) => cmd::summary::report(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man => cmd::docs::man(),

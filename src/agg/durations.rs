@@ -20,7 +20,12 @@ pub const HISTOGRAM_BOUNDS: [u64; 12] = [0, 1, 2, 5, 10, 30, 60, 120, 300, 600, 
 
 /// Duration statistics of one group of steps. The histogram is allocated on the first
 /// duration recorded: most statuses of most `--group-by` groups never see one.
-#[derive(Debug, Clone)]
+///
+/// Serialised (in state files) as the exact figures plus the histogram in HdrHistogram's
+/// standard V2 encoding, DEFLATE-compressed, in base64: what `HdrHistogram.decodeFromCompressedByteBuffer`
+/// and every other HdrHistogram library read.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "DurationState", into = "DurationState")]
 pub struct DurationStats {
     hist: Option<Box<Histogram<u64>>>,
     missing: u64,
@@ -129,6 +134,84 @@ impl DurationStats {
     }
 }
 
+/// [`DurationStats`] as a state file holds it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DurationState {
+    count: u64,
+    missing: u64,
+    sum: u128,
+    min: Option<u64>,
+    max: Option<u64>,
+    /// HdrHistogram V2 + DEFLATE, base64; null when no duration was recorded.
+    hdr_v2_deflate: Option<String>,
+}
+
+impl From<DurationStats> for DurationState {
+    fn from(d: DurationStats) -> DurationState {
+        use base64::Engine as _;
+        use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+        let count = d.count();
+        let hdr = d.hist.as_deref().filter(|h| !h.is_empty()).and_then(|h| {
+            // The encoding records the histogram's range, which depends on how it grew;
+            // re-recording into one sized by its maximum makes equal contents encode to
+            // equal bytes, so merged states are byte-identical whatever the merge order.
+            let mut canonical =
+                Histogram::<u64>::new_with_bounds(1, h.max().max(2), SIGNIFICANT_DIGITS).ok()?;
+            canonical.add(h).ok()?;
+            let mut bytes = Vec::new();
+            V2DeflateSerializer::new()
+                .serialize(&canonical, &mut bytes)
+                .ok()?;
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        });
+        DurationState {
+            count,
+            missing: d.missing,
+            sum: d.sum,
+            min: (count > 0).then_some(d.min),
+            max: (count > 0).then_some(d.max),
+            hdr_v2_deflate: hdr,
+        }
+    }
+}
+
+impl TryFrom<DurationState> for DurationStats {
+    type Error = String;
+
+    fn try_from(s: DurationState) -> Result<DurationStats, String> {
+        use base64::Engine as _;
+        let hist = match &s.hdr_v2_deflate {
+            None => None,
+            Some(text) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|e| format!("duration histogram: {e}"))?;
+                let mut h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+                    .deserialize(&mut bytes.as_slice())
+                    .map_err(|e| format!("duration histogram: {e:?}"))?;
+                // Decoded histograms are fixed-range; merges must be able to grow them.
+                h.auto(true);
+                Some(Box::new(h))
+            }
+        };
+        let d = DurationStats {
+            hist,
+            missing: s.missing,
+            sum: s.sum,
+            min: s.min.unwrap_or(u64::MAX),
+            max: s.max.unwrap_or(0),
+        };
+        if d.count() != s.count {
+            return Err(format!(
+                "duration histogram holds {} values, the state says {}",
+                d.count(),
+                s.count
+            ));
+        }
+        Ok(d)
+    }
+}
+
 impl Merge for DurationStats {
     fn merge(&mut self, other: &Self) {
         // Both histograms auto-resize, so adding cannot run out of range.
@@ -161,11 +244,12 @@ impl Accumulator for DurationStats {
 }
 
 /// Durations per terminal status, and of completed steps per step type.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Durations {
     /// Indexed completed, failed, cancelled, expired.
     by_status: [DurationStats; 4],
     completed_by_type: BTreeMap<String, DurationStats>,
+    #[serde(skip)]
     type_tally: Tally<DurationStats>,
 }
 

@@ -11,7 +11,7 @@ pub const TOP_MESSAGES: usize = 10;
 
 /// Failed steps: total, rate among terminal steps, and breakdowns by `last_error.code`,
 /// assistant, step type, tool kind and message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Failures {
     total: u64,
     terminal: u64,
@@ -20,6 +20,7 @@ pub struct Failures {
     by_step_type: BTreeMap<String, u64>,
     by_tool: BTreeMap<String, u64>,
     messages: BTreeMap<String, u64>,
+    #[serde(skip)]
     tallies: [Tally<u64>; 4],
 }
 

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 pub const MAX_EXAMPLES: usize = 10;
 
 /// Where a line is, as a worker knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct LinePos {
     /// Input file index.
     pub file: u32,
@@ -26,7 +28,7 @@ pub struct LinePos {
 }
 
 /// One input as the engine opened it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileInfo {
     /// The name shown in reports (`-` for stdin).
     pub name: String,
@@ -36,23 +38,23 @@ pub struct FileInfo {
     pub compression: Option<crate::input::Compression>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct FileCounts {
     totals: LineCounts,
     /// Lines per chunk index, to turn chunk-relative positions into line numbers.
     chunk_lines: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Example {
     pos: LinePos,
     reason: Reason,
-    field: Option<&'static str>,
+    field: Option<String>,
     message: String,
 }
 
 /// Mergeable line accounting for any number of files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineStats {
     files: Vec<FileCounts>,
     by_reason: BTreeMap<Reason, u64>,
@@ -93,7 +95,7 @@ impl LineStats {
             Example {
                 pos,
                 reason: m.reason,
-                field: m.field,
+                field: m.field.map(str::to_string),
                 message: m.message(),
             },
         );
@@ -115,9 +117,11 @@ impl LineStats {
         for (r, n) in other.by_reason {
             *self.by_reason.entry(r).or_default() += n;
         }
+        // Not truncated here: a merge that renumbers files (state files sorted by path)
+        // must choose the earliest examples after renumbering. `finish` shows the first
+        // `MAX_EXAMPLES`; `reorder_files` trims.
         self.examples.extend(other.examples);
         self.examples.sort_by_key(|e| e.pos);
-        self.examples.truncate(MAX_EXAMPLES);
     }
 
     /// Renumbers the files as if `by` inputs came before them (to append the accounting
@@ -132,6 +136,40 @@ impl LineStats {
         for e in &mut self.examples {
             e.pos.file += by;
         }
+    }
+
+    /// What tells file `i`'s accounting apart from another's (for a stable order of
+    /// inputs with the same name).
+    pub fn file_key(&self, i: usize) -> (u64, u64, u64, u64, u64, u64, Vec<u64>) {
+        let f = self.files.get(i).cloned().unwrap_or_default();
+        let t = f.totals;
+        (
+            t.lines,
+            t.records,
+            t.blank_lines,
+            t.deltas,
+            t.framing,
+            t.malformed,
+            f.chunk_lines,
+        )
+    }
+
+    /// Renumbers the files: file `order[n]` becomes file `n`.
+    pub fn reorder_files(&mut self, order: &[usize]) {
+        let mut new_index = vec![0u32; order.len().max(self.files.len())];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new as u32;
+        }
+        let mut files = vec![FileCounts::default(); order.len().max(self.files.len())];
+        for (old, f) in std::mem::take(&mut self.files).into_iter().enumerate() {
+            files[new_index[old] as usize] = f;
+        }
+        self.files = files;
+        for e in &mut self.examples {
+            e.pos.file = new_index[e.pos.file as usize];
+        }
+        self.examples.sort_by_key(|e| e.pos);
+        self.examples.truncate(MAX_EXAMPLES);
     }
 
     /// Totals over all files.
@@ -195,12 +233,13 @@ impl LineStats {
             malformed_examples: self
                 .examples
                 .iter()
+                .take(MAX_EXAMPLES)
                 .map(|e| report::MalformedLine {
                     file: name(e.pos.file),
                     line: self.line_number(e.pos),
                     offset: e.pos.offset,
                     reason: e.reason.as_str().to_string(),
-                    field: e.field.map(str::to_string),
+                    field: e.field.clone(),
                     message: e.message.clone(),
                 })
                 .collect(),
@@ -288,8 +327,16 @@ mod tests {
         for p in parts {
             rev.merge(p);
         }
-        assert_eq!(fwd, rev);
+        let files = [FileInfo {
+            name: "x".into(),
+            bytes: 0,
+            compression: None,
+        }];
+        assert_eq!(fwd.finish(&files), rev.finish(&files));
         assert_eq!(fwd.examples.len(), MAX_EXAMPLES);
+        // Merges keep every example until files are renumbered for good.
+        rev.reorder_files(&[0]);
+        assert_eq!(fwd.examples, rev.examples);
         assert_eq!(fwd.first_malformed().unwrap().0, pos(0, 0, 0));
         assert_eq!(fwd.by_reason[&Reason::NotAnObject], 25);
     }

@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 const HOUR: i64 = 3600;
 
 /// The bucket width of a rendered series.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Interval {
     /// One bucket per UTC hour.
     Hour,
@@ -41,7 +44,7 @@ impl Interval {
 }
 
 /// What one bucket holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Bucket {
     steps: u64,
     failed: u64,
@@ -74,11 +77,12 @@ fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
-/// Hourly buckets of `created_at`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Hourly buckets of `created_at` (keyed by hours since the epoch).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeSeries {
     hours: BTreeMap<i64, Bucket>,
     /// Failures by error code of the run of rows being summed (empty between batches).
+    #[serde(skip)]
     run_codes: Vec<(Code, u64)>,
 }
 

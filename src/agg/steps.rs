@@ -7,12 +7,14 @@ use crate::report;
 use std::collections::BTreeMap;
 
 /// Counts records by `status` (verbatim, unknown values kept) and by step type.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Steps {
     total: u64,
     by_status: BTreeMap<String, u64>,
     by_type: BTreeMap<String, u64>,
+    #[serde(skip)]
     status_tally: Tally<u64>,
+    #[serde(skip)]
     type_tally: Tally<u64>,
 }
 

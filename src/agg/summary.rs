@@ -8,7 +8,7 @@ use crate::batch::Batch;
 use crate::report::{self, Dedup, Report, SCHEMA_VERSION};
 
 /// The figures computed from records: what every report shows, overall and per group.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Steps by status and type.
     pub steps: Steps,
@@ -68,7 +68,7 @@ impl Figures {
 }
 
 /// All aggregates of one summary. `lines` is fed by the parser loop, the rest by batches.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Line accounting.
     pub lines: LineStats,

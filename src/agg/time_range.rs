@@ -5,7 +5,7 @@ use crate::batch::Batch;
 use crate::report;
 
 /// Earliest and latest `created_at` seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimeRange {
     bounds: Option<(i64, i64)>,
 }

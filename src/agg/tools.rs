@@ -7,10 +7,11 @@ use crate::report;
 use std::collections::BTreeMap;
 
 /// Counts tool calls (one step may make several) by kind and function name.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ToolCalls {
     by_kind: [u64; 5],
     functions: BTreeMap<String, u64>,
+    #[serde(skip)]
     function_tally: Tally<u64>,
 }
 

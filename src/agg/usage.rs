@@ -30,12 +30,13 @@ impl Accumulator for UsageSums {
 }
 
 /// Token usage: steps with and without `usage`, sums, and `total_tokens` mismatches.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     records: u64,
     sums: UsageSums,
     total_mismatch: u64,
     by_assistant: BTreeMap<String, UsageSums>,
+    #[serde(skip)]
     tally: Tally<UsageSums>,
 }
 

@@ -1,16 +1,20 @@
-//! `steplog summary`: run the engine, render the report to stdout or a file, check the
-//! `--fail-if` conditions.
+//! `steplog summary`, `partial`, `merge` and `report`: run the engine or read states,
+//! render the report to stdout or a file, check the `--fail-if` conditions.
 
-use crate::cli::{ReportFormat, SummaryArgs, When};
+use crate::cli::{
+    MergeArgs, PartialArgs, RenderArgs, ReportArgs, ReportFormat, SelectArgs, SummaryArgs, When,
+};
 use anyhow::{Context, Result};
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use steplog::agg::Interval;
 use steplog::engine;
 use steplog::input::InputSpec;
 use steplog::report::{Csv, Format, Html, Json, Markdown, Prometheus, Report, Table};
+use steplog::state::State;
 use steplog::threshold::Breach;
 
 /// `--fail-if` conditions that held: the binary exits 3.
@@ -31,22 +35,82 @@ const PROGRESS_MIN_BYTES: u64 = 256 << 20;
 
 /// Runs the summary and writes it.
 pub fn run(args: &SummaryArgs) -> Result<()> {
+    let cfg = config(&args.select, args.render.interval())?;
+    let outcome = execute(&args.select, cfg.clone())?;
+    if let Some(path) = &args.save_state {
+        let state = State::of(&outcome, &cfg);
+        write_state(path, &state)?;
+    }
+    deliver(&outcome.report(), &args.render, args.select.quiet)
+}
+
+/// `steplog partial`: the run's state, written atomically.
+pub fn partial(args: &PartialArgs) -> Result<()> {
+    let cfg = config(&args.select, Interval::Day)?;
+    let outcome = execute(&args.select, cfg.clone())?;
+    write_state(&args.output, &State::of(&outcome, &cfg))
+}
+
+/// `steplog merge`: the merged state, written atomically.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let state = read_merged(&args.states)?;
+    write_state(&args.output, &state)
+}
+
+/// `steplog report`: the merged states, rendered.
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let state = read_merged(&args.states)?;
+    deliver(
+        &state.report(args.render.interval()),
+        &args.render,
+        args.quiet,
+    )
+}
+
+fn read_merged(paths: &[PathBuf]) -> Result<State> {
+    let mut merged: Option<State> = None;
+    for p in paths {
+        let s = State::read(p)?;
+        match &mut merged {
+            None => merged = Some(s),
+            Some(m) => m
+                .merge(s)
+                .with_context(|| format!("cannot merge {}", p.display()))?,
+        }
+    }
+    merged.ok_or_else(|| anyhow::anyhow!("no state files given"))
+}
+
+fn write_state(path: &Path, state: &State) -> Result<()> {
+    write_atomically(path, |out| out.write_all(state.to_json().as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The engine settings of a run; relative times count back from now.
+fn config(select: &SelectArgs, interval: Interval) -> Result<engine::Config> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let mut cfg = args.config(now).map_err(anyhow::Error::msg)?;
-    let inputs = args.inputs();
-    let bar = progress(args, &inputs);
+    select.config(now, interval).map_err(anyhow::Error::msg)
+}
+
+/// Runs the engine with a progress bar when one is wanted.
+fn execute(select: &SelectArgs, mut cfg: engine::Config) -> Result<engine::Outcome> {
+    let inputs = select.inputs();
+    let bar = progress(select, &inputs);
     if let Some((_, counter, _)) = &bar {
         cfg.progress = Some(Arc::clone(counter));
     }
-    let result = engine::summarize(&inputs, &cfg);
+    let result = engine::run(&inputs, &cfg);
     if let Some((handle, _, done)) = bar {
         done.store(true, Ordering::Release);
         let _ = handle.join();
     }
-    let report = result?;
+    Ok(result?)
+}
 
+/// Renders `report` to stdout or `--output`, then checks `--fail-if`.
+fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     let color = match args.color {
         When::Always => true,
         When::Never => false,
@@ -66,23 +130,23 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         ReportFormat::Html => &Html,
     };
     match &args.output {
-        Some(path) => write_atomically(path, format, &report)
+        Some(path) => write_atomically(path, |out| format.render(report, out))
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            format.render(&report, &mut out)?;
+            format.render(report, &mut out)?;
             out.flush()?;
         }
     }
     let breaches: Vec<Breach> = args
         .fail_if
         .iter()
-        .filter_map(|t| t.check(&report))
+        .filter_map(|t| t.check(report))
         .collect();
-    if !args.quiet {
+    if !quiet {
         for t in &args.fail_if {
-            if t.actual(&report).is_none() {
+            if t.actual(report).is_none() {
                 eprintln!("steplog: note: --fail-if {t}: the report has no such figure, so it cannot hold");
             }
         }
@@ -94,10 +158,13 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     }
 }
 
-/// Writes the report to a temporary file beside `path`, flushes it to disk, and renames
-/// it over `path`: readers (cron consumers, node_exporter's textfile collector) see the
+/// Writes to a temporary file beside `path`, flushes it to disk, and renames it over
+/// `path`: readers (cron consumers, node_exporter's textfile collector, a merge) see the
 /// old file or the new one, never a part; a killed run leaves no partial file behind.
-fn write_atomically(path: &Path, format: &dyn Format, report: &Report) -> io::Result<()> {
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -112,7 +179,7 @@ fn write_atomically(path: &Path, format: &dyn Format, report: &Report) -> io::Re
         .tempfile_in(dir)?;
     {
         let mut out = io::BufWriter::new(tmp.as_file_mut());
-        format.render(report, &mut out)?;
+        write(&mut out)?;
         out.flush()?;
     }
     #[cfg(unix)]
@@ -130,7 +197,7 @@ type Bar = (std::thread::JoinHandle<()>, Arc<AtomicU64>, Arc<AtomicBool>);
 
 /// Starts a progress bar on stderr when it is wanted: `--progress`, or a terminal and
 /// more than [`PROGRESS_MIN_BYTES`] of files (not with `--quiet`).
-fn progress(args: &SummaryArgs, inputs: &[InputSpec]) -> Option<Bar> {
+fn progress(args: &SelectArgs, inputs: &[InputSpec]) -> Option<Bar> {
     if args.quiet {
         return None;
     }

@@ -5,7 +5,8 @@
 use std::io::{self, BufRead, BufReader, Read};
 
 /// A compression format steplog reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// gzip (RFC 1952), including multi-member files (`cat a.gz b.gz`, pigz, bgzip).
     Gzip,

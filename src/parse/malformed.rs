@@ -4,7 +4,10 @@ use std::fmt;
 
 /// The reason a line was counted as malformed. The `as_str` names are part of the JSON
 /// contract (`input.malformed_by_reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Not valid JSON (RFC 8259), including invalid UTF-8 and nesting deeper than 1024.
     InvalidJson,

@@ -1,0 +1,229 @@
+//! State files: a summary as a value that merges exactly, written by `steplog partial`
+//! (or `summary --save-state`), combined by `steplog merge`, rendered by `steplog report`.
+//!
+//! A state is JSON (see the README, "State files"): a format tag and version, the
+//! settings that shaped it, the inputs it covers, and every aggregate the reports need:
+//! counts and sums, the maps keyed by the values seen, hourly time buckets, the
+//! HyperLogLog registers of step ids, and each duration histogram in HdrHistogram's
+//! standard V2 encoding with DEFLATE, in base64, so other tools can read them.
+//!
+//! Merging is exact, associative and commutative: a merged state lists its inputs sorted
+//! by path (whatever the order of the arguments), and an empty state with the same
+//! settings is the identity. States whose settings differ (grouping, time window, line
+//! limit, `--dedup`) or whose version is unknown are refused.
+
+use crate::agg::{Dim, FileInfo, Interval, Summary};
+use crate::engine::{Config, Outcome};
+use crate::report::Report;
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::Path;
+
+/// The `format` tag of every state file.
+pub const FORMAT: &str = "steplog-state";
+/// The state layout version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// What a state's figures depend on besides its inputs: states merge only when these
+/// are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `--group-by` dimensions, in order.
+    pub group_by: Vec<Dim>,
+    /// `--since`, Unix seconds.
+    pub since: Option<i64>,
+    /// `--until`, Unix seconds.
+    pub until: Option<i64>,
+    /// `--dedup` (deduplicated within each state's inputs).
+    pub dedup: bool,
+    /// `--max-line-bytes`.
+    pub max_line_bytes: u64,
+}
+
+impl Settings {
+    /// The settings of a run with `cfg`.
+    pub fn of(cfg: &Config) -> Settings {
+        Settings {
+            group_by: cfg.group_by.clone(),
+            since: cfg.window.since,
+            until: cfg.window.until,
+            dedup: cfg.dedup,
+            max_line_bytes: cfg.max_line_bytes,
+        }
+    }
+}
+
+/// A summary that can be saved, merged and rendered later.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`] when written.
+    pub version: u32,
+    /// What the figures depend on.
+    pub settings: Settings,
+    /// The inputs covered, sorted by path.
+    pub files: Vec<FileInfo>,
+    /// The aggregates.
+    pub summary: Summary,
+}
+
+/// Why a state cannot be read or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The file could not be read.
+    #[error("cannot read state {path}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Not a state file, or a damaged one.
+    #[error("{path} is not a steplog state file: {why}")]
+    Invalid {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Written by a newer (or older, incompatible) steplog.
+    #[error("{path} is a version {found} state; this steplog reads version {VERSION}")]
+    Version {
+        /// The path.
+        path: String,
+        /// The version in the file.
+        found: u32,
+    },
+    /// Settings differ, so the figures do not add up.
+    #[error("cannot merge states made with different settings ({what}): {a} vs {b}")]
+    Incompatible {
+        /// Which setting.
+        what: &'static str,
+        /// One side's value.
+        a: String,
+        /// The other's.
+        b: String,
+    },
+}
+
+impl State {
+    /// An empty state (no inputs) with `settings`: the identity of [`State::merge`].
+    pub fn empty(settings: Settings) -> State {
+        State {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            settings,
+            files: Vec::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// The state of a finished run.
+    pub fn of(outcome: &Outcome, cfg: &Config) -> State {
+        let mut s = State {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            settings: Settings::of(cfg),
+            files: outcome.files.clone(),
+            summary: outcome.summary.clone(),
+        };
+        s.sort_files();
+        s
+    }
+
+    /// Merges `other` in. Refuses states made with other settings.
+    pub fn merge(&mut self, other: State) -> Result<(), StateError> {
+        let (a, b) = (&self.settings, &other.settings);
+        let differ = |what: &'static str, x: String, y: String| {
+            Err(StateError::Incompatible { what, a: x, b: y })
+        };
+        if a.group_by != b.group_by {
+            let names = |d: &[Dim]| d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",");
+            return differ("--group-by", names(&a.group_by), names(&b.group_by));
+        }
+        if (a.since, a.until) != (b.since, b.until) {
+            return differ(
+                "--since/--until",
+                format!("{:?}..{:?}", a.since, a.until),
+                format!("{:?}..{:?}", b.since, b.until),
+            );
+        }
+        if a.dedup != b.dedup {
+            return differ("--dedup", a.dedup.to_string(), b.dedup.to_string());
+        }
+        if a.max_line_bytes != b.max_line_bytes {
+            return differ(
+                "--max-line-bytes",
+                a.max_line_bytes.to_string(),
+                b.max_line_bytes.to_string(),
+            );
+        }
+        let before = self.files.len() as u32;
+        self.files.extend(other.files);
+        self.summary.append(other.summary, before);
+        self.sort_files();
+        Ok(())
+    }
+
+    /// Puts the inputs in path order (then by size and counts, so equal paths order the
+    /// same way every time), renumbering the line accounting to match and keeping the
+    /// earliest malformed examples in that order.
+    fn sort_files(&mut self) {
+        let mut order: Vec<usize> = (0..self.files.len()).collect();
+        let key = |i: usize| {
+            let f = &self.files[i];
+            (
+                f.name.clone(),
+                f.bytes,
+                f.compression.map(|c| c.as_str()),
+                self.summary.lines.file_key(i),
+            )
+        };
+        order.sort_by_cached_key(|&i| key(i));
+        self.files = order.iter().map(|&i| self.files[i].clone()).collect();
+        self.summary.lines.reorder_files(&order);
+    }
+
+    /// The report, with time series in buckets of `interval`.
+    pub fn report(&self, interval: Interval) -> Report {
+        let mut summary = self.summary.clone();
+        summary.interval = interval;
+        summary.finish(&self.files)
+    }
+
+    /// Reads a state file.
+    pub fn read(path: &Path) -> Result<State, StateError> {
+        let name = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| StateError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        // The tag and version first, so an old or foreign file gets a clear message.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let invalid = |why: String| StateError::Invalid {
+            path: name.clone(),
+            why,
+        };
+        let head: Head = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+        if head.format.as_deref() != Some(FORMAT) {
+            return Err(invalid(format!("its \"format\" is not \"{FORMAT}\"")));
+        }
+        match head.version {
+            Some(VERSION) => {}
+            Some(found) => return Err(StateError::Version { path: name, found }),
+            None => return Err(invalid("it has no \"version\"".into())),
+        }
+        serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The state as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a state serialises")
+    }
+}
