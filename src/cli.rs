@@ -53,6 +53,10 @@ pub enum Command {
     /// Render state files (merged) as `summary` would have rendered their logs.
     #[command(after_help = format!("{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
     Report(ReportArgs),
+    /// Write one row per run step, with the parsed columns, to a Parquet file (for Spark,
+    /// Trino, DuckDB or DataFusion). Needs a build with `--features parquet`.
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -312,6 +316,26 @@ pub struct PartialArgs {
     pub select: SelectArgs,
     /// The state file to write (atomically).
     #[arg(long, short = 'o', value_name = "STATE")]
+    pub output: PathBuf,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet (Snappy).
+    Parquet,
+}
+
+/// `steplog export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// The format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub to: ExportFormat,
+    /// The file to write (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
     pub output: PathBuf,
 }
 

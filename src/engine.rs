@@ -298,6 +298,52 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     })
 }
 
+/// Where [`export`] sends full batches: rows with their step ids (`Batch::keep_ids`) and
+/// positions (`Batch::pos`). Called from several workers at once.
+pub trait RowSink: Sync {
+    /// Writes the rows of `batch`; `names` are the inputs' report names, by file index.
+    fn write(&self, batch: &Batch, names: &[String]) -> Result<(), String>;
+}
+
+/// Parses `inputs` and hands every record, as batches, to `sink` instead of summarising
+/// them (`steplog export`). The outcome holds the line accounting. Rows reach the sink in
+/// no particular order; each carries its file and byte offset.
+pub fn export(inputs: &[InputSpec], cfg: &Config, sink: &dyn RowSink) -> Result<Outcome, Error> {
+    let stdin = [InputSpec::Stdin];
+    let inputs = if inputs.is_empty() {
+        &stdin[..]
+    } else {
+        inputs
+    };
+    let expanded = input::expand(inputs, cfg.recursive)?;
+    let names: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
+    if expanded.inputs.len() as u64 > dedup::MAX_FILES {
+        return Err(Error::DedupLimit {
+            path: names.last().cloned().unwrap_or_default(),
+            max_files: dedup::MAX_FILES,
+        });
+    }
+    let threads = cfg.worker_threads();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("steplog-worker-{i}"))
+        .build()
+        .map_err(|source| Error::Threads { threads, source })?;
+    let run = Run {
+        pool: &pool,
+        threads,
+        names: &names,
+        cfg,
+    };
+    let (summary, files, timings) = run.pass(&expanded.inputs, Mode::Export(sink))?;
+    Ok(Outcome {
+        summary,
+        files,
+        timings,
+        hints: Vec::new(),
+    })
+}
+
 /// Saves standard input to a temporary file, for inputs that must be read twice. The
 /// file is deleted when the returned guard drops; its name in reports stays `-`.
 fn spool_stdin(
@@ -331,6 +377,8 @@ enum Mode<'a> {
     Index(&'a SnapshotIndex),
     /// Parse and summarise only the winning lines; account for nothing else.
     Winners(&'a Winners),
+    /// Account for every line; hand records to the sink instead of summarising them.
+    Export(&'a dyn RowSink),
 }
 
 /// Settings shared by the passes of one run.
@@ -367,7 +415,7 @@ impl Run<'_> {
         let produced = self.pool.in_place_scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|_| {
-                    let mut worker = Worker::new(self.cfg);
+                    let mut worker = Worker::new(self.cfg, matches!(mode, Mode::Export(_)));
                     loop {
                         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         let Ok(chunk) = next else { break };
@@ -554,11 +602,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: &Config) -> Worker {
+    fn new(cfg: &Config, keep_ids: bool) -> Worker {
+        let mut batch = Batch::new();
+        batch.keep_ids = keep_ids;
         Worker {
             parser: LineParser::new(),
             lines: LineIndex::new(),
-            batch: Batch::new(),
+            batch,
             group_rows: Batch::new(),
             scratch: Vec::new(),
             summary: Summary::new(Groups::new(&cfg.group_by), cfg.interval),
@@ -680,11 +730,19 @@ impl Worker {
         shared.gate.trip(at.seq);
     }
 
-    /// Hands the full batch on: to the summary, or (first `--dedup` pass) to the index.
-    fn flush(&mut self, mode: Mode<'_>) {
+    /// Hands the full batch on: to the summary, to the index (first `--dedup` pass), or
+    /// to the export sink.
+    fn flush(&mut self, shared: &Shared<'_>) {
         let t = Instant::now();
-        match mode {
+        match shared.mode {
             Mode::Index(index) => index.offer_batch(&self.batch),
+            Mode::Export(sink) => {
+                if !self.batch.is_empty() {
+                    if let Err(message) = sink.write(&self.batch, shared.names) {
+                        shared.fail(Error::Export { message });
+                    }
+                }
+            }
             Mode::Summarize | Mode::Winners(_) => {
                 self.summary.update(&mut self.batch, &mut self.group_rows)
             }
@@ -709,7 +767,7 @@ impl Worker {
         self.timings.split += parsing - started;
         let aggregated_before = self.timings.aggregate;
         let mut counts = LineCounts::default();
-        let indexing = matches!(shared.mode, Mode::Index(_));
+        let indexing = matches!(shared.mode, Mode::Index(_) | Mode::Export(_));
         for line_index in 0..self.lines.len() {
             let line = self.lines.line(line_index, &buf[..len]);
             counts.lines += 1;
@@ -740,11 +798,12 @@ impl Worker {
                             break;
                         }
                         self.batch.set_pos(dedup::pos(at.file, offset));
-                    } else {
+                    }
+                    if !matches!(shared.mode, Mode::Index(_)) {
                         self.keep_in_window();
                     }
                     if self.batch.is_full() {
-                        self.flush(shared.mode);
+                        self.flush(shared);
                     }
                 }
                 Ok(LineKind::Delta) => counts.deltas += 1,
@@ -784,7 +843,7 @@ impl Worker {
                 Ok(LineKind::Record) => {
                     self.keep_in_window();
                     if self.batch.is_full() {
-                        self.flush(shared.mode);
+                        self.flush(shared);
                     }
                 }
                 _ => {
@@ -798,7 +857,7 @@ impl Worker {
     }
 
     fn finish(mut self, shared: &Shared<'_>) -> (Summary, Timings) {
-        self.flush(shared.mode);
+        self.flush(shared);
         (self.summary, self.timings)
     }
 }

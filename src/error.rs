@@ -61,8 +61,8 @@ pub enum Error {
         /// The input as given.
         path: String,
     },
-    /// `--dedup` positions lines in 40 bits of offset and 24 bits of file index.
-    #[error("--dedup handles up to {max_files} inputs of up to 1 TiB each; {path} is beyond that")]
+    /// `--dedup` and `export` position lines in 40 bits of offset and 24 bits of file index.
+    #[error("--dedup and export handle up to {max_files} inputs of up to 1 TiB each; {path} is beyond that")]
     DedupLimit {
         /// The input at fault.
         path: String,
@@ -75,6 +75,12 @@ pub enum Error {
         /// The cause.
         #[source]
         source: io::Error,
+    },
+    /// `steplog export` could not write its output.
+    #[error("cannot export: {message}")]
+    Export {
+        /// What went wrong.
+        message: String,
     },
     /// Sharding splits files; standard input is not one.
     #[error("--shard-index/--shard-count split input files; standard input cannot be sharded")]

@@ -19,6 +19,7 @@ pub mod bench;
 pub mod dedup;
 pub mod engine;
 mod error;
+pub mod export;
 pub mod generate;
 pub mod input;
 pub mod parse;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Partial(args) => cmd::summary::partial(args),
         cli::Command::Merge(args) => cmd::summary::merge(args),
         cli::Command::Report(args) => cmd::summary::report(args),
+        cli::Command::Export(args) => cmd::summary::export(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man => cmd::docs::man(),

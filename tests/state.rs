@@ -347,3 +347,21 @@ proptest! {
         prop_assert_eq!(back.to_json(), left.to_json());
     }
 }
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn export_without_the_parquet_feature_says_how_to_get_it() {
+    let out = steplog()
+        .args([
+            "export",
+            "--to",
+            "parquet",
+            "tools.jsonl",
+            "-o",
+            "/dev/null",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--features parquet"));
+}

@@ -191,6 +191,13 @@ pub struct Batch {
     pub tool_function: Vec<Code>,
     /// The string dictionaries; they outlive [`Batch::clear`].
     pub dicts: Dicts,
+    /// Keep each row's step id as text (for export); off by default, when only
+    /// [`Batch::id_hash`] is kept.
+    pub keep_ids: bool,
+    /// Step ids as text, concatenated (with `keep_ids`).
+    pub id_text: String,
+    /// Row `i`'s id is `id_text[id_ends[i - 1]..id_ends[i]]` (with `keep_ids`).
+    pub id_ends: Vec<u32>,
 }
 
 impl Default for Batch {
@@ -234,6 +241,9 @@ impl Batch {
             tool_kind: Vec::with_capacity(n * 2),
             tool_function: Vec::with_capacity(n * 2),
             dicts: Dicts::default(),
+            keep_ids: false,
+            id_text: String::new(),
+            id_ends: Vec::new(),
         }
     }
 
@@ -280,6 +290,19 @@ impl Batch {
         self.tool_offsets.push(0);
         self.tool_kind.clear();
         self.tool_function.clear();
+        self.id_text.clear();
+        self.id_ends.clear();
+    }
+
+    /// Row `i`'s step id (only with [`Batch::keep_ids`]).
+    pub fn id(&self, i: usize) -> Option<&str> {
+        let end = *self.id_ends.get(i)? as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.id_ends[i - 1] as usize
+        };
+        self.id_text.get(start..end)
     }
 
     /// Appends one tool call to the row being built. Call before [`Batch::push`] of that
@@ -348,6 +371,11 @@ impl Batch {
         self.reasoning_tokens.truncate(n);
         self.tool_offsets.truncate(n + 1);
         self.rollback_tools();
+        if self.id_ends.len() > n {
+            self.id_ends.truncate(n);
+            let end = self.id_ends.last().copied().unwrap_or(0) as usize;
+            self.id_text.truncate(end);
+        }
     }
 
     /// Appends row `i` of `src` to this batch's columns. The codes are copied as they are,
@@ -440,6 +468,10 @@ impl Batch {
             .push(d.error_message.intern_opt(error_message));
         self.id_hash
             .push(xxhash_rust::xxh3::xxh3_128(id.as_bytes()));
+        if self.keep_ids {
+            self.id_text.push_str(id);
+            self.id_ends.push(self.id_text.len() as u32);
+        }
         self.pos.push(0);
         self.created_at.push(created_at);
         self.completed_at.push(times.completed_at);

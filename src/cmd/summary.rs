@@ -2,7 +2,8 @@
 //! render the report to stdout or a file, check the `--fail-if` conditions.
 
 use crate::cli::{
-    MergeArgs, PartialArgs, RenderArgs, ReportArgs, ReportFormat, SelectArgs, SummaryArgs, When,
+    ExportArgs, MergeArgs, PartialArgs, RenderArgs, ReportArgs, ReportFormat, SelectArgs,
+    SummaryArgs, When,
 };
 use anyhow::{Context, Result};
 use std::io::{self, IsTerminal, Write};
@@ -64,6 +65,49 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         &state.report(args.render.interval()),
         &args.render,
         args.quiet,
+    )
+}
+
+/// `steplog export`: every record as a Parquet row, written atomically.
+pub fn export(args: &ExportArgs) -> Result<()> {
+    let cfg = config(&args.select, Interval::Day)?;
+    if !cfg.group_by.is_empty() || cfg.dedup {
+        anyhow::bail!("export writes every record: --group-by and --dedup do not apply");
+    }
+    export_parquet(args, &cfg)
+}
+
+#[cfg(feature = "parquet")]
+fn export_parquet(args: &ExportArgs, cfg: &engine::Config) -> Result<()> {
+    let mut outcome = None;
+    write_atomically(&args.output, |out| {
+        let sink = steplog::export::ParquetSink::new(out).map_err(io::Error::other)?;
+        let result = engine::export(&args.select.inputs(), cfg, &sink);
+        sink.finish().map_err(io::Error::other)?;
+        outcome = Some(result);
+        Ok(())
+    })
+    .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let outcome = outcome.expect("the writer ran")?;
+    if !args.select.quiet {
+        let c = outcome.summary.lines.totals();
+        eprintln!(
+            "steplog: exported {} records from {} lines ({} malformed, {} outside the time window) to {}",
+            c.records - outcome.summary.filtered_out,
+            c.lines,
+            c.malformed,
+            outcome.summary.filtered_out,
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "parquet"))]
+fn export_parquet(_args: &ExportArgs, _cfg: &engine::Config) -> Result<()> {
+    anyhow::bail!(
+        "this steplog was built without Parquet support; build it with \
+         `cargo build --release --features parquet`"
     )
 }
 
@@ -163,7 +207,7 @@ fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
 /// old file or the new one, never a part; a killed run leaves no partial file behind.
 fn write_atomically(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
