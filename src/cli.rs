@@ -361,6 +361,16 @@ pub struct ReportArgs {
     /// No notes on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Accepted when it matches the states' --group-by: a state holds the groups it was
+    /// made with, and only those.
+    #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
+    pub group_by: Option<Vec<Dim>>,
+    /// Accepted when it matches the states' --since (same forms as `summary`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Accepted when it matches the states' --until (same forms as `summary`).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 /// `steplog bench`.

@@ -226,6 +226,28 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("is a version 99 state; this steplog reads version 1"));
 
+    // Flags of `summary` the state cannot honour get a message, not a wrong report.
+    let out = steplog()
+        .args(["report", "--group-by", "assistant", s(&b)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("made with --group-by 'status'")
+            && err.contains("steplog partial --group-by assistant"),
+        "{err}"
+    );
+    ok(steplog().args(["report", "--group-by", "status", s(&b)]));
+    let out = steplog()
+        .args(["report", "--since", "2025-01-01", s(&a)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not the window these states were made with")
+    );
+
     let out = steplog().args(["report", "tools.jsonl"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a steplog state file"));
