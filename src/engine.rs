@@ -186,9 +186,18 @@ pub fn summarize(inputs: &[InputSpec], cfg: &Config) -> Result<Report, Error> {
     run(inputs, cfg).map(|o| o.report())
 }
 
-/// Runs the pipeline over `inputs` (stdin when empty; directories expand to their files)
-/// and returns the merged aggregates.
-pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
+/// What every run needs before its passes: the inputs (stdin when none; directories
+/// expanded; this shard's share), their report names, advice about what expansion left
+/// out, and the worker pool.
+struct Prepared {
+    inputs: Vec<InputSpec>,
+    names: Vec<String>,
+    hints: Vec<String>,
+    pool: rayon::ThreadPool,
+    threads: usize,
+}
+
+fn prepare(inputs: &[InputSpec], cfg: &Config) -> Result<Prepared, Error> {
     let stdin = [InputSpec::Stdin];
     let inputs = if inputs.is_empty() {
         &stdin[..]
@@ -243,6 +252,25 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         .thread_name(|i| format!("steplog-worker-{i}"))
         .build()
         .map_err(|source| Error::Threads { threads, source })?;
+    Ok(Prepared {
+        inputs: expanded.inputs,
+        names,
+        hints,
+        pool,
+        threads,
+    })
+}
+
+/// Runs the pipeline over `inputs` (stdin when empty; directories expand to their files)
+/// and returns the merged aggregates.
+pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
+    let Prepared {
+        inputs,
+        names,
+        hints,
+        pool,
+        threads,
+    } = prepare(inputs, cfg)?;
     let run = Run {
         pool: &pool,
         threads,
@@ -250,7 +278,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         cfg,
     };
     if !cfg.dedup {
-        let (summary, files, timings) = run.pass(&expanded.inputs, Mode::Summarize)?;
+        let (summary, files, timings) = run.pass(&inputs, Mode::Summarize)?;
         return Ok(Outcome {
             summary,
             files,
@@ -260,7 +288,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     }
 
     // --dedup: two passes over inputs that can be read twice.
-    let (specs, _spooled) = spool_stdin(&expanded.inputs)?;
+    let (specs, _spooled) = spool_stdin(&inputs)?;
     if specs.len() as u64 > dedup::MAX_FILES {
         return Err(Error::DedupLimit {
             path: names.last().cloned().unwrap_or_default(),
@@ -309,38 +337,31 @@ pub trait RowSink: Sync {
 /// them (`steplog export`). The outcome holds the line accounting. Rows reach the sink in
 /// no particular order; each carries its file and byte offset.
 pub fn export(inputs: &[InputSpec], cfg: &Config, sink: &dyn RowSink) -> Result<Outcome, Error> {
-    let stdin = [InputSpec::Stdin];
-    let inputs = if inputs.is_empty() {
-        &stdin[..]
-    } else {
-        inputs
-    };
-    let expanded = input::expand(inputs, cfg.recursive)?;
-    let names: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
-    if expanded.inputs.len() as u64 > dedup::MAX_FILES {
+    let Prepared {
+        inputs,
+        names,
+        hints,
+        pool,
+        threads,
+    } = prepare(inputs, cfg)?;
+    if inputs.len() as u64 > dedup::MAX_FILES {
         return Err(Error::DedupLimit {
             path: names.last().cloned().unwrap_or_default(),
             max_files: dedup::MAX_FILES,
         });
     }
-    let threads = cfg.worker_threads();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("steplog-worker-{i}"))
-        .build()
-        .map_err(|source| Error::Threads { threads, source })?;
     let run = Run {
         pool: &pool,
         threads,
         names: &names,
         cfg,
     };
-    let (summary, files, timings) = run.pass(&expanded.inputs, Mode::Export(sink))?;
+    let (summary, files, timings) = run.pass(&inputs, Mode::Export(sink))?;
     Ok(Outcome {
         summary,
         files,
         timings,
-        hints: Vec::new(),
+        hints,
     })
 }
 
