@@ -81,15 +81,27 @@ pub fn export(args: &ExportArgs) -> Result<()> {
 #[cfg(feature = "parquet")]
 fn export_parquet(args: &ExportArgs, cfg: &engine::Config) -> Result<()> {
     let mut outcome = None;
-    write_atomically(&args.output, |out| {
+    let mut failure = None;
+    let written = write_atomically(&args.output, |out| {
         let sink = steplog::export::ParquetSink::new(out).map_err(io::Error::other)?;
-        let result = engine::export(&args.select.inputs(), cfg, &sink);
+        match engine::export(&args.select.inputs(), cfg, &sink) {
+            Ok(o) => outcome = Some(o),
+            Err(e) => {
+                // Abandon the temporary file: a failed export leaves the old output.
+                failure = Some(e);
+                return Err(io::Error::other("export failed"));
+            }
+        }
         sink.finish().map_err(io::Error::other)?;
-        outcome = Some(result);
         Ok(())
-    })
-    .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let outcome = outcome.expect("the writer ran")?;
+    });
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    written.with_context(|| format!("cannot write {}", args.output.display()))?;
+    let Some(outcome) = outcome else {
+        anyhow::bail!("export produced nothing");
+    };
     if !args.select.quiet {
         let c = outcome.summary.lines.totals();
         eprintln!(
