@@ -24,7 +24,7 @@ fn exit_for(err: &anyhow::Error) -> Exit {
     if broken_pipe {
         return Exit::Success;
     }
-    if err.downcast_ref::<cmd::summary::Breached>().is_some() {
+    if err.downcast_ref::<cmd::deliver::Breached>().is_some() {
         return Exit::Breached;
     }
     match err.downcast_ref::<steplog::Error>() {
@@ -38,10 +38,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Summary(args) => cmd::summary::run(args),
         cli::Command::Bench(args) => cmd::bench::run(args),
-        cli::Command::Partial(args) => cmd::summary::partial(args),
-        cli::Command::Merge(args) => cmd::summary::merge(args),
-        cli::Command::Report(args) => cmd::summary::report(args),
-        cli::Command::Export(args) => cmd::summary::export(args),
+        cli::Command::Partial(args) => cmd::state::partial(args),
+        cli::Command::Merge(args) => cmd::state::merge(args),
+        cli::Command::Report(args) => cmd::state::report(args),
+        cli::Command::Export(args) => cmd::export::export(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man => cmd::docs::man(),

@@ -1,6 +1,10 @@
-//! One file per subcommand; each returns the exit status it wants.
+//! One file per subcommand (`state` holds partial, merge and report); `deliver` renders
+//! and writes reports and states for all of them.
 
 pub mod bench;
+pub mod deliver;
 pub mod docs;
+pub mod export;
 pub mod generate;
+pub mod state;
 pub mod summary;

@@ -1,0 +1,113 @@
+//! Delivering a report: render it to stdout or to a file written atomically, then check
+//! `--fail-if`. Shared by `summary` and `report`; `write_state` by `partial`, `merge` and
+//! `summary --save-state`.
+
+use crate::cli::{RenderArgs, ReportFormat, When};
+use anyhow::{Context, Result};
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use steplog::report::{Csv, Format, Html, Json, Markdown, Prometheus, Report, Table};
+use steplog::state::State;
+use steplog::threshold::Breach;
+
+/// `--fail-if` conditions that held: the binary exits 3.
+#[derive(Debug)]
+pub struct Breached(pub Vec<Breach>);
+
+impl std::fmt::Display for Breached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "--fail-if held: {}", all.join("; "))
+    }
+}
+
+impl std::error::Error for Breached {}
+
+/// Renders `report` to stdout or `--output`, then checks `--fail-if`.
+pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
+    let color = match args.color {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => {
+            args.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && io::stdout().is_terminal()
+        }
+    };
+    let table = Table { color };
+    let format: &dyn Format = match args.format {
+        ReportFormat::Table => &table,
+        ReportFormat::Json => &Json,
+        ReportFormat::Csv => &Csv,
+        ReportFormat::Markdown => &Markdown,
+        ReportFormat::Prometheus => &Prometheus,
+        ReportFormat::Html => &Html,
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, |out| format.render(report, out))
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            format.render(report, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let breaches: Vec<Breach> = args
+        .fail_if
+        .iter()
+        .filter_map(|t| t.check(report))
+        .collect();
+    if !quiet {
+        for t in &args.fail_if {
+            if t.actual(report).is_none() {
+                eprintln!("steplog: note: --fail-if {t}: the report has no such figure, so it cannot hold");
+            }
+        }
+    }
+    if breaches.is_empty() {
+        Ok(())
+    } else {
+        Err(Breached(breaches).into())
+    }
+}
+
+pub fn write_state(path: &Path, state: &State) -> Result<()> {
+    write_atomically(path, |out| out.write_all(state.to_json().as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes to a temporary file beside `path`, flushes it to disk, and renames it over
+/// `path`: readers (cron consumers, node_exporter's textfile collector, a merge) see the
+/// old file or the new one, never a part; a killed run leaves no partial file behind.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

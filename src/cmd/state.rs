@@ -1,0 +1,87 @@
+//! `steplog partial`, `merge` and `report`: state files made, merged and rendered.
+
+use super::deliver::{deliver, write_state};
+use super::summary::{config, execute};
+use crate::cli::{MergeArgs, PartialArgs, ReportArgs};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+use steplog::agg::Interval;
+use steplog::state::State;
+
+/// `steplog partial`: the run's state, written atomically.
+pub fn partial(args: &PartialArgs) -> Result<()> {
+    let cfg = config(&args.select, Interval::Day)?;
+    let outcome = execute(&args.select, cfg.clone())?;
+    write_state(&args.output, &State::of(&outcome, &cfg))
+}
+
+/// `steplog merge`: the merged state, written atomically.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let state = read_merged(&args.states)?;
+    write_state(&args.output, &state)
+}
+
+/// `steplog report`: the merged states, rendered.
+pub fn report(args: &ReportArgs) -> Result<()> {
+    let state = read_merged(&args.states)?;
+    check_report_flags(args, &state)?;
+    deliver(
+        &state.report(args.render.interval()),
+        &args.render,
+        args.quiet,
+    )
+}
+
+/// `report` takes the selection flags of `summary` only where the state already holds
+/// their answer, and says so plainly where it does not.
+fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
+    let settings = &state.settings;
+    if let Some(dims) = &args.group_by {
+        if *dims != settings.group_by {
+            let names = |d: &[steplog::agg::Dim]| {
+                d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
+            };
+            anyhow::bail!(
+                "these states were made with --group-by '{}', and a state holds only the groups \
+                 it was made with: run `steplog partial --group-by {}` on the logs for '{}'",
+                names(&settings.group_by),
+                names(dims),
+                names(dims)
+            );
+        }
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for (flag, given, held) in [
+        ("--since", &args.since, settings.since),
+        ("--until", &args.until, settings.until),
+    ] {
+        let Some(text) = given else { continue };
+        let t = steplog::report::parse_instant(text, now).map_err(anyhow::Error::msg)?;
+        if Some(t) != held {
+            anyhow::bail!(
+                "{flag} {text} is not the window these states were made with ({}); a state \
+                 holds whole steps only for its own window: run `steplog partial {flag} {text}` \
+                 on the logs",
+                held.map_or_else(|| "none".to_string(), steplog::report::format_utc)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read_merged(paths: &[PathBuf]) -> Result<State> {
+    let mut merged: Option<State> = None;
+    for p in paths {
+        let s = State::read(p)?;
+        match &mut merged {
+            None => merged = Some(s),
+            Some(m) => m
+                .merge(s)
+                .with_context(|| format!("cannot merge {}", p.display()))?,
+        }
+    }
+    merged.ok_or_else(|| anyhow::anyhow!("no state files given"))
+}
