@@ -197,7 +197,9 @@ struct Prepared {
     threads: usize,
 }
 
-fn prepare(inputs: &[InputSpec], cfg: &Config) -> Result<Prepared, Error> {
+/// With `positions`, the inputs must fit [`dedup::pos`] (lines positioned by file and
+/// offset, for `--dedup` and export).
+fn prepare(inputs: &[InputSpec], cfg: &Config, positions: bool) -> Result<Prepared, Error> {
     let stdin = [InputSpec::Stdin];
     let inputs = if inputs.is_empty() {
         &stdin[..]
@@ -246,6 +248,12 @@ fn prepare(inputs: &[InputSpec], cfg: &Config) -> Result<Prepared, Error> {
         ));
     }
     let names: Vec<String> = expanded.inputs.iter().map(InputSpec::name).collect();
+    if positions && names.len() as u64 > dedup::MAX_FILES {
+        return Err(Error::DedupLimit {
+            path: names.last().cloned().unwrap_or_default(),
+            max_files: dedup::MAX_FILES,
+        });
+    }
     let threads = cfg.worker_threads();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -270,7 +278,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         hints,
         pool,
         threads,
-    } = prepare(inputs, cfg)?;
+    } = prepare(inputs, cfg, cfg.dedup)?;
     let run = Run {
         pool: &pool,
         threads,
@@ -289,12 +297,6 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
 
     // --dedup: two passes over inputs that can be read twice.
     let (specs, _spooled) = spool_stdin(&inputs)?;
-    if specs.len() as u64 > dedup::MAX_FILES {
-        return Err(Error::DedupLimit {
-            path: names.last().cloned().unwrap_or_default(),
-            max_files: dedup::MAX_FILES,
-        });
-    }
     let index = SnapshotIndex::new();
     let (first, files, mut timings) = run.pass(&specs, Mode::Index(&index))?;
     let winners = index.into_winners(specs.len());
@@ -343,13 +345,7 @@ pub fn export(inputs: &[InputSpec], cfg: &Config, sink: &dyn RowSink) -> Result<
         hints,
         pool,
         threads,
-    } = prepare(inputs, cfg)?;
-    if inputs.len() as u64 > dedup::MAX_FILES {
-        return Err(Error::DedupLimit {
-            path: names.last().cloned().unwrap_or_default(),
-            max_files: dedup::MAX_FILES,
-        });
-    }
+    } = prepare(inputs, cfg, true)?;
     let run = Run {
         pool: &pool,
         threads,
@@ -667,32 +663,23 @@ impl Worker {
             seq,
             offset,
         };
+        // Bytes the chunk covers (an oversized line's are skipped, not held).
+        let len = match &data {
+            ChunkData::Mapped(_, r) => r.len() as u64,
+            ChunkData::Owned(v) => v.len() as u64,
+            ChunkData::Oversized(n) => *n,
+        };
         if let Some(p) = shared.progress {
-            let len = match &data {
-                ChunkData::Mapped(_, r) => r.len() as u64,
-                ChunkData::Owned(v) => v.len() as u64,
-                ChunkData::Oversized(n) => *n,
-            };
             p.fetch_add(len, Ordering::Relaxed);
         }
-        if shared.gate.skips(seq) || shared.failed.load(Ordering::Relaxed) {
+        let nothing_to_do = shared.gate.skips(seq)
+            || shared.failed.load(Ordering::Relaxed)
+            || matches!(shared.mode, Mode::Winners(w) if w.within(file, offset, offset + len).is_empty());
+        if nothing_to_do {
             if let ChunkData::Owned(buf) = data {
                 buffers.give(buf);
             }
             return;
-        }
-        if let Mode::Winners(w) = shared.mode {
-            let len = match &data {
-                ChunkData::Mapped(_, r) => r.len() as u64,
-                ChunkData::Owned(v) => v.len() as u64,
-                ChunkData::Oversized(_) => 0,
-            };
-            if w.within(file, offset, offset + len).is_empty() {
-                if let ChunkData::Owned(buf) = data {
-                    buffers.give(buf);
-                }
-                return;
-            }
         }
         match data {
             ChunkData::Mapped(map, range) => {

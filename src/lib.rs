@@ -9,7 +9,7 @@
 //! ```no_run
 //! use steplog::{engine, input::InputSpec};
 //! let report = engine::summarize(&[InputSpec::parse("steps.jsonl")], &engine::Config::default())?;
-//! println!("{} steps, {} failed", report.steps.total, report.failures.total);
+//! println!("{} steps, {} failed", report.sections.steps.total, report.sections.failures.total);
 //! # Ok::<(), steplog::Error>(())
 //! ```
 

@@ -120,14 +120,14 @@ impl State {
         }
     }
 
-    /// The state of a finished run.
-    pub fn of(outcome: &Outcome, cfg: &Config) -> State {
+    /// The state of a finished run (taken, not copied: a grouped summary is large).
+    pub fn of(outcome: Outcome, cfg: &Config) -> State {
         let mut s = State {
             format: FORMAT.to_string(),
             version: VERSION,
             settings: Settings::of(cfg),
-            files: outcome.files.clone(),
-            summary: outcome.summary.clone(),
+            files: outcome.files,
+            summary: outcome.summary,
         };
         s.sort_files();
         s
@@ -140,8 +140,7 @@ impl State {
             Err(StateError::Incompatible { what, a: x, b: y })
         };
         if a.group_by != b.group_by {
-            let names = |d: &[Dim]| d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",");
-            return differ("--group-by", names(&a.group_by), names(&b.group_by));
+            return differ("--group-by", Dim::list(&a.group_by), Dim::list(&b.group_by));
         }
         if (a.since, a.until) != (b.since, b.until) {
             return differ(

@@ -176,9 +176,9 @@ impl Threshold {
         let n = |v: u64| Some(v as f64);
         let m = self.metric.as_str();
         match m {
-            "steps" => n(r.steps.total),
-            "failures" => n(r.failures.total),
-            "failure_rate" => r.failures.rate,
+            "steps" => n(r.sections.steps.total),
+            "failures" => n(r.sections.failures.total),
+            "failure_rate" => r.sections.failures.rate,
             "records" => n(c.records),
             "malformed" => n(c.malformed),
             "malformed_rate" => (c.lines > 0).then(|| c.malformed as f64 / c.lines as f64),
@@ -187,21 +187,25 @@ impl Threshold {
             "blank_lines" => n(c.blank_lines),
             "lines" => n(c.lines),
             "filtered_out" => n(r.input.filtered_out),
-            "prompt_tokens" => n(r.usage.prompt_tokens),
-            "completion_tokens" => n(r.usage.completion_tokens),
-            "total_tokens" => n(r.usage.total_tokens),
-            "cached_tokens" => n(r.usage.cached_tokens),
-            "reasoning_tokens" => n(r.usage.reasoning_tokens),
+            "prompt_tokens" => n(r.sections.usage.prompt_tokens),
+            "completion_tokens" => n(r.sections.usage.completion_tokens),
+            "total_tokens" => n(r.sections.usage.total_tokens),
+            "cached_tokens" => n(r.sections.usage.cached_tokens),
+            "reasoning_tokens" => n(r.sections.usage.reasoning_tokens),
             _ => {
                 let (scope, field) = m.split_once('.').unwrap_or(("completed", m));
-                let d = &r.durations_seconds;
+                let d = &r.sections.durations_seconds;
                 let ds: Option<&DurationSummary> = match scope {
                     "completed" => Some(&d.completed),
                     "failed" => Some(&d.failed),
                     "cancelled" => Some(&d.cancelled),
                     "expired" => Some(&d.expired),
-                    "status" => return n(r.steps.by_status.get(field).copied().unwrap_or(0)),
-                    "code" => return n(r.failures.by_code.get(field).copied().unwrap_or(0)),
+                    "status" => {
+                        return n(r.sections.steps.by_status.get(field).copied().unwrap_or(0))
+                    }
+                    "code" => {
+                        return n(r.sections.failures.by_code.get(field).copied().unwrap_or(0))
+                    }
                     _ => None,
                 };
                 let ds = ds?;

@@ -124,5 +124,5 @@ fn parsing_and_aggregating_allocate_nothing_per_line() {
     );
     // The second pass really did the work.
     let report = worker.summary.finish(&[]);
-    assert_eq!(report.steps.total, 2 * 30_000);
+    assert_eq!(report.sections.steps.total, 2 * 30_000);
 }

@@ -40,7 +40,7 @@ fn outcome(line: &[u8]) -> Outcome {
     let r = summarize_bytes(&data, &Config::default());
     assert_eq!(r.input.counts.lines, 1);
     if r.input.counts.records == 1 {
-        let status = r.steps.by_status.keys().next().unwrap().clone();
+        let status = r.sections.steps.by_status.keys().next().unwrap().clone();
         return Outcome::Record(Box::leak(status.into_boxed_str()));
     }
     let ex = &r.input.malformed_examples[0];
@@ -236,27 +236,32 @@ fn valid_odd_json_is_read_as_documented() {
     assert_eq!((c.lines, c.records, c.malformed), (10, 10, 0));
     // `1.7e9`, `17E8`, `….0` are integers; escaped keys and values match; the last of
     // repeated keys wins (`dup` is failed with the second error).
-    assert_eq!(r.steps.by_status["completed"], 8);
-    assert_eq!(r.steps.by_status["failed"], 2);
-    assert_eq!(r.failures.by_code["rate_limit_exceeded"], 1);
-    assert_eq!(r.failures.by_code["server_error"], 1);
+    assert_eq!(r.sections.steps.by_status["completed"], 8);
+    assert_eq!(r.sections.steps.by_status["failed"], 2);
+    assert_eq!(r.sections.failures.by_code["rate_limit_exceeded"], 1);
+    assert_eq!(r.sections.failures.by_code["server_error"], 1);
     assert!(r
+        .sections
         .failures
         .top_messages
         .iter()
         .any(|m| m.message == "second"));
     assert!(r
+        .sections
         .failures
         .top_messages
         .iter()
         .any(|m| m.message.len() == 16 << 20));
     // Completed durations 0 (exp), 2 (float), 4 (escaped key), 8 (escaped value),
     // 16 (deep), 64 (surrogates), 128 (spaces), 256 (-0).
-    let d = &r.durations_seconds.completed;
+    let d = &r.sections.durations_seconds.completed;
     assert_eq!((d.count, d.min, d.max), (8, Some(0), Some(256)));
     assert_eq!(d.mean, Some((2 + 4 + 8 + 16 + 64 + 128 + 256) as f64 / 8.0));
     // A surrogate pair is one character; `-0` and `0.0e5` are zero tokens.
-    assert_eq!(r.usage.by_assistant["asst_\u{1F600}"].total_tokens, 2);
-    assert_eq!(r.usage.steps_with_usage, 2);
-    assert_eq!(r.usage.total_tokens, 2);
+    assert_eq!(
+        r.sections.usage.by_assistant["asst_\u{1F600}"].total_tokens,
+        2
+    );
+    assert_eq!(r.sections.usage.steps_with_usage, 2);
+    assert_eq!(r.sections.usage.total_tokens, 2);
 }

@@ -316,7 +316,7 @@ fn state_of(dir: &Path, name: &str, text: &str, cfg: &Config) -> State {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     let outcome = engine::run(&[InputSpec::Path(p)], cfg).unwrap();
-    State::of(&outcome, cfg)
+    State::of(outcome, cfg)
 }
 
 fn merged(parts: &[&State]) -> State {

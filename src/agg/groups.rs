@@ -64,6 +64,14 @@ impl Dim {
         }
     }
 
+    /// Dimensions as written on the command line: `assistant,day`.
+    pub fn list(dims: &[Dim]) -> String {
+        dims.iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The dimension called `name`.
     pub fn parse(name: &str) -> Option<Dim> {
         Dim::ALL.into_iter().find(|d| d.as_str() == name)

@@ -52,10 +52,9 @@ impl Figures {
         self.series.merge(other.series);
     }
 
-    /// The report sections of a group.
-    pub fn finish_group(&self, key: &[String], interval: Interval) -> report::Group {
-        report::Group {
-            key: key.to_vec(),
+    /// The report sections, with time series in buckets of `interval`.
+    pub fn finish(&self, interval: Interval) -> report::Sections {
+        report::Sections {
             time_range: self.time_range.finish(),
             steps: self.steps.finish(),
             tool_calls: self.tools.finish(),
@@ -140,20 +139,14 @@ impl Summary {
     pub fn finish(&self, files: &[FileInfo]) -> Report {
         let mut input = self.lines.finish(files);
         input.filtered_out = self.filtered_out;
-        let f = &self.figures;
-        let mut steps = f.steps.finish();
+        let mut sections = self.figures.finish(self.interval);
+        let steps = &mut sections.steps;
         steps.distinct_ids_estimate = self.distinct.finish().min(steps.total);
-        let hints = self.hints(&input.counts, &steps);
+        let hints = self.hints(&input.counts, &sections.steps);
         Report {
             schema_version: SCHEMA_VERSION,
             input,
-            time_range: f.time_range.finish(),
-            steps,
-            tool_calls: f.tools.finish(),
-            failures: f.failures.finish(),
-            durations_seconds: f.durations.finish(),
-            usage: f.usage.finish(),
-            time_series: f.series.finish_as(self.interval),
+            sections,
             group_by: self
                 .groups
                 .dims()
@@ -164,7 +157,10 @@ impl Summary {
                 .groups
                 .sorted()
                 .into_iter()
-                .map(|(k, g)| g.finish_group(k, self.interval))
+                .map(|(k, g)| report::Group {
+                    key: k.to_vec(),
+                    sections: g.finish(self.interval),
+                })
                 .collect(),
             dedup: self.dedup,
             hints,

@@ -6,14 +6,14 @@ use crate::cli::{MergeArgs, PartialArgs, ReportArgs};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
-use steplog::agg::Interval;
+use steplog::agg::{Dim, Interval};
 use steplog::state::State;
 
 /// `steplog partial`: the run's state, written atomically.
 pub fn partial(args: &PartialArgs) -> Result<()> {
     let cfg = config(&args.select, Interval::Day)?;
     let outcome = execute(&args.select, cfg.clone())?;
-    write_state(&args.output, &State::of(&outcome, &cfg))
+    write_state(&args.output, &State::of(outcome, &cfg))
 }
 
 /// `steplog merge`: the merged state, written atomically.
@@ -39,15 +39,12 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
     let settings = &state.settings;
     if let Some(dims) = &args.group_by {
         if *dims != settings.group_by {
-            let names = |d: &[steplog::agg::Dim]| {
-                d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
-            };
             anyhow::bail!(
                 "these states were made with --group-by '{}', and a state holds only the groups \
                  it was made with: run `steplog partial --group-by {}` on the logs for '{}'",
-                names(&settings.group_by),
-                names(dims),
-                names(dims)
+                Dim::list(&settings.group_by),
+                Dim::list(dims),
+                Dim::list(dims)
             );
         }
     }

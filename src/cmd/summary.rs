@@ -20,11 +20,11 @@ const PROGRESS_MIN_BYTES: u64 = 256 << 20;
 pub fn run(args: &SummaryArgs) -> Result<()> {
     let cfg = config(&args.select, args.render.interval())?;
     let outcome = execute(&args.select, cfg.clone())?;
+    let report = outcome.report();
     if let Some(path) = &args.save_state {
-        let state = State::of(&outcome, &cfg);
-        write_state(path, &state)?;
+        write_state(path, &State::of(outcome, &cfg))?;
     }
-    deliver(&outcome.report(), &args.render, args.select.quiet)
+    deliver(&report, &args.render, args.select.quiet)
 }
 
 /// The engine settings of a run; relative times count back from now.

@@ -283,23 +283,24 @@ impl Format for Html {
         let names: Vec<String> = i.files.iter().map(|f| esc(&f.path)).collect();
         let _ = write!(s, "<h1>steplog summary</h1><p>{}</p>", names.join(", "));
         if let (Some(a), Some(b)) = (
-            &r.time_range.first_created_at_utc,
-            &r.time_range.last_created_at_utc,
+            &r.sections.time_range.first_created_at_utc,
+            &r.sections.time_range.last_created_at_utc,
         ) {
             let _ = write!(s, "<p>Steps created from {} to {}.</p>", esc(a), esc(b));
         }
         let rate = r
+            .sections
             .failures
             .rate
             .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0));
         let _ = write!(
             s,
             "<div class=cards><div class=card>steps<b>{}</b></div><div class=card>failed<b>{}</b></div><div class=card>failure rate<b>{rate}</b></div><div class=card>p50 completed<b>{}</b></div><div class=card>p99 completed<b>{}</b></div><div class=card>total tokens<b>{}</b></div><div class=card>lines<b>{}</b></div><div class=card>malformed<b>{}</b></div></div>",
-            num(r.steps.total),
-            num(r.failures.total),
-            r.durations_seconds.completed.p50.map_or_else(|| "–".into(), |v| format!("{v} s")),
-            r.durations_seconds.completed.p99.map_or_else(|| "–".into(), |v| format!("{v} s")),
-            num(r.usage.total_tokens),
+            num(r.sections.steps.total),
+            num(r.sections.failures.total),
+            r.sections.durations_seconds.completed.p50.map_or_else(|| "–".into(), |v| format!("{v} s")),
+            r.sections.durations_seconds.completed.p99.map_or_else(|| "–".into(), |v| format!("{v} s")),
+            num(r.sections.usage.total_tokens),
             num(i.counts.lines),
             num(i.counts.malformed),
         );
@@ -309,6 +310,7 @@ impl Format for Html {
 
         s.push_str("<h2>Steps</h2>");
         let mut by_status: Vec<(String, u64, &str)> = r
+            .sections
             .steps
             .by_status
             .iter()
@@ -318,9 +320,9 @@ impl Format for Html {
         s.push_str(&hbars("Steps by status", &by_status));
 
         s.push_str("<h2>Durations</h2>");
-        s.push_str(&duration_chart(&r.durations_seconds));
+        s.push_str(&duration_chart(&r.sections.durations_seconds));
         s.push_str("<table><tr><th>status</th><th>count</th><th>missing</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
-        let d = &r.durations_seconds;
+        let d = &r.sections.durations_seconds;
         for (name, ds) in [
             ("completed", &d.completed),
             ("failed", &d.failed),
@@ -334,7 +336,7 @@ impl Format for Html {
         }
         s.push_str("</table>");
 
-        let ts = &r.time_series;
+        let ts = &r.sections.time_series;
         let labels: Vec<String> = ts
             .buckets
             .iter()
@@ -347,7 +349,7 @@ impl Format for Html {
             })
             .collect();
         s.push_str("<h2>Failures</h2>");
-        let mut code_totals: Vec<(&String, &u64)> = r.failures.by_code.iter().collect();
+        let mut code_totals: Vec<(&String, &u64)> = r.sections.failures.by_code.iter().collect();
         code_totals.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
         let top: Vec<&String> = code_totals
             .iter()
@@ -386,12 +388,12 @@ impl Format for Html {
             &layers,
             "failed steps",
         ));
-        s.push_str(&map_table("error code", &r.failures.by_code));
-        s.push_str(&map_table("assistant", &r.failures.by_assistant));
-        s.push_str(&map_table("tool", &r.failures.by_tool));
-        if !r.failures.top_messages.is_empty() {
+        s.push_str(&map_table("error code", &r.sections.failures.by_code));
+        s.push_str(&map_table("assistant", &r.sections.failures.by_assistant));
+        s.push_str(&map_table("tool", &r.sections.failures.by_tool));
+        if !r.sections.failures.top_messages.is_empty() {
             s.push_str("<table><tr><th>message</th><th>count</th></tr>");
-            for m in &r.failures.top_messages {
+            for m in &r.sections.failures.top_messages {
                 let text: String = m.message.chars().take(160).collect();
                 let _ = write!(
                     s,
@@ -419,7 +421,7 @@ impl Format for Html {
             ],
             "tokens",
         ));
-        let u = &r.usage;
+        let u = &r.sections.usage;
         let _ = write!(
             s,
             "<table><tr><th>tokens</th><th>sum</th></tr><tr><td>prompt</td><td>{}</td></tr><tr><td>completion</td><td>{}</td></tr><tr><td>total</td><td>{}</td></tr><tr><td>cached</td><td>{}</td></tr><tr><td>reasoning</td><td>{}</td></tr></table>",
@@ -445,14 +447,15 @@ impl Format for Html {
                 let _ = write!(
                     s,
                     "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    num(g.steps.total),
-                    num(g.failures.total),
-                    g.failures
+                    num(g.sections.steps.total),
+                    num(g.sections.failures.total),
+                    g.sections
+                        .failures
                         .rate
                         .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0)),
-                    o(g.durations_seconds.completed.p50),
-                    o(g.durations_seconds.completed.p99),
-                    num(g.usage.total_tokens)
+                    o(g.sections.durations_seconds.completed.p50),
+                    o(g.sections.durations_seconds.completed.p99),
+                    num(g.sections.usage.total_tokens)
                 );
             }
             s.push_str("</table>");

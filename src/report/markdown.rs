@@ -114,8 +114,8 @@ impl Format for Markdown {
             }
         )?;
         if let (Some(a), Some(b)) = (
-            &r.time_range.first_created_at_utc,
-            &r.time_range.last_created_at_utc,
+            &r.sections.time_range.first_created_at_utc,
+            &r.sections.time_range.last_created_at_utc,
         ) {
             writeln!(out, "Created from {a} to {b}.\n")?;
         }
@@ -127,23 +127,40 @@ impl Format for Markdown {
             )?;
         }
 
-        writeln!(out, "## Steps: {}\n", r.steps.total)?;
-        breakdown(out, "status", &r.steps.by_status, r.steps.total)?;
-        breakdown(out, "type", &r.steps.by_type, r.steps.total)?;
+        writeln!(out, "## Steps: {}\n", r.sections.steps.total)?;
+        breakdown(
+            out,
+            "status",
+            &r.sections.steps.by_status,
+            r.sections.steps.total,
+        )?;
+        breakdown(
+            out,
+            "type",
+            &r.sections.steps.by_type,
+            r.sections.steps.total,
+        )?;
 
-        writeln!(out, "## Tool calls: {}\n", r.tool_calls.total)?;
+        writeln!(out, "## Tool calls: {}\n", r.sections.tool_calls.total)?;
         let kinds: BTreeMap<String, u64> = r
+            .sections
             .tool_calls
             .by_kind
             .iter()
             .filter(|(_, v)| **v > 0)
             .map(|(k, v)| (k.clone(), *v))
             .collect();
-        breakdown(out, "kind", &kinds, r.tool_calls.total)?;
-        let fns = r.tool_calls.by_kind.get("function").copied().unwrap_or(0);
-        breakdown(out, "function", &r.tool_calls.functions, fns)?;
+        breakdown(out, "kind", &kinds, r.sections.tool_calls.total)?;
+        let fns = r
+            .sections
+            .tool_calls
+            .by_kind
+            .get("function")
+            .copied()
+            .unwrap_or(0);
+        breakdown(out, "function", &r.sections.tool_calls.functions, fns)?;
 
-        let f = &r.failures;
+        let f = &r.sections.failures;
         let rate = f
             .rate
             .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0));
@@ -171,7 +188,7 @@ impl Format for Markdown {
         }
 
         writeln!(out, "## Durations (seconds)\n")?;
-        let d = &r.durations_seconds;
+        let d = &r.sections.durations_seconds;
         let mut rows = vec![
             duration_row("completed", &d.completed),
             duration_row("failed", &d.failed),
@@ -189,7 +206,7 @@ impl Format for Markdown {
             &rows,
         )?;
 
-        let u = &r.usage;
+        let u = &r.sections.usage;
         writeln!(
             out,
             "## Usage: {} steps with usage, {} without\n",
@@ -225,14 +242,15 @@ impl Format for Markdown {
                     let mut row: Vec<String> =
                         g.key.iter().map(|k| format!("`{}`", cell(k))).collect();
                     row.extend([
-                        g.steps.total.to_string(),
-                        g.failures.total.to_string(),
-                        g.failures
+                        g.sections.steps.total.to_string(),
+                        g.sections.failures.total.to_string(),
+                        g.sections
+                            .failures
                             .rate
                             .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0)),
-                        opt(g.durations_seconds.completed.p50),
-                        opt(g.durations_seconds.completed.p99),
-                        g.usage.total_tokens.to_string(),
+                        opt(g.sections.durations_seconds.completed.p50),
+                        opt(g.sections.durations_seconds.completed.p99),
+                        g.sections.usage.total_tokens.to_string(),
                     ]);
                     row
                 })
@@ -240,7 +258,7 @@ impl Format for Markdown {
             table(out, &head, &rows)?;
         }
 
-        let ts = &r.time_series;
+        let ts = &r.sections.time_series;
         if ts.buckets.len() > 1 {
             writeln!(out, "## Per {}\n", ts.interval)?;
             let rows: Vec<Vec<String>> = ts

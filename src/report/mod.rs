@@ -36,20 +36,9 @@ pub struct Report {
     pub schema_version: u32,
     /// What was read.
     pub input: Input,
-    /// First and last `created_at`.
-    pub time_range: TimeRange,
-    /// Steps by status and type.
-    pub steps: Steps,
-    /// Tool calls by kind and function.
-    pub tool_calls: ToolCalls,
-    /// Failed steps.
-    pub failures: Failures,
-    /// Durations in seconds.
-    pub durations_seconds: Durations,
-    /// Token usage.
-    pub usage: Usage,
-    /// Steps, failures and tokens per hour or day of `created_at`.
-    pub time_series: TimeSeries,
+    /// The figures computed from records (flattened: their keys sit at the top level).
+    #[serde(flatten)]
+    pub sections: Sections,
     /// The `--group-by` dimensions, in order; empty without grouping.
     pub group_by: Vec<String>,
     /// Every figure per group, sorted by key; empty without grouping.
@@ -91,16 +80,15 @@ pub struct TimeBucket {
     pub total_tokens: u64,
 }
 
-/// Every figure of one group (`--group-by`).
+/// The figures computed from records, for the whole input ([`Report`]) and for each
+/// group ([`Group`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Group {
-    /// The group's value for each dimension of `group_by`, in that order.
-    pub key: Vec<String>,
+pub struct Sections {
     /// First and last `created_at`.
     pub time_range: TimeRange,
     /// Steps by status and type.
     pub steps: Steps,
-    /// Tool calls.
+    /// Tool calls by kind and function.
     pub tool_calls: ToolCalls,
     /// Failed steps.
     pub failures: Failures,
@@ -108,8 +96,18 @@ pub struct Group {
     pub durations_seconds: Durations,
     /// Token usage.
     pub usage: Usage,
-    /// The group's time series.
+    /// Steps, failures and tokens per hour or day of `created_at`.
     pub time_series: TimeSeries,
+}
+
+/// Every figure of one group (`--group-by`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// The group's value for each dimension of `group_by`, in that order.
+    pub key: Vec<String>,
+    /// Its figures (flattened, as in [`Report`]).
+    #[serde(flatten)]
+    pub sections: Sections,
 }
 
 /// What `--dedup` folded.

@@ -8,7 +8,7 @@
 //! breakdown along a dimension the groups already have (steps by status when grouping by
 //! status) is left out there, since the group label says it.
 
-use super::{DurationSummary, Format, Group, Report};
+use super::{DurationSummary, Format, Group, Report, Sections};
 use crate::batch::KNOWN_STATUSES;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -141,17 +141,17 @@ fn durations(f: &mut Families, s: &Scope<'_>, status: &str, d: &DurationSummary)
     f.sample(name, "summary", help, "_count", &base, d.count as f64);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn figures(
-    f: &mut Families,
-    s: &Scope<'_>,
-    steps: &super::Steps,
-    tools: &super::ToolCalls,
-    failures: &super::Failures,
-    durs: &super::Durations,
-    usage: &super::Usage,
-    last_created: Option<i64>,
-) {
+fn figures(f: &mut Families, s: &Scope<'_>, sections: &Sections) {
+    let Sections {
+        steps,
+        tool_calls: tools,
+        failures,
+        durations_seconds: durs,
+        usage,
+        time_range,
+        ..
+    } = sections;
+    let last_created = time_range.last_created_at;
     let has = |d: &str| s.dims.iter().any(|x| x == d);
     let help = "Run steps summarised, by status.";
     if has("status") {
@@ -298,16 +298,7 @@ impl Format for Prometheus {
             labels: Vec::new(),
             dims: &[],
         };
-        figures(
-            &mut f,
-            &whole,
-            &r.steps,
-            &r.tool_calls,
-            &r.failures,
-            &r.durations_seconds,
-            &r.usage,
-            r.time_range.last_created_at,
-        );
+        figures(&mut f, &whole, &r.sections);
         for g in &r.groups {
             group(&mut f, r, g);
         }
@@ -315,19 +306,9 @@ impl Format for Prometheus {
     }
 }
 
-/// Label names are fixed strings; the group dimensions' names are among them.
+/// The label name of a group dimension (label names must be static here).
 fn dim_label(d: &str) -> &'static str {
-    match d {
-        "assistant" => "assistant",
-        "type" => "type",
-        "status" => "status",
-        "tool" => "tool",
-        "function" => "function",
-        "error_code" => "error_code",
-        "day" => "day",
-        "hour" => "hour",
-        _ => "group",
-    }
+    crate::agg::Dim::parse(d).map_or("group", crate::agg::Dim::as_str)
 }
 
 fn group(f: &mut Families, r: &Report, g: &Group) {
@@ -342,14 +323,5 @@ fn group(f: &mut Families, r: &Report, g: &Group) {
         labels,
         dims: &r.group_by,
     };
-    figures(
-        f,
-        &s,
-        &g.steps,
-        &g.tool_calls,
-        &g.failures,
-        &g.durations_seconds,
-        &g.usage,
-        g.time_range.last_created_at,
-    );
+    figures(f, &s, &g.sections);
 }

@@ -230,8 +230,8 @@ impl Format for Table {
             )?;
         }
         if let (Some(a), Some(b)) = (
-            &r.time_range.first_created_at_utc,
-            &r.time_range.last_created_at_utc,
+            &r.sections.time_range.first_created_at_utc,
+            &r.sections.time_range.last_created_at_utc,
         ) {
             writeln!(out, "  created  {a} … {b}")?;
         }
@@ -269,12 +269,12 @@ impl Format for Table {
             g.write(out, "  ")?;
         }
 
-        let s = &r.steps;
+        let s = &r.sections.steps;
         writeln!(out, "\n{}", self.bold(&format!("Steps {}", num(s.total))))?;
         breakdown(out, "by status", &s.by_status, s.total, false)?;
         breakdown(out, "by type", &s.by_type, s.total, false)?;
 
-        let t = &r.tool_calls;
+        let t = &r.sections.tool_calls;
         writeln!(
             out,
             "\n{}",
@@ -290,7 +290,7 @@ impl Format for Table {
         let fn_total = t.by_kind.get("function").copied().unwrap_or(0);
         breakdown(out, "functions", &t.functions, fn_total, true)?;
 
-        let f = &r.failures;
+        let f = &r.sections.failures;
         let rate = f
             .rate
             .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0));
@@ -326,7 +326,7 @@ impl Format for Table {
             }
         }
 
-        let d = &r.durations_seconds;
+        let d = &r.sections.durations_seconds;
         writeln!(out, "\n{}", self.bold("Durations (seconds)"))?;
         let mut g = Grid::default();
         g.row(
@@ -366,7 +366,7 @@ impl Format for Table {
             }
         }
 
-        let u = &r.usage;
+        let u = &r.sections.usage;
         let heading = format!(
             "Usage: {} steps with usage, {} without",
             num(u.steps_with_usage),
@@ -461,14 +461,15 @@ impl Format for Table {
             for grp in &r.groups {
                 let mut row: Vec<String> = grp.key.clone();
                 row.extend([
-                    num(grp.steps.total),
-                    num(grp.failures.total),
-                    grp.failures
+                    num(grp.sections.steps.total),
+                    num(grp.sections.failures.total),
+                    grp.sections
+                        .failures
                         .rate
                         .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0)),
-                    opt(grp.durations_seconds.completed.p50),
-                    opt(grp.durations_seconds.completed.p99),
-                    num(grp.usage.total_tokens),
+                    opt(grp.sections.durations_seconds.completed.p50),
+                    opt(grp.sections.durations_seconds.completed.p99),
+                    num(grp.sections.usage.total_tokens),
                 ]);
                 g.row(row);
             }
