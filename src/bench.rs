@@ -7,11 +7,25 @@
 //! The first `warmup` runs fill the page cache and are not counted.
 
 use crate::engine::{self, Config, Timings};
-use crate::error::Error;
 use crate::input::InputSpec;
 use crate::report::LineCounts;
 use serde::Serialize;
 use std::time::{Duration, Instant};
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A run failed.
+    #[error(transparent)]
+    Engine(#[from] engine::Error),
+    /// Standard input cannot be read twice.
+    #[error("a benchmark reads its inputs several times: give files, not standard input")]
+    Stdin,
+    /// An input changed size or content between runs.
+    #[error("the inputs changed between benchmark runs; benchmark files that stay still")]
+    InputChanged,
+}
 
 /// How a benchmark runs.
 #[derive(Debug, Clone)]
@@ -127,7 +141,7 @@ pub struct BenchReport {
 /// Runs the benchmark. Inputs are read `warmup + runs` times, so standard input is refused.
 pub fn run(inputs: &[InputSpec], cfg: &BenchConfig) -> Result<BenchReport, Error> {
     if inputs.is_empty() || inputs.iter().any(|i| matches!(i, InputSpec::Stdin)) {
-        return Err(Error::BenchStdin);
+        return Err(Error::Stdin);
     }
     let runs = cfg.runs.max(1);
     let mut samples = Vec::with_capacity(runs);
@@ -136,15 +150,20 @@ pub fn run(inputs: &[InputSpec], cfg: &BenchConfig) -> Result<BenchReport, Error
         let started = Instant::now();
         let outcome = engine::run(inputs, &cfg.engine)?;
         let wall = started.elapsed();
-        let counts = outcome.summary.lines.totals();
-        let bytes = outcome.files.iter().map(|f| f.bytes).sum();
+        let counts = outcome.summary.lines.totals().finish();
+        let bytes = outcome.summary.files.iter().map(|f| f.bytes).sum();
         match &first {
             None => {
-                let names = outcome.files.iter().map(|f| f.name.clone()).collect();
+                let names = outcome
+                    .summary
+                    .files
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect();
                 first = Some((counts, bytes, names));
             }
             // Inputs that change under the benchmark make its numbers meaningless.
-            Some((c, b, _)) if *c != counts || *b != bytes => return Err(Error::BenchInputChanged),
+            Some((c, b, _)) if *c != counts || *b != bytes => return Err(Error::InputChanged),
             Some(_) => {}
         }
         if i >= cfg.warmup {
@@ -221,9 +240,6 @@ mod tests {
             runs: 1,
             warmup: 0,
         };
-        assert!(matches!(
-            run(&[InputSpec::Stdin], &cfg),
-            Err(Error::BenchStdin)
-        ));
+        assert!(matches!(run(&[InputSpec::Stdin], &cfg), Err(Error::Stdin)));
     }
 }

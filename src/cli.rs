@@ -220,7 +220,7 @@ impl SelectArgs {
     }
 
     /// The engine settings; `now` anchors relative times.
-    pub fn config(&self, now: i64, interval: Interval) -> Result<Config, String> {
+    pub fn config(&self, now: i64, interval: Interval) -> anyhow::Result<Config> {
         let at = |s: &Option<String>| {
             s.as_deref()
                 .map(|t| steplog::report::parse_instant(t, now))
@@ -232,27 +232,23 @@ impl SelectArgs {
         };
         if let (Some(a), Some(b)) = (window.since, window.until) {
             if a >= b {
-                return Err(format!(
+                anyhow::bail!(
                     "--since ({}) must be before --until ({})",
                     steplog::report::format_utc(a),
                     steplog::report::format_utc(b)
-                ));
+                );
             }
         }
         let shard = match (self.shard_index, self.shard_count) {
             (None, None) => None,
             (Some(i), Some(n)) if i < n => Some(Shard { index: i, count: n }),
             (None, Some(n)) => {
-                return Err(format!(
-                    "--shard-count {n} needs --shard-index (or $JOB_COMPLETION_INDEX)"
-                ))
+                anyhow::bail!("--shard-count {n} needs --shard-index (or $JOB_COMPLETION_INDEX)")
             }
-            (Some(i), n) => {
-                return Err(format!(
-                    "--shard-index {i} must be below --shard-count ({})",
-                    n.map_or("missing".to_string(), |n| n.to_string())
-                ))
-            }
+            (Some(i), n) => anyhow::bail!(
+                "--shard-index {i} must be below --shard-count ({})",
+                n.map_or("missing".to_string(), |n| n.to_string())
+            ),
         };
         Ok(Config {
             strict: self.strict,

@@ -14,10 +14,30 @@
 #[cfg(feature = "parquet")]
 pub use parquet_sink::ParquetSink;
 
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Arrow refused the columns.
+    #[cfg(feature = "parquet")]
+    #[error("cannot build the Arrow columns")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// The Parquet writer failed.
+    #[cfg(feature = "parquet")]
+    #[error("cannot write Parquet")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A worker panicked while it held the writer.
+    #[error("a worker panicked while writing")]
+    Poisoned,
+    /// The writer was already finished.
+    #[error("the export was already finished")]
+    Finished,
+}
+
 #[cfg(feature = "parquet")]
 mod parquet_sink {
-    use crate::batch::Batch;
-    use crate::dedup::{MAX_OFFSET, OFFSET_BITS};
+    use super::Error;
+    use crate::batch::{pos, Batch};
     use crate::engine::RowSink;
     use arrow_array::builder::{ListBuilder, StringBuilder};
     use arrow_array::{
@@ -77,13 +97,12 @@ mod parquet_sink {
 
     impl<W: Write + Send> ParquetSink<W> {
         /// A sink writing to `out`.
-        pub fn new(out: W) -> Result<ParquetSink<W>, String> {
+        pub fn new(out: W) -> Result<ParquetSink<W>, Error> {
             let schema = schema();
             let props = WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
                 .build();
-            let writer = ArrowWriter::try_new(out, Arc::clone(&schema), Some(props))
-                .map_err(|e| e.to_string())?;
+            let writer = ArrowWriter::try_new(out, Arc::clone(&schema), Some(props))?;
             Ok(ParquetSink {
                 writer: Mutex::new(Some(writer)),
                 schema,
@@ -91,16 +110,16 @@ mod parquet_sink {
         }
 
         /// Writes the footer; returns the output.
-        pub fn finish(self) -> Result<W, String> {
+        pub fn finish(self) -> Result<W, Error> {
             let writer = self
                 .writer
                 .into_inner()
-                .map_err(|_| "a worker panicked while writing".to_string())?
-                .ok_or("already finished")?;
-            writer.into_inner().map_err(|e| e.to_string())
+                .map_err(|_| Error::Poisoned)?
+                .ok_or(Error::Finished)?;
+            Ok(writer.into_inner()?)
         }
 
-        fn record_batch(&self, b: &Batch, names: &[String]) -> Result<RecordBatch, String> {
+        fn record_batch(&self, b: &Batch, names: &[String]) -> Result<RecordBatch, Error> {
             let n = b.len();
             let d = &b.dicts;
             let strings = |codes: &[u32], dict: &crate::batch::Dict| -> ArrayRef {
@@ -130,13 +149,13 @@ mod parquet_sink {
                 functions.append(true);
             }
             let columns: Vec<ArrayRef> = vec![
-                Arc::new(StringArray::from_iter_values(b.pos.iter().map(|p| {
-                    names
-                        .get((p >> OFFSET_BITS) as usize)
-                        .map_or("", String::as_str)
-                }))),
+                Arc::new(StringArray::from_iter_values(
+                    b.pos
+                        .iter()
+                        .map(|p| names.get(pos::file(*p)).map_or("", String::as_str)),
+                )),
                 Arc::new(UInt64Array::from_iter_values(
-                    b.pos.iter().map(|p| p & MAX_OFFSET),
+                    b.pos.iter().map(|p| pos::offset(*p)),
                 )),
                 Arc::new(StringArray::from_iter_values(
                     (0..n).map(|i| b.id(i).unwrap_or_default()),
@@ -178,22 +197,29 @@ mod parquet_sink {
                 Arc::new(kinds.finish()),
                 Arc::new(functions.finish()),
             ];
-            RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(|e| e.to_string())
+            Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+        }
+    }
+
+    impl<W: Write + Send> ParquetSink<W> {
+        fn write_batch(&self, batch: &Batch, names: &[String]) -> Result<(), Error> {
+            // Built outside the lock; only the write is serialised.
+            let rb = self.record_batch(batch, names)?;
+            let mut guard = self.writer.lock().map_err(|_| Error::Poisoned)?;
+            let writer = guard.as_mut().ok_or(Error::Finished)?;
+            writer.write(&rb)?;
+            // One row group per batch keeps memory flat.
+            Ok(writer.flush()?)
         }
     }
 
     impl<W: Write + Send> RowSink for ParquetSink<W> {
-        fn write(&self, batch: &Batch, names: &[String]) -> Result<(), String> {
-            // Built outside the lock; only the write is serialised.
-            let rb = self.record_batch(batch, names)?;
-            let mut guard = self
-                .writer
-                .lock()
-                .map_err(|_| "a worker panicked while writing".to_string())?;
-            let writer = guard.as_mut().ok_or("already finished")?;
-            writer.write(&rb).map_err(|e| e.to_string())?;
-            // One row group per batch keeps memory flat.
-            writer.flush().map_err(|e| e.to_string())
+        fn write(
+            &self,
+            batch: &Batch,
+            names: &[String],
+        ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            Ok(self.write_batch(batch, names)?)
         }
     }
 }

@@ -27,8 +27,8 @@ fn exit_for(err: &anyhow::Error) -> Exit {
     if err.downcast_ref::<cmd::deliver::Breached>().is_some() {
         return Exit::Breached;
     }
-    match err.downcast_ref::<steplog::Error>() {
-        Some(steplog::Error::Malformed { .. }) => Exit::Malformed,
+    match err.downcast_ref::<steplog::engine::Error>() {
+        Some(steplog::engine::Error::Malformed { .. }) => Exit::Malformed,
         _ => Exit::Error,
     }
 }

@@ -104,15 +104,45 @@ impl fmt::Display for Breach {
     }
 }
 
+/// Why a `--fail-if` condition cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// No operator.
+    #[error("`{0}` has no comparison: write it like failure_rate>0.05")]
+    NoComparison(String),
+    /// An operator steplog does not know.
+    #[error("`{0}`: the comparison must be one of > >= < <= == !=")]
+    BadOperator(String),
+    /// The right-hand side is not a finite number.
+    #[error("`{condition}`: `{number}` is not a number")]
+    NotANumber {
+        /// The whole condition.
+        condition: String,
+        /// What stood where the number should be.
+        number: String,
+    },
+    /// A metric steplog does not know.
+    #[error(
+        "`{condition}`: unknown metric `{metric}` (see `steplog summary --help` for the list)"
+    )]
+    UnknownMetric {
+        /// The whole condition.
+        condition: String,
+        /// The metric as written.
+        metric: String,
+    },
+}
+
 const DURATION_FIELDS: [&str; 8] = ["p50", "p90", "p95", "p99", "p999", "max", "mean", "min"];
 const STATUSES: [&str; 4] = ["completed", "failed", "cancelled", "expired"];
 
 impl Threshold {
     /// Parses `METRIC OP NUMBER` (spaces allowed around the operator).
-    pub fn parse(s: &str) -> Result<Threshold, String> {
+    pub fn parse(s: &str) -> Result<Threshold, ParseError> {
         let at = s
             .find(['>', '<', '=', '!'])
-            .ok_or_else(|| format!("`{s}` has no comparison: write it like failure_rate>0.05"))?;
+            .ok_or_else(|| ParseError::NoComparison(s.to_string()))?;
         let (metric, rest) = (s[..at].trim(), &s[at..]);
         let (op, number) = [
             (">=", Op::Ge),
@@ -124,21 +154,25 @@ impl Threshold {
         ]
         .into_iter()
         .find_map(|(tok, op)| rest.strip_prefix(tok).map(|r| (op, r.trim())))
-        .ok_or_else(|| format!("`{s}`: the comparison must be one of > >= < <= == !="))?;
+        .ok_or_else(|| ParseError::BadOperator(s.to_string()))?;
         let value: f64 = number
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("`{s}`: `{number}` is not a number"))?;
+            .ok_or_else(|| ParseError::NotANumber {
+                condition: s.to_string(),
+                number: number.to_string(),
+            })?;
         let t = Threshold {
             metric: metric.to_string(),
             op,
             value,
         };
         if !t.is_known() {
-            return Err(format!(
-                "`{s}`: unknown metric `{metric}` (see `steplog summary --help` for the list)"
-            ));
+            return Err(ParseError::UnknownMetric {
+                condition: s.to_string(),
+                metric: metric.to_string(),
+            });
         }
         Ok(t)
     }

@@ -27,7 +27,7 @@ fn check(report: &steplog::report::Report) {
     let by_reason: u64 = report.input.malformed_by_reason.values().sum();
     assert_eq!(by_reason, c.malformed);
     assert_eq!(
-        report.steps.total,
+        report.sections.steps.total,
         report.dedup.map_or(c.records, |d| d.steps)
     );
 }
@@ -39,6 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let whole = Config {
         threads: 1,
         chunk_size: 1 << 20,
+        mmap: true,
         ..Config::default()
     };
     // A chunk size taken from the input, so the fuzzer explores cut points too.
@@ -55,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
         &spec,
         &Config {
             max_line_bytes: 4096,
-            ..whole
+            ..whole.clone()
         },
     );
     match (&a, &b) {
@@ -72,13 +73,13 @@ fuzz_target!(|data: &[u8]| {
                 &spec,
                 &Config {
                     dedup: true,
-                    ..whole
+                    ..whole.clone()
                 },
             )
             .expect("--dedup failed where the plain run succeeded");
             check(&d);
             assert_eq!(d.input.counts, a.input.counts);
-            assert!(d.steps.total <= a.steps.total);
+            assert!(d.sections.steps.total <= a.sections.steps.total);
         }
         // A corrupt archive fails the same way however it is read.
         (Err(_), Err(_)) => {}

@@ -12,36 +12,25 @@ use crate::batch::Batch;
 const P: u32 = 14;
 const M: usize = 1 << P;
 
-/// A HyperLogLog sketch of the step ids seen. In state files: the 2^14 one-byte
-/// registers in base64 (`p = 14`, xxh3-128 high 64 bits of the id: index = top 14 bits,
-/// rank = leading zeros of the rest + 1).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// A HyperLogLog sketch of the step ids seen: 2^14 one-byte registers (`p = 14`, xxh3-128
+/// high 64 bits of the id: index = top 14 bits, rank = leading zeros of the rest + 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DistinctIds {
     registers: Vec<u8>,
 }
 
-impl From<DistinctIds> for String {
-    fn from(d: DistinctIds) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(d.registers)
-    }
-}
+impl DistinctIds {
+    /// Number of registers.
+    pub const REGISTERS: usize = M;
 
-impl TryFrom<String> for DistinctIds {
-    type Error = String;
-    fn try_from(s: String) -> Result<DistinctIds, String> {
-        use base64::Engine as _;
-        let registers = base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .map_err(|e| format!("distinct-id sketch: {e}"))?;
-        if registers.len() != M {
-            return Err(format!(
-                "distinct-id sketch has {} registers, not {M}",
-                registers.len()
-            ));
-        }
-        Ok(DistinctIds { registers })
+    /// A sketch from its registers; `None` unless there are [`DistinctIds::REGISTERS`].
+    pub fn from_registers(registers: Vec<u8>) -> Option<DistinctIds> {
+        (registers.len() == M).then_some(DistinctIds { registers })
+    }
+
+    /// The registers.
+    pub fn registers(&self) -> &[u8] {
+        &self.registers
     }
 }
 

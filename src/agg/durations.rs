@@ -4,7 +4,7 @@
 //! are exact, larger ones within 0.1%). Count, sum, min and max are tracked exactly, so
 //! `mean`, `min` and `max` are exact, and percentiles are clamped to `[min, max]`.
 
-use super::tally::{merge_maps, Tally};
+use super::tally::{finish_map, merge_maps, Tally};
 use super::{Accumulator, Aggregator, Merge};
 use crate::batch::{Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED};
 use crate::report;
@@ -20,18 +20,13 @@ pub const HISTOGRAM_BOUNDS: [u64; 12] = [0, 1, 2, 5, 10, 30, 60, 120, 300, 600, 
 
 /// Duration statistics of one group of steps. The histogram is allocated on the first
 /// duration recorded: most statuses of most `--group-by` groups never see one.
-///
-/// Serialised (in state files) as the exact figures plus the histogram in HdrHistogram's
-/// standard V2 encoding, DEFLATE-compressed, in base64: what `HdrHistogram.decodeFromCompressedByteBuffer`
-/// and every other HdrHistogram library read.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "DurationState", into = "DurationState")]
+#[derive(Debug, Clone)]
 pub struct DurationStats {
-    hist: Option<Box<Histogram<u64>>>,
-    missing: u64,
-    sum: u128,
-    min: u64,
-    max: u64,
+    pub(crate) hist: Option<Box<Histogram<u64>>>,
+    pub(crate) missing: u64,
+    pub(crate) sum: u128,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
 }
 
 impl Default for DurationStats {
@@ -70,7 +65,7 @@ impl DurationStats {
         }
     }
 
-    fn histogram_mut(&mut self) -> &mut Histogram<u64> {
+    pub(crate) fn histogram_mut(&mut self) -> &mut Histogram<u64> {
         self.hist.get_or_insert_with(|| {
             Box::new(
                 Histogram::new(SIGNIFICANT_DIGITS)
@@ -134,84 +129,6 @@ impl DurationStats {
     }
 }
 
-/// [`DurationStats`] as a state file holds it.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct DurationState {
-    count: u64,
-    missing: u64,
-    sum: u128,
-    min: Option<u64>,
-    max: Option<u64>,
-    /// HdrHistogram V2 + DEFLATE, base64; null when no duration was recorded.
-    hdr_v2_deflate: Option<String>,
-}
-
-impl From<DurationStats> for DurationState {
-    fn from(d: DurationStats) -> DurationState {
-        use base64::Engine as _;
-        use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
-        let count = d.count();
-        let hdr = d.hist.as_deref().filter(|h| !h.is_empty()).and_then(|h| {
-            // The encoding records the histogram's range, which depends on how it grew;
-            // re-recording into one sized by its maximum makes equal contents encode to
-            // equal bytes, so merged states are byte-identical whatever the merge order.
-            let mut canonical =
-                Histogram::<u64>::new_with_bounds(1, h.max().max(2), SIGNIFICANT_DIGITS).ok()?;
-            canonical.add(h).ok()?;
-            let mut bytes = Vec::new();
-            V2DeflateSerializer::new()
-                .serialize(&canonical, &mut bytes)
-                .ok()?;
-            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
-        });
-        DurationState {
-            count,
-            missing: d.missing,
-            sum: d.sum,
-            min: (count > 0).then_some(d.min),
-            max: (count > 0).then_some(d.max),
-            hdr_v2_deflate: hdr,
-        }
-    }
-}
-
-impl TryFrom<DurationState> for DurationStats {
-    type Error = String;
-
-    fn try_from(s: DurationState) -> Result<DurationStats, String> {
-        use base64::Engine as _;
-        let hist = match &s.hdr_v2_deflate {
-            None => None,
-            Some(text) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .map_err(|e| format!("duration histogram: {e}"))?;
-                let mut h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
-                    .deserialize(&mut bytes.as_slice())
-                    .map_err(|e| format!("duration histogram: {e:?}"))?;
-                // Decoded histograms are fixed-range; merges must be able to grow them.
-                h.auto(true);
-                Some(Box::new(h))
-            }
-        };
-        let d = DurationStats {
-            hist,
-            missing: s.missing,
-            sum: s.sum,
-            min: s.min.unwrap_or(u64::MAX),
-            max: s.max.unwrap_or(0),
-        };
-        if d.count() != s.count {
-            return Err(format!(
-                "duration histogram holds {} values, the state says {}",
-                d.count(),
-                s.count
-            ));
-        }
-        Ok(d)
-    }
-}
-
 impl Merge for DurationStats {
     fn merge(&mut self, other: &Self) {
         // Both histograms auto-resize, so adding cannot run out of range.
@@ -244,12 +161,11 @@ impl Accumulator for DurationStats {
 }
 
 /// Durations per terminal status, and of completed steps per step type.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Durations {
     /// Indexed completed, failed, cancelled, expired.
-    by_status: [DurationStats; 4],
-    completed_by_type: BTreeMap<String, DurationStats>,
-    #[serde(skip)]
+    pub(crate) by_status: [DurationStats; 4],
+    pub(crate) completed_by_type: BTreeMap<String, DurationStats>,
     type_tally: Tally<DurationStats>,
 }
 
@@ -293,11 +209,7 @@ impl Aggregator for Durations {
             failed: f.finish(),
             cancelled: x.finish(),
             expired: e.finish(),
-            completed_by_type: self
-                .completed_by_type
-                .iter()
-                .map(|(k, v)| (k.clone(), v.finish()))
-                .collect(),
+            completed_by_type: finish_map(&self.completed_by_type, DurationStats::finish),
         }
     }
 }
@@ -305,7 +217,7 @@ impl Aggregator for Durations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agg::testutil::{batch, step};
+    use crate::agg::testutil::{step, whole_and_merged};
 
     #[test]
     fn exact_stats_for_small_values() {
@@ -379,16 +291,7 @@ mod tests {
             step("expired", 100, r#""expired_at":600,"expires_at":700"#),
             step("in_progress", 100, r#""completed_at":500"#),
         ];
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let mut d = Durations::default();
-        d.update(&batch(&refs));
-        let mut merged = Durations::default();
-        for l in &refs {
-            let mut one = Durations::default();
-            one.update(&batch(&[l]));
-            merged.merge(one);
-        }
-        for r in [d.finish(), merged.finish()] {
+        for r in whole_and_merged::<Durations>(&lines).map(|d| d.finish()) {
             assert_eq!((r.completed.count, r.completed.missing), (2, 2));
             assert_eq!((r.completed.min, r.completed.max), (Some(0), Some(10)));
             assert_eq!(r.failed.max, Some(3));

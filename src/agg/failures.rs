@@ -11,16 +11,15 @@ pub const TOP_MESSAGES: usize = 10;
 
 /// Failed steps: total, rate among terminal steps, and breakdowns by `last_error.code`,
 /// assistant, step type, tool kind and message.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Failures {
-    total: u64,
-    terminal: u64,
-    by_code: BTreeMap<String, u64>,
-    by_assistant: BTreeMap<String, u64>,
-    by_step_type: BTreeMap<String, u64>,
-    by_tool: BTreeMap<String, u64>,
-    messages: BTreeMap<String, u64>,
-    #[serde(skip)]
+    pub(crate) total: u64,
+    pub(crate) terminal: u64,
+    pub(crate) by_code: BTreeMap<String, u64>,
+    pub(crate) by_assistant: BTreeMap<String, u64>,
+    pub(crate) by_step_type: BTreeMap<String, u64>,
+    pub(crate) by_tool: BTreeMap<String, u64>,
+    pub(crate) messages: BTreeMap<String, u64>,
     tallies: [Tally<u64>; 4],
 }
 

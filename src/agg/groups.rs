@@ -14,10 +14,7 @@ use crate::report::format_utc;
 use std::collections::{BTreeMap, HashMap};
 
 /// A dimension to group by.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dim {
     /// `assistant_id`
     Assistant,
@@ -83,49 +80,11 @@ pub const MAX_DIMS: usize = 8;
 
 type CodeKey = [i64; MAX_DIMS];
 
-/// Per-group figures for a fixed list of dimensions. In state files: the dimensions and
-/// the groups as a list sorted by key.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(from = "GroupsState", into = "GroupsState")]
+/// Per-group figures for a fixed list of dimensions.
+#[derive(Debug, Clone, Default)]
 pub struct Groups {
     dims: Vec<Dim>,
-    groups: HashMap<Vec<String>, Figures>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct GroupsState {
-    dims: Vec<Dim>,
-    groups: Vec<GroupState>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct GroupState {
-    key: Vec<String>,
-    figures: Figures,
-}
-
-impl From<Groups> for GroupsState {
-    fn from(g: Groups) -> GroupsState {
-        let mut groups: Vec<GroupState> = g
-            .groups
-            .into_iter()
-            .map(|(key, figures)| GroupState { key, figures })
-            .collect();
-        groups.sort_by(|a, b| a.key.cmp(&b.key));
-        GroupsState {
-            dims: g.dims,
-            groups,
-        }
-    }
-}
-
-impl From<GroupsState> for Groups {
-    fn from(s: GroupsState) -> Groups {
-        Groups {
-            dims: s.dims,
-            groups: s.groups.into_iter().map(|g| (g.key, g.figures)).collect(),
-        }
-    }
+    pub(crate) groups: HashMap<Vec<String>, Figures>,
 }
 
 impl Groups {
@@ -141,6 +100,11 @@ impl Groups {
             dims: d,
             groups: HashMap::new(),
         }
+    }
+
+    /// Groups along `dims` holding `groups` (as a state file stores them).
+    pub fn from_parts(dims: Vec<Dim>, groups: HashMap<Vec<String>, Figures>) -> Groups {
+        Groups { dims, groups }
     }
 
     /// The dimensions.

@@ -1,21 +1,58 @@
-//! Line accounting: every input line is a record, a blank line, a delta, or malformed.
+//! Line accounting: every input line is a record, a blank line, a delta, framing, or
+//! malformed.
 //!
-//! Workers see chunks, not files, so a malformed line's position is kept as (file, chunk,
-//! line within chunk) and turned into a file line number at the end, once every chunk's
-//! line count is known. Only the first [`MAX_EXAMPLES`] malformed lines (in file order)
-//! keep a message.
+//! Workers see chunks, not files, so a malformed line's position is kept as (input index,
+//! chunk, line within chunk) and turned into a line number at the end, once every chunk's
+//! line count is known. Only the first [`MAX_EXAMPLES`] malformed lines (in input order)
+//! keep a message. Inputs are indexes here: what they are called is the caller's business.
 
 use crate::parse::{Malformed, Reason};
-use crate::report::{self, LineCounts};
+use crate::report;
 use std::collections::BTreeMap;
 
 /// How many malformed lines are reported in full.
 pub const MAX_EXAMPLES: usize = 10;
 
+/// Lines by kind: every line is exactly one of records, blank, deltas, framing or malformed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Lines read.
+    pub lines: u64,
+    /// Run-step records.
+    pub records: u64,
+    /// Empty or whitespace-only lines.
+    pub blank_lines: u64,
+    /// `thread.run.step.delta` events.
+    pub deltas: u64,
+    /// Event-stream plumbing.
+    pub framing: u64,
+    /// Lines that are not a valid record.
+    pub malformed: u64,
+}
+
+impl LineCounts {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &LineCounts) {
+        self.lines += other.lines;
+        self.records += other.records;
+        self.blank_lines += other.blank_lines;
+        self.deltas += other.deltas;
+        self.framing += other.framing;
+        self.malformed += other.malformed;
+    }
+
+    /// The report's form.
+    pub fn finish(&self) -> report::LineCounts {
+        self.into()
+    }
+}
+
+same_fields!(LineCounts => report::LineCounts {
+    lines, records, blank_lines, deltas, framing, malformed
+});
+
 /// Where a line is, as a worker knows it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LinePos {
     /// Input file index.
     pub file: u32,
@@ -27,39 +64,36 @@ pub struct LinePos {
     pub offset: u64,
 }
 
-/// One input as the engine opened it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FileInfo {
-    /// The name shown in reports (`-` for stdin).
-    pub name: String,
-    /// Bytes read (after decompression).
-    pub bytes: u64,
-    /// The compression it was read through.
-    pub compression: Option<crate::input::Compression>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct FileCounts {
-    totals: LineCounts,
+/// The line accounting of one input.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Lines by kind.
+    pub totals: LineCounts,
     /// Lines per chunk index, to turn chunk-relative positions into line numbers.
-    chunk_lines: Vec<u64>,
+    pub chunk_lines: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Example {
-    pos: LinePos,
-    reason: Reason,
-    field: Option<String>,
-    message: String,
+/// A malformed line kept with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// Where it is.
+    pub pos: LinePos,
+    /// Why it is malformed.
+    pub reason: Reason,
+    /// The field at fault, if any.
+    pub field: Option<String>,
+    /// The human explanation.
+    pub message: String,
 }
 
-/// Mergeable line accounting for any number of files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Mergeable line accounting for any number of inputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LineStats {
-    files: Vec<FileCounts>,
-    by_reason: BTreeMap<Reason, u64>,
-    /// The earliest malformed lines seen, sorted by position, at most [`MAX_EXAMPLES`].
-    examples: Vec<Example>,
+    pub(crate) files: Vec<FileCounts>,
+    pub(crate) by_reason: BTreeMap<Reason, u64>,
+    /// The earliest malformed lines seen, sorted by position, at most [`MAX_EXAMPLES`]
+    /// (more while merges may still renumber inputs).
+    pub(crate) examples: Vec<Example>,
 }
 
 impl LineStats {
@@ -199,28 +233,31 @@ impl LineStats {
             .map(|e| (e.pos, e.reason, e.message.as_str()))
     }
 
-    /// The `input` section of the report.
-    pub fn finish(&self, files: &[FileInfo]) -> report::Input {
+    /// The `input` section of the report, given each input's name, size and compression
+    /// (as reports write them), in input order.
+    pub fn finish(&self, files: &[report::FileInput]) -> report::Input {
         let name = |i: u32| {
             files
                 .get(i as usize)
-                .map_or_else(|| format!("#{i}"), |f| f.name.clone())
+                .map_or_else(|| format!("#{i}"), |f| f.path.clone())
         };
         let per_file: Vec<report::FileInput> = files
             .iter()
             .enumerate()
-            .map(|(i, info)| report::FileInput {
-                path: info.name.clone(),
-                bytes: info.bytes,
-                compression: info.compression.map(|c| c.as_str().to_string()),
-                counts: self.files.get(i).map(|f| f.totals).unwrap_or_default(),
+            .map(|(i, f)| report::FileInput {
+                counts: self
+                    .files
+                    .get(i)
+                    .map(|c| c.totals.finish())
+                    .unwrap_or_default(),
+                ..f.clone()
             })
             .collect();
         report::Input {
             filtered_out: 0,
             bytes: files.iter().map(|f| f.bytes).sum(),
             files: per_file,
-            counts: self.totals(),
+            counts: self.totals().finish(),
             malformed_by_reason: Reason::ALL
                 .iter()
                 .map(|r| {
@@ -288,11 +325,7 @@ mod tests {
             },
         );
         a.merge(b);
-        let files = [FileInfo {
-            name: "x.jsonl".into(),
-            bytes: 80,
-            compression: None,
-        }];
+        let files = [report::FileInput::header("x.jsonl", 80, None)];
         let r = a.finish(&files);
         assert_eq!(
             (
@@ -327,11 +360,7 @@ mod tests {
         for p in parts {
             rev.merge(p);
         }
-        let files = [FileInfo {
-            name: "x".into(),
-            bytes: 0,
-            compression: None,
-        }];
+        let files = [report::FileInput::header("x", 0, None)];
         assert_eq!(fwd.finish(&files), rev.finish(&files));
         assert_eq!(fwd.examples.len(), MAX_EXAMPLES);
         // Merges keep every example until files are renumbered for good.

@@ -12,24 +12,24 @@
 mod distinct;
 mod durations;
 mod failures;
+mod figures;
 mod groups;
 mod lines;
 mod series;
 mod steps;
-mod summary;
 mod tally;
 mod time_range;
 mod tools;
 mod usage;
 
 pub use distinct::DistinctIds;
-pub use durations::{DurationStats, Durations};
+pub use durations::{DurationStats, Durations, HISTOGRAM_BOUNDS, SIGNIFICANT_DIGITS};
 pub use failures::Failures;
+pub use figures::{Aggregates, Figures};
 pub use groups::{Dim, Groups};
-pub use lines::{FileInfo, LinePos, LineStats};
-pub use series::{Interval, TimeSeries as Series};
+pub use lines::{Example, FileCounts, LineCounts, LinePos, LineStats, MAX_EXAMPLES};
+pub use series::{Bucket, Interval, TimeSeries as Series};
 pub use steps::Steps;
-pub use summary::{Figures, Summary};
 pub use time_range::TimeRange;
 pub use tools::ToolCalls;
 pub use usage::{Usage, UsageSums};
@@ -98,6 +98,21 @@ pub(crate) mod testutil {
             p.parse_line(&mut buf, l.len(), &mut b).expect(l);
         }
         b
+    }
+
+    /// `A` updated with all `lines` at once, and `A` merged from one part per line: the
+    /// two must agree.
+    pub fn whole_and_merged<A: crate::agg::Aggregator>(lines: &[String]) -> [A; 2] {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut whole = A::default();
+        whole.update(&batch(&refs));
+        let mut merged = A::default();
+        for l in &refs {
+            let mut one = A::default();
+            one.update(&batch(&[l]));
+            merged.merge(one);
+        }
+        [whole, merged]
     }
 
     /// A record line with the given status, type, times and extra JSON members.

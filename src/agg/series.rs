@@ -13,10 +13,7 @@ use std::collections::BTreeMap;
 const HOUR: i64 = 3600;
 
 /// The bucket width of a rendered series.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Interval {
     /// One bucket per UTC hour.
     Hour,
@@ -41,17 +38,32 @@ impl Interval {
             Interval::Day => "day",
         }
     }
+
+    /// The interval called `name` (as [`Interval::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Interval> {
+        match name {
+            "hour" => Some(Interval::Hour),
+            "day" => Some(Interval::Day),
+            _ => None,
+        }
+    }
 }
 
 /// What one bucket holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct Bucket {
-    steps: u64,
-    failed: u64,
-    failures_by_code: BTreeMap<String, u64>,
-    prompt_tokens: u64,
-    completion_tokens: u64,
-    total_tokens: u64,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bucket {
+    /// Records created in the bucket.
+    pub steps: u64,
+    /// Of which failed.
+    pub failed: u64,
+    /// Failed steps by error code.
+    pub failures_by_code: BTreeMap<String, u64>,
+    /// Sum of `prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// Sum of `completion_tokens`.
+    pub completion_tokens: u64,
+    /// Sum of `total_tokens`.
+    pub total_tokens: u64,
 }
 
 impl Bucket {
@@ -78,11 +90,10 @@ fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 }
 
 /// Hourly buckets of `created_at` (keyed by hours since the epoch).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimeSeries {
-    hours: BTreeMap<i64, Bucket>,
+    pub(crate) hours: BTreeMap<i64, Bucket>,
     /// Failures by error code of the run of rows being summed (empty between batches).
-    #[serde(skip)]
     run_codes: Vec<(Code, u64)>,
 }
 

@@ -7,14 +7,12 @@ use crate::report;
 use std::collections::BTreeMap;
 
 /// Counts records by `status` (verbatim, unknown values kept) and by step type.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Steps {
-    total: u64,
-    by_status: BTreeMap<String, u64>,
-    by_type: BTreeMap<String, u64>,
-    #[serde(skip)]
+    pub(crate) total: u64,
+    pub(crate) by_status: BTreeMap<String, u64>,
+    pub(crate) by_type: BTreeMap<String, u64>,
     status_tally: Tally<u64>,
-    #[serde(skip)]
     type_tally: Tally<u64>,
 }
 

@@ -67,6 +67,14 @@ fn merge_entry<T: Accumulator>(map: &mut BTreeMap<String, T>, key: &str, v: &mut
     v.reset();
 }
 
+/// Each entry of `map`, finished by `finish`, under the same key.
+pub(crate) fn finish_map<T, R>(
+    map: &BTreeMap<String, T>,
+    finish: impl Fn(&T) -> R,
+) -> BTreeMap<String, R> {
+    map.iter().map(|(k, v)| (k.clone(), finish(v))).collect()
+}
+
 /// Merges every entry of `from` into `into`.
 pub(crate) fn merge_maps<T: Merge>(into: &mut BTreeMap<String, T>, from: BTreeMap<String, T>) {
     for (k, v) in from {

@@ -5,9 +5,9 @@ use crate::batch::Batch;
 use crate::report;
 
 /// Earliest and latest `created_at` seen.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimeRange {
-    bounds: Option<(i64, i64)>,
+    pub(crate) bounds: Option<(i64, i64)>,
 }
 
 impl Aggregator for TimeRange {

@@ -7,11 +7,11 @@ use crate::report;
 use std::collections::BTreeMap;
 
 /// Counts tool calls (one step may make several) by kind and function name.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ToolCalls {
-    by_kind: [u64; 5],
-    functions: BTreeMap<String, u64>,
-    #[serde(skip)]
+    /// Indexed by [`ToolKind`] as `usize`.
+    pub(crate) by_kind: [u64; 5],
+    pub(crate) functions: BTreeMap<String, u64>,
     function_tally: Tally<u64>,
 }
 

@@ -1,12 +1,39 @@
 //! Usage: token sums overall and per assistant.
 
-use super::tally::{merge_maps, Tally};
+use super::tally::{finish_map, merge_maps, Tally};
 use super::{Accumulator, Aggregator, Merge};
 use crate::batch::Batch;
 use crate::report;
 use std::collections::BTreeMap;
 
-pub use crate::report::UsageSums;
+/// Token sums of a set of steps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageSums {
+    /// Steps with usage.
+    pub steps_with_usage: u64,
+    /// Sum of `prompt_tokens`.
+    pub prompt_tokens: u64,
+    /// Sum of `completion_tokens`.
+    pub completion_tokens: u64,
+    /// Sum of `total_tokens`.
+    pub total_tokens: u64,
+    /// Sum of cached tokens.
+    pub cached_tokens: u64,
+    /// Sum of reasoning tokens.
+    pub reasoning_tokens: u64,
+}
+
+impl UsageSums {
+    /// The report's form.
+    pub fn finish(&self) -> report::UsageSums {
+        self.into()
+    }
+}
+
+same_fields!(UsageSums => report::UsageSums {
+    steps_with_usage, prompt_tokens, completion_tokens, total_tokens, cached_tokens,
+    reasoning_tokens
+});
 
 impl Merge for UsageSums {
     fn merge(&mut self, o: &Self) {
@@ -30,13 +57,12 @@ impl Accumulator for UsageSums {
 }
 
 /// Token usage: steps with and without `usage`, sums, and `total_tokens` mismatches.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Usage {
-    records: u64,
-    sums: UsageSums,
-    total_mismatch: u64,
-    by_assistant: BTreeMap<String, UsageSums>,
-    #[serde(skip)]
+    pub(crate) records: u64,
+    pub(crate) sums: UsageSums,
+    pub(crate) total_mismatch: u64,
+    pub(crate) by_assistant: BTreeMap<String, UsageSums>,
     tally: Tally<UsageSums>,
 }
 
@@ -94,7 +120,7 @@ impl Aggregator for Usage {
             cached_tokens: s.cached_tokens,
             reasoning_tokens: s.reasoning_tokens,
             total_mismatch: self.total_mismatch,
-            by_assistant: self.by_assistant.clone(),
+            by_assistant: finish_map(&self.by_assistant, UsageSums::finish),
         }
     }
 }
@@ -102,7 +128,7 @@ impl Aggregator for Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agg::testutil::{batch, step};
+    use crate::agg::testutil::{step, whole_and_merged};
 
     #[test]
     fn sums_tokens_and_counts_mismatches() {
@@ -125,16 +151,7 @@ mod tests {
             step("in_progress", 1, r#""assistant_id":"b","usage":null"#),
             step("in_progress", 1, ""),
         ];
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let mut u = Usage::default();
-        u.update(&batch(&refs));
-        let mut m = Usage::default();
-        for l in &refs {
-            let mut one = Usage::default();
-            one.update(&batch(&[l]));
-            m.merge(one);
-        }
-        for r in [u.finish(), m.finish()] {
+        for r in whole_and_merged::<Usage>(&lines).map(|u| u.finish()) {
             assert_eq!((r.steps_with_usage, r.steps_without_usage), (3, 2));
             assert_eq!(
                 (r.prompt_tokens, r.completion_tokens, r.total_tokens),

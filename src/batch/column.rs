@@ -1,4 +1,58 @@
-//! Typed numeric columns with a validity bitmap (one bit per row: set = value present).
+//! Typed numeric columns with a validity bitmap (one bit per row: set = value present),
+//! and the [`Column`] trait every per-row column of a batch implements, so the batch can
+//! clear, truncate and copy all of them from one list.
+
+/// A column with one entry per row.
+pub trait Column {
+    /// An empty column with room for `n` rows.
+    fn with_rows(n: usize) -> Self;
+    /// Drops all rows, keeping the allocation.
+    fn clear_rows(&mut self);
+    /// Keeps the first `n` rows.
+    fn truncate_rows(&mut self, n: usize);
+    /// Appends row `i` of `src`.
+    fn push_row_of(&mut self, src: &Self, i: usize);
+}
+
+impl<T: Copy> Column for Vec<T> {
+    fn with_rows(n: usize) -> Self {
+        Vec::with_capacity(n)
+    }
+    #[inline]
+    fn clear_rows(&mut self) {
+        self.clear();
+    }
+    #[inline]
+    fn truncate_rows(&mut self, n: usize) {
+        self.truncate(n);
+    }
+    #[inline]
+    fn push_row_of(&mut self, src: &Self, i: usize) {
+        self.push(src[i]);
+    }
+}
+
+/// [`Column`] for a type with `with_capacity`, `clear`, `truncate`, `push` and `get`.
+macro_rules! column {
+    ($name:ident) => {
+        impl Column for $name {
+            fn with_rows(n: usize) -> Self {
+                Self::with_capacity(n)
+            }
+            fn clear_rows(&mut self) {
+                self.clear();
+            }
+            fn truncate_rows(&mut self, n: usize) {
+                self.truncate(n);
+            }
+            fn push_row_of(&mut self, src: &Self, i: usize) {
+                self.push(src.get(i));
+            }
+        }
+    };
+}
+
+column!(Validity);
 
 /// A growable bitmap, one bit per row.
 #[derive(Debug, Clone, Default)]
@@ -139,6 +193,8 @@ macro_rules! nullable_column {
                 self.valid.truncate(n);
             }
         }
+
+        column!($name);
     };
 }
 

@@ -11,8 +11,9 @@
 
 mod column;
 mod dict;
+pub mod pos;
 
-pub use column::{I64Column, U64Column, Validity};
+pub use column::{Column, I64Column, U64Column, Validity};
 pub use dict::{Code, Dict, NULL};
 
 /// Status values known in advance. Their dictionary codes are fixed (the index in this
@@ -139,65 +140,105 @@ pub struct TimesRow {
     pub expires_at: Option<i64>,
 }
 
-/// A columnar batch of run-step records.
-#[derive(Debug, Clone)]
-pub struct Batch {
+/// Declares [`Batch`]: the per-row columns in one list (so clearing, truncating and
+/// copying rows cannot forget one), then the tool-call list column, the dictionaries and
+/// the optional step-id text.
+macro_rules! batch {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
+        /// A columnar batch of run-step records.
+        #[derive(Debug, Clone)]
+        pub struct Batch {
+            $($(#[$doc])* pub $name: $ty,)*
+            /// Row `i`'s tool calls are child rows `tool_offsets[i]..tool_offsets[i + 1]`.
+            pub tool_offsets: Vec<u32>,
+            /// Child column: the kind of each tool call.
+            pub tool_kind: Vec<ToolKind>,
+            /// Child column: the function name code (into `dicts.function`) of each tool
+            /// call, or [`NULL`] for non-function calls and function calls without a name.
+            pub tool_function: Vec<Code>,
+            /// The string dictionaries; they outlive [`Batch::clear`].
+            pub dicts: Dicts,
+            /// Keep each row's step id as text (for export); off by default, when only
+            /// [`Batch::id_hash`] is kept.
+            pub keep_ids: bool,
+            /// Step ids as text, concatenated (with `keep_ids`).
+            pub id_text: String,
+            /// Row `i`'s id is `id_text[id_ends[i - 1]..id_ends[i]]` (with `keep_ids`).
+            pub id_ends: Vec<u32>,
+        }
+
+        impl Batch {
+            fn with_rows(n: usize) -> Batch {
+                let mut tool_offsets = Vec::with_capacity(n + 1);
+                tool_offsets.push(0);
+                Batch {
+                    $($name: Column::with_rows(n),)*
+                    tool_offsets,
+                    tool_kind: Vec::with_capacity(n * 2),
+                    tool_function: Vec::with_capacity(n * 2),
+                    dicts: Dicts::default(),
+                    keep_ids: false,
+                    id_text: String::new(),
+                    id_ends: Vec::new(),
+                }
+            }
+
+            fn clear_rows(&mut self) {
+                $(self.$name.clear_rows();)*
+            }
+
+            fn truncate_rows(&mut self, n: usize) {
+                $(self.$name.truncate_rows(n);)*
+            }
+
+            fn push_row_of(&mut self, src: &Batch, i: usize) {
+                $(self.$name.push_row_of(&src.$name, i);)*
+            }
+        }
+    };
+}
+
+batch! {
     /// Status code into `dicts.status`; never [`NULL`].
-    pub status: Vec<Code>,
+    status: Vec<Code>,
     /// Step type code into `dicts.step_type`, or [`NULL`].
-    pub step_type: Vec<Code>,
+    step_type: Vec<Code>,
     /// Assistant code into `dicts.assistant`, or [`NULL`].
-    pub assistant: Vec<Code>,
+    assistant: Vec<Code>,
     /// `last_error.code` code into `dicts.error_code`, or [`NULL`].
-    pub error_code: Vec<Code>,
+    error_code: Vec<Code>,
     /// `last_error.message` code into `dicts.error_message`, or [`NULL`].
-    pub error_message: Vec<Code>,
-    /// 128-bit hash of the step `id` (xxh3): compact and collision-free in practice, used to
-    /// recognise snapshots of one step (`--dedup`) and to estimate distinct steps.
-    pub id_hash: Vec<u128>,
-    /// Where each row's line starts: `file << 40 | byte offset`. Set by the engine with
+    error_message: Vec<Code>,
+    /// 128-bit hash of the step `id` (xxh3): compact and collision-free in practice, used
+    /// to recognise snapshots of one step (`--dedup`) and to estimate distinct steps.
+    id_hash: Vec<u128>,
+    /// Where each row's line starts ([`pos::pack`]). Set by the engine with
     /// [`Batch::set_pos`] after the parser pushed the row; rows built elsewhere have 0.
-    pub pos: Vec<u64>,
+    pos: Vec<u64>,
     /// `created_at`, always present.
-    pub created_at: Vec<i64>,
+    created_at: Vec<i64>,
     /// `completed_at`
-    pub completed_at: I64Column,
+    completed_at: I64Column,
     /// `failed_at`
-    pub failed_at: I64Column,
+    failed_at: I64Column,
     /// `cancelled_at`
-    pub cancelled_at: I64Column,
+    cancelled_at: I64Column,
     /// `expired_at`
-    pub expired_at: I64Column,
+    expired_at: I64Column,
     /// `expires_at`
-    pub expires_at: I64Column,
+    expires_at: I64Column,
     /// Whether `usage` was an object (as opposed to null or absent).
-    pub has_usage: Validity,
+    has_usage: Validity,
     /// `usage.prompt_tokens`
-    pub prompt_tokens: U64Column,
+    prompt_tokens: U64Column,
     /// `usage.completion_tokens`
-    pub completion_tokens: U64Column,
+    completion_tokens: U64Column,
     /// `usage.total_tokens`
-    pub total_tokens: U64Column,
+    total_tokens: U64Column,
     /// `usage.prompt_token_details.cached_tokens`
-    pub cached_tokens: U64Column,
+    cached_tokens: U64Column,
     /// `usage.completion_tokens_details.reasoning_tokens`
-    pub reasoning_tokens: U64Column,
-    /// Row `i`'s tool calls are child rows `tool_offsets[i]..tool_offsets[i + 1]`.
-    pub tool_offsets: Vec<u32>,
-    /// Child column: the kind of each tool call.
-    pub tool_kind: Vec<ToolKind>,
-    /// Child column: the function name code (into `dicts.function`) of each tool call, or
-    /// [`NULL`] for non-function calls and function calls without a name.
-    pub tool_function: Vec<Code>,
-    /// The string dictionaries; they outlive [`Batch::clear`].
-    pub dicts: Dicts,
-    /// Keep each row's step id as text (for export); off by default, when only
-    /// [`Batch::id_hash`] is kept.
-    pub keep_ids: bool,
-    /// Step ids as text, concatenated (with `keep_ids`).
-    pub id_text: String,
-    /// Row `i`'s id is `id_text[id_ends[i - 1]..id_ends[i]]` (with `keep_ids`).
-    pub id_ends: Vec<u32>,
+    reasoning_tokens: U64Column,
 }
 
 impl Default for Batch {
@@ -214,37 +255,7 @@ impl Batch {
 
     /// An empty batch with room for [`Batch::CAPACITY`] rows.
     pub fn new() -> Batch {
-        let n = Batch::CAPACITY;
-        let mut tool_offsets = Vec::with_capacity(n + 1);
-        tool_offsets.push(0);
-        Batch {
-            status: Vec::with_capacity(n),
-            step_type: Vec::with_capacity(n),
-            assistant: Vec::with_capacity(n),
-            error_code: Vec::with_capacity(n),
-            error_message: Vec::with_capacity(n),
-            id_hash: Vec::with_capacity(n),
-            pos: Vec::with_capacity(n),
-            created_at: Vec::with_capacity(n),
-            completed_at: I64Column::with_capacity(n),
-            failed_at: I64Column::with_capacity(n),
-            cancelled_at: I64Column::with_capacity(n),
-            expired_at: I64Column::with_capacity(n),
-            expires_at: I64Column::with_capacity(n),
-            has_usage: Validity::with_capacity(n),
-            prompt_tokens: U64Column::with_capacity(n),
-            completion_tokens: U64Column::with_capacity(n),
-            total_tokens: U64Column::with_capacity(n),
-            cached_tokens: U64Column::with_capacity(n),
-            reasoning_tokens: U64Column::with_capacity(n),
-            tool_offsets,
-            tool_kind: Vec::with_capacity(n * 2),
-            tool_function: Vec::with_capacity(n * 2),
-            dicts: Dicts::default(),
-            keep_ids: false,
-            id_text: String::new(),
-            id_ends: Vec::new(),
-        }
+        Batch::with_rows(Batch::CAPACITY)
     }
 
     /// Number of rows.
@@ -267,25 +278,7 @@ impl Batch {
 
     /// Drops all rows, keeping allocations and dictionaries.
     pub fn clear(&mut self) {
-        self.status.clear();
-        self.step_type.clear();
-        self.assistant.clear();
-        self.error_code.clear();
-        self.error_message.clear();
-        self.id_hash.clear();
-        self.pos.clear();
-        self.created_at.clear();
-        self.completed_at.clear();
-        self.failed_at.clear();
-        self.cancelled_at.clear();
-        self.expired_at.clear();
-        self.expires_at.clear();
-        self.has_usage.clear();
-        self.prompt_tokens.clear();
-        self.completion_tokens.clear();
-        self.total_tokens.clear();
-        self.cached_tokens.clear();
-        self.reasoning_tokens.clear();
+        self.clear_rows();
         self.tool_offsets.clear();
         self.tool_offsets.push(0);
         self.tool_kind.clear();
@@ -350,25 +343,7 @@ impl Batch {
         let Some(n) = self.len().checked_sub(1) else {
             return;
         };
-        self.status.truncate(n);
-        self.step_type.truncate(n);
-        self.assistant.truncate(n);
-        self.error_code.truncate(n);
-        self.error_message.truncate(n);
-        self.id_hash.truncate(n);
-        self.pos.truncate(n);
-        self.created_at.truncate(n);
-        self.completed_at.truncate(n);
-        self.failed_at.truncate(n);
-        self.cancelled_at.truncate(n);
-        self.expired_at.truncate(n);
-        self.expires_at.truncate(n);
-        self.has_usage.truncate(n);
-        self.prompt_tokens.truncate(n);
-        self.completion_tokens.truncate(n);
-        self.total_tokens.truncate(n);
-        self.cached_tokens.truncate(n);
-        self.reasoning_tokens.truncate(n);
+        self.truncate_rows(n);
         self.tool_offsets.truncate(n + 1);
         self.rollback_tools();
         if self.id_ends.len() > n {
@@ -381,25 +356,7 @@ impl Batch {
     /// Appends row `i` of `src` to this batch's columns. The codes are copied as they are,
     /// so they are only meaningful with `src`'s dictionaries (see [`Batch::gather`]).
     fn copy_row(&mut self, src: &Batch, i: usize) {
-        self.status.push(src.status[i]);
-        self.step_type.push(src.step_type[i]);
-        self.assistant.push(src.assistant[i]);
-        self.error_code.push(src.error_code[i]);
-        self.error_message.push(src.error_message[i]);
-        self.id_hash.push(src.id_hash[i]);
-        self.pos.push(src.pos[i]);
-        self.created_at.push(src.created_at[i]);
-        self.completed_at.push(src.completed_at.get(i));
-        self.failed_at.push(src.failed_at.get(i));
-        self.cancelled_at.push(src.cancelled_at.get(i));
-        self.expired_at.push(src.expired_at.get(i));
-        self.expires_at.push(src.expires_at.get(i));
-        self.has_usage.push(src.has_usage.get(i));
-        self.prompt_tokens.push(src.prompt_tokens.get(i));
-        self.completion_tokens.push(src.completion_tokens.get(i));
-        self.total_tokens.push(src.total_tokens.get(i));
-        self.cached_tokens.push(src.cached_tokens.get(i));
-        self.reasoning_tokens.push(src.reasoning_tokens.get(i));
+        self.push_row_of(src, i);
         for t in src.tools(i) {
             self.tool_kind.push(src.tool_kind[t]);
             self.tool_function.push(src.tool_function[t]);
@@ -491,151 +448,4 @@ impl Batch {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn push_and_clear_keep_columns_aligned() {
-        let mut b = Batch::new();
-        b.push_tool(ToolKind::Function, Some("get_weather"));
-        b.push_tool(ToolKind::CodeInterpreter, None);
-        b.push(
-            "s",
-            "completed",
-            Some("tool_calls"),
-            Some("asst_1"),
-            None,
-            None,
-            100,
-            TimesRow {
-                completed_at: Some(105),
-                ..Default::default()
-            },
-            Some(UsageRow {
-                prompt: Some(1),
-                completion: Some(2),
-                total: Some(3),
-                ..Default::default()
-            }),
-        );
-        b.push(
-            "t",
-            "weird",
-            None,
-            None,
-            Some("boom"),
-            Some("msg"),
-            7,
-            TimesRow::default(),
-            None,
-        );
-        assert_eq!(b.len(), 2);
-        assert_eq!(b.status[0], STATUS_COMPLETED);
-        assert_eq!(b.dicts.status.get(b.status[1]), "weird");
-        assert_eq!(b.tools(0), 0..2);
-        assert_eq!(b.tools(1), 2..2);
-        assert_eq!(b.dicts.function.get(b.tool_function[0]), "get_weather");
-        assert_eq!(b.tool_function[1], NULL);
-        assert_eq!(b.terminal_at(0), Some(105));
-        assert_eq!(b.terminal_at(1), None);
-        assert!(b.has_usage.get(0) && !b.has_usage.get(1));
-        assert_eq!(b.total_tokens.get(0), Some(3));
-        assert_eq!(b.total_tokens.get(1), None);
-
-        b.clear();
-        assert!(b.is_empty());
-        assert_eq!(b.tool_offsets, vec![0]);
-        // dictionaries survive a clear, so codes stay stable for the worker
-        assert_eq!(b.dicts.status.get(5), "weird");
-    }
-
-    #[test]
-    fn expired_falls_back_to_expires_at() {
-        let mut b = Batch::new();
-        let t = TimesRow {
-            expires_at: Some(50),
-            ..Default::default()
-        };
-        b.push("s", "expired", None, None, None, None, 10, t, None);
-        let t = TimesRow {
-            expired_at: Some(20),
-            expires_at: Some(50),
-            ..Default::default()
-        };
-        b.push("s", "expired", None, None, None, None, 10, t, None);
-        assert_eq!(b.terminal_at(0), Some(50));
-        assert_eq!(b.terminal_at(1), Some(20));
-    }
-
-    #[test]
-    fn pop_and_gather_keep_rows_whole() {
-        let mut b = Batch::new();
-        let t = TimesRow {
-            completed_at: Some(9),
-            ..Default::default()
-        };
-        b.push_tool(ToolKind::Function, Some("f"));
-        b.push(
-            "a",
-            "completed",
-            None,
-            Some("asst_1"),
-            None,
-            None,
-            1,
-            t,
-            None,
-        );
-        b.push_tool(ToolKind::FileSearch, None);
-        b.push_tool(ToolKind::Function, Some("g"));
-        b.push(
-            "b",
-            "failed",
-            None,
-            Some("asst_2"),
-            Some("x"),
-            None,
-            2,
-            t,
-            None,
-        );
-        b.push("c", "weird", None, None, None, None, 3, t, None);
-        b.pop_row();
-        assert_eq!(b.len(), 2);
-        assert_eq!(b.tool_offsets, vec![0, 1, 3]);
-        let mut out = Batch::new();
-        let got = b.gather(&[1], &mut out, |g| {
-            (
-                g.len(),
-                g.dicts.assistant.get(g.assistant[0]).to_string(),
-                g.tools(0),
-                g.dicts.function.get(g.tool_function[1]).to_string(),
-                g.completed_at.get(0),
-            )
-        });
-        assert_eq!(got, (1, "asst_2".into(), 0..2, "g".into(), Some(9)));
-        // The dictionaries went back where they belong.
-        assert_eq!(b.dicts.assistant.get(b.assistant[0]), "asst_1");
-    }
-
-    #[test]
-    fn rollback_drops_only_the_unfinished_row() {
-        let mut b = Batch::new();
-        b.push_tool(ToolKind::Function, Some("a"));
-        b.push(
-            "s",
-            "completed",
-            None,
-            None,
-            None,
-            None,
-            1,
-            TimesRow::default(),
-            None,
-        );
-        b.push_tool(ToolKind::Function, Some("b"));
-        b.rollback_tools();
-        assert_eq!(b.tool_kind.len(), 1);
-        assert_eq!(b.tools(0), 0..1);
-    }
-}
+mod tests;

@@ -56,7 +56,7 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
         ("--until", &args.until, settings.until),
     ] {
         let Some(text) = given else { continue };
-        let t = steplog::report::parse_instant(text, now).map_err(anyhow::Error::msg)?;
+        let t = steplog::report::parse_instant(text, now)?;
         if Some(t) != held {
             anyhow::bail!(
                 "{flag} {text} is not the window these states were made with ({}); a state \

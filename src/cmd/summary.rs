@@ -32,7 +32,7 @@ pub fn config(select: &SelectArgs, interval: Interval) -> Result<engine::Config>
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    select.config(now, interval).map_err(anyhow::Error::msg)
+    select.config(now, interval)
 }
 
 /// Runs the engine with a progress bar when one is wanted.

@@ -197,40 +197,26 @@ mod tests {
     }
 
     #[test]
-    fn a_line_over_the_limit_is_skipped_and_measured() {
-        let data = b"ab\n0123456789012\ncd\n01234567";
-        for step in [1, 3, 100] {
-            let got = limited(data, 4, step, 5);
-            assert_eq!(
-                got,
-                vec![
-                    (0, "ab\n".into()),
-                    (3, "<13>".into()),
-                    (17, "cd\n".into()),
-                    // Within the slack for a BOM and a `\r`: the worker measures it.
-                    (20, "01234567".into())
-                ],
-                "step {step}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_long_line_is_measured_without_bom_and_cr() {
-        let data = b"\xEF\xBB\xBF0123456789\r\nab\r\n0123456789\r\n";
-        for step in [1, 4, 100] {
-            let got = limited(data, 4, step, 5);
-            assert_eq!(
-                got,
+    fn a_line_over_the_limit_is_skipped_and_measured_without_bom_and_cr() {
+        type Chunks<'a> = &'a [(u64, &'a str)];
+        let cases: [(&[u8], Chunks); 2] = [
+            (
+                b"ab\n0123456789012\ncd\n01234567",
+                // The last is within the slack for a BOM and a `\r`: the worker measures it.
+                &[(0, "ab\n"), (3, "<13>"), (17, "cd\n"), (20, "01234567")],
+            ),
+            (
+                b"\xEF\xBB\xBF0123456789\r\nab\r\n0123456789\r\n",
                 // The last one ends within the buffer that crossed the limit: whole, it
                 // goes to the worker, which counts it the same way.
-                vec![
-                    (3, "<10>".into()),
-                    (15, "ab\r\n".into()),
-                    (19, "0123456789\r\n".into())
-                ],
-                "step {step}"
-            );
+                &[(3, "<10>"), (15, "ab\r\n"), (19, "0123456789\r\n")],
+            ),
+        ];
+        for (data, want) in cases {
+            let want: Vec<(u64, String)> = want.iter().map(|(o, s)| (*o, s.to_string())).collect();
+            for step in [1, 3, 4, 100] {
+                assert_eq!(limited(data, 4, step, 5), want, "step {step}");
+            }
         }
     }
 

@@ -4,10 +4,7 @@ use std::fmt;
 
 /// The reason a line was counted as malformed. The `as_str` names are part of the JSON
 /// contract (`input.malformed_by_reason`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reason {
     /// Not valid JSON (RFC 8259), including invalid UTF-8 and nesting deeper than 1024.
     InvalidJson,
@@ -49,6 +46,13 @@ impl Reason {
             Reason::OutOfRange => "out_of_range",
             Reason::TooLong => "too_long",
         }
+    }
+}
+
+impl Reason {
+    /// The reason called `name` (as [`Reason::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 

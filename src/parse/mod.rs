@@ -17,6 +17,7 @@
 mod malformed;
 mod record;
 pub mod sse;
+mod value;
 
 pub use malformed::{Malformed, Reason};
 

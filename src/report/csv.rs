@@ -5,32 +5,227 @@
 //! the JSON contract, such as `steps.by_status` or `durations_seconds.completed.p99`),
 //! `key` (the map key, such as the status, error code or assistant, else empty; a key
 //! inside a keyed entry, like the histogram bucket of one step type, is joined to it with
-//! `|`: `tool_calls|30`) and `value`. Every figure of the JSON report is a row, except the malformed-line examples
-//! (text, not figures); nulls are empty values. Fields are quoted as RFC 4180 says.
+//! `|`: `tool_calls|30`) and `value`. Every figure of the JSON report is a row, except the
+//! malformed-line examples (text, not figures); nulls are empty values. Within a group,
+//! rows are sorted by metric path (then by key, in the order the JSON has them). Fields
+//! are quoted as RFC 4180 says.
 
-use super::{Format, Report};
-use serde_json::Value;
+use super::{
+    Dedup, DurationSummary, Failures, Format, Input, Report, Sections, Steps, TimeRange,
+    TimeSeries, ToolCalls, Usage, UsageSums,
+};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// The CSV renderer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Csv;
 
-/// Objects whose keys are values seen (statuses, codes, names): the key goes to the `key`
-/// column, not into the metric path.
-const KEYED: [&str; 11] = [
-    "by_status",
-    "by_type",
-    "by_kind",
-    "functions",
-    "by_code",
-    "by_assistant",
-    "by_step_type",
-    "by_tool",
-    "completed_by_type",
-    "malformed_by_reason",
-    "failures_by_code",
-];
+/// A number or text as the JSON report writes it (`9.0`, `0.25`, `12`).
+fn float(v: f64) -> String {
+    serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string())
+}
+
+/// The rows of one scope (the whole input, or one group), in metric order.
+#[derive(Default)]
+struct Rows {
+    rows: Vec<[String; 4]>,
+}
+
+impl Rows {
+    fn push(&mut self, bucket: &str, metric: &str, key: &str, value: String) {
+        self.rows
+            .push([bucket.into(), metric.into(), key.into(), value]);
+    }
+
+    fn n(&mut self, metric: &str, key: &str, v: u64) {
+        self.push("", metric, key, v.to_string());
+    }
+
+    fn opt(&mut self, metric: &str, key: &str, v: Option<impl ToString>) {
+        self.push(
+            "",
+            metric,
+            key,
+            v.map_or_else(String::new, |v| v.to_string()),
+        );
+    }
+
+    fn map(&mut self, metric: &str, outer: &str, m: &BTreeMap<String, u64>) {
+        for (k, v) in m {
+            self.n(metric, &nest(outer, k), *v);
+        }
+    }
+
+    fn dedup(&mut self, d: &Option<Dedup>) {
+        match d {
+            None => self.push("", "dedup", "", String::new()),
+            Some(d) => {
+                self.n("dedup.folded", "", d.folded);
+                self.n("dedup.snapshots", "", d.snapshots);
+                self.n("dedup.steps", "", d.steps);
+            }
+        }
+    }
+
+    fn duration(&mut self, path: &str, key: &str, d: &DurationSummary) {
+        let m = |f: &str| format!("{path}.{f}");
+        self.n(&m("count"), key, d.count);
+        for h in &d.histogram {
+            let le = h.le.map_or_else(|| "+Inf".to_string(), |n| n.to_string());
+            self.n(&m("histogram"), &nest(key, &le), h.count);
+        }
+        self.opt(&m("max"), key, d.max);
+        self.push("", &m("mean"), key, d.mean.map_or_else(String::new, float));
+        self.opt(&m("min"), key, d.min);
+        self.n(&m("missing"), key, d.missing);
+        for (f, _, v) in d.quantiles() {
+            self.opt(&m(f), key, v);
+        }
+    }
+
+    fn failures(&mut self, f: &Failures) {
+        self.map("failures.by_assistant", "", &f.by_assistant);
+        self.map("failures.by_code", "", &f.by_code);
+        self.map("failures.by_step_type", "", &f.by_step_type);
+        self.map("failures.by_tool", "", &f.by_tool);
+        self.push(
+            "",
+            "failures.rate",
+            "",
+            f.rate.map_or_else(String::new, float),
+        );
+        self.n("failures.terminal_steps", "", f.terminal_steps);
+        for m in &f.top_messages {
+            self.n("failures.top_messages", &m.message, m.count);
+        }
+        self.n("failures.total", "", f.total);
+    }
+
+    fn input(&mut self, i: &Input) {
+        let c = &i.counts;
+        self.n("input.blank_lines", "", c.blank_lines);
+        self.n("input.bytes", "", i.bytes);
+        self.n("input.deltas", "", c.deltas);
+        for f in &i.files {
+            let (k, c) = (f.path.as_str(), &f.counts);
+            self.n("input.files.blank_lines", k, c.blank_lines);
+            self.n("input.files.bytes", k, f.bytes);
+            self.opt("input.files.compression", k, f.compression.as_deref());
+            self.n("input.files.deltas", k, c.deltas);
+            self.n("input.files.framing", k, c.framing);
+            self.n("input.files.lines", k, c.lines);
+            self.n("input.files.malformed", k, c.malformed);
+            self.n("input.files.records", k, c.records);
+        }
+        self.n("input.filtered_out", "", i.filtered_out);
+        self.n("input.framing", "", c.framing);
+        self.n("input.lines", "", c.lines);
+        self.n("input.malformed", "", c.malformed);
+        self.map("input.malformed_by_reason", "", &i.malformed_by_reason);
+        self.n("input.records", "", c.records);
+    }
+
+    fn steps(&mut self, s: &Steps) {
+        self.map("steps.by_status", "", &s.by_status);
+        self.map("steps.by_type", "", &s.by_type);
+        self.n("steps.distinct_ids_estimate", "", s.distinct_ids_estimate);
+        self.n("steps.total", "", s.total);
+    }
+
+    fn time_range(&mut self, t: &TimeRange) {
+        self.opt("time_range.first_created_at", "", t.first_created_at);
+        self.opt(
+            "time_range.first_created_at_utc",
+            "",
+            t.first_created_at_utc.as_deref(),
+        );
+        self.opt("time_range.last_created_at", "", t.last_created_at);
+        self.opt(
+            "time_range.last_created_at_utc",
+            "",
+            t.last_created_at_utc.as_deref(),
+        );
+    }
+
+    fn time_series(&mut self, t: &TimeSeries) {
+        for b in &t.buckets {
+            let at = b.start_utc.as_str();
+            let n =
+                |rows: &mut Rows, m: &str, key: &str, v: u64| rows.push(at, m, key, v.to_string());
+            n(
+                self,
+                "time_series.completion_tokens",
+                "",
+                b.completion_tokens,
+            );
+            n(self, "time_series.failed", "", b.failed);
+            for (k, v) in &b.failures_by_code {
+                n(self, "time_series.failures_by_code", k, *v);
+            }
+            n(self, "time_series.prompt_tokens", "", b.prompt_tokens);
+            n(self, "time_series.steps", "", b.steps);
+            n(self, "time_series.total_tokens", "", b.total_tokens);
+        }
+        self.push("", "time_series.interval", "", t.interval.clone());
+    }
+
+    fn tool_calls(&mut self, t: &ToolCalls) {
+        self.map("tool_calls.by_kind", "", &t.by_kind);
+        self.map("tool_calls.functions", "", &t.functions);
+        self.n("tool_calls.total", "", t.total);
+    }
+
+    fn sums(&mut self, path: &str, key: &str, s: &UsageSums) {
+        let m = |f: &str| format!("{path}.{f}");
+        self.n(&m("cached_tokens"), key, s.cached_tokens);
+        self.n(&m("completion_tokens"), key, s.completion_tokens);
+        self.n(&m("prompt_tokens"), key, s.prompt_tokens);
+        self.n(&m("reasoning_tokens"), key, s.reasoning_tokens);
+        self.n(&m("steps_with_usage"), key, s.steps_with_usage);
+        self.n(&m("total_tokens"), key, s.total_tokens);
+    }
+
+    fn usage(&mut self, u: &Usage) {
+        for (k, s) in &u.by_assistant {
+            self.sums("usage.by_assistant", k, s);
+        }
+        self.n("usage.cached_tokens", "", u.cached_tokens);
+        self.n("usage.completion_tokens", "", u.completion_tokens);
+        self.n("usage.prompt_tokens", "", u.prompt_tokens);
+        self.n("usage.reasoning_tokens", "", u.reasoning_tokens);
+        self.n("usage.steps_with_usage", "", u.steps_with_usage);
+        self.n("usage.steps_without_usage", "", u.steps_without_usage);
+        self.n("usage.total_mismatch", "", u.total_mismatch);
+        self.n("usage.total_tokens", "", u.total_tokens);
+    }
+
+    /// The sections every scope has, in metric order; for the whole input (`whole`), also
+    /// what only the report has (`dedup`, `input`, `schema_version`), where it sorts.
+    fn sections(&mut self, s: &Sections, whole: Option<&Report>) {
+        let d = &s.durations_seconds;
+        if let Some(r) = whole {
+            self.dedup(&r.dedup);
+        }
+        self.duration("durations_seconds.cancelled", "", &d.cancelled);
+        self.duration("durations_seconds.completed", "", &d.completed);
+        for (ty, ds) in &d.completed_by_type {
+            self.duration("durations_seconds.completed_by_type", ty, ds);
+        }
+        self.duration("durations_seconds.expired", "", &d.expired);
+        self.duration("durations_seconds.failed", "", &d.failed);
+        self.failures(&s.failures);
+        if let Some(r) = whole {
+            self.input(&r.input);
+            self.n("schema_version", "", u64::from(r.schema_version));
+        }
+        self.steps(&s.steps);
+        self.time_range(&s.time_range);
+        self.time_series(&s.time_series);
+        self.tool_calls(&s.tool_calls);
+        self.usage(&s.usage);
+    }
+}
 
 /// A key under an outer key (a histogram bucket of one step type): both, joined by `|`.
 fn nest(outer: &str, inner: &str) -> String {
@@ -41,114 +236,7 @@ fn nest(outer: &str, inner: &str) -> String {
     }
 }
 
-struct Row {
-    bucket: String,
-    metric: String,
-    key: String,
-    value: String,
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => Some(String::new()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// Flattens `v` at `path` into rows.
-fn flatten(v: &Value, path: &str, key: &str, bucket: &str, out: &mut Vec<Row>) {
-    let join = |name: &str| {
-        if path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    if let Some(s) = scalar(v) {
-        out.push(Row {
-            bucket: bucket.to_string(),
-            metric: path.to_string(),
-            key: key.to_string(),
-            value: s,
-        });
-        return;
-    }
-    let leaf = path.rsplit('.').next().unwrap_or("");
-    match v {
-        Value::Object(map) if KEYED.contains(&leaf) => {
-            for (k, child) in map {
-                let k = nest(key, k);
-                match child {
-                    // A map of records (usage per assistant): their fields are metrics.
-                    Value::Object(fields) => {
-                        for (name, c) in fields {
-                            flatten(c, &join(name), &k, bucket, out);
-                        }
-                    }
-                    _ => flatten(child, path, &k, bucket, out),
-                }
-            }
-        }
-        Value::Object(map) => {
-            for (name, child) in map {
-                match name.as_str() {
-                    // Text, not figures.
-                    "malformed_examples" => {}
-                    _ => flatten(child, &join(name), key, bucket, out),
-                }
-            }
-        }
-        Value::Array(items) => match leaf {
-            "buckets" => {
-                let series = path.trim_end_matches(".buckets");
-                for b in items {
-                    let start = b["start_utc"].as_str().unwrap_or_default();
-                    if let Value::Object(m) = b {
-                        for (name, child) in m {
-                            if name != "start" && name != "start_utc" {
-                                flatten(child, &format!("{series}.{name}"), key, start, out);
-                            }
-                        }
-                    }
-                }
-            }
-            "files" => {
-                for f in items {
-                    let p = nest(key, f["path"].as_str().unwrap_or_default());
-                    if let Value::Object(m) = f {
-                        for (name, child) in m.iter().filter(|(n, _)| *n != "path") {
-                            flatten(child, &join(name), &p, bucket, out);
-                        }
-                    }
-                }
-            }
-            "top_messages" => {
-                for m in items {
-                    let text = nest(key, m["message"].as_str().unwrap_or_default());
-                    flatten(&m["count"], path, &text, bucket, out);
-                }
-            }
-            "histogram" => {
-                for h in items {
-                    let le = h["le"]
-                        .as_u64()
-                        .map_or_else(|| "+Inf".to_string(), |n| n.to_string());
-                    flatten(&h["count"], path, &nest(key, &le), bucket, out);
-                }
-            }
-            _ => {
-                for (i, child) in items.iter().enumerate() {
-                    flatten(child, &join(&i.to_string()), key, bucket, out);
-                }
-            }
-        },
-        _ => {}
-    }
-}
-
+/// A field, quoted as RFC 4180 says when it holds a comma, a quote or a line break.
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -157,16 +245,16 @@ fn field(s: &str) -> String {
     }
 }
 
-fn write_rows(out: &mut dyn Write, group: &[String], rows: &[Row]) -> io::Result<()> {
+fn write_rows(out: &mut dyn Write, group: &[String], rows: &Rows) -> io::Result<()> {
     let prefix: String = group.iter().map(|g| field(g) + ",").collect();
-    for r in rows {
+    for [bucket, metric, key, value] in &rows.rows {
         writeln!(
             out,
             "{prefix}{},{},{},{}",
-            field(&r.bucket),
-            field(&r.metric),
-            field(&r.key),
-            field(&r.value)
+            field(bucket),
+            field(metric),
+            field(key),
+            field(value)
         )?;
     }
     Ok(())
@@ -181,33 +269,14 @@ impl Format for Csv {
             .chain(["bucket", "metric", "key", "value"].map(String::from))
             .collect();
         writeln!(out, "{}", header.join(","))?;
-        let mut whole = serde_json::to_value(report).map_err(io::Error::other)?;
-        let groups = whole
-            .as_object_mut()
-            .and_then(|o| o.remove("groups"))
-            .unwrap_or(Value::Null);
-        if let Some(o) = whole.as_object_mut() {
-            o.remove("group_by");
-            o.remove("hints");
-        }
-        let mut rows = Vec::new();
-        flatten(&whole, "", "", "", &mut rows);
+        let mut rows = Rows::default();
+        rows.sections(&report.sections, Some(report));
         let all = vec!["(all)".to_string(); report.group_by.len()];
         write_rows(out, &all, &rows)?;
-        for g in groups.as_array().into_iter().flatten() {
-            let key: Vec<String> = g["key"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|k| k.as_str().unwrap_or_default().to_string())
-                .collect();
-            let mut body = g.clone();
-            if let Some(o) = body.as_object_mut() {
-                o.remove("key");
-            }
-            rows.clear();
-            flatten(&body, "", "", "", &mut rows);
-            write_rows(out, &key, &rows)?;
+        for g in &report.groups {
+            let mut rows = Rows::default();
+            rows.sections(&g.sections, None);
+            write_rows(out, &g.key, &rows)?;
         }
         Ok(())
     }

@@ -3,7 +3,8 @@
 //! per terminal status, failures by error code over time, and tokens over time; then the
 //! figures as tables.
 
-use super::{DurationSummary, Format, Report};
+use super::cells::{self, Style, DURATION_COMPACT, DURATION_HEAD, GROUP_FIGURES};
+use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -11,6 +12,36 @@ use std::io::{self, Write};
 /// The HTML renderer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Html;
+
+/// Numbers grouped in thousands, `–` for a missing value, values escaped.
+const STYLE: Style = Style {
+    missing: "–",
+    thousands: true,
+    value: esc,
+};
+
+/// Rows of cells as table rows.
+fn rows(rows: &[Vec<String>]) -> String {
+    let mut s = String::new();
+    for r in rows {
+        s.push_str("<tr>");
+        for c in r {
+            let _ = write!(s, "<td>{c}</td>");
+        }
+        s.push_str("</tr>");
+    }
+    s
+}
+
+/// A header row.
+fn head<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::from("<tr>");
+    for c in cells {
+        let _ = write!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("</tr>");
+    s
+}
 
 const PALETTE: [&str; 8] = [
     "#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5",
@@ -29,31 +60,11 @@ fn status_color(status: &str) -> &'static str {
 
 /// Escapes text for HTML and SVG.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape::html(s)
 }
 
-/// `1234567` → `1,234,567`.
 fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    STYLE.count(n)
 }
 
 /// Compact axis numbers: 1.2k, 3.4M.
@@ -229,40 +240,22 @@ fn duration_chart(d: &super::Durations) -> String {
     s
 }
 
-fn duration_row(name: &str, d: &DurationSummary) -> String {
-    let o = |v: Option<u64>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
-    format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        esc(name),
-        num(d.count),
-        num(d.missing),
-        o(d.min),
-        d.mean.map_or_else(|| "–".into(), |m| format!("{m:.1}")),
-        o(d.p50),
-        o(d.p90),
-        o(d.p99),
-        o(d.max)
-    )
-}
-
 fn map_table(title: &str, map: &BTreeMap<String, u64>) -> String {
     if map.is_empty() {
         return String::new();
     }
-    let mut v: Vec<_> = map.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let mut s = format!("<table><tr><th>{}</th><th>count</th></tr>", esc(title));
-    for (k, n) in v.iter().take(20) {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(k), num(**n));
-    }
-    if v.len() > 20 {
-        let _ = write!(s, "<tr><td colspan=2>…and {} more</td></tr>", v.len() - 20);
+    let (top, rest) = cells::ranked(map, 20, |n| *n);
+    let mut s = format!("<table>{}", head([title, "count"]));
+    let body: Vec<Vec<String>> = top.iter().map(|(k, n)| vec![esc(k), num(**n)]).collect();
+    s.push_str(&rows(&body));
+    if rest > 0 {
+        let _ = write!(s, "<tr><td colspan=2>…and {rest} more</td></tr>");
     }
     s.push_str("</table>");
     s
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1500px}\
+const CSS: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1500px}\
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}\
 figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}\
 svg text{font-size:12px;fill:#333}svg .axis{fill:#777;font-size:11px}\
@@ -278,7 +271,7 @@ impl Format for Html {
         let mut s = String::new();
         let _ = write!(
             s,
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>steplog summary</title><style>{STYLE}</style></head><body>"
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>steplog summary</title><style>{CSS}</style></head><body>"
         );
         let names: Vec<String> = i.files.iter().map(|f| esc(&f.path)).collect();
         let _ = write!(s, "<h1>steplog summary</h1><p>{}</p>", names.join(", "));
@@ -288,11 +281,7 @@ impl Format for Html {
         ) {
             let _ = write!(s, "<p>Steps created from {} to {}.</p>", esc(a), esc(b));
         }
-        let rate = r
-            .sections
-            .failures
-            .rate
-            .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0));
+        let rate = STYLE.rate(r.sections.failures.rate);
         let _ = write!(
             s,
             "<div class=cards><div class=card>steps<b>{}</b></div><div class=card>failed<b>{}</b></div><div class=card>failure rate<b>{rate}</b></div><div class=card>p50 completed<b>{}</b></div><div class=card>p99 completed<b>{}</b></div><div class=card>total tokens<b>{}</b></div><div class=card>lines<b>{}</b></div><div class=card>malformed<b>{}</b></div></div>",
@@ -321,20 +310,16 @@ impl Format for Html {
 
         s.push_str("<h2>Durations</h2>");
         s.push_str(&duration_chart(&r.sections.durations_seconds));
-        s.push_str("<table><tr><th>status</th><th>count</th><th>missing</th><th>min</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>");
-        let d = &r.sections.durations_seconds;
-        for (name, ds) in [
-            ("completed", &d.completed),
-            ("failed", &d.failed),
-            ("cancelled", &d.cancelled),
-            ("expired", &d.expired),
-        ] {
-            s.push_str(&duration_row(name, ds));
-        }
-        for (t, ds) in &d.completed_by_type {
-            s.push_str(&duration_row(&format!("completed {t}"), ds));
-        }
-        s.push_str("</table>");
+        let durations: Vec<Vec<String>> = cells::duration_rows(&r.sections.durations_seconds)
+            .iter()
+            .map(|row| DURATION_COMPACT.map(|c| STYLE.cell(&row[c])).to_vec())
+            .collect();
+        let _ = write!(
+            s,
+            "<table>{}{}</table>",
+            head(DURATION_COMPACT.map(|c| DURATION_HEAD[c])),
+            rows(&durations)
+        );
 
         let ts = &r.sections.time_series;
         let labels: Vec<String> = ts
@@ -421,56 +406,47 @@ impl Format for Html {
             ],
             "tokens",
         ));
-        let u = &r.sections.usage;
+        let sums: Vec<Vec<String>> = r
+            .sections
+            .usage
+            .tokens()
+            .iter()
+            .map(|(k, n)| vec![k.to_string(), num(*n)])
+            .collect();
         let _ = write!(
             s,
-            "<table><tr><th>tokens</th><th>sum</th></tr><tr><td>prompt</td><td>{}</td></tr><tr><td>completion</td><td>{}</td></tr><tr><td>total</td><td>{}</td></tr><tr><td>cached</td><td>{}</td></tr><tr><td>reasoning</td><td>{}</td></tr></table>",
-            num(u.prompt_tokens),
-            num(u.completion_tokens),
-            num(u.total_tokens),
-            num(u.cached_tokens),
-            num(u.reasoning_tokens)
+            "<table>{}{}</table>",
+            head(["tokens", "sum"]),
+            rows(&sums)
         );
 
         if !r.groups.is_empty() {
-            let _ = write!(s, "<h2>By {}</h2><table><tr>", esc(&r.group_by.join(", ")));
-            for d in &r.group_by {
-                let _ = write!(s, "<th>{}</th>", esc(d));
-            }
-            s.push_str("<th>steps</th><th>failed</th><th>failure rate</th><th>p50 s</th><th>p99 s</th><th>total tokens</th></tr>");
-            for g in &r.groups {
-                s.push_str("<tr>");
-                for k in &g.key {
-                    let _ = write!(s, "<td>{}</td>", esc(k));
-                }
-                let o = |v: Option<u64>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
-                let _ = write!(
-                    s,
-                    "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    num(g.sections.steps.total),
-                    num(g.sections.failures.total),
-                    g.sections
-                        .failures
-                        .rate
-                        .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0)),
-                    o(g.sections.durations_seconds.completed.p50),
-                    o(g.sections.durations_seconds.completed.p99),
-                    num(g.sections.usage.total_tokens)
-                );
-            }
-            s.push_str("</table>");
+            let dims = r.group_by.iter().map(String::as_str);
+            let groups: Vec<Vec<String>> = cells::group_rows(r)
+                .iter()
+                .map(|row| STYLE.row(row))
+                .collect();
+            let _ = write!(
+                s,
+                "<h2>By {}</h2><table>{}{}</table>",
+                esc(&r.group_by.join(", ")),
+                head(dims.chain(GROUP_FIGURES.map(|(_, full)| full))),
+                rows(&groups)
+            );
         }
 
+        let kinds: Vec<String> = i
+            .counts
+            .kinds()
+            .iter()
+            .map(|(k, n)| format!("{} {k}", num(*n)))
+            .collect();
         let _ = write!(
             s,
-            "<h2>Input</h2><p>{} bytes, {} lines: {} records, {} blank, {} deltas, {} framing, {} malformed.</p>",
+            "<h2>Input</h2><p>{} bytes, {} lines: {}.</p>",
             num(i.bytes),
             num(i.counts.lines),
-            num(i.counts.records),
-            num(i.counts.blank_lines),
-            num(i.counts.deltas),
-            num(i.counts.framing),
-            num(i.counts.malformed)
+            kinds.join(", ")
         );
         if !i.malformed_examples.is_empty() {
             s.push_str("<table><tr><th>line</th><th>reason</th><th>message</th></tr>");

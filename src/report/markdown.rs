@@ -4,7 +4,8 @@
 //! entries (like the table) and say how many more there are. With `--group-by`, a table
 //! with one row per group; with several time buckets, the time series.
 
-use super::{DurationSummary, Format, Report};
+use super::cells::{self, Breakdown, Style, DURATION_COMPACT, DURATION_HEAD, GROUP_FIGURES};
+use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -14,23 +15,18 @@ pub struct Markdown;
 
 const TOP: usize = 10;
 
+/// Plain numbers (tables align them), `–` for a missing value, values as inline code.
+const STYLE: Style = Style {
+    missing: "–",
+    thousands: false,
+    value: |s| format!("`{}`", cell(s)),
+};
+
 /// Escapes a table cell.
 fn cell(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "–".to_string(), |v| v.to_string())
-}
-
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "–".into()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
 }
 
 fn table(out: &mut dyn Write, head: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
@@ -56,33 +52,13 @@ fn breakdown(
     if map.is_empty() {
         return Ok(());
     }
-    let mut v: Vec<_> = map.iter().collect();
-    v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    let rest = v.len().saturating_sub(TOP);
-    let rows: Vec<Vec<String>> = v
-        .iter()
-        .take(TOP)
-        .map(|(k, n)| vec![format!("`{}`", cell(k)), n.to_string(), pct(**n, whole)])
-        .collect();
+    let b = Breakdown::top(map, whole, TOP);
+    let rows: Vec<Vec<String>> = b.rows.iter().map(|r| STYLE.row(r)).collect();
     table(out, &[title, "count", "share"], &rows)?;
-    if rest > 0 {
-        writeln!(out, "…and {rest} more (see `--format json`).\n")?;
+    if b.more > 0 {
+        writeln!(out, "…and {} more (see `--format json`).\n", b.more)?;
     }
     Ok(())
-}
-
-fn duration_row(name: &str, d: &DurationSummary) -> Vec<String> {
-    vec![
-        name.to_string(),
-        d.count.to_string(),
-        d.missing.to_string(),
-        opt(d.min),
-        d.mean.map_or_else(|| "–".into(), |m| format!("{m:.1}")),
-        opt(d.p50),
-        opt(d.p90),
-        opt(d.p99),
-        opt(d.max),
-    ]
 }
 
 impl Format for Markdown {
@@ -94,19 +70,21 @@ impl Format for Markdown {
             .iter()
             .map(|f| format!("`{}`", cell(&f.path)))
             .collect();
+        let kinds: Vec<String> = i
+            .counts
+            .kinds()
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
         writeln!(
             out,
-            "{} input{} ({}), {} bytes, {} lines: {} records, {} blank, {} deltas, {} framing, {} malformed{}.\n",
+            "{} input{} ({}), {} bytes, {} lines: {}{}.\n",
             i.files.len(),
             if i.files.len() == 1 { "" } else { "s" },
             files.join(", "),
             i.bytes,
             i.counts.lines,
-            i.counts.records,
-            i.counts.blank_lines,
-            i.counts.deltas,
-            i.counts.framing,
-            i.counts.malformed,
+            kinds.join(", "),
             if i.filtered_out > 0 {
                 format!("; {} records outside the time window", i.filtered_out)
             } else {
@@ -127,19 +105,10 @@ impl Format for Markdown {
             )?;
         }
 
-        writeln!(out, "## Steps: {}\n", r.sections.steps.total)?;
-        breakdown(
-            out,
-            "status",
-            &r.sections.steps.by_status,
-            r.sections.steps.total,
-        )?;
-        breakdown(
-            out,
-            "type",
-            &r.sections.steps.by_type,
-            r.sections.steps.total,
-        )?;
+        let steps = &r.sections.steps;
+        writeln!(out, "## Steps: {}\n", steps.total)?;
+        breakdown(out, "status", &steps.by_status, steps.total)?;
+        breakdown(out, "type", &steps.by_type, steps.total)?;
 
         writeln!(out, "## Tool calls: {}\n", r.sections.tool_calls.total)?;
         let kinds: BTreeMap<String, u64> = r
@@ -161,9 +130,7 @@ impl Format for Markdown {
         breakdown(out, "function", &r.sections.tool_calls.functions, fns)?;
 
         let f = &r.sections.failures;
-        let rate = f
-            .rate
-            .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0));
+        let rate = STYLE.rate(f.rate);
         writeln!(
             out,
             "## Failures: {} ({rate} of {} terminal steps)\n",
@@ -188,23 +155,11 @@ impl Format for Markdown {
         }
 
         writeln!(out, "## Durations (seconds)\n")?;
-        let d = &r.sections.durations_seconds;
-        let mut rows = vec![
-            duration_row("completed", &d.completed),
-            duration_row("failed", &d.failed),
-            duration_row("cancelled", &d.cancelled),
-            duration_row("expired", &d.expired),
-        ];
-        for (t, ds) in &d.completed_by_type {
-            rows.push(duration_row(&format!("completed `{}`", cell(t)), ds));
-        }
-        table(
-            out,
-            &[
-                "status", "count", "missing", "min", "mean", "p50", "p90", "p99", "max",
-            ],
-            &rows,
-        )?;
+        let rows: Vec<Vec<String>> = cells::duration_rows(&r.sections.durations_seconds)
+            .iter()
+            .map(|row| DURATION_COMPACT.map(|c| STYLE.cell(&row[c])).to_vec())
+            .collect();
+        table(out, &DURATION_COMPACT.map(|c| DURATION_HEAD[c]), &rows)?;
 
         let u = &r.sections.usage;
         writeln!(
@@ -212,48 +167,20 @@ impl Format for Markdown {
             "## Usage: {} steps with usage, {} without\n",
             u.steps_with_usage, u.steps_without_usage
         )?;
+        let tokens = u.tokens();
         table(
             out,
-            &["prompt", "completion", "total", "cached", "reasoning"],
-            &[vec![
-                u.prompt_tokens.to_string(),
-                u.completion_tokens.to_string(),
-                u.total_tokens.to_string(),
-                u.cached_tokens.to_string(),
-                u.reasoning_tokens.to_string(),
-            ]],
+            &tokens.map(|(k, _)| k),
+            &[tokens.map(|(_, n)| n.to_string()).to_vec()],
         )?;
 
         if !r.groups.is_empty() {
             writeln!(out, "## By {}\n", r.group_by.join(", "))?;
             let mut head: Vec<&str> = r.group_by.iter().map(String::as_str).collect();
-            head.extend([
-                "steps",
-                "failed",
-                "failure rate",
-                "p50 s",
-                "p99 s",
-                "total tokens",
-            ]);
-            let rows: Vec<Vec<String>> = r
-                .groups
+            head.extend(GROUP_FIGURES.map(|(_, full)| full));
+            let rows: Vec<Vec<String>> = cells::group_rows(r)
                 .iter()
-                .map(|g| {
-                    let mut row: Vec<String> =
-                        g.key.iter().map(|k| format!("`{}`", cell(k))).collect();
-                    row.extend([
-                        g.sections.steps.total.to_string(),
-                        g.sections.failures.total.to_string(),
-                        g.sections
-                            .failures
-                            .rate
-                            .map_or_else(|| "–".into(), |x| format!("{:.2}%", x * 100.0)),
-                        opt(g.sections.durations_seconds.completed.p50),
-                        opt(g.sections.durations_seconds.completed.p99),
-                        g.sections.usage.total_tokens.to_string(),
-                    ]);
-                    row
-                })
+                .map(|row| STYLE.row(row))
                 .collect();
             table(out, &head, &rows)?;
         }

@@ -5,7 +5,9 @@
 //! count, chunking or I/O mode. Renderers ([`Format`]) turn it into text; none of them
 //! computes anything new.
 
+mod cells;
 mod csv;
+mod escape;
 mod html;
 mod json;
 mod markdown;
@@ -19,11 +21,14 @@ pub use json::Json;
 pub use markdown::Markdown;
 pub use prometheus::Prometheus;
 pub use table::Table;
-pub use time::{format_utc, parse_instant};
+pub use time::{format_utc, parse_instant, TimeError};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
+
+/// The step statuses the API documents; reports may hold others, kept verbatim.
+pub const STATUSES: [&str; 5] = ["in_progress", "cancelled", "failed", "completed", "expired"];
 
 /// Version of the JSON contract. Bumped when a key changes meaning or disappears; new
 /// keys may appear without a bump.
@@ -151,6 +156,31 @@ pub struct FileInput {
     /// Lines by kind.
     #[serde(flatten)]
     pub counts: LineCounts,
+}
+
+impl LineCounts {
+    /// The counts of each kind of line (all but `lines`), in report order.
+    pub fn kinds(&self) -> [(&'static str, u64); 5] {
+        [
+            ("records", self.records),
+            ("blank", self.blank_lines),
+            ("deltas", self.deltas),
+            ("framing", self.framing),
+            ("malformed", self.malformed),
+        ]
+    }
+}
+
+impl FileInput {
+    /// An input's entry before its lines are counted.
+    pub fn header(path: &str, bytes: u64, compression: Option<String>) -> FileInput {
+        FileInput {
+            path: path.to_string(),
+            bytes,
+            compression,
+            counts: LineCounts::default(),
+        }
+    }
 }
 
 /// Lines by kind: every line is exactly one of records, blank, deltas, framing or malformed.
@@ -308,6 +338,19 @@ pub struct DurationSummary {
     pub histogram: Vec<HistogramBucket>,
 }
 
+impl DurationSummary {
+    /// The percentiles: field name, quantile, value.
+    pub fn quantiles(&self) -> [(&'static str, &'static str, Option<u64>); 5] {
+        [
+            ("p50", "0.5", self.p50),
+            ("p90", "0.9", self.p90),
+            ("p95", "0.95", self.p95),
+            ("p99", "0.99", self.p99),
+            ("p999", "0.999", self.p999),
+        ]
+    }
+}
+
 /// One bucket of a duration histogram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistogramBucket {
@@ -332,6 +375,18 @@ pub struct Durations {
     pub completed_by_type: BTreeMap<String, DurationSummary>,
 }
 
+impl Durations {
+    /// The four terminal statuses and their durations, in report order.
+    pub fn by_status(&self) -> [(&'static str, &DurationSummary); 4] {
+        [
+            ("completed", &self.completed),
+            ("failed", &self.failed),
+            ("cancelled", &self.cancelled),
+            ("expired", &self.expired),
+        ]
+    }
+}
+
 /// Token usage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
@@ -353,6 +408,32 @@ pub struct Usage {
     pub total_mismatch: u64,
     /// The same sums per `assistant_id`.
     pub by_assistant: BTreeMap<String, UsageSums>,
+}
+
+impl Usage {
+    /// The five token sums, in report order.
+    pub fn tokens(&self) -> [(&'static str, u64); 5] {
+        [
+            ("prompt", self.prompt_tokens),
+            ("completion", self.completion_tokens),
+            ("total", self.total_tokens),
+            ("cached", self.cached_tokens),
+            ("reasoning", self.reasoning_tokens),
+        ]
+    }
+}
+
+impl UsageSums {
+    /// The five token sums, in report order.
+    pub fn tokens(&self) -> [u64; 5] {
+        [
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.total_tokens,
+            self.cached_tokens,
+            self.reasoning_tokens,
+        ]
+    }
 }
 
 /// Token sums of a group of steps.

@@ -8,8 +8,7 @@
 //! breakdown along a dimension the groups already have (steps by status when grouping by
 //! status) is left out there, since the group label says it.
 
-use super::{DurationSummary, Format, Group, Report, Sections};
-use crate::batch::KNOWN_STATUSES;
+use super::{DurationSummary, Format, Group, Report, Sections, STATUSES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -17,20 +16,6 @@ use std::io::{self, Write};
 /// The Prometheus renderer.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Prometheus;
-
-/// A label value, escaped as the exposition format requires.
-fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Families in order, each with its samples.
 #[derive(Default)]
@@ -63,12 +48,23 @@ impl Families {
                 if i > 0 {
                     line.push(',');
                 }
-                let _ = write!(line, "{k}=\"{}\"", escape(v));
+                let _ = write!(line, "{k}=\"{}\"", super::escape::label(v));
             }
             line.push('}');
         }
         let _ = write!(line, " {}", number(value));
         entry.2.push(line);
+    }
+
+    /// One sample of a counter family.
+    fn counter(
+        &mut self,
+        name: &'static str,
+        help: &'static str,
+        labels: &[(&str, String)],
+        v: u64,
+    ) {
+        self.sample(name, "counter", help, "", labels, v as f64);
     }
 
     fn write(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -94,7 +90,7 @@ fn number(v: f64) -> String {
     }
 }
 
-fn with(base: &[(&'static str, String)], k: &'static str, v: &str) -> Vec<(&'static str, String)> {
+fn with<'a>(base: &[(&'a str, String)], k: &'a str, v: &str) -> Vec<(&'a str, String)> {
     let mut l = base.to_vec();
     l.push((k, v.to_string()));
     l
@@ -103,7 +99,7 @@ fn with(base: &[(&'static str, String)], k: &'static str, v: &str) -> Vec<(&'sta
 /// The figures every scope has (the whole input, or one group).
 struct Scope<'a> {
     prefix: &'static str,
-    labels: Vec<(&'static str, String)>,
+    labels: Vec<(&'a str, String)>,
     /// Dimensions the labels already carry.
     dims: &'a [String],
 }
@@ -126,13 +122,7 @@ fn durations(f: &mut Families, s: &Scope<'_>, status: &str, d: &DurationSummary)
     } else {
         with(&s.labels, "status", status)
     };
-    for (q, v) in [
-        ("0.5", d.p50),
-        ("0.9", d.p90),
-        ("0.95", d.p95),
-        ("0.99", d.p99),
-        ("0.999", d.p999),
-    ] {
+    for (_, q, v) in d.quantiles() {
         let v = v.map_or(f64::NAN, |v| v as f64);
         f.sample(name, "summary", help, "", &with(&base, "quantile", q), v);
     }
@@ -155,93 +145,50 @@ fn figures(f: &mut Families, s: &Scope<'_>, sections: &Sections) {
     let has = |d: &str| s.dims.iter().any(|x| x == d);
     let help = "Run steps summarised, by status.";
     if has("status") {
-        f.sample(
-            fam!(s, "steps_total"),
-            "counter",
-            help,
-            "",
-            &s.labels,
-            steps.total as f64,
-        );
+        f.counter(fam!(s, "steps_total"), help, &s.labels, steps.total);
     } else {
         // The whole input always has the five statuses of the spec, so the series exist
         // (at 0) before the first failure; other statuses seen are added.
-        let known: &[&str] = if s.prefix.is_empty() {
-            &KNOWN_STATUSES
-        } else {
-            &[]
-        };
+        let known: &[&str] = if s.prefix.is_empty() { &STATUSES } else { &[] };
         let mut counts: BTreeMap<&str, u64> = known.iter().map(|k| (*k, 0)).collect();
         for (k, v) in &steps.by_status {
             counts.insert(k, *v);
         }
         for (k, v) in counts {
             let l = with(&s.labels, "status", k);
-            f.sample(fam!(s, "steps_total"), "counter", help, "", &l, v as f64);
+            f.counter(fam!(s, "steps_total"), help, &l, v);
         }
     }
     if !has("tool") {
         for (k, v) in &tools.by_kind {
             let l = with(&s.labels, "kind", k);
             let help = "Tool calls made by run steps, by kind.";
-            f.sample(
-                fam!(s, "tool_calls_total"),
-                "counter",
-                help,
-                "",
-                &l,
-                *v as f64,
-            );
+            f.counter(fam!(s, "tool_calls_total"), help, &l, *v);
         }
     }
     let help = "Failed run steps, by last_error.code.";
     if has("error_code") {
         let l = s.labels.clone();
-        f.sample(
-            fam!(s, "failures_total"),
-            "counter",
-            help,
-            "",
-            &l,
-            failures.total as f64,
-        );
+        f.counter(fam!(s, "failures_total"), help, &l, failures.total);
     } else {
         for (k, v) in &failures.by_code {
             let l = with(&s.labels, "code", k);
-            f.sample(
-                fam!(s, "failures_total"),
-                "counter",
-                help,
-                "",
-                &l,
-                *v as f64,
-            );
+            f.counter(fam!(s, "failures_total"), help, &l, *v);
         }
     }
     let help = "Failed steps over steps in a terminal status (NaN without terminal steps).";
     let rate = failures.rate.unwrap_or(f64::NAN);
     f.sample(fam!(s, "failure_rate"), "gauge", help, "", &s.labels, rate);
-    for (status, d) in [
-        ("completed", &durs.completed),
-        ("failed", &durs.failed),
-        ("cancelled", &durs.cancelled),
-        ("expired", &durs.expired),
-    ] {
+    for (status, d) in durs.by_status() {
         if has("status") && d.count == 0 {
             continue;
         }
         durations(f, s, status, d);
     }
-    for (kind, v) in [
-        ("prompt", usage.prompt_tokens),
-        ("completion", usage.completion_tokens),
-        ("total", usage.total_tokens),
-        ("cached", usage.cached_tokens),
-        ("reasoning", usage.reasoning_tokens),
-    ] {
+    for (kind, v) in usage.tokens() {
         let l = with(&s.labels, "kind", kind);
         let help = "Tokens used by run steps, by kind.";
-        f.sample(fam!(s, "tokens_total"), "counter", help, "", &l, v as f64);
+        f.counter(fam!(s, "tokens_total"), help, &l, v);
     }
     if let Some(t) = last_created {
         let help = "created_at of the newest step summarised (Unix seconds).";
@@ -254,45 +201,20 @@ impl Format for Prometheus {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut f = Families::default();
         let i = &r.input;
-        for (kind, v) in [
-            ("record", i.counts.records),
-            ("blank", i.counts.blank_lines),
-            ("delta", i.counts.deltas),
-            ("framing", i.counts.framing),
-            ("malformed", i.counts.malformed),
-        ] {
+        // Label values in the singular, as Prometheus names kinds.
+        let singular = ["record", "blank", "delta", "framing", "malformed"];
+        for (kind, (_, v)) in singular.into_iter().zip(i.counts.kinds()) {
             let help = "Input lines read, by kind.";
             let l = vec![("kind", kind.to_string())];
-            f.sample(
-                "steplog_input_lines_total",
-                "counter",
-                help,
-                "",
-                &l,
-                v as f64,
-            );
+            f.counter("steplog_input_lines_total", help, &l, v);
         }
         for (reason, v) in &i.malformed_by_reason {
             let help = "Malformed input lines, by reason.";
             let l = vec![("reason", reason.clone())];
-            f.sample(
-                "steplog_malformed_lines_total",
-                "counter",
-                help,
-                "",
-                &l,
-                *v as f64,
-            );
+            f.counter("steplog_malformed_lines_total", help, &l, *v);
         }
         let help = "Input bytes read (after decompression).";
-        f.sample(
-            "steplog_input_bytes_total",
-            "counter",
-            help,
-            "",
-            &[],
-            i.bytes as f64,
-        );
+        f.counter("steplog_input_bytes_total", help, &[], i.bytes);
         let whole = Scope {
             prefix: "",
             labels: Vec::new(),
@@ -306,17 +228,12 @@ impl Format for Prometheus {
     }
 }
 
-/// The label name of a group dimension (label names must be static here).
-fn dim_label(d: &str) -> &'static str {
-    crate::agg::Dim::parse(d).map_or("group", crate::agg::Dim::as_str)
-}
-
 fn group(f: &mut Families, r: &Report, g: &Group) {
     let labels = r
         .group_by
         .iter()
         .zip(&g.key)
-        .map(|(d, v)| (dim_label(d), v.clone()))
+        .map(|(d, v)| (d.as_str(), v.clone()))
         .collect();
     let s = Scope {
         prefix: "group",

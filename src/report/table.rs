@@ -3,9 +3,17 @@
 //! Long maps (assistants, functions, messages) show their largest entries and say how
 //! many more there are; `--format json` has them all.
 
-use super::{DurationSummary, Format, Report};
+use super::cells::{self, Breakdown, Style, DURATION_HEAD, GROUP_FIGURES};
+use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+/// Plain text: numbers grouped in thousands, `-` for a missing value.
+const STYLE: Style = Style {
+    missing: "-",
+    thousands: true,
+    value: str::to_string,
+};
 
 /// How many entries of a long map the table shows.
 const TOP: usize = 10;
@@ -91,25 +99,8 @@ impl Grid {
     }
 }
 
-/// `1234567` → `1,234,567`.
 fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-fn pct(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "-".to_string()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
+    STYLE.count(n)
 }
 
 fn bytes(n: u64) -> String {
@@ -127,21 +118,8 @@ fn bytes(n: u64) -> String {
     }
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| v.to_string())
-}
-
-/// Entries sorted by count (largest first, then key), the first `TOP` of them, and how
-/// many were left out.
-fn top<V>(map: &BTreeMap<String, V>, key: impl Fn(&V) -> u64) -> (Vec<(&String, &V)>, usize) {
-    let mut v: Vec<_> = map.iter().collect();
-    v.sort_by(|a, b| key(b.1).cmp(&key(a.1)).then_with(|| a.0.cmp(b.0)));
-    let rest = v.len().saturating_sub(TOP);
-    v.truncate(TOP);
-    (v, rest)
-}
-
-/// A breakdown: title, then one row per entry with count and share of `whole`.
+/// A breakdown: title, then one row per entry with count and share of `whole`; with
+/// `limit`, only the largest entries.
 fn breakdown(
     out: &mut dyn Write,
     title: &str,
@@ -149,41 +127,29 @@ fn breakdown(
     whole: u64,
     limit: bool,
 ) -> io::Result<()> {
-    let (entries, rest) = if limit {
-        top(map, |v| *v)
+    let b = if limit {
+        Breakdown::top(map, whole, TOP)
     } else {
-        (map.iter().collect(), 0)
+        Breakdown::all(map, whole)
     };
-    if entries.is_empty() {
+    if b.rows.is_empty() {
         return Ok(());
     }
     writeln!(out, "  {title}")?;
     let mut g = Grid::default();
-    for (k, v) in entries {
-        g.row([k.clone(), num(*v), pct(*v, whole)]);
+    for r in &b.rows {
+        g.row(STYLE.row(r));
     }
     g.write(out, "    ")?;
+    more(out, b.more)
+}
+
+/// Says how many entries were left out.
+fn more(out: &mut dyn Write, rest: usize) -> io::Result<()> {
     if rest > 0 {
         writeln!(out, "    … and {rest} more (see --format json)")?;
     }
     Ok(())
-}
-
-fn duration_row(name: &str, d: &DurationSummary) -> Vec<String> {
-    vec![
-        name.to_string(),
-        num(d.count),
-        num(d.missing),
-        opt(d.min),
-        d.mean
-            .map_or_else(|| "-".to_string(), |m| format!("{m:.1}")),
-        opt(d.p50),
-        opt(d.p90),
-        opt(d.p95),
-        opt(d.p99),
-        opt(d.p999),
-        opt(d.max),
-    ]
 }
 
 impl Format for Table {
@@ -255,16 +221,9 @@ impl Format for Table {
                     Some(c) => format!("{} ({c})", f.path),
                     None => f.path.clone(),
                 };
-                g.row([
-                    path,
-                    bytes(f.bytes),
-                    num(f.counts.lines),
-                    num(f.counts.records),
-                    num(f.counts.blank_lines),
-                    num(f.counts.deltas),
-                    num(f.counts.framing),
-                    num(f.counts.malformed),
-                ]);
+                let mut row = vec![path, bytes(f.bytes), num(f.counts.lines)];
+                row.extend(f.counts.kinds().map(|(_, n)| num(n)));
+                g.row(row);
             }
             g.write(out, "  ")?;
         }
@@ -291,9 +250,7 @@ impl Format for Table {
         breakdown(out, "functions", &t.functions, fn_total, true)?;
 
         let f = &r.sections.failures;
-        let rate = f
-            .rate
-            .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0));
+        let rate = STYLE.rate(f.rate);
         let heading = format!(
             "Failures {} ({rate} of {} terminal steps)",
             num(f.total),
@@ -329,34 +286,16 @@ impl Format for Table {
         let d = &r.sections.durations_seconds;
         writeln!(out, "\n{}", self.bold("Durations (seconds)"))?;
         let mut g = Grid::default();
-        g.row(
-            [
-                "status", "count", "missing", "min", "mean", "p50", "p90", "p95", "p99", "p99.9",
-                "max",
-            ]
-            .map(String::from),
-        );
-        for (name, ds) in [
-            ("completed", &d.completed),
-            ("failed", &d.failed),
-            ("cancelled", &d.cancelled),
-            ("expired", &d.expired),
-        ] {
-            g.row(duration_row(name, ds));
-        }
-        for (ty, ds) in &d.completed_by_type {
-            g.row(duration_row(&format!("completed {ty}"), ds));
+        g.row(DURATION_HEAD.map(String::from));
+        for row in cells::duration_rows(d) {
+            g.row(STYLE.row(&row));
         }
         g.write(out, "  ")?;
-        let with_data: Vec<(&str, &DurationSummary)> = [
-            ("completed", &d.completed),
-            ("failed", &d.failed),
-            ("cancelled", &d.cancelled),
-            ("expired", &d.expired),
-        ]
-        .into_iter()
-        .filter(|(_, ds)| ds.count > 0)
-        .collect();
+        let with_data: Vec<_> = d
+            .by_status()
+            .into_iter()
+            .filter(|(_, ds)| ds.count > 0)
+            .collect();
         if !with_data.is_empty() {
             let labels: String = HIST_LABELS.iter().map(|l| format!("{l:>4}")).collect();
             writeln!(out, "  {:<10}{labels}", "up to")?;
@@ -374,14 +313,8 @@ impl Format for Table {
         );
         writeln!(out, "\n{}", self.bold(&heading))?;
         let mut g = Grid::default();
-        for (k, v) in [
-            ("prompt tokens", u.prompt_tokens),
-            ("completion tokens", u.completion_tokens),
-            ("total tokens", u.total_tokens),
-            ("cached tokens", u.cached_tokens),
-            ("reasoning tokens", u.reasoning_tokens),
-        ] {
-            g.row([k.to_string(), num(v)]);
+        for (k, v) in u.tokens() {
+            g.row([format!("{k} tokens"), num(v)]);
         }
         g.write(out, "  ")?;
         if u.total_mismatch > 0 {
@@ -391,37 +324,20 @@ impl Format for Table {
                 num(u.total_mismatch)
             )?;
         }
-        let (entries, rest) = top(&u.by_assistant, |s| s.total_tokens);
+        let (entries, rest) = cells::ranked(&u.by_assistant, TOP, |s| s.total_tokens);
         if !entries.is_empty() {
             writeln!(out, "  by assistant (most total tokens first)")?;
             let mut g = Grid::default();
-            g.row(
-                [
-                    "assistant",
-                    "steps",
-                    "prompt",
-                    "completion",
-                    "total",
-                    "cached",
-                    "reasoning",
-                ]
-                .map(String::from),
-            );
+            let mut head = vec!["assistant".to_string(), "steps".to_string()];
+            head.extend(u.tokens().map(|(k, _)| k.to_string()));
+            g.row(head);
             for (k, s) in entries {
-                g.row([
-                    k.clone(),
-                    num(s.steps_with_usage),
-                    num(s.prompt_tokens),
-                    num(s.completion_tokens),
-                    num(s.total_tokens),
-                    num(s.cached_tokens),
-                    num(s.reasoning_tokens),
-                ]);
+                let mut row = vec![k.clone(), num(s.steps_with_usage)];
+                row.extend(s.tokens().map(num));
+                g.row(row);
             }
             g.write(out, "    ")?;
-            if rest > 0 {
-                writeln!(out, "    … and {rest} more (see --format json)")?;
-            }
+            more(out, rest)?;
         }
 
         if i.counts.malformed > 0 {
@@ -456,22 +372,10 @@ impl Format for Table {
             )?;
             let mut g = Grid::default();
             let mut head: Vec<String> = r.group_by.clone();
-            head.extend(["steps", "failed", "rate", "p50", "p99", "tokens"].map(String::from));
+            head.extend(GROUP_FIGURES.map(|(narrow, _)| narrow.to_string()));
             g.row(head);
-            for grp in &r.groups {
-                let mut row: Vec<String> = grp.key.clone();
-                row.extend([
-                    num(grp.sections.steps.total),
-                    num(grp.sections.failures.total),
-                    grp.sections
-                        .failures
-                        .rate
-                        .map_or_else(|| "-".to_string(), |x| format!("{:.2}%", x * 100.0)),
-                    opt(grp.sections.durations_seconds.completed.p50),
-                    opt(grp.sections.durations_seconds.completed.p99),
-                    num(grp.sections.usage.total_tokens),
-                ]);
-                g.row(row);
+            for row in cells::group_rows(r) {
+                g.row(STYLE.row(&row));
             }
             g.write(out, "  ")?;
         }
@@ -490,14 +394,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_and_sizes() {
-        assert_eq!(num(0), "0");
-        assert_eq!(num(999), "999");
-        assert_eq!(num(1000), "1,000");
-        assert_eq!(num(1_234_567), "1,234,567");
+    fn sizes() {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1536), "1.50 KiB");
-        assert_eq!(pct(1, 3), "33.3%");
-        assert_eq!(pct(1, 0), "-");
+        assert_eq!(bytes(3 << 30), "3.00 GiB");
     }
 }

@@ -1,6 +1,17 @@
 //! RFC 3339 UTC formatting of Unix seconds, and parsing of the instants `--since` and
 //! `--until` take, without a date library.
 
+/// A time `--since` or `--until` cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{input}` is not a time: use RFC 3339 (2025-10-30T22:00:00Z), a date (2025-10-30), \
+     Unix seconds, or an age such as 24h or 7d"
+)]
+pub struct TimeError {
+    /// What was given.
+    pub input: String,
+}
+
 /// `1699063291` → `2023-11-04T02:01:31Z`. Valid for the years 0 to 9999.
 pub fn format_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -43,13 +54,10 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// fractions ignored; a space may replace the `T`), a date (`2025-10-30`, midnight UTC),
 /// Unix seconds (`1761861600`), or a time before `now`: a number and a unit of `s`, `m`,
 /// `h`, `d` or `w` (`90m`, `24h`, `7d`).
-pub fn parse_instant(s: &str, now: i64) -> Result<i64, String> {
+pub fn parse_instant(s: &str, now: i64) -> Result<i64, TimeError> {
     let s = s.trim();
-    let bad = || {
-        format!(
-            "`{s}` is not a time: use RFC 3339 (2025-10-30T22:00:00Z), a date (2025-10-30), \
-             Unix seconds, or an age such as 24h or 7d"
-        )
+    let bad = || TimeError {
+        input: s.to_string(),
     };
     if let Ok(secs) = s.parse::<i64>() {
         return Ok(secs);
@@ -75,7 +83,7 @@ pub fn parse_instant(s: &str, now: i64) -> Result<i64, String> {
             .ok_or_else(bad);
     }
     let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
+    let num = |r: std::ops::Range<usize>| -> Result<i64, TimeError> {
         let part = s.get(r).ok_or_else(bad)?;
         if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
             return Err(bad());

@@ -1,0 +1,66 @@
+//! Deduplication as a strategy of the engine: count every step once, from its most
+//! advanced snapshot, by reading the inputs twice.
+//!
+//! The first pass accounts for every line and offers each record to a [`SnapshotIndex`]
+//! (see [`index`]); the index becomes the [`Winners`], the sorted positions of the chosen
+//! snapshots' lines; the second pass parses only those lines and summarises them. The
+//! summary keeps the first pass's line accounting and the second pass's figures.
+
+pub mod index;
+
+pub use index::{SnapshotIndex, Winners};
+
+use super::scheduler::Scheduler;
+use super::sink::{Index, Summarize};
+use super::{spool, Error, Lines, Timings};
+use crate::input::InputSpec;
+use crate::summary::{Folded, Summary};
+
+/// Runs both passes over `inputs`.
+pub(super) fn run(
+    scheduler: &Scheduler<'_>,
+    inputs: &[InputSpec],
+) -> Result<(Summary, Timings), Error> {
+    let cfg = scheduler.cfg;
+    let (specs, _spooled) = spool::stdin(inputs)?;
+    let index = SnapshotIndex::new();
+    let first = {
+        let passed = scheduler.pass(&specs, Lines::Every, &|| Index(&index))?;
+        (passed.lines, passed.files, passed.timings)
+    };
+    let (first_lines, first_files, first_timings) = first;
+    let winners = index.into_winners(specs.len());
+    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
+        Summarize::new(&cfg.group_by)
+    })?;
+    let mut timings = first_timings;
+    timings.add(&second.timings);
+    if let Some((f, _)) = first_files
+        .iter()
+        .zip(&second.files)
+        .find(|(a, b)| a.bytes != b.bytes)
+    {
+        return Err(Error::InputChanged {
+            path: f.name.clone(),
+        });
+    }
+    let aggregates = super::merge_sinks(second.sinks, &mut timings);
+    let steps = winners.len() as u64;
+    if aggregates.figures.steps.total() + second.filtered_out != steps {
+        return Err(Error::InputChanged {
+            path: scheduler.names.join(", "),
+        });
+    }
+    let summary = Summary {
+        dedup: Some(Folded {
+            snapshots: first_lines.totals().records,
+            steps,
+        }),
+        files: first_files,
+        lines: first_lines,
+        filtered_out: second.filtered_out,
+        aggregates,
+        interval: cfg.interval,
+    };
+    Ok((summary, timings))
+}

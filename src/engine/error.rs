@@ -1,0 +1,82 @@
+//! Why a run stopped.
+
+use crate::input;
+use crate::parse::Reason;
+use std::io;
+
+/// Everything that can stop a run of the engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input could not be opened or read.
+    #[error(transparent)]
+    Input(#[from] input::Error),
+    /// A malformed line, in a strict run.
+    #[error("{path}:{line}: malformed line ({reason}): {message}")]
+    Malformed {
+        /// The input it is in.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// Byte offset of the line.
+        offset: u64,
+        /// Why it is malformed.
+        reason: Reason,
+        /// A human explanation.
+        message: String,
+    },
+    /// A mapped input shrank while it was read (logrotate's `copytruncate`).
+    #[error(
+        "{path} was truncated while steplog read it (log rotation with copytruncate?); \
+         the rest of it is gone, so no report was made: run again on a stable copy"
+    )]
+    Truncated {
+        /// The input as given.
+        path: String,
+    },
+    /// An input read twice (to deduplicate) was not the same the second time.
+    #[error(
+        "{path} changed between the two passes of deduplication; deduplicate files that stay still"
+    )]
+    InputChanged {
+        /// The input as given.
+        path: String,
+    },
+    /// Line positions (for deduplication and export) hold 24 bits of input index and 40
+    /// bits of byte offset.
+    #[error("deduplication and export handle up to {max_files} inputs of up to 1 TiB each; {path} is beyond that")]
+    PositionLimit {
+        /// The input at fault.
+        path: String,
+        /// Inputs positions can tell apart.
+        max_files: u64,
+    },
+    /// A stream that must be read twice could not be saved to a temporary file.
+    #[error("cannot save {path} to a temporary file to read it twice")]
+    Spool {
+        /// The input as given (`-` for standard input).
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A row sink (export) failed.
+    #[error("cannot export")]
+    Export {
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Sharding splits files; standard input is not one.
+    #[error("shards split input files; standard input cannot be sharded")]
+    ShardStdin,
+    /// The worker pool could not start.
+    #[error("cannot start {threads} worker threads")]
+    Threads {
+        /// Threads asked for.
+        threads: usize,
+        /// The cause.
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
+}

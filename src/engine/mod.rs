@@ -1,0 +1,243 @@
+//! Orchestration: inputs → chunks → parallel parse → sinks → merge → summary.
+//!
+//! A run is planned first ([`plan`]: inputs expanded and sharded, the pool started), then
+//! read in one or two passes ([`scheduler`]): the calling thread sends newline-aligned
+//! chunks down a bounded channel, and each [`worker`] parses its chunks into batches and
+//! hands full batches to its own [`Sink`](sink::Sink): the summary's aggregates, the
+//! deduplication index, or an export. At the end the workers' sinks are merged. Merging
+//! is exact and order-free, so results do not depend on scheduling.
+//!
+//! With `dedup` the inputs are read twice ([`dedup`]; standard input is first saved to a
+//! temporary file): every line is accounted for in the first pass, and only the winning
+//! snapshots are summarised in the second.
+
+pub mod dedup;
+mod error;
+mod plan;
+mod scheduler;
+mod sink;
+mod spool;
+mod worker;
+
+pub use error::Error;
+pub use plan::{Shard, Window};
+pub use sink::RowSink;
+
+use crate::agg::{Aggregates, Dim, Interval};
+use crate::input::{InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
+use crate::report::Report;
+use crate::summary::Summary;
+use dedup::Winners;
+use plan::Plan;
+use scheduler::Scheduler;
+use sink::{Export, Summarize};
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+/// How a run reads and summarises.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Worker threads. By default (0), one per available core.
+    pub threads: usize,
+    /// Target chunk size in bytes. By default, [`DEFAULT_CHUNK_SIZE`].
+    pub chunk_size: usize,
+    /// Memory-map regular files instead of reading them. By default, false.
+    ///
+    /// Mapping is faster, but a mapped file that another process truncates would kill the
+    /// process with `SIGBUS`; so the first mapping installs steplog's process-wide `SIGBUS`
+    /// handler (see [`crate::input::mmap`]), which turns such a read into zeros and the run
+    /// into [`Error::Truncated`]. Opt in where this process may own `SIGBUS` (the
+    /// `steplog` binary does).
+    pub mmap: bool,
+    /// Stop at the first malformed line with [`Error::Malformed`]. By default, false.
+    pub strict: bool,
+    /// Lines longer than this are counted as malformed (`too_long`) without being
+    /// buffered. By default, [`DEFAULT_MAX_LINE_BYTES`].
+    pub max_line_bytes: u64,
+    /// Count each step id once, from its most advanced snapshot. By default, false.
+    pub dedup: bool,
+    /// Expand directories recursively (else only the files directly inside them).
+    pub recursive: bool,
+    /// Summarise only records created in this window; the others are counted as
+    /// `filtered_out`.
+    pub window: Window,
+    /// Also compute every figure per group of these dimensions.
+    pub group_by: Vec<Dim>,
+    /// The bucket width of time series.
+    pub interval: Interval,
+    /// If set, workers add the bytes of every chunk they finish (for a progress bar).
+    pub progress: Option<std::sync::Arc<AtomicU64>>,
+    /// Read only this share of the (expanded) input files.
+    pub shard: Option<Shard>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threads: 0,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            mmap: false,
+            strict: false,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            dedup: false,
+            recursive: false,
+            window: Window::default(),
+            group_by: Vec::new(),
+            interval: Interval::Day,
+            progress: None,
+            shard: None,
+        }
+    }
+}
+
+impl Config {
+    /// The worker count this config resolves to.
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+    }
+
+    fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            chunk_size: self.chunk_size,
+            mmap: self.mmap,
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What was read and computed.
+    pub summary: Summary,
+    /// Where the time went.
+    pub timings: Timings,
+    /// Advice about the inputs themselves (directory entries not read).
+    pub hints: Vec<String>,
+}
+
+impl Outcome {
+    /// The report.
+    pub fn report(&self) -> Report {
+        let mut r = self.summary.report();
+        r.hints.extend(self.hints.iter().cloned());
+        r
+    }
+}
+
+/// Time spent in each stage of a run. `read` is the producing thread's wall time in the
+/// input (read(2) for streams; for maps, only cutting them into chunks); the other
+/// stages are summed over the workers, so with N workers they add up to about N times
+/// the wall time. Measured per chunk and per batch, never per line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Reading or mapping inputs and cutting them into chunks (producer thread).
+    pub read: Duration,
+    /// Copying each chunk into a worker's buffer and finding its lines.
+    pub split: Duration,
+    /// Parsing lines into batches (simd-json plus the tape walk).
+    pub parse: Duration,
+    /// Feeding full batches to the aggregators, and merging the workers' aggregates.
+    pub aggregate: Duration,
+}
+
+impl Timings {
+    fn add(&mut self, other: &Timings) {
+        self.read += other.read;
+        self.split += other.split;
+        self.parse += other.parse;
+        self.aggregate += other.aggregate;
+    }
+}
+
+/// Which lines of each chunk a pass reads.
+#[derive(Clone, Copy)]
+pub(crate) enum Lines<'a> {
+    /// Every line, each accounted for.
+    Every,
+    /// Only the winning snapshots of deduplication; nothing is accounted for.
+    Winners(&'a Winners),
+}
+
+/// Summarises `inputs` into a report.
+pub fn summarize(inputs: &[InputSpec], cfg: &Config) -> Result<Report, Error> {
+    run(inputs, cfg).map(|o| o.report())
+}
+
+/// Runs the pipeline over `inputs` (stdin when empty; directories expand to their files)
+/// and returns the summary.
+pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
+    let plan = Plan::new(inputs, cfg, cfg.dedup)?;
+    let scheduler = Scheduler {
+        pool: &plan.pool,
+        threads: plan.threads,
+        names: &plan.names,
+        cfg,
+    };
+    let (summary, timings) = if cfg.dedup {
+        dedup::run(&scheduler, &plan.inputs)?
+    } else {
+        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| {
+            Summarize::new(&cfg.group_by)
+        })?;
+        let mut timings = passed.timings;
+        let aggregates = merge_sinks(passed.sinks, &mut timings);
+        let summary = Summary {
+            files: passed.files,
+            lines: passed.lines,
+            filtered_out: passed.filtered_out,
+            aggregates,
+            dedup: None,
+            interval: cfg.interval,
+        };
+        (summary, timings)
+    };
+    Ok(Outcome {
+        summary,
+        timings,
+        hints: plan.hints,
+    })
+}
+
+/// The workers' aggregates, merged; the time it takes counts as aggregation.
+fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Aggregates {
+    let merging = Instant::now();
+    let mut all = sinks.into_iter().map(|s| s.aggregates);
+    let mut merged = all.next().unwrap_or_default();
+    for part in all {
+        merged.merge(part);
+    }
+    timings.aggregate += merging.elapsed();
+    merged
+}
+
+/// Parses `inputs` and hands every record, as batches, to `rows` instead of summarising
+/// them (`steplog export`). The outcome holds the line accounting. Rows reach the sink in
+/// no particular order; each carries its input and byte offset.
+pub fn export(inputs: &[InputSpec], cfg: &Config, rows: &dyn RowSink) -> Result<Outcome, Error> {
+    let plan = Plan::new(inputs, cfg, true)?;
+    let scheduler = Scheduler {
+        pool: &plan.pool,
+        threads: plan.threads,
+        names: &plan.names,
+        cfg,
+    };
+    let names = &plan.names[..];
+    let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Export { rows, names })?;
+    let summary = Summary {
+        files: passed.files,
+        lines: passed.lines,
+        filtered_out: passed.filtered_out,
+        interval: cfg.interval,
+        ..Summary::default()
+    };
+    Ok(Outcome {
+        summary,
+        timings: passed.timings,
+        hints: plan.hints,
+    })
+}

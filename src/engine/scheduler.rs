@@ -1,0 +1,252 @@
+//! One pass over the inputs: the calling thread opens them in order and sends their chunks
+//! down a bounded channel; the pool's workers parse them and feed their sinks. A pass
+//! returns every worker's sink and line accounting, the inputs as read, and the timings.
+//!
+//! With `strict`, the first malformed line in input order stops the pass: the
+//! [`StrictGate`] remembers the lowest chunk holding one, later chunks are skipped, and
+//! earlier ones are still parsed so that the line reported really is the first.
+
+use super::sink::Sink;
+use super::worker::{Accounting, Worker};
+use super::{Config, Error, Lines, Timings};
+use crate::agg::LineStats;
+use crate::input::{self, BufferPool, Chunk, FileInfo, InputSpec, OpenOptions};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What one pass returns.
+pub(super) struct Passed<S> {
+    /// Line accounting of all workers, merged.
+    pub lines: LineStats,
+    /// Records left out by the time window.
+    pub filtered_out: u64,
+    /// Every worker's sink.
+    pub sinks: Vec<S>,
+    /// The inputs as read, in order.
+    pub files: Vec<FileInfo>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Settings shared by the passes of one run.
+pub(super) struct Scheduler<'a> {
+    pub pool: &'a rayon::ThreadPool,
+    pub threads: usize,
+    /// Report names of the inputs, in order.
+    pub names: &'a [String],
+    pub cfg: &'a Config,
+}
+
+impl Scheduler<'_> {
+    /// Reads `inputs` once, sending the `lines` of every chunk through a worker into a
+    /// sink made by `sink`.
+    pub fn pass<S: Sink>(
+        &self,
+        inputs: &[InputSpec],
+        lines: Lines<'_>,
+        sink: &(dyn Fn() -> S + Sync),
+    ) -> Result<Passed<S>, Error> {
+        let threads = self.threads;
+        let buffers = BufferPool::default();
+        let shared = Shared {
+            gate: StrictGate::new(self.cfg.strict && matches!(lines, Lines::Every)),
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            names: self.names,
+            max_line: self.cfg.max_line_bytes,
+            lines,
+            progress: self.cfg.progress.as_deref(),
+        };
+        let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
+        let rx = Mutex::new(rx);
+        let results = Mutex::new(Vec::with_capacity(threads));
+
+        let produced = self.pool.in_place_scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|_| {
+                    let mut worker = Worker::new(self.cfg, sink());
+                    loop {
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(chunk) = next else { break };
+                        worker.process(chunk, &shared, &buffers);
+                    }
+                    let done = worker.finish(&shared);
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push(done);
+                });
+            }
+            // The calling thread reads; dropping `tx` (on return) lets the workers finish.
+            produce(inputs, self.cfg.open_options(), &buffers, &shared, tx)
+        });
+        if let Some(e) = shared
+            .failure
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            return Err(e);
+        }
+        let (files, read) = produced?;
+
+        let mut timings = Timings {
+            read,
+            ..Timings::default()
+        };
+        let mut accounting = Accounting::default();
+        let mut sinks = Vec::with_capacity(threads);
+        for (sink, part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner())
+        {
+            let merging = Instant::now();
+            accounting.merge(part);
+            timings.aggregate += merging.elapsed();
+            timings.add(&worker_timings);
+            sinks.push(sink);
+        }
+        let lines = accounting.lines;
+        if let Some((pos, reason, message)) = shared
+            .gate
+            .enabled
+            .then(|| lines.first_malformed())
+            .flatten()
+        {
+            return Err(Error::Malformed {
+                path: files
+                    .get(pos.file as usize)
+                    .map_or_else(String::new, |f| f.name.clone()),
+                line: lines.line_number(pos),
+                offset: pos.offset,
+                reason,
+                message: message.to_string(),
+            });
+        }
+        Ok(Passed {
+            lines,
+            filtered_out: accounting.filtered_out,
+            sinks,
+            files,
+            timings,
+        })
+    }
+}
+
+/// State the producer and the workers of one pass share.
+pub(super) struct Shared<'a> {
+    pub gate: StrictGate,
+    /// Set with `failure`, read without a lock.
+    pub failed: AtomicBool,
+    /// The first error a worker met.
+    failure: Mutex<Option<Error>>,
+    names: &'a [String],
+    pub max_line: u64,
+    pub lines: Lines<'a>,
+    pub progress: Option<&'a AtomicU64>,
+}
+
+impl Shared<'_> {
+    /// Stops the pass with `e` (the first error wins).
+    pub fn fail(&self, e: Error) {
+        let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    fn stopped(&self) -> bool {
+        self.gate.tripped() || self.failed.load(Ordering::Acquire)
+    }
+
+    /// The report name of input `file`.
+    pub fn name(&self, file: u32) -> String {
+        self.names.get(file as usize).cloned().unwrap_or_default()
+    }
+}
+
+/// Opens each input in order and sends its chunks to the workers. Returns the inputs and
+/// the time spent reading them (not waiting for workers).
+fn produce(
+    inputs: &[InputSpec],
+    opts: OpenOptions,
+    buffers: &BufferPool,
+    shared: &Shared<'_>,
+    tx: mpsc::SyncSender<Chunk>,
+) -> Result<(Vec<FileInfo>, Duration), Error> {
+    let mut reading = Duration::ZERO;
+    let mut files = Vec::with_capacity(inputs.len());
+    let mut seq = 0u64;
+    for (file, spec) in inputs.iter().enumerate() {
+        let name = shared.name(file as u32);
+        let started = Instant::now();
+        let mut source = input::open(spec, opts).map_err(|e| e.renamed(&name))?;
+        reading += started.elapsed();
+        let mut index = 0u64;
+        while !shared.stopped() {
+            let started = Instant::now();
+            let next = source
+                .next_chunk(buffers)
+                .map_err(|source_err| input::Error::Read {
+                    path: name.clone(),
+                    offset: source.bytes_read(),
+                    source: source_err,
+                })?;
+            reading += started.elapsed();
+            let Some((offset, data)) = next else { break };
+            let chunk = Chunk {
+                file: file as u32,
+                index,
+                seq,
+                offset,
+                data,
+            };
+            if tx.send(chunk).is_err() {
+                break; // every worker is gone; the scope will report why
+            }
+            index += 1;
+            seq += 1;
+        }
+        if source.truncated() {
+            return Err(Error::Truncated { path: name });
+        }
+        files.push(FileInfo {
+            name,
+            bytes: source.bytes_read(),
+            compression: source.compression(),
+        });
+        if shared.stopped() {
+            break;
+        }
+    }
+    Ok((files, reading))
+}
+
+/// `--strict`: the lowest chunk sequence number holding a malformed line. Chunks after it
+/// are skipped; chunks before it are still parsed, so the first malformed line found is
+/// the first in input order.
+pub(super) struct StrictGate {
+    enabled: bool,
+    first_bad: AtomicU64,
+}
+
+impl StrictGate {
+    fn new(enabled: bool) -> StrictGate {
+        StrictGate {
+            enabled,
+            first_bad: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    /// Notes a malformed line in chunk `seq`.
+    pub fn trip(&self, seq: u64) {
+        if self.enabled {
+            self.first_bad.fetch_min(seq, Ordering::Relaxed);
+        }
+    }
+
+    fn tripped(&self) -> bool {
+        self.first_bad.load(Ordering::Relaxed) != u64::MAX
+    }
+
+    /// Whether chunk `seq` comes after a malformed line and need not be read.
+    pub fn skips(&self, seq: u64) -> bool {
+        seq > self.first_bad.load(Ordering::Relaxed)
+    }
+}

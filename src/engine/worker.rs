@@ -1,0 +1,294 @@
+//! One worker: takes chunks, copies or adopts them into a padded buffer, finds their
+//! lines, parses every line into its batch, accounts for each line, and hands full
+//! batches to its sink. All of its state is reused from chunk to chunk; nothing here
+//! allocates per line.
+
+use super::scheduler::Shared;
+use super::sink::Sink;
+use super::{Config, Error, Lines, Timings, Window};
+use crate::agg::{LineCounts, LinePos, LineStats};
+use crate::batch::{pos, Batch};
+use crate::input::{BufferPool, Chunk, ChunkData};
+use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// What a worker counts besides what its sink sees: every line by kind, and the records
+/// the time window left out.
+#[derive(Debug, Default)]
+pub(super) struct Accounting {
+    pub lines: LineStats,
+    pub filtered_out: u64,
+}
+
+impl Accounting {
+    pub fn merge(&mut self, other: Accounting) {
+        self.lines.merge(other.lines);
+        self.filtered_out += other.filtered_out;
+    }
+}
+
+/// Where a chunk is, as the worker reports lines in it.
+#[derive(Debug, Clone, Copy)]
+struct ChunkAt {
+    file: u32,
+    index: u64,
+    seq: u64,
+    offset: u64,
+}
+
+/// One worker's reusable state.
+pub(super) struct Worker<S> {
+    parser: LineParser,
+    lines: LineIndex,
+    batch: Batch,
+    /// Padded copy of the current mapped chunk.
+    scratch: Vec<u8>,
+    sink: S,
+    accounting: Accounting,
+    timings: Timings,
+    window: Window,
+}
+
+impl<S: Sink> Worker<S> {
+    pub fn new(cfg: &Config, sink: S) -> Worker<S> {
+        let mut batch = Batch::new();
+        batch.keep_ids = S::IDS;
+        Worker {
+            parser: LineParser::new(),
+            lines: LineIndex::new(),
+            batch,
+            scratch: Vec::new(),
+            sink,
+            accounting: Accounting::default(),
+            timings: Timings::default(),
+            window: if S::UNWINDOWED {
+                Window::default()
+            } else {
+                cfg.window
+            },
+        }
+    }
+
+    /// After a record was pushed: drops it again if it lies outside the time window.
+    #[inline]
+    fn keep_in_window(&mut self) {
+        if !self.window.is_open()
+            && !self
+                .batch
+                .created_at
+                .last()
+                .is_some_and(|t| self.window.contains(*t))
+        {
+            self.batch.pop_row();
+            self.accounting.filtered_out += 1;
+        }
+    }
+
+    pub fn process(&mut self, chunk: Chunk, shared: &Shared<'_>, buffers: &BufferPool) {
+        let Chunk {
+            file,
+            index,
+            seq,
+            offset,
+            data,
+        } = chunk;
+        let at = ChunkAt {
+            file,
+            index,
+            seq,
+            offset,
+        };
+        // Bytes the chunk covers (an oversized line's are skipped, not held).
+        let len = match &data {
+            ChunkData::Mapped(_, r) => r.len() as u64,
+            ChunkData::Owned(v) => v.len() as u64,
+            ChunkData::Oversized(n) => *n,
+        };
+        if let Some(p) = shared.progress {
+            p.fetch_add(len, Ordering::Relaxed);
+        }
+        let nothing_to_do = shared.gate.skips(seq)
+            || shared.failed.load(Ordering::Relaxed)
+            || matches!(shared.lines, Lines::Winners(w) if w.within(file, offset, offset + len).is_empty());
+        if nothing_to_do {
+            if let ChunkData::Owned(buf) = data {
+                buffers.give(buf);
+            }
+            return;
+        }
+        match data {
+            ChunkData::Mapped(map, range) => {
+                // simd-json parses in place: one copy of the chunk into a reused buffer.
+                let started = Instant::now();
+                let mut buf = std::mem::take(&mut self.scratch);
+                buf.clear();
+                buf.extend_from_slice(&map[range]);
+                let truncated = map.faulted();
+                drop(map);
+                self.timings.split += started.elapsed();
+                if truncated {
+                    shared.fail(Error::Truncated {
+                        path: shared.name(file),
+                    });
+                } else {
+                    self.parse_chunk(at, &mut buf, shared);
+                }
+                self.scratch = buf;
+            }
+            ChunkData::Owned(mut buf) => {
+                self.parse_chunk(at, &mut buf, shared);
+                buffers.give(buf);
+            }
+            ChunkData::Oversized(len) => {
+                if let Lines::Winners(_) = shared.lines {
+                    return;
+                }
+                let m = Malformed::too_long(len, shared.max_line);
+                self.malformed(at, 0, offset, &m, shared);
+                let counts = LineCounts {
+                    lines: 1,
+                    malformed: 1,
+                    ..LineCounts::default()
+                };
+                self.accounting.lines.add_chunk(file, index, &counts);
+            }
+        }
+    }
+
+    fn malformed(
+        &mut self,
+        at: ChunkAt,
+        line: u64,
+        offset: u64,
+        m: &Malformed<'_>,
+        shared: &Shared<'_>,
+    ) {
+        let pos = LinePos {
+            file: at.file,
+            chunk: at.index,
+            line,
+            offset,
+        };
+        self.accounting.lines.add_malformed(pos, m);
+        shared.gate.trip(at.seq);
+    }
+
+    /// Hands the full batch to the sink.
+    fn flush(&mut self, shared: &Shared<'_>) {
+        let t = Instant::now();
+        if let Err(e) = self.sink.take(&mut self.batch) {
+            shared.fail(e);
+        }
+        self.batch.clear();
+        self.timings.aggregate += t.elapsed();
+    }
+
+    /// Parses the lines of `buf` (the chunk's bytes; padding is added and removed here).
+    fn parse_chunk(&mut self, at: ChunkAt, buf: &mut Vec<u8>, shared: &Shared<'_>) {
+        let started = Instant::now();
+        let len = buf.len();
+        buf.extend_from_slice(&[b' '; PADDING]);
+        if let Lines::Winners(w) = shared.lines {
+            self.parse_winners(at, w, buf, len, shared);
+            buf.truncate(len);
+            self.timings.parse += started.elapsed();
+            return;
+        }
+        self.lines.build(&buf[..len], at.offset == 0);
+        let parsing = Instant::now();
+        self.timings.split += parsing - started;
+        let aggregated_before = self.timings.aggregate;
+        let mut counts = LineCounts::default();
+        for line_index in 0..self.lines.len() {
+            let line = self.lines.line(line_index, &buf[..len]);
+            counts.lines += 1;
+            let offset = at.offset + line.start as u64;
+            // Before the blank test: sources skip a long line without looking inside.
+            if line.len as u64 > shared.max_line {
+                counts.malformed += 1;
+                let m = Malformed::too_long(line.len as u64, shared.max_line);
+                self.malformed(at, line_index as u64, offset, &m, shared);
+                continue;
+            }
+            if line.blank {
+                counts.blank_lines += 1;
+                continue;
+            }
+            match self
+                .parser
+                .parse_line(&mut buf[line.start..], line.len, &mut self.batch)
+            {
+                Ok(LineKind::Record) => {
+                    counts.records += 1;
+                    if S::POSITIONS {
+                        if offset > pos::MAX_OFFSET {
+                            shared.fail(Error::PositionLimit {
+                                path: shared.name(at.file),
+                                max_files: pos::MAX_FILES,
+                            });
+                            break;
+                        }
+                        self.batch.set_pos(pos::pack(at.file, offset));
+                    }
+                    self.keep_in_window();
+                    if self.batch.is_full() {
+                        self.flush(shared);
+                    }
+                }
+                Ok(LineKind::Delta) => counts.deltas += 1,
+                Ok(LineKind::Framing) => counts.framing += 1,
+                Err(m) => {
+                    counts.malformed += 1;
+                    self.malformed(at, line_index as u64, offset, &m, shared);
+                }
+            }
+        }
+        self.accounting.lines.add_chunk(at.file, at.index, &counts);
+        buf.truncate(len);
+        let aggregating = self.timings.aggregate - aggregated_before;
+        self.timings.parse += parsing.elapsed() - aggregating;
+    }
+
+    /// Second pass of deduplication: parses only the winning lines of the chunk.
+    fn parse_winners(
+        &mut self,
+        at: ChunkAt,
+        winners: &super::dedup::Winners,
+        buf: &mut [u8],
+        len: usize,
+        shared: &Shared<'_>,
+    ) {
+        let wins = winners.within(at.file, at.offset, at.offset + len as u64);
+        for &o in wins {
+            let start = (o - at.offset) as usize;
+            let mut end = memchr::memchr(b'\n', &buf[start..len]).map_or(len, |p| start + p);
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+            match self
+                .parser
+                .parse_line(&mut buf[start..], end - start, &mut self.batch)
+            {
+                Ok(LineKind::Record) => {
+                    self.keep_in_window();
+                    if self.batch.is_full() {
+                        self.flush(shared);
+                    }
+                }
+                _ => {
+                    shared.fail(Error::InputChanged {
+                        path: shared.name(at.file),
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Flushes the last batch; returns the sink, the accounting and the timings.
+    pub fn finish(mut self, shared: &Shared<'_>) -> (S, Accounting, Timings) {
+        self.flush(shared);
+        (self.sink, self.accounting, self.timings)
+    }
+}

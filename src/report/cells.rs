@@ -1,0 +1,271 @@
+//! The rows and cells the markup renderers (table, Markdown, HTML) share, built once from
+//! the report; each renderer only lays them out and writes each [`Cell`] in its own
+//! [`Style`]: how numbers are grouped, what marks a missing value, how a value seen in
+//! the data is escaped.
+
+use super::{DurationSummary, Durations, Group, Report};
+use std::collections::BTreeMap;
+use std::fmt::Display;
+
+/// One cell of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Cell {
+    /// Words of steplog's own (a heading, a status name it lists).
+    Label(String),
+    /// A value seen in the data (an assistant id, an error code, a step type).
+    Value(String),
+    /// A label followed by a value seen in the data: `completed tool_calls`.
+    Tagged(&'static str, String),
+    /// A count.
+    Count(u64),
+    /// `part` as a share of `whole`, in percent with one decimal.
+    Share(u64, u64),
+    /// A rate in percent with two decimals; missing when unknown.
+    Rate(Option<f64>),
+    /// Whole seconds; missing when unknown.
+    Seconds(Option<u64>),
+    /// A mean with one decimal; missing when unknown.
+    Mean(Option<f64>),
+}
+
+/// How one renderer writes cells.
+pub(super) struct Style {
+    /// What stands for a missing value.
+    pub missing: &'static str,
+    /// Whether counts are grouped in thousands (`1,234`).
+    pub thousands: bool,
+    /// How a value seen in the data is written.
+    pub value: fn(&str) -> String,
+}
+
+impl Style {
+    /// A count.
+    pub fn count(&self, n: u64) -> String {
+        if self.thousands {
+            thousands(n)
+        } else {
+            n.to_string()
+        }
+    }
+
+    /// `part / whole` in percent, one decimal.
+    pub fn share(&self, part: u64, whole: u64) -> String {
+        if whole == 0 {
+            self.missing.to_string()
+        } else {
+            format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+        }
+    }
+
+    /// A rate in percent, two decimals.
+    pub fn rate(&self, r: Option<f64>) -> String {
+        r.map_or_else(
+            || self.missing.to_string(),
+            |x| format!("{:.2}%", x * 100.0),
+        )
+    }
+
+    /// A value, or the missing mark.
+    pub fn opt<T: Display>(&self, v: Option<T>) -> String {
+        v.map_or_else(|| self.missing.to_string(), |v| v.to_string())
+    }
+
+    /// A mean, one decimal.
+    pub fn mean(&self, m: Option<f64>) -> String {
+        m.map_or_else(|| self.missing.to_string(), |m| format!("{m:.1}"))
+    }
+
+    /// Any cell.
+    pub fn cell(&self, c: &Cell) -> String {
+        match c {
+            Cell::Label(s) => s.clone(),
+            Cell::Value(s) => (self.value)(s),
+            Cell::Tagged(label, v) => format!("{label} {}", (self.value)(v)),
+            Cell::Count(n) => self.count(*n),
+            Cell::Share(part, whole) => self.share(*part, *whole),
+            Cell::Rate(r) => self.rate(*r),
+            Cell::Seconds(s) => self.opt(*s),
+            Cell::Mean(m) => self.mean(*m),
+        }
+    }
+
+    /// A row of cells.
+    pub fn row(&self, cells: &[Cell]) -> Vec<String> {
+        cells.iter().map(|c| self.cell(c)).collect()
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub(super) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The entries of `map`, largest `weight` first (ties by key), the first `limit` of them,
+/// and how many were left out.
+pub(super) fn ranked<V>(
+    map: &BTreeMap<String, V>,
+    limit: usize,
+    weight: impl Fn(&V) -> u64,
+) -> (Vec<(&String, &V)>, usize) {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by(|a, b| weight(b.1).cmp(&weight(a.1)).then_with(|| a.0.cmp(b.0)));
+    let rest = v.len().saturating_sub(limit);
+    v.truncate(limit);
+    (v, rest)
+}
+
+/// A breakdown of counts: one row per entry (its key, count and share of `whole`).
+pub(super) struct Breakdown {
+    /// `[Value(key), Count, Share]` per entry.
+    pub rows: Vec<[Cell; 3]>,
+    /// Entries left out.
+    pub more: usize,
+}
+
+impl Breakdown {
+    /// The largest `limit` entries of `map`, largest first.
+    pub fn top(map: &BTreeMap<String, u64>, whole: u64, limit: usize) -> Breakdown {
+        let (entries, more) = ranked(map, limit, |v| *v);
+        Breakdown {
+            rows: entries
+                .into_iter()
+                .map(|(k, v)| row(k, *v, whole))
+                .collect(),
+            more,
+        }
+    }
+
+    /// Every entry of `map`, in key order.
+    pub fn all(map: &BTreeMap<String, u64>, whole: u64) -> Breakdown {
+        Breakdown {
+            rows: map.iter().map(|(k, v)| row(k, *v, whole)).collect(),
+            more: 0,
+        }
+    }
+}
+
+fn row(key: &str, n: u64, whole: u64) -> [Cell; 3] {
+    [
+        Cell::Value(key.to_string()),
+        Cell::Count(n),
+        Cell::Share(n, whole),
+    ]
+}
+
+/// The headings of [`duration_rows`]' columns.
+pub(super) const DURATION_HEAD: [&str; 11] = [
+    "status", "count", "missing", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max",
+];
+
+/// The columns of [`duration_rows`] the compact renderers show (no p95, no p99.9).
+pub(super) const DURATION_COMPACT: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 8, 10];
+
+/// One row per terminal status, then one per step type of completed steps.
+pub(super) fn duration_rows(d: &Durations) -> Vec<[Cell; 11]> {
+    let mut rows: Vec<[Cell; 11]> = d
+        .by_status()
+        .into_iter()
+        .map(|(name, ds)| duration_row(Cell::Label(name.to_string()), ds))
+        .collect();
+    for (ty, ds) in &d.completed_by_type {
+        rows.push(duration_row(Cell::Tagged("completed", ty.clone()), ds));
+    }
+    rows
+}
+
+fn duration_row(name: Cell, d: &DurationSummary) -> [Cell; 11] {
+    [
+        name,
+        Cell::Count(d.count),
+        Cell::Count(d.missing),
+        Cell::Seconds(d.min),
+        Cell::Mean(d.mean),
+        Cell::Seconds(d.p50),
+        Cell::Seconds(d.p90),
+        Cell::Seconds(d.p95),
+        Cell::Seconds(d.p99),
+        Cell::Seconds(d.p999),
+        Cell::Seconds(d.max),
+    ]
+}
+
+/// The per-group figures every markup renderer shows after the group's key: a narrow
+/// heading (for a terminal) and a full one.
+pub(super) const GROUP_FIGURES: [(&str, &str); 6] = [
+    ("steps", "steps"),
+    ("failed", "failed"),
+    ("rate", "failure rate"),
+    ("p50", "p50 s"),
+    ("p99", "p99 s"),
+    ("tokens", "total tokens"),
+];
+
+/// One row per group: its key, then [`GROUP_FIGURES`].
+pub(super) fn group_rows(r: &Report) -> Vec<Vec<Cell>> {
+    r.groups.iter().map(group_row).collect()
+}
+
+fn group_row(g: &Group) -> Vec<Cell> {
+    let s = &g.sections;
+    let mut row: Vec<Cell> = g.key.iter().map(|k| Cell::Value(k.clone())).collect();
+    row.extend([
+        Cell::Count(s.steps.total),
+        Cell::Count(s.failures.total),
+        Cell::Rate(s.failures.rate),
+        Cell::Seconds(s.durations_seconds.completed.p50),
+        Cell::Seconds(s.durations_seconds.completed.p99),
+        Cell::Count(s.usage.total_tokens),
+    ]);
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn styles_write_cells_their_way() {
+        let plain = Style {
+            missing: "-",
+            thousands: true,
+            value: |s| s.to_string(),
+        };
+        let md = Style {
+            missing: "–",
+            thousands: false,
+            value: |s| format!("`{s}`"),
+        };
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(plain.cell(&Cell::Count(1234)), "1,234");
+        assert_eq!(md.cell(&Cell::Count(1234)), "1234");
+        assert_eq!(plain.cell(&Cell::Share(1, 3)), "33.3%");
+        assert_eq!(plain.cell(&Cell::Share(1, 0)), "-");
+        assert_eq!(md.cell(&Cell::Rate(None)), "–");
+        assert_eq!(md.cell(&Cell::Rate(Some(0.5))), "50.00%");
+        assert_eq!(
+            md.cell(&Cell::Tagged("completed", "x".into())),
+            "completed `x`"
+        );
+        assert_eq!(plain.cell(&Cell::Mean(Some(2.25))), "2.2");
+    }
+
+    #[test]
+    fn ranked_orders_by_weight_then_key_and_counts_the_rest() {
+        let m: BTreeMap<String, u64> = [("b", 2), ("a", 2), ("c", 5), ("d", 1)]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
+        let (top, rest) = ranked(&m, 3, |v| *v);
+        let keys: Vec<&str> = top.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!((keys, rest), (vec!["c", "a", "b"], 1));
+    }
+}

@@ -1,0 +1,254 @@
+//! State files: a summary as a value that merges exactly, written by `steplog partial`
+//! (or `summary --save-state`), combined by `steplog merge`, rendered by `steplog report`.
+//!
+//! A state is JSON in an explicit, versioned layout ([`v1`]): a format tag and version,
+//! the settings that shaped it, the inputs it covers, and every aggregate the reports
+//! need: counts and sums, the maps keyed by the values seen, hourly time buckets, the
+//! HyperLogLog registers of step ids, and each duration histogram in HdrHistogram's
+//! standard V2 encoding with DEFLATE, in base64, so other tools can read them.
+//!
+//! Merging is exact, associative and commutative: a merged state lists its inputs sorted
+//! by path (whatever the order of the arguments), and an empty state with the same
+//! settings is the identity. States whose settings differ (grouping, time window, line
+//! limit, deduplication) or whose version is unknown are refused.
+
+mod v1;
+
+use crate::agg::{Dim, Interval};
+use crate::engine::{Config, Outcome};
+use crate::report::Report;
+use crate::summary::Summary;
+use serde::Deserialize;
+use std::io;
+use std::path::Path;
+
+/// The `format` tag of every state file.
+pub const FORMAT: &str = "steplog-state";
+/// The state layout version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// What a state's figures depend on besides its inputs: states merge only when these
+/// are equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `--group-by` dimensions, in order.
+    pub group_by: Vec<Dim>,
+    /// `--since`, Unix seconds.
+    pub since: Option<i64>,
+    /// `--until`, Unix seconds.
+    pub until: Option<i64>,
+    /// `--dedup` (deduplicated within each state's inputs).
+    pub dedup: bool,
+    /// `--max-line-bytes`.
+    pub max_line_bytes: u64,
+}
+
+impl Settings {
+    /// The settings of a run with `cfg`.
+    pub fn of(cfg: &Config) -> Settings {
+        Settings {
+            group_by: cfg.group_by.clone(),
+            since: cfg.window.since,
+            until: cfg.window.until,
+            dedup: cfg.dedup,
+            max_line_bytes: cfg.max_line_bytes,
+        }
+    }
+}
+
+/// A summary that can be saved, merged and rendered later.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// What the figures depend on.
+    pub settings: Settings,
+    /// The inputs covered (sorted by path) and their aggregates.
+    pub summary: Summary,
+}
+
+/// Why a state cannot be read or merged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read state {path}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Not a state file, or a damaged one.
+    #[error("{path} is not a steplog state file: {why}")]
+    Invalid {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Written by a newer (or older, incompatible) steplog.
+    #[error("{path} is a version {found} state; this steplog reads version {VERSION}")]
+    Version {
+        /// The path.
+        path: String,
+        /// The version in the file.
+        found: u32,
+    },
+    /// Settings differ, so the figures do not add up.
+    #[error("cannot merge states made with different settings ({what}): {a} vs {b}")]
+    Incompatible {
+        /// Which setting.
+        what: &'static str,
+        /// One side's value.
+        a: String,
+        /// The other's.
+        b: String,
+    },
+}
+
+impl State {
+    /// An empty state (no inputs) with `settings`: the identity of [`State::merge`].
+    pub fn empty(settings: Settings) -> State {
+        State {
+            settings,
+            summary: Summary::default(),
+        }
+    }
+
+    /// The state of a finished run (taken, not copied: a grouped summary is large).
+    pub fn of(outcome: Outcome, cfg: &Config) -> State {
+        let mut s = State {
+            settings: Settings::of(cfg),
+            summary: outcome.summary,
+        };
+        s.sort_files();
+        s
+    }
+
+    /// Merges `other` in. Refuses states made with other settings.
+    pub fn merge(&mut self, other: State) -> Result<(), Error> {
+        let (a, b) = (&self.settings, &other.settings);
+        let differ = |what: &'static str, x: String, y: String| {
+            Err(Error::Incompatible { what, a: x, b: y })
+        };
+        if a.group_by != b.group_by {
+            return differ("--group-by", Dim::list(&a.group_by), Dim::list(&b.group_by));
+        }
+        if (a.since, a.until) != (b.since, b.until) {
+            return differ(
+                "--since/--until",
+                format!("{:?}..{:?}", a.since, a.until),
+                format!("{:?}..{:?}", b.since, b.until),
+            );
+        }
+        if a.dedup != b.dedup {
+            return differ("--dedup", a.dedup.to_string(), b.dedup.to_string());
+        }
+        if a.max_line_bytes != b.max_line_bytes {
+            return differ(
+                "--max-line-bytes",
+                a.max_line_bytes.to_string(),
+                b.max_line_bytes.to_string(),
+            );
+        }
+        self.summary.append(other.summary);
+        self.sort_files();
+        Ok(())
+    }
+
+    /// Puts the inputs in path order (then by size and counts, so equal paths order the
+    /// same way every time), renumbering the line accounting to match and keeping the
+    /// earliest malformed examples in that order.
+    fn sort_files(&mut self) {
+        let s = &mut self.summary;
+        let mut order: Vec<usize> = (0..s.files.len()).collect();
+        let key = |i: usize| {
+            let f = &s.files[i];
+            (
+                f.name.clone(),
+                f.bytes,
+                f.compression.map(|c| c.as_str()),
+                s.lines.file_key(i),
+            )
+        };
+        order.sort_by_cached_key(|&i| key(i));
+        s.files = order.iter().map(|&i| s.files[i].clone()).collect();
+        s.lines.reorder_files(&order);
+    }
+
+    /// The report, with time series in buckets of `interval`.
+    pub fn report(&self, interval: Interval) -> Report {
+        let mut summary = self.summary.clone();
+        summary.interval = interval;
+        summary.report()
+    }
+
+    /// Reads a state file.
+    pub fn read(path: &Path) -> Result<State, Error> {
+        let name = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| Error::Read {
+            path: name.clone(),
+            source,
+        })?;
+        State::from_json(&text, &name)
+    }
+
+    /// Reads a state from its JSON text; errors call it `name`.
+    pub fn from_json(text: &[u8], name: &str) -> Result<State, Error> {
+        let name = name.to_string();
+        // The tag and version first, so an old or foreign file gets a clear message.
+        #[derive(Deserialize)]
+        struct Head {
+            format: Option<String>,
+            version: Option<u32>,
+        }
+        let invalid = |why: String| Error::Invalid {
+            path: name.clone(),
+            why,
+        };
+        let head: Head = serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
+        if head.format.as_deref() != Some(FORMAT) {
+            return Err(invalid(format!("its \"format\" is not \"{FORMAT}\"")));
+        }
+        match head.version {
+            Some(VERSION) => {}
+            Some(found) => return Err(Error::Version { path: name, found }),
+            None => return Err(invalid("it has no \"version\"".into())),
+        }
+        let file: v1::StateV1 = serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
+        let settings = Settings {
+            group_by: v1::parse_dims(&file.settings.group_by).map_err(invalid)?,
+            since: file.settings.since,
+            until: file.settings.until,
+            dedup: file.settings.dedup,
+            max_line_bytes: file.settings.max_line_bytes,
+        };
+        let files = file
+            .files
+            .into_iter()
+            .map(v1::FileV1::into_info)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let summary = file.summary.into_summary(files).map_err(invalid)?;
+        Ok(State { settings, summary })
+    }
+
+    /// The state as JSON text.
+    pub fn to_json(&self) -> String {
+        let s = &self.settings;
+        let file = v1::StateV1 {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            settings: v1::SettingsV1 {
+                group_by: v1::dims(&s.group_by),
+                since: s.since,
+                until: s.until,
+                dedup: s.dedup,
+                max_line_bytes: s.max_line_bytes,
+            },
+            files: self.summary.files.iter().map(v1::FileV1::of).collect(),
+            summary: v1::SummaryV1::of(&self.summary),
+        };
+        serde_json::to_string(&file).expect("a state serialises")
+    }
+}

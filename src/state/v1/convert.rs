@@ -1,0 +1,370 @@
+//! Conversions between the version-1 structs and the aggregators, both ways.
+
+use super::*;
+use crate::agg::{
+    Aggregates, Bucket, Dim, DistinctIds, DurationStats, Example, Figures, FileCounts, Groups,
+    Interval, LineCounts, LinePos, LineStats, TimeRange, UsageSums, SIGNIFICANT_DIGITS,
+};
+use crate::input::{Compression, FileInfo};
+use crate::parse::Reason;
+use crate::summary::{Folded, Summary};
+use base64::Engine as _;
+use hdrhistogram::Histogram;
+use std::collections::{BTreeMap, HashMap};
+
+same_fields!(LineCounts => CountsV1 { lines, records, blank_lines, deltas, framing, malformed });
+same_fields!(CountsV1 => LineCounts { lines, records, blank_lines, deltas, framing, malformed });
+same_fields!(UsageSums => SumsV1 {
+    steps_with_usage, prompt_tokens, completion_tokens, total_tokens, cached_tokens,
+    reasoning_tokens
+});
+same_fields!(SumsV1 => UsageSums {
+    steps_with_usage, prompt_tokens, completion_tokens, total_tokens, cached_tokens,
+    reasoning_tokens
+});
+same_fields!(Bucket => BucketV1 {
+    steps, failed, failures_by_code, prompt_tokens, completion_tokens, total_tokens
+});
+same_fields!(BucketV1 => Bucket {
+    steps, failed, failures_by_code, prompt_tokens, completion_tokens, total_tokens
+});
+
+// ---------------------------------------------------------------- to the file
+
+impl SummaryV1 {
+    pub fn of(s: &Summary) -> SummaryV1 {
+        let a = &s.aggregates;
+        let mut groups: Vec<GroupV1> = a
+            .groups
+            .groups
+            .iter()
+            .map(|(key, f)| GroupV1 {
+                key: key.clone(),
+                figures: FiguresV1::of(f),
+            })
+            .collect();
+        groups.sort_by(|x, y| x.key.cmp(&y.key));
+        SummaryV1 {
+            lines: LinesV1::of(&s.lines),
+            figures: FiguresV1::of(&a.figures),
+            distinct: base64::engine::general_purpose::STANDARD.encode(a.distinct.registers()),
+            dedup: s.dedup.map(|d| DedupV1 {
+                snapshots: d.snapshots,
+                steps: d.steps,
+                folded: d.snapshots.saturating_sub(d.steps),
+            }),
+            groups: GroupsV1 {
+                dims: dims(a.groups.dims()),
+                groups,
+            },
+            filtered_out: s.filtered_out,
+            interval: s.interval.as_str().to_string(),
+        }
+    }
+}
+
+/// Dimension names.
+pub(in crate::state) fn dims(d: &[Dim]) -> Vec<String> {
+    d.iter().map(|d| d.as_str().to_string()).collect()
+}
+
+impl FileV1 {
+    pub fn of(f: &FileInfo) -> FileV1 {
+        FileV1 {
+            name: f.name.clone(),
+            bytes: f.bytes,
+            compression: f.compression.map(|c| c.as_str().to_string()),
+        }
+    }
+}
+
+impl LinesV1 {
+    fn of(l: &LineStats) -> LinesV1 {
+        LinesV1 {
+            files: l
+                .files
+                .iter()
+                .map(|f| FileCountsV1 {
+                    totals: (&f.totals).into(),
+                    chunk_lines: f.chunk_lines.clone(),
+                })
+                .collect(),
+            by_reason: ReasonCounts(
+                l.by_reason
+                    .iter()
+                    .map(|(r, n)| (r.as_str().to_string(), *n))
+                    .collect(),
+            ),
+            examples: l
+                .examples
+                .iter()
+                .map(|e| ExampleV1 {
+                    pos: PosV1 {
+                        file: e.pos.file,
+                        chunk: e.pos.chunk,
+                        line: e.pos.line,
+                        offset: e.pos.offset,
+                    },
+                    reason: e.reason.as_str().to_string(),
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl FiguresV1 {
+    fn of(f: &Figures) -> FiguresV1 {
+        let (s, t, x, d, u) = (&f.steps, &f.tools, &f.failures, &f.durations, &f.usage);
+        FiguresV1 {
+            steps: StepsV1 {
+                total: s.total,
+                by_status: s.by_status.clone(),
+                by_type: s.by_type.clone(),
+            },
+            tools: ToolsV1 {
+                by_kind: t.by_kind,
+                functions: t.functions.clone(),
+            },
+            failures: FailuresV1 {
+                total: x.total,
+                terminal: x.terminal,
+                by_code: x.by_code.clone(),
+                by_assistant: x.by_assistant.clone(),
+                by_step_type: x.by_step_type.clone(),
+                by_tool: x.by_tool.clone(),
+                messages: x.messages.clone(),
+            },
+            durations: DurationsV1 {
+                by_status: d.by_status.each_ref().map(DurationV1::of),
+                completed_by_type: map(&d.completed_by_type, DurationV1::of),
+            },
+            usage: UsageV1 {
+                records: u.records,
+                sums: (&u.sums).into(),
+                total_mismatch: u.total_mismatch,
+                by_assistant: map(&u.by_assistant, |s| s.into()),
+            },
+            time_range: TimeRangeV1 {
+                bounds: f.time_range.bounds,
+            },
+            series: SeriesV1 {
+                hours: f.series.hours.iter().map(|(h, b)| (*h, b.into())).collect(),
+            },
+        }
+    }
+}
+
+impl DurationV1 {
+    fn of(d: &DurationStats) -> DurationV1 {
+        use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+        let count = d.count();
+        let hdr = d.hist.as_deref().filter(|h| !h.is_empty()).and_then(|h| {
+            // The encoding records the histogram's range, which depends on how it grew;
+            // re-recording into one sized by its maximum makes equal contents encode to
+            // equal bytes, so merged states are byte-identical whatever the merge order.
+            let mut canonical =
+                Histogram::<u64>::new_with_bounds(1, h.max().max(2), SIGNIFICANT_DIGITS).ok()?;
+            canonical.add(h).ok()?;
+            let mut bytes = Vec::new();
+            V2DeflateSerializer::new()
+                .serialize(&canonical, &mut bytes)
+                .ok()?;
+            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+        });
+        DurationV1 {
+            count,
+            missing: d.missing,
+            sum: d.sum,
+            min: (count > 0).then_some(d.min),
+            max: (count > 0).then_some(d.max),
+            hdr_v2_deflate: hdr,
+        }
+    }
+}
+
+// -------------------------------------------------------------- from the file
+
+impl FileV1 {
+    pub fn into_info(self) -> Result<FileInfo, Invalid> {
+        let compression = match self.compression.as_deref() {
+            None => None,
+            Some(c) => Some(
+                Compression::parse(c)
+                    .ok_or_else(|| format!("input {}: unknown compression `{c}`", self.name))?,
+            ),
+        };
+        Ok(FileInfo {
+            name: self.name,
+            bytes: self.bytes,
+            compression,
+        })
+    }
+}
+
+/// Dimensions from their names.
+pub(in crate::state) fn parse_dims(names: &[String]) -> Result<Vec<Dim>, Invalid> {
+    names
+        .iter()
+        .map(|n| Dim::parse(n).ok_or_else(|| format!("unknown dimension `{n}`")))
+        .collect()
+}
+
+impl SummaryV1 {
+    /// The summary these figures describe, over `files`.
+    pub fn into_summary(self, files: Vec<FileInfo>) -> Result<Summary, Invalid> {
+        let distinct = base64::engine::general_purpose::STANDARD
+            .decode(&self.distinct)
+            .map_err(|e| format!("distinct-id sketch: {e}"))?;
+        let n = distinct.len();
+        let distinct = DistinctIds::from_registers(distinct).ok_or_else(|| {
+            format!(
+                "distinct-id sketch has {n} registers, not {}",
+                DistinctIds::REGISTERS
+            )
+        })?;
+        let dims = parse_dims(&self.groups.dims)?;
+        let mut groups = HashMap::with_capacity(self.groups.groups.len());
+        for g in self.groups.groups {
+            groups.insert(g.key, g.figures.into_figures()?);
+        }
+        let interval = Interval::parse(&self.interval)
+            .ok_or_else(|| format!("unknown interval `{}`", self.interval))?;
+        Ok(Summary {
+            files,
+            lines: self.lines.into_stats()?,
+            filtered_out: self.filtered_out,
+            aggregates: Aggregates {
+                figures: self.figures.into_figures()?,
+                distinct,
+                groups: Groups::from_parts(dims, groups),
+            },
+            dedup: self.dedup.map(|d| Folded {
+                snapshots: d.snapshots,
+                steps: d.steps,
+            }),
+            interval,
+        })
+    }
+}
+
+fn reason(name: &str) -> Result<Reason, Invalid> {
+    Reason::parse(name).ok_or_else(|| format!("unknown malformed-line reason `{name}`"))
+}
+
+impl LinesV1 {
+    fn into_stats(self) -> Result<LineStats, Invalid> {
+        let mut by_reason = BTreeMap::new();
+        for (r, n) in self.by_reason.0 {
+            by_reason.insert(reason(&r)?, n);
+        }
+        let examples = self
+            .examples
+            .into_iter()
+            .map(|e| {
+                Ok(Example {
+                    pos: LinePos {
+                        file: e.pos.file,
+                        chunk: e.pos.chunk,
+                        line: e.pos.line,
+                        offset: e.pos.offset,
+                    },
+                    reason: reason(&e.reason)?,
+                    field: e.field,
+                    message: e.message,
+                })
+            })
+            .collect::<Result<_, Invalid>>()?;
+        Ok(LineStats {
+            files: self
+                .files
+                .into_iter()
+                .map(|f| FileCounts {
+                    totals: (&f.totals).into(),
+                    chunk_lines: f.chunk_lines,
+                })
+                .collect(),
+            by_reason,
+            examples,
+        })
+    }
+}
+
+impl FiguresV1 {
+    fn into_figures(self) -> Result<Figures, Invalid> {
+        let mut f = Figures::default();
+        let (steps, tools, failures) = (self.steps, self.tools, self.failures);
+        f.steps.total = steps.total;
+        f.steps.by_status = steps.by_status;
+        f.steps.by_type = steps.by_type;
+        f.tools.by_kind = tools.by_kind;
+        f.tools.functions = tools.functions;
+        let x = &mut f.failures;
+        x.total = failures.total;
+        x.terminal = failures.terminal;
+        x.by_code = failures.by_code;
+        x.by_assistant = failures.by_assistant;
+        x.by_step_type = failures.by_step_type;
+        x.by_tool = failures.by_tool;
+        x.messages = failures.messages;
+        let [c, fd, xd, e] = self.durations.by_status;
+        f.durations.by_status = [
+            c.into_stats()?,
+            fd.into_stats()?,
+            xd.into_stats()?,
+            e.into_stats()?,
+        ];
+        f.durations.completed_by_type =
+            try_map(self.durations.completed_by_type, DurationV1::into_stats)?;
+        let u = self.usage;
+        f.usage.records = u.records;
+        f.usage.sums = (&u.sums).into();
+        f.usage.total_mismatch = u.total_mismatch;
+        f.usage.by_assistant = try_map(u.by_assistant, |s| Ok((&s).into()))?;
+        f.time_range = TimeRange {
+            bounds: self.time_range.bounds,
+        };
+        f.series.hours = self
+            .series
+            .hours
+            .into_iter()
+            .map(|(h, b)| (h, (&b).into()))
+            .collect();
+        Ok(f)
+    }
+}
+
+impl DurationV1 {
+    fn into_stats(self) -> Result<DurationStats, Invalid> {
+        let hist = match &self.hdr_v2_deflate {
+            None => None,
+            Some(text) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|e| format!("duration histogram: {e}"))?;
+                let mut h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+                    .deserialize(&mut bytes.as_slice())
+                    .map_err(|e| format!("duration histogram: {e:?}"))?;
+                // Decoded histograms are fixed-range; merges must be able to grow them.
+                h.auto(true);
+                Some(Box::new(h))
+            }
+        };
+        let d = DurationStats {
+            hist,
+            missing: self.missing,
+            sum: self.sum,
+            min: self.min.unwrap_or(u64::MAX),
+            max: self.max.unwrap_or(0),
+        };
+        if d.count() != self.count {
+            return Err(format!(
+                "duration histogram holds {} values, the state says {}",
+                d.count(),
+                self.count
+            ));
+        }
+        Ok(d)
+    }
+}

@@ -1,0 +1,12 @@
+//! The integration tests: one binary, a module per area (ripgrep's layout). Most drive
+//! the real `steplog` binary; `hostile`, `properties` and parts of `state` call the
+//! library. The allocation test is a separate binary (`tests/alloc.rs`) because it
+//! installs a global allocator.
+
+mod cli;
+mod hostile;
+mod properties;
+mod realworld;
+mod reports;
+mod state;
+mod util;

@@ -1,0 +1,66 @@
+//! Helpers every test module shares.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The fixtures folder.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+/// The `steplog` binary, run in `testdata/`.
+pub fn steplog() -> Command {
+    let mut c = Command::cargo_bin("steplog").unwrap();
+    c.current_dir(testdata());
+    c
+}
+
+/// Runs `c`, which must succeed; returns stdout.
+pub fn ok(c: &mut Command) -> Vec<u8> {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `steplog summary ARGS` in `testdata/`, which must succeed: stdout.
+pub fn summary_text(args: &[&str]) -> String {
+    let out = steplog().arg("summary").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `steplog summary -f json ARGS` in `testdata/`: the JSON text.
+pub fn summary_json(args: &[&str]) -> String {
+    let mut all = vec!["-f", "json"];
+    all.extend_from_slice(args);
+    summary_text(&all)
+}
+
+/// `steplog summary -f json ARGS` in `testdata/`, parsed.
+pub fn summary_value(args: &[&str]) -> Value {
+    serde_json::from_str(&summary_json(args)).unwrap()
+}
+
+/// A path as a command-line argument.
+pub fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `lines = records + blank_lines + deltas + framing + malformed` in a JSON report.
+pub fn lines_add_up(r: &Value) {
+    let i = &r["input"];
+    let n = |k: &str| i[k].as_u64().unwrap();
+    assert_eq!(
+        n("lines"),
+        n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
+    );
+}
