@@ -2,9 +2,10 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use steplog::agg::{Dim, Interval};
+use steplog::agg::{Dim, Interval, Sort, DEFAULT_MAX_GROUPS};
 use steplog::engine::{Config, Shard, Window};
 use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
+use steplog::summary::View;
 use steplog::threshold::Threshold;
 
 const EXIT_CODES: &str = "\
@@ -108,8 +109,18 @@ pub enum IntervalArg {
 
 fn parse_dim(s: &str) -> Result<Dim, String> {
     Dim::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = Dim::ALL.iter().map(|d| d.as_str()).collect();
-        format!("`{s}` is not a dimension; use {}", names.join(", "))
+        let names: Vec<String> = Dim::NAMED.iter().map(Dim::name).collect();
+        format!(
+            "`{s}` is not a dimension; use {} or metadata.KEY",
+            names.join(", ")
+        )
+    })
+}
+
+fn parse_sort(s: &str) -> Result<Sort, String> {
+    Sort::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = Sort::ALL.iter().map(|s| s.as_str()).collect();
+        format!("`{s}` is not an order; use {}", names.join(", "))
     })
 }
 
@@ -174,10 +185,15 @@ pub struct SelectArgs {
     /// gzip and zstd files are decompressed. A directory stands for the files in it. `-`,
     /// or no file at all, reads standard input. Several files give one combined report.
     pub files: Vec<String>,
-    /// Also compute every figure per group: one or more of assistant, type, status,
-    /// tool, function, error_code, day, hour (comma-separated or repeated).
+    /// Also compute figures per group: one or more of assistant, type, status, tool,
+    /// function, error_code, day, hour, run, thread, metadata.KEY (comma-separated or
+    /// repeated).
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
     pub group_by: Vec<Dim>,
+    /// Stop with exit 2 past this many groups, instead of running out of memory (a group
+    /// takes about 300 bytes). By default, 5000000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
+    pub max_groups: usize,
     /// Only steps created at or after this time: RFC 3339, a date (UTC midnight), Unix
     /// seconds, or an age such as 24h or 7d.
     #[arg(long, value_name = "TIME")]
@@ -220,7 +236,7 @@ impl SelectArgs {
     }
 
     /// The engine settings; `now` anchors relative times.
-    pub fn config(&self, now: i64, interval: Interval) -> anyhow::Result<Config> {
+    pub fn config(&self, now: i64, view: View) -> anyhow::Result<Config> {
         let at = |s: &Option<String>| {
             s.as_deref()
                 .map(|t| steplog::report::parse_instant(t, now))
@@ -254,7 +270,8 @@ impl SelectArgs {
             strict: self.strict,
             window,
             group_by: self.group_by.clone(),
-            interval,
+            max_groups: self.max_groups,
+            view,
             shard,
             ..self.engine.config()
         })
@@ -281,14 +298,26 @@ pub struct RenderArgs {
     /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub color: When,
+    /// Only the first N groups (in --sort order) in every format. Without it, JSON and
+    /// CSV hold every group, and the table, Markdown and HTML show the first 20.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+    /// The order of groups: steps, failures, failure_rate, p50, p99 (of completed
+    /// steps), tokens (largest first, ties by key) or key (ascending). By default, steps.
+    #[arg(long, value_name = "ORDER", value_parser = parse_sort, default_value = "steps", hide_default_value = true)]
+    pub sort: Sort,
 }
 
 impl RenderArgs {
-    /// The time-series bucket width.
-    pub fn interval(&self) -> Interval {
-        match self.interval {
-            IntervalArg::Hour => Interval::Hour,
-            IntervalArg::Day => Interval::Day,
+    /// How the report is shown.
+    pub fn view(&self) -> View {
+        View {
+            interval: match self.interval {
+                IntervalArg::Hour => Interval::Hour,
+                IntervalArg::Day => Interval::Day,
+            },
+            sort: self.sort,
+            top: self.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
         }
     }
 }
@@ -341,6 +370,9 @@ pub struct MergeArgs {
     /// State files to merge (made with the same settings).
     #[arg(required = true)]
     pub states: Vec<PathBuf>,
+    /// Stop with exit 2 past this many groups. By default, 5000000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
+    pub max_groups: usize,
     /// The merged state file to write (atomically).
     #[arg(long, short = 'o', value_name = "STATE")]
     pub output: PathBuf,
@@ -354,6 +386,9 @@ pub struct ReportArgs {
     pub states: Vec<PathBuf>,
     #[command(flatten)]
     pub render: RenderArgs,
+    /// Stop with exit 2 past this many groups. By default, 5000000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
+    pub max_groups: usize,
     /// No notes on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -5,7 +5,7 @@
 //! the plain-data [`Report`] every renderer reads. Inputs appear here by name, size and
 //! compression ([`FileInfo`]); the aggregates below know them only by index.
 
-use crate::agg::{Aggregates, Interval, LineStats};
+use crate::agg::{Aggregates, Interval, LineStats, Sort, TooManyGroups};
 use crate::input::FileInfo;
 use crate::report::{self, Report, SCHEMA_VERSION};
 
@@ -34,6 +34,17 @@ impl Folded {
     }
 }
 
+/// How a summary is shown: what it computed does not depend on these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// The bucket width of time series.
+    pub interval: Interval,
+    /// The order of groups.
+    pub sort: Sort,
+    /// Only the first this many groups (all without).
+    pub top: Option<usize>,
+}
+
 /// Everything a summary of some inputs holds.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
@@ -47,8 +58,8 @@ pub struct Summary {
     pub aggregates: Aggregates,
     /// What `--dedup` folded, when it ran.
     pub dedup: Option<Folded>,
-    /// The bucket width time series are rendered in by default.
-    pub interval: Interval,
+    /// How it is shown by default.
+    pub view: View,
 }
 
 /// Below this share of distinct ids among records, repeats are no estimation noise.
@@ -57,12 +68,12 @@ const REPEATS_HINT_RATIO: f64 = 0.97;
 impl Summary {
     /// Merges the summary of later inputs: `other`'s input `i` becomes input
     /// `self.files.len() + i`. `a.append(b)` equals one run over `a`'s inputs then `b`'s.
-    pub fn append(&mut self, mut other: Summary) {
+    pub fn append(&mut self, mut other: Summary) -> Result<(), TooManyGroups> {
         other.lines.shift_files(self.files.len() as u32);
         self.files.append(&mut other.files);
         self.lines.merge(other.lines);
         self.filtered_out += other.filtered_out;
-        self.aggregates.merge(other.aggregates);
+        self.aggregates.merge(other.aggregates)?;
         self.dedup = match (self.dedup, other.dedup) {
             (Some(mut a), Some(b)) => {
                 a.add(b);
@@ -70,10 +81,16 @@ impl Summary {
             }
             (a, b) => a.or(b),
         };
+        Ok(())
     }
 
-    /// The report, with time series in buckets of [`Summary::interval`].
+    /// The report, shown as [`Summary::view`] says.
     pub fn report(&self) -> Report {
+        self.report_as(self.view)
+    }
+
+    /// The report, shown as `view` says.
+    pub fn report_as(&self, view: View) -> Report {
         let headers: Vec<report::FileInput> = self
             .files
             .iter()
@@ -88,29 +105,20 @@ impl Summary {
         let mut input = self.lines.finish(&headers);
         input.filtered_out = self.filtered_out;
         let a = &self.aggregates;
-        let mut sections = a.figures.finish(self.interval);
+        let mut sections = a.figures.finish(view.interval);
         let steps = &mut sections.steps;
         steps.distinct_ids_estimate = a.distinct.estimate().min(steps.total);
         let hints = self.hints(&input.counts, &sections.steps);
+        let (groups, total) = a.groups.finish(view.sort, view.top);
         Report {
             schema_version: SCHEMA_VERSION,
             input,
             sections,
-            group_by: a
-                .groups
-                .dims()
-                .iter()
-                .map(|d| d.as_str().to_string())
-                .collect(),
-            groups: a
-                .groups
-                .sorted()
-                .into_iter()
-                .map(|(k, g)| report::Group {
-                    key: k.to_vec(),
-                    sections: g.finish(self.interval),
-                })
-                .collect(),
+            group_by: a.groups.dims().iter().map(|d| d.name()).collect(),
+            groups_total: total as u64,
+            groups_top: view.top.map(|t| t as u64),
+            groups_sorted_by: view.sort.as_str().to_string(),
+            groups,
             dedup: self.dedup.map(|d| d.finish()),
             hints,
         }

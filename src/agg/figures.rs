@@ -3,7 +3,7 @@
 
 use super::{
     Aggregator, DistinctIds, Durations, Failures, Groups, Interval, Series, Steps, TimeRange,
-    ToolCalls, Usage,
+    TooManyGroups, ToolCalls, Usage,
 };
 use crate::batch::Batch;
 use crate::report;
@@ -88,20 +88,20 @@ impl Aggregates {
         }
     }
 
-    /// Folds a batch in; `scratch` holds one group's rows at a time.
-    pub fn update(&mut self, batch: &mut Batch, scratch: &mut Batch) {
+    /// Folds a batch in.
+    pub fn update(&mut self, batch: &Batch) -> Result<(), TooManyGroups> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         self.figures.update(batch);
         self.distinct.update(batch);
-        self.groups.update(batch, scratch);
+        self.groups.update(batch)
     }
 
     /// Merges another part.
-    pub fn merge(&mut self, other: Aggregates) {
+    pub fn merge(&mut self, other: Aggregates) -> Result<(), TooManyGroups> {
         self.figures.merge(other.figures);
         self.distinct.merge(other.distinct);
-        self.groups.merge(other.groups);
+        self.groups.merge(other.groups)
     }
 }

@@ -201,6 +201,86 @@ macro_rules! nullable_column {
 nullable_column!(I64Column, i64);
 nullable_column!(U64Column, u64);
 
+/// A nullable text column: the strings of all rows concatenated, with each row's end.
+/// Pushing a string copies it into the shared buffer, so nothing is allocated per row
+/// once the buffer has grown to a batch's worth.
+#[derive(Debug, Clone, Default)]
+pub struct TextColumn {
+    text: String,
+    /// Row `i` is `text[ends[i - 1]..ends[i]]`.
+    ends: Vec<u32>,
+    valid: Validity,
+}
+
+impl TextColumn {
+    /// An empty column with room for `n` rows.
+    pub fn with_capacity(n: usize) -> TextColumn {
+        TextColumn {
+            text: String::new(),
+            ends: Vec::with_capacity(n),
+            valid: Validity::with_capacity(n),
+        }
+    }
+
+    /// Appends a string or a null.
+    #[inline]
+    pub fn push(&mut self, v: Option<&str>) {
+        if let Some(s) = v {
+            self.text.push_str(s);
+        }
+        self.ends.push(self.text.len() as u32);
+        self.valid.push(v.is_some());
+    }
+
+    /// Appends a value as its `Display` text.
+    pub fn push_display(&mut self, v: impl std::fmt::Display) {
+        use std::fmt::Write as _;
+        let _ = write!(self.text, "{v}");
+        self.ends.push(self.text.len() as u32);
+        self.valid.push(true);
+    }
+
+    /// Row `i`, `None` when null.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if !self.valid.get(i) {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Drops all rows, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.valid.clear();
+    }
+
+    /// Keeps the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len() {
+            return;
+        }
+        self.ends.truncate(n);
+        self.valid.truncate(n);
+        let end = self.ends.last().copied().unwrap_or(0) as usize;
+        self.text.truncate(end);
+    }
+}
+
+column!(TextColumn);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +298,25 @@ mod tests {
         assert!(v.is_empty());
         v.push(true);
         assert!(v.get(0));
+    }
+
+    #[test]
+    fn text_column_round_trips_and_truncates() {
+        let mut c = TextColumn::with_capacity(2);
+        c.push(Some("run_1"));
+        c.push(None);
+        c.push(Some(""));
+        c.push(Some("thread_é"));
+        assert_eq!(
+            (0..4).map(|i| c.get(i)).collect::<Vec<_>>(),
+            vec![Some("run_1"), None, Some(""), Some("thread_é")]
+        );
+        c.truncate(2);
+        c.push(Some("x"));
+        assert_eq!((c.len(), c.get(0), c.get(2)), (3, Some("run_1"), Some("x")));
+        let mut d = TextColumn::default();
+        d.push_row_of(&c, 2);
+        assert_eq!(d.get(0), Some("x"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod column;
 mod dict;
 pub mod pos;
 
-pub use column::{Column, I64Column, U64Column, Validity};
+pub use column::{Column, I64Column, TextColumn, U64Column, Validity};
 pub use dict::{Code, Dict, NULL};
 
 /// Status values known in advance. Their dictionary codes are fixed (the index in this
@@ -125,6 +125,83 @@ pub struct UsageRow {
     pub reasoning: Option<u64>,
 }
 
+/// At most this many `metadata` keys are kept.
+pub const MAX_METADATA: usize = 8;
+
+/// The optional fields a batch keeps; the others are parsed (and checked) but not stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// Step ids as text.
+    pub ids: bool,
+    /// `run_id`.
+    pub runs: bool,
+    /// `thread_id`.
+    pub threads: bool,
+    /// The values of these `metadata` keys, in this order (at most [`MAX_METADATA`]).
+    pub metadata: Vec<String>,
+}
+
+/// The value of a `metadata` key, as a row holds it: the spec says strings; other JSON
+/// values are kept as their JSON text (`3`, `true`) or their kind (`(object)`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum MetaValue<'a> {
+    /// The key is absent, or null, or `metadata` is not an object.
+    #[default]
+    Absent,
+    /// A string.
+    Str(&'a str),
+    /// An integer.
+    Int(i64),
+    /// An unsigned integer beyond `i64`.
+    UInt(u64),
+    /// A float.
+    Float(f64),
+    /// `true`, `false`, `(object)` or `(array)`.
+    Word(&'static str),
+}
+
+impl MetaValue<'_> {
+    fn push_to(&self, column: &mut TextColumn) {
+        match *self {
+            MetaValue::Absent => column.push(None),
+            MetaValue::Str(s) => column.push(Some(s)),
+            MetaValue::Word(s) => column.push(Some(s)),
+            MetaValue::Int(n) => column.push_display(n),
+            MetaValue::UInt(n) => column.push_display(n),
+            MetaValue::Float(f) => column.push_display(f),
+        }
+    }
+}
+
+/// One record as the parser hands it to [`Batch::push`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Row<'a> {
+    /// `id`
+    pub id: &'a str,
+    /// `status`
+    pub status: &'a str,
+    /// `type`, else `step_details.type`
+    pub step_type: Option<&'a str>,
+    /// `assistant_id`
+    pub assistant: Option<&'a str>,
+    /// `last_error.code`
+    pub error_code: Option<&'a str>,
+    /// `last_error.message`
+    pub error_message: Option<&'a str>,
+    /// `created_at`
+    pub created_at: i64,
+    /// The terminal timestamps.
+    pub times: TimesRow,
+    /// `usage`, when it is an object.
+    pub usage: Option<UsageRow>,
+    /// `run_id`
+    pub run: Option<&'a str>,
+    /// `thread_id`
+    pub thread: Option<&'a str>,
+    /// The values of the kept metadata keys, in [`Keep::metadata`] order.
+    pub metadata: [MetaValue<'a>; MAX_METADATA],
+}
+
 /// Event timestamps of one row (Unix seconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimesRow {
@@ -158,13 +235,16 @@ macro_rules! batch {
             pub tool_function: Vec<Code>,
             /// The string dictionaries; they outlive [`Batch::clear`].
             pub dicts: Dicts,
-            /// Keep each row's step id as text (for export); off by default, when only
-            /// [`Batch::id_hash`] is kept.
-            pub keep_ids: bool,
-            /// Step ids as text, concatenated (with `keep_ids`).
-            pub id_text: String,
-            /// Row `i`'s id is `id_text[id_ends[i - 1]..id_ends[i]]` (with `keep_ids`).
-            pub id_ends: Vec<u32>,
+            /// The optional fields rows keep.
+            pub keep: Keep,
+            /// Step ids as text (with `keep.ids`; else only [`Batch::id_hash`]).
+            pub ids: TextColumn,
+            /// `run_id` (with `keep.runs`).
+            pub run_id: TextColumn,
+            /// `thread_id` (with `keep.threads`).
+            pub thread_id: TextColumn,
+            /// The values of the `keep.metadata` keys: one column per key, in that order.
+            pub metadata: Vec<TextColumn>,
         }
 
         impl Batch {
@@ -177,9 +257,11 @@ macro_rules! batch {
                     tool_kind: Vec::with_capacity(n * 2),
                     tool_function: Vec::with_capacity(n * 2),
                     dicts: Dicts::default(),
-                    keep_ids: false,
-                    id_text: String::new(),
-                    id_ends: Vec::new(),
+                    keep: Keep::default(),
+                    ids: TextColumn::default(),
+                    run_id: TextColumn::default(),
+                    thread_id: TextColumn::default(),
+                    metadata: Vec::new(),
                 }
             }
 
@@ -189,10 +271,12 @@ macro_rules! batch {
 
             fn truncate_rows(&mut self, n: usize) {
                 $(self.$name.truncate_rows(n);)*
-            }
-
-            fn push_row_of(&mut self, src: &Batch, i: usize) {
-                $(self.$name.push_row_of(&src.$name, i);)*
+                self.ids.truncate(n);
+                self.run_id.truncate(n);
+                self.thread_id.truncate(n);
+                for m in &mut self.metadata {
+                    m.truncate(n);
+                }
             }
         }
     };
@@ -276,6 +360,12 @@ impl Batch {
         self.len() >= Batch::CAPACITY
     }
 
+    /// Keeps the optional fields `keep` names from now on (call on an empty batch).
+    pub fn set_keep(&mut self, keep: Keep) {
+        self.metadata = vec![TextColumn::with_capacity(Batch::CAPACITY); keep.metadata.len()];
+        self.keep = keep;
+    }
+
     /// Drops all rows, keeping allocations and dictionaries.
     pub fn clear(&mut self) {
         self.clear_rows();
@@ -283,19 +373,21 @@ impl Batch {
         self.tool_offsets.push(0);
         self.tool_kind.clear();
         self.tool_function.clear();
-        self.id_text.clear();
-        self.id_ends.clear();
+        self.ids.clear();
+        self.run_id.clear();
+        self.thread_id.clear();
+        for m in &mut self.metadata {
+            m.clear();
+        }
     }
 
-    /// Row `i`'s step id (only with [`Batch::keep_ids`]).
+    /// Row `i`'s step id (only with `keep.ids`).
     pub fn id(&self, i: usize) -> Option<&str> {
-        let end = *self.id_ends.get(i)? as usize;
-        let start = if i == 0 {
-            0
+        if i < self.ids.len() {
+            self.ids.get(i)
         } else {
-            self.id_ends[i - 1] as usize
-        };
-        self.id_text.get(start..end)
+            None
+        }
     }
 
     /// Appends one tool call to the row being built. Call before [`Batch::push`] of that
@@ -346,36 +438,6 @@ impl Batch {
         self.truncate_rows(n);
         self.tool_offsets.truncate(n + 1);
         self.rollback_tools();
-        if self.id_ends.len() > n {
-            self.id_ends.truncate(n);
-            let end = self.id_ends.last().copied().unwrap_or(0) as usize;
-            self.id_text.truncate(end);
-        }
-    }
-
-    /// Appends row `i` of `src` to this batch's columns. The codes are copied as they are,
-    /// so they are only meaningful with `src`'s dictionaries (see [`Batch::gather`]).
-    fn copy_row(&mut self, src: &Batch, i: usize) {
-        self.push_row_of(src, i);
-        for t in src.tools(i) {
-            self.tool_kind.push(src.tool_kind[t]);
-            self.tool_function.push(src.tool_function[t]);
-        }
-        self.tool_offsets.push(self.tool_kind.len() as u32);
-    }
-
-    /// Fills `out` with the given rows of this batch, then lends it this batch's
-    /// dictionaries while `f` reads it, so its codes mean what they mean here. Used to
-    /// feed one group's rows to that group's aggregators.
-    pub fn gather<R>(&mut self, rows: &[u32], out: &mut Batch, f: impl FnOnce(&Batch) -> R) -> R {
-        out.clear();
-        for &i in rows {
-            out.copy_row(self, i as usize);
-        }
-        std::mem::swap(&mut out.dicts, &mut self.dicts);
-        let r = f(out);
-        std::mem::swap(&mut out.dicts, &mut self.dicts);
-        r
     }
 
     /// Sets the position of the last row pushed (see [`Batch::pos`]).
@@ -402,20 +464,21 @@ impl Batch {
     }
 
     /// Appends a complete row; tool calls must have been pushed with
-    /// [`Batch::push_tool`] first. String arguments are interned.
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &mut self,
-        id: &str,
-        status: &str,
-        step_type: Option<&str>,
-        assistant: Option<&str>,
-        error_code: Option<&str>,
-        error_message: Option<&str>,
-        created_at: i64,
-        times: TimesRow,
-        usage: Option<UsageRow>,
-    ) {
+    /// [`Batch::push_tool`] first. Strings are interned, or copied into their text
+    /// columns when kept.
+    pub fn push(&mut self, row: &Row<'_>) {
+        let Row {
+            id,
+            status,
+            step_type,
+            assistant,
+            error_code,
+            error_message,
+            created_at,
+            times,
+            usage,
+            ..
+        } = *row;
         let d = &mut self.dicts;
         self.status.push(d.status.intern(status));
         self.step_type.push(d.step_type.intern_opt(step_type));
@@ -425,9 +488,8 @@ impl Batch {
             .push(d.error_message.intern_opt(error_message));
         self.id_hash
             .push(xxhash_rust::xxh3::xxh3_128(id.as_bytes()));
-        if self.keep_ids {
-            self.id_text.push_str(id);
-            self.id_ends.push(self.id_text.len() as u32);
+        if self.keep.ids {
+            self.ids.push(Some(id));
         }
         self.pos.push(0);
         self.created_at.push(created_at);
@@ -444,6 +506,15 @@ impl Batch {
         self.cached_tokens.push(u.cached);
         self.reasoning_tokens.push(u.reasoning);
         self.tool_offsets.push(self.tool_kind.len() as u32);
+        if self.keep.runs {
+            self.run_id.push(row.run);
+        }
+        if self.keep.threads {
+            self.thread_id.push(row.thread);
+        }
+        for (column, value) in self.metadata.iter_mut().zip(&row.metadata) {
+            value.push_to(column);
+        }
     }
 }
 

@@ -1,41 +1,41 @@
 //! Unit tests of the batch.
 use super::*;
 
+fn row<'a>(id: &'a str, status: &'a str) -> Row<'a> {
+    Row {
+        id,
+        status,
+        ..Row::default()
+    }
+}
+
 #[test]
 fn push_and_clear_keep_columns_aligned() {
     let mut b = Batch::new();
     b.push_tool(ToolKind::Function, Some("get_weather"));
     b.push_tool(ToolKind::CodeInterpreter, None);
-    b.push(
-        "s",
-        "completed",
-        Some("tool_calls"),
-        Some("asst_1"),
-        None,
-        None,
-        100,
-        TimesRow {
+    b.push(&Row {
+        step_type: Some("tool_calls"),
+        assistant: Some("asst_1"),
+        created_at: 100,
+        times: TimesRow {
             completed_at: Some(105),
             ..Default::default()
         },
-        Some(UsageRow {
+        usage: Some(UsageRow {
             prompt: Some(1),
             completion: Some(2),
             total: Some(3),
             ..Default::default()
         }),
-    );
-    b.push(
-        "t",
-        "weird",
-        None,
-        None,
-        Some("boom"),
-        Some("msg"),
-        7,
-        TimesRow::default(),
-        None,
-    );
+        ..row("s", "completed")
+    });
+    b.push(&Row {
+        error_code: Some("boom"),
+        error_message: Some("msg"),
+        created_at: 7,
+        ..row("t", "weird")
+    });
     assert_eq!(b.len(), 2);
     assert_eq!(b.status[0], STATUS_COMPLETED);
     assert_eq!(b.dicts.status.get(b.status[1]), "weird");
@@ -60,83 +60,65 @@ fn push_and_clear_keep_columns_aligned() {
 fn expired_falls_back_to_expires_at() {
     let mut b = Batch::new();
     for expired_at in [None, Some(20)] {
-        let t = TimesRow {
-            expired_at,
-            expires_at: Some(50),
-            ..Default::default()
-        };
-        b.push("s", "expired", None, None, None, None, 10, t, None);
+        b.push(&Row {
+            created_at: 10,
+            times: TimesRow {
+                expired_at,
+                expires_at: Some(50),
+                ..Default::default()
+            },
+            ..row("s", "expired")
+        });
     }
     assert_eq!(b.terminal_at(0), Some(50));
     assert_eq!(b.terminal_at(1), Some(20));
 }
 
 #[test]
-fn pop_and_gather_keep_rows_whole() {
+fn kept_text_and_popped_rows_stay_aligned() {
     let mut b = Batch::new();
-    let t = TimesRow {
-        completed_at: Some(9),
-        ..Default::default()
-    };
+    b.set_keep(Keep {
+        ids: true,
+        runs: true,
+        threads: true,
+        metadata: vec!["team".into(), "n".into()],
+    });
+    let mut metadata = [MetaValue::Absent; MAX_METADATA];
+    metadata[0] = MetaValue::Str("billing");
+    metadata[1] = MetaValue::Int(-3);
     b.push_tool(ToolKind::Function, Some("f"));
-    b.push(
-        "a",
-        "completed",
-        None,
-        Some("asst_1"),
-        None,
-        None,
-        1,
-        t,
-        None,
-    );
+    b.push(&Row {
+        run: Some("run_1"),
+        thread: Some("thread_1"),
+        metadata,
+        ..row("a", "completed")
+    });
     b.push_tool(ToolKind::FileSearch, None);
     b.push_tool(ToolKind::Function, Some("g"));
-    b.push(
-        "b",
-        "failed",
-        None,
-        Some("asst_2"),
-        Some("x"),
-        None,
-        2,
-        t,
-        None,
-    );
-    b.push("c", "weird", None, None, None, None, 3, t, None);
+    b.push(&Row {
+        run: Some("run_2"),
+        ..row("b", "failed")
+    });
+    b.push(&row("c", "weird"));
     b.pop_row();
     assert_eq!(b.len(), 2);
     assert_eq!(b.tool_offsets, vec![0, 1, 3]);
-    let mut out = Batch::new();
-    let got = b.gather(&[1], &mut out, |g| {
-        (
-            g.len(),
-            g.dicts.assistant.get(g.assistant[0]).to_string(),
-            g.tools(0),
-            g.dicts.function.get(g.tool_function[1]).to_string(),
-            g.completed_at.get(0),
-        )
-    });
-    assert_eq!(got, (1, "asst_2".into(), 0..2, "g".into(), Some(9)));
-    // The dictionaries went back where they belong.
-    assert_eq!(b.dicts.assistant.get(b.assistant[0]), "asst_1");
+    assert_eq!((b.id(0), b.id(1), b.id(2)), (Some("a"), Some("b"), None));
+    assert_eq!((b.run_id.get(1), b.thread_id.get(1)), (Some("run_2"), None));
+    assert_eq!(b.metadata[0].get(0), Some("billing"));
+    assert_eq!(b.metadata[1].get(0), Some("-3"));
+    assert_eq!(b.metadata[0].get(1), None);
+    assert_eq!(b.metadata[0].len(), 2, "the popped row's values are gone");
 }
 
 #[test]
 fn rollback_drops_only_the_unfinished_row() {
     let mut b = Batch::new();
     b.push_tool(ToolKind::Function, Some("a"));
-    b.push(
-        "s",
-        "completed",
-        None,
-        None,
-        None,
-        None,
-        1,
-        TimesRow::default(),
-        None,
-    );
+    b.push(&Row {
+        created_at: 1,
+        ..row("s", "completed")
+    });
     b.push_tool(ToolKind::Function, Some("b"));
     b.rollback_tools();
     assert_eq!(b.tool_kind.len(), 1);

@@ -6,6 +6,7 @@ use crate::cli::{RenderArgs, ReportFormat, When};
 use anyhow::{Context, Result};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
+use steplog::agg::Dim;
 use steplog::report::{Csv, Format, Html, Json, Markdown, Prometheus, Report, Table};
 use steplog::state::State;
 use steplog::threshold::Breach;
@@ -25,6 +26,23 @@ impl std::error::Error for Breached {}
 
 /// Renders `report` to stdout or `--output`, then checks `--fail-if`.
 pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
+    if args.format == ReportFormat::Prometheus && report.groups_top.is_none() {
+        let unbounded: Vec<&str> = report
+            .group_by
+            .iter()
+            .filter(|d| Dim::parse(d).is_some_and(|d| d.is_unbounded()))
+            .map(String::as_str)
+            .collect();
+        if !unbounded.is_empty() {
+            anyhow::bail!(
+                "--format prometheus with --group-by {}: that makes one series per value, \
+                 {} of them here and more every day, which a monitoring system cannot keep; \
+                 add --top N to export the N largest groups",
+                unbounded.join(","),
+                report.groups_total
+            );
+        }
+    }
     let color = match args.color {
         When::Always => true,
         When::Never => false,
@@ -73,7 +91,7 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
 }
 
 pub fn write_state(path: &Path, state: &State) -> Result<()> {
-    write_atomically(path, |out| out.write_all(state.to_json().as_bytes()))
+    write_atomically(path, |out| state.write_json(out))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 

@@ -9,12 +9,12 @@ use anyhow::Context;
 use anyhow::Result;
 #[cfg(feature = "parquet")]
 use std::io;
-use steplog::agg::Interval;
 use steplog::engine;
+use steplog::summary::View;
 
 /// `steplog export`: every record as a Parquet row, written atomically.
 pub fn export(args: &ExportArgs) -> Result<()> {
-    let cfg = config(&args.select, Interval::Day)?;
+    let cfg = config(&args.select, View::default())?;
     if !cfg.group_by.is_empty() || cfg.dedup {
         anyhow::bail!("export writes every record: --group-by and --dedup do not apply");
     }

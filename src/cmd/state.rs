@@ -3,34 +3,31 @@
 use super::deliver::{deliver, write_state};
 use super::summary::{config, execute};
 use crate::cli::{MergeArgs, PartialArgs, ReportArgs};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
-use steplog::agg::{Dim, Interval};
+use steplog::agg::Dim;
 use steplog::state::State;
+use steplog::summary::View;
 
 /// `steplog partial`: the run's state, written atomically.
 pub fn partial(args: &PartialArgs) -> Result<()> {
-    let cfg = config(&args.select, Interval::Day)?;
+    let cfg = config(&args.select, View::default())?;
     let outcome = execute(&args.select, cfg.clone())?;
     write_state(&args.output, &State::of(outcome, &cfg))
 }
 
 /// `steplog merge`: the merged state, written atomically.
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    let state = read_merged(&args.states)?;
+    let state = read_merged(&args.states, args.max_groups)?;
     write_state(&args.output, &state)
 }
 
 /// `steplog report`: the merged states, rendered.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let state = read_merged(&args.states)?;
+    let state = read_merged(&args.states, args.max_groups)?;
     check_report_flags(args, &state)?;
-    deliver(
-        &state.report(args.render.interval()),
-        &args.render,
-        args.quiet,
-    )
+    deliver(&state.report(args.render.view()), &args.render, args.quiet)
 }
 
 /// `report` takes the selection flags of `summary` only where the state already holds
@@ -69,15 +66,23 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
     Ok(())
 }
 
-fn read_merged(paths: &[PathBuf]) -> Result<State> {
+fn read_merged(paths: &[PathBuf], max_groups: usize) -> Result<State> {
     let mut merged: Option<State> = None;
     for p in paths {
-        let s = State::read(p)?;
+        let s = State::read(p, max_groups).map_err(|e| match e {
+            steplog::state::Error::TooManyGroups(g) => {
+                anyhow::Error::new(e).context(super::summary::limit(g))
+            }
+            other => other.into(),
+        })?;
         match &mut merged {
             None => merged = Some(s),
-            Some(m) => m
-                .merge(s)
-                .with_context(|| format!("cannot merge {}", p.display()))?,
+            Some(m) => m.merge(s).map_err(|e| match e {
+                steplog::state::Error::TooManyGroups(g) => {
+                    anyhow::Error::new(e).context(super::summary::limit(g))
+                }
+                other => anyhow::Error::new(other).context(format!("cannot merge {}", p.display())),
+            })?,
         }
     }
     merged.ok_or_else(|| anyhow::anyhow!("no state files given"))

@@ -8,17 +8,17 @@ use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use steplog::agg::Interval;
 use steplog::engine;
 use steplog::input::InputSpec;
 use steplog::state::State;
+use steplog::summary::View;
 
 /// Inputs at least this large get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 256 << 20;
 
 /// Runs the summary and writes it.
 pub fn run(args: &SummaryArgs) -> Result<()> {
-    let cfg = config(&args.select, args.render.interval())?;
+    let cfg = config(&args.select, args.render.view())?;
     let outcome = execute(&args.select, cfg.clone())?;
     let report = outcome.report();
     if let Some(path) = &args.save_state {
@@ -28,11 +28,28 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
 }
 
 /// The engine settings of a run; relative times count back from now.
-pub fn config(select: &SelectArgs, interval: Interval) -> Result<engine::Config> {
+pub fn config(select: &SelectArgs, view: View) -> Result<engine::Config> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    select.config(now, interval)
+    select.config(now, view)
+}
+
+/// Says which flag raises a limit the run met.
+pub fn explain(e: engine::Error) -> anyhow::Error {
+    match e {
+        engine::Error::TooManyGroups(g) => anyhow::Error::new(e).context(limit(g)),
+        other => other.into(),
+    }
+}
+
+/// The message for a group limit: what was seen, and the flag.
+pub fn limit(g: steplog::agg::TooManyGroups) -> String {
+    format!(
+        "stopped at {} groups: --max-groups is {}; raise it (a group takes about 300 bytes) \
+         or group by fewer values",
+        g.seen, g.limit
+    )
 }
 
 /// Runs the engine with a progress bar when one is wanted.
@@ -47,7 +64,7 @@ pub fn execute(select: &SelectArgs, mut cfg: engine::Config) -> Result<engine::O
         done.store(true, Ordering::Release);
         let _ = handle.join();
     }
-    Ok(result?)
+    result.map_err(explain)
 }
 
 type Bar = (std::thread::JoinHandle<()>, Arc<AtomicU64>, Arc<AtomicBool>);

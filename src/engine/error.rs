@@ -67,6 +67,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// Grouping met more groups than allowed.
+    #[error(transparent)]
+    TooManyGroups(#[from] crate::agg::TooManyGroups),
     /// Sharding splits files; standard input is not one.
     #[error("shards split input files; standard input cannot be sharded")]
     ShardStdin,

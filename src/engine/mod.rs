@@ -23,10 +23,10 @@ pub use error::Error;
 pub use plan::{Shard, Window};
 pub use sink::RowSink;
 
-use crate::agg::{Aggregates, Dim, Interval};
+use crate::agg::{Aggregates, Dim, DEFAULT_MAX_GROUPS};
 use crate::input::{InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use crate::report::Report;
-use crate::summary::Summary;
+use crate::summary::{Summary, View};
 use dedup::Winners;
 use plan::Plan;
 use scheduler::Scheduler;
@@ -61,10 +61,13 @@ pub struct Config {
     /// Summarise only records created in this window; the others are counted as
     /// `filtered_out`.
     pub window: Window,
-    /// Also compute every figure per group of these dimensions.
+    /// Also compute figures per group of these dimensions.
     pub group_by: Vec<Dim>,
-    /// The bucket width of time series.
-    pub interval: Interval,
+    /// Stop with [`Error::TooManyGroups`] past this many groups. By default,
+    /// [`DEFAULT_MAX_GROUPS`].
+    pub max_groups: usize,
+    /// How the summary is shown (time-series buckets, order and number of groups).
+    pub view: View,
     /// If set, workers add the bytes of every chunk they finish (for a progress bar).
     pub progress: Option<std::sync::Arc<AtomicU64>>,
     /// Read only this share of the (expanded) input files.
@@ -83,7 +86,8 @@ impl Default for Config {
             recursive: false,
             window: Window::default(),
             group_by: Vec::new(),
-            interval: Interval::Day,
+            max_groups: DEFAULT_MAX_GROUPS,
+            view: View::default(),
             progress: None,
             shard: None,
         }
@@ -181,18 +185,16 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     let (summary, timings) = if cfg.dedup {
         dedup::run(&scheduler, &plan.inputs)?
     } else {
-        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| {
-            Summarize::new(&cfg.group_by)
-        })?;
+        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg))?;
         let mut timings = passed.timings;
-        let aggregates = merge_sinks(passed.sinks, &mut timings);
+        let aggregates = merge_sinks(passed.sinks, &mut timings)?;
         let summary = Summary {
             files: passed.files,
             lines: passed.lines,
             filtered_out: passed.filtered_out,
             aggregates,
             dedup: None,
-            interval: cfg.interval,
+            view: cfg.view,
         };
         (summary, timings)
     };
@@ -204,15 +206,18 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
 }
 
 /// The workers' aggregates, merged; the time it takes counts as aggregation.
-fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Aggregates {
+fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Result<Aggregates, Error> {
     let merging = Instant::now();
-    let mut all = sinks.into_iter().map(|s| s.aggregates);
+    // The largest first: merging into it moves the fewest groups.
+    let mut all: Vec<Aggregates> = sinks.into_iter().map(|s| s.aggregates).collect();
+    all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len()));
+    let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();
     for part in all {
-        merged.merge(part);
+        merged.merge(part)?;
     }
     timings.aggregate += merging.elapsed();
-    merged
+    Ok(merged)
 }
 
 /// Parses `inputs` and hands every record, as batches, to `rows` instead of summarising
@@ -232,7 +237,7 @@ pub fn export(inputs: &[InputSpec], cfg: &Config, rows: &dyn RowSink) -> Result<
         files: passed.files,
         lines: passed.lines,
         filtered_out: passed.filtered_out,
-        interval: cfg.interval,
+        view: cfg.view,
         ..Summary::default()
     };
     Ok(Outcome {

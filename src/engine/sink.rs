@@ -6,19 +6,22 @@
 //! worker's loop is compiled once per sink with those branches decided.
 
 use super::dedup::SnapshotIndex;
-use super::Error;
-use crate::agg::{Aggregates, Dim, Groups};
-use crate::batch::Batch;
+use super::{Config, Error};
+use crate::agg::{Aggregates, Groups};
+use crate::batch::{Batch, Keep};
 
 /// A consumer of full batches.
 pub(crate) trait Sink: Send {
     /// Rows carry their line positions ([`Batch::pos`]).
     const POSITIONS: bool = false;
-    /// Rows keep their step ids as text ([`Batch::id`]).
-    const IDS: bool = false;
     /// Records outside the time window reach the sink too (they are not counted as
     /// filtered out: the window is applied later).
     const UNWINDOWED: bool = false;
+
+    /// The optional fields rows must keep for this sink.
+    fn keep(&self) -> Keep {
+        Keep::default()
+    }
 
     /// Takes one batch; the worker clears it afterwards.
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error>;
@@ -28,24 +31,24 @@ pub(crate) trait Sink: Send {
 pub(crate) struct Summarize {
     /// What the batches were folded into.
     pub aggregates: Aggregates,
-    /// One group's rows at a time (`--group-by`).
-    scratch: Batch,
 }
 
 impl Summarize {
-    /// Aggregates grouped along `group_by`.
-    pub fn new(group_by: &[Dim]) -> Summarize {
+    /// Aggregates for a run with `cfg` (its grouping).
+    pub fn new(cfg: &Config) -> Summarize {
         Summarize {
-            aggregates: Aggregates::new(Groups::new(group_by)),
-            scratch: Batch::new(),
+            aggregates: Aggregates::new(Groups::new(&cfg.group_by, cfg.max_groups)),
         }
     }
 }
 
 impl Sink for Summarize {
+    fn keep(&self) -> Keep {
+        self.aggregates.groups.keep()
+    }
+
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        self.aggregates.update(batch, &mut self.scratch);
-        Ok(())
+        Ok(self.aggregates.update(batch)?)
     }
 }
 
@@ -81,7 +84,13 @@ pub(crate) struct Export<'a> {
 
 impl Sink for Export<'_> {
     const POSITIONS: bool = true;
-    const IDS: bool = true;
+
+    fn keep(&self) -> Keep {
+        Keep {
+            ids: true,
+            ..Keep::default()
+        }
+    }
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
         if batch.is_empty() {

@@ -53,7 +53,7 @@ pub(super) struct Worker<S> {
 impl<S: Sink> Worker<S> {
     pub fn new(cfg: &Config, sink: S) -> Worker<S> {
         let mut batch = Batch::new();
-        batch.keep_ids = S::IDS;
+        batch.set_keep(sink.keep());
         Worker {
             parser: LineParser::new(),
             lines: LineIndex::new(),

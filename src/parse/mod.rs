@@ -20,6 +20,7 @@ pub mod sse;
 mod value;
 
 pub use malformed::{Malformed, Reason};
+pub use value::MAX_TIMESTAMP;
 
 use crate::batch::Batch;
 use simd_json::{Buffers, Tape};

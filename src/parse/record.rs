@@ -10,7 +10,7 @@ use super::value::{
     CREATED_AT, TIMESTAMP,
 };
 use super::LineKind;
-use crate::batch::{Batch, TimesRow, ToolKind, UsageRow};
+use crate::batch::{Batch, MetaValue, Row, TimesRow, ToolKind, UsageRow, MAX_METADATA};
 use simd_json::{Node, StaticNode};
 
 /// The fields of one line, borrowed from the tape.
@@ -27,6 +27,9 @@ struct Fields<'a> {
     error_message: Option<&'a str>,
     times: TimesRow,
     usage: Option<UsageRow>,
+    run: Option<&'a str>,
+    thread: Option<&'a str>,
+    metadata: [MetaValue<'a>; MAX_METADATA],
 }
 
 /// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
@@ -53,17 +56,20 @@ fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malfo
     let id = f.id.get("id", "a string")?;
     let created_at = f.created_at.get("created_at", CREATED_AT)?;
     let status = f.status.get("status", "a string")?;
-    batch.push(
+    batch.push(&Row {
         id,
         status,
-        f.step_type.or(f.details_type),
-        f.assistant,
-        f.error_code,
-        f.error_message,
+        step_type: f.step_type.or(f.details_type),
+        assistant: f.assistant,
+        error_code: f.error_code,
+        error_message: f.error_message,
         created_at,
-        f.times,
-        f.usage,
-    );
+        times: f.times,
+        usage: f.usage,
+        run: f.run,
+        thread: f.thread,
+        metadata: f.metadata,
+    });
     Ok(LineKind::Record)
 }
 
@@ -88,6 +94,11 @@ fn read_fields<'a>(
             "status" => f.status = Required::from_option(required_string(node, "status")?),
             "type" => f.step_type = string_or_null(node, "type")?,
             "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
+            "run_id" => f.run = string_or_null(node, "run_id")?,
+            "thread_id" => f.thread = string_or_null(node, "thread_id")?,
+            "metadata" if !batch.keep.metadata.is_empty() => {
+                f.metadata = read_metadata(tape, v, &batch.keep.metadata)
+            }
             "completed_at" => f.times.completed_at = timestamp(node, "completed_at", TIMESTAMP)?,
             "failed_at" => f.times.failed_at = timestamp(node, "failed_at", TIMESTAMP)?,
             "cancelled_at" => f.times.cancelled_at = timestamp(node, "cancelled_at", TIMESTAMP)?,
@@ -120,6 +131,38 @@ fn read_fields<'a>(
         }
     }
     Ok(())
+}
+
+/// The values of the `wanted` keys of the `metadata` object at `tape[at]`. Never an error:
+/// a `metadata` that is not an object has none of the keys.
+fn read_metadata<'a>(
+    tape: &[Node<'a>],
+    at: usize,
+    wanted: &[String],
+) -> [MetaValue<'a>; MAX_METADATA] {
+    let mut out = [MetaValue::Absent; MAX_METADATA];
+    if !matches!(tape[at], Node::Object { .. }) {
+        return out;
+    }
+    for (k, v) in members(tape, at) {
+        let Some(slot) = wanted.iter().position(|w| w == k) else {
+            continue;
+        };
+        if slot >= MAX_METADATA {
+            continue;
+        }
+        out[slot] = match tape[v] {
+            Node::String(s) => MetaValue::Str(s),
+            Node::Static(StaticNode::Null) => MetaValue::Absent,
+            Node::Static(StaticNode::Bool(b)) => MetaValue::Word(if b { "true" } else { "false" }),
+            Node::Static(StaticNode::I64(n)) => MetaValue::Int(n),
+            Node::Static(StaticNode::U64(n)) => MetaValue::UInt(n),
+            Node::Static(StaticNode::F64(x)) => MetaValue::Float(x),
+            Node::Object { .. } => MetaValue::Word("(object)"),
+            Node::Array { .. } => MetaValue::Word("(array)"),
+        };
+    }
+    out
 }
 
 fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malformed<'static>> {

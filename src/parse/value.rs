@@ -6,7 +6,7 @@ use super::malformed::Malformed;
 use simd_json::{Node, StaticNode};
 
 /// Latest accepted timestamp: 9999-12-31T23:59:59Z. Earliest: the Unix epoch.
-pub(crate) const MAX_TIMESTAMP: i64 = 253_402_300_799;
+pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
 pub(super) const TIMESTAMP: &str = "an integer number of seconds between 1970 and 9999, or null";
 pub(super) const CREATED_AT: &str = "an integer number of seconds between 1970 and 9999";
 pub(super) const TOKENS: &str = "a non-negative integer or null";

@@ -208,21 +208,58 @@ pub(super) const GROUP_FIGURES: [(&str, &str); 6] = [
     ("tokens", "total tokens"),
 ];
 
-/// One row per group: its key, then [`GROUP_FIGURES`].
+/// Groups the markup renderers show when `--top` does not say.
+pub const GROUPS_SHOWN: usize = 20;
+
+/// The groups a markup renderer shows: `--top`'s, else the first [`GROUPS_SHOWN`].
+pub(super) fn shown_groups(r: &Report) -> &[Group] {
+    let n = match r.groups_top {
+        Some(_) => r.groups.len(),
+        None => r.groups.len().min(GROUPS_SHOWN),
+    };
+    &r.groups[..n]
+}
+
+/// What the group table shows of how many: `3 groups` or `142,331 groups; the 20 with
+/// the most steps`.
+pub(super) fn groups_note(r: &Report, style: &Style) -> String {
+    let shown = shown_groups(r).len() as u64;
+    let total = r.groups_total;
+    let noun = if total == 1 { "group" } else { "groups" };
+    if shown == total {
+        return format!("{} {noun}", style.count(total));
+    }
+    let by = match r.groups_sorted_by.as_str() {
+        "steps" => "with the most steps",
+        "failures" => "with the most failures",
+        "failure_rate" => "with the highest failure rate",
+        "p50" => "with the slowest median",
+        "p99" => "with the slowest 99th percentile",
+        "tokens" => "with the most tokens",
+        _ => "first by key",
+    };
+    format!(
+        "{} {noun}; the {} {by} (--top and --sort choose others; JSON and CSV have all)",
+        style.count(total),
+        style.count(shown)
+    )
+}
+
+/// One row per shown group: its key, then [`GROUP_FIGURES`].
 pub(super) fn group_rows(r: &Report) -> Vec<Vec<Cell>> {
-    r.groups.iter().map(group_row).collect()
+    shown_groups(r).iter().map(group_row).collect()
 }
 
 fn group_row(g: &Group) -> Vec<Cell> {
-    let s = &g.sections;
     let mut row: Vec<Cell> = g.key.iter().map(|k| Cell::Value(k.clone())).collect();
+    let completed = g.completed();
     row.extend([
-        Cell::Count(s.steps.total),
-        Cell::Count(s.failures.total),
-        Cell::Rate(s.failures.rate),
-        Cell::Seconds(s.durations_seconds.completed.p50),
-        Cell::Seconds(s.durations_seconds.completed.p99),
-        Cell::Count(s.usage.total_tokens),
+        Cell::Count(g.steps),
+        Cell::Count(g.failures.total),
+        Cell::Rate(g.failures.rate),
+        Cell::Seconds(completed.and_then(|d| d.p50)),
+        Cell::Seconds(completed.and_then(|d| d.p99)),
+        Cell::Count(g.usage.total_tokens),
     ]);
     row
 }

@@ -11,7 +11,7 @@
 //! are quoted as RFC 4180 says.
 
 use super::{
-    Dedup, DurationSummary, Failures, Format, Input, Report, Sections, Steps, TimeRange,
+    Dedup, DurationSummary, Failures, Format, Group, Input, Report, Sections, Steps, TimeRange,
     TimeSeries, ToolCalls, Usage, UsageSums,
 };
 use std::collections::BTreeMap;
@@ -40,6 +40,10 @@ impl Rows {
 
     fn n(&mut self, metric: &str, key: &str, v: u64) {
         self.push("", metric, key, v.to_string());
+    }
+
+    fn float(&mut self, metric: &str, v: Option<f64>) {
+        self.push("", metric, "", v.map_or_else(String::new, float));
     }
 
     fn opt(&mut self, metric: &str, key: &str, v: Option<impl ToString>) {
@@ -89,12 +93,7 @@ impl Rows {
         self.map("failures.by_code", "", &f.by_code);
         self.map("failures.by_step_type", "", &f.by_step_type);
         self.map("failures.by_tool", "", &f.by_tool);
-        self.push(
-            "",
-            "failures.rate",
-            "",
-            f.rate.map_or_else(String::new, float),
-        );
+        self.float("failures.rate", f.rate);
         self.n("failures.terminal_steps", "", f.terminal_steps);
         for m in &f.top_messages {
             self.n("failures.top_messages", &m.message, m.count);
@@ -200,13 +199,37 @@ impl Rows {
         self.n("usage.total_tokens", "", u.total_tokens);
     }
 
-    /// The sections every scope has, in metric order; for the whole input (`whole`), also
-    /// what only the report has (`dedup`, `input`, `schema_version`), where it sorts.
-    fn sections(&mut self, s: &Sections, whole: Option<&Report>) {
-        let d = &s.durations_seconds;
-        if let Some(r) = whole {
-            self.dedup(&r.dedup);
+    /// One group's figures, in metric order.
+    fn group(&mut self, g: &Group) {
+        let mut durations: Vec<_> = g.durations_seconds.iter().collect();
+        durations.sort_by_key(|(status, _)| *status);
+        for (status, d) in durations {
+            let m = |f: &str| format!("durations_seconds.{status}.{f}");
+            self.n(&m("count"), "", d.count);
+            self.opt(&m("max"), "", d.max);
+            self.push("", &m("mean"), "", d.mean.map_or_else(String::new, float));
+            self.opt(&m("min"), "", d.min);
+            self.n(&m("missing"), "", d.missing);
+            for (f, v) in [("p50", d.p50), ("p90", d.p90), ("p99", d.p99)] {
+                self.opt(&m(f), "", v);
+            }
         }
+        let f = &g.failures;
+        self.map("failures.by_code", "", &f.by_code.to_map());
+        self.float("failures.rate", f.rate);
+        self.n("failures.terminal_steps", "", f.terminal_steps);
+        self.n("failures.total", "", f.total);
+        self.map("steps.by_status", "", &g.by_status.to_map());
+        self.n("steps.total", "", g.steps);
+        self.time_range(&g.time_range);
+        self.sums("usage", "", &g.usage);
+    }
+
+    /// The whole input's figures, in metric order (what only the report has, `dedup`,
+    /// `input` and `schema_version`, where it sorts).
+    fn sections(&mut self, s: &Sections, whole: &Report) {
+        let d = &s.durations_seconds;
+        self.dedup(&whole.dedup);
         self.duration("durations_seconds.cancelled", "", &d.cancelled);
         self.duration("durations_seconds.completed", "", &d.completed);
         for (ty, ds) in &d.completed_by_type {
@@ -215,10 +238,8 @@ impl Rows {
         self.duration("durations_seconds.expired", "", &d.expired);
         self.duration("durations_seconds.failed", "", &d.failed);
         self.failures(&s.failures);
-        if let Some(r) = whole {
-            self.input(&r.input);
-            self.n("schema_version", "", u64::from(r.schema_version));
-        }
+        self.input(&whole.input);
+        self.n("schema_version", "", u64::from(whole.schema_version));
         self.steps(&s.steps);
         self.time_range(&s.time_range);
         self.time_series(&s.time_series);
@@ -270,12 +291,12 @@ impl Format for Csv {
             .collect();
         writeln!(out, "{}", header.join(","))?;
         let mut rows = Rows::default();
-        rows.sections(&report.sections, Some(report));
+        rows.sections(&report.sections, report);
         let all = vec!["(all)".to_string(); report.group_by.len()];
         write_rows(out, &all, &rows)?;
         for g in &report.groups {
             let mut rows = Rows::default();
-            rows.sections(&g.sections, None);
+            rows.group(g);
             write_rows(out, &g.key, &rows)?;
         }
         Ok(())

@@ -428,8 +428,9 @@ impl Format for Html {
                 .collect();
             let _ = write!(
                 s,
-                "<h2>By {}</h2><table>{}{}</table>",
+                "<h2>By {}</h2><p>{}.</p><table>{}{}</table>",
                 esc(&r.group_by.join(", ")),
+                esc(&cells::groups_note(r, &STYLE)),
                 head(dims.chain(GROUP_FIGURES.map(|(_, full)| full))),
                 rows(&groups)
             );

@@ -176,6 +176,7 @@ impl Format for Markdown {
 
         if !r.groups.is_empty() {
             writeln!(out, "## By {}\n", r.group_by.join(", "))?;
+            writeln!(out, "{}.\n", cells::groups_note(r, &STYLE))?;
             let mut head: Vec<&str> = r.group_by.iter().map(String::as_str).collect();
             head.extend(GROUP_FIGURES.map(|(_, full)| full));
             let rows: Vec<Vec<String>> = cells::group_rows(r)

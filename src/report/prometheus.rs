@@ -2,13 +2,14 @@
 //! collector (write it with `--output /var/lib/node_exporter/steplog.prom`).
 //!
 //! Every family has `# HELP` and `# TYPE`. Counts and sums are counters (`_total`);
-//! durations are a summary per terminal status (quantiles 0.5 to 0.999, `_sum`, `_count`);
+//! durations are a summary per terminal status (quantiles 0.5 to 0.999, `_sum`, `_count`;
+//! for groups 0.5, 0.9 and 0.99);
 //! the failure rate and the newest `created_at` are gauges. With `--group-by`, each group
 //! adds samples to the `steplog_group_*` families, labelled with its dimensions; a
 //! breakdown along a dimension the groups already have (steps by status when grouping by
 //! status) is left out there, since the group label says it.
 
-use super::{DurationSummary, Format, Group, Report, Sections, STATUSES};
+use super::{Format, Group, Report, Sections, STATUSES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -31,7 +32,7 @@ impl Families {
         kind: &'static str,
         help: &'static str,
         suffix: &str,
-        labels: &[(&str, String)],
+        labels: &[(String, String)],
         value: f64,
     ) {
         if !self.families.contains_key(name) {
@@ -61,7 +62,7 @@ impl Families {
         &mut self,
         name: &'static str,
         help: &'static str,
-        labels: &[(&str, String)],
+        labels: &[(String, String)],
         v: u64,
     ) {
         self.sample(name, "counter", help, "", labels, v as f64);
@@ -90,17 +91,106 @@ fn number(v: f64) -> String {
     }
 }
 
-fn with<'a>(base: &[(&'a str, String)], k: &'a str, v: &str) -> Vec<(&'a str, String)> {
+fn with(base: &[(String, String)], k: &str, v: &str) -> Vec<(String, String)> {
     let mut l = base.to_vec();
-    l.push((k, v.to_string()));
+    l.push((k.to_string(), v.to_string()));
     l
 }
 
-/// The figures every scope has (the whole input, or one group).
+/// A label name for dimension `d`: label names allow only letters, digits and `_`
+/// (`metadata.team` becomes `metadata_team`).
+fn label_name(d: &str) -> String {
+    d.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// One terminal status's duration summary: its status, the quantiles, the count and the
+/// mean.
+type Summary = (
+    &'static str,
+    Vec<(&'static str, Option<u64>)>,
+    u64,
+    Option<f64>,
+);
+
+/// The figures every scope has (the whole input, or one group), as the families show them.
+struct Figures<'a> {
+    steps: u64,
+    by_status: Vec<(&'a str, u64)>,
+    /// Tool calls by kind (the whole input only).
+    tool_calls: Option<&'a BTreeMap<String, u64>>,
+    failures: u64,
+    by_code: Vec<(&'a str, u64)>,
+    rate: Option<f64>,
+    /// Per terminal status: the quantiles, the count and the mean.
+    durations: Vec<Summary>,
+    tokens: [(&'static str, u64); 5],
+    last_created: Option<i64>,
+}
+
+impl<'a> Figures<'a> {
+    fn of_sections(s: &'a Sections) -> Figures<'a> {
+        let d = &s.durations_seconds;
+        Figures {
+            steps: s.steps.total,
+            by_status: pairs(s.steps.by_status.iter()),
+            tool_calls: Some(&s.tool_calls.by_kind),
+            failures: s.failures.total,
+            by_code: pairs(s.failures.by_code.iter()),
+            rate: s.failures.rate,
+            durations: d
+                .by_status()
+                .into_iter()
+                .map(|(st, ds)| {
+                    let q = ds.quantiles().into_iter().map(|(_, q, v)| (q, v)).collect();
+                    (st, q, ds.count, ds.mean)
+                })
+                .collect(),
+            tokens: s.usage.tokens(),
+            last_created: s.time_range.last_created_at,
+        }
+    }
+
+    fn of_group(g: &'a Group) -> Figures<'a> {
+        let u = &g.usage;
+        Figures {
+            steps: g.steps,
+            by_status: pairs(g.by_status.iter()),
+            tool_calls: None,
+            failures: g.failures.total,
+            by_code: pairs(g.failures.by_code.iter()),
+            rate: g.failures.rate,
+            durations: g
+                .durations_seconds
+                .iter()
+                .map(|(st, d)| {
+                    let q = vec![("0.5", d.p50), ("0.9", d.p90), ("0.99", d.p99)];
+                    (st, q, d.count, d.mean)
+                })
+                .collect(),
+            tokens: [
+                ("prompt", u.prompt_tokens),
+                ("completion", u.completion_tokens),
+                ("total", u.total_tokens),
+                ("cached", u.cached_tokens),
+                ("reasoning", u.reasoning_tokens),
+            ],
+            last_created: g.time_range.last_created_at,
+        }
+    }
+}
+
+/// Map entries as label values and counts.
+fn pairs<'a>(m: impl Iterator<Item = (&'a String, &'a u64)>) -> Vec<(&'a str, u64)> {
+    m.map(|(k, n)| (k.as_str(), *n)).collect()
+}
+
+/// Where a scope's samples go: its family prefix, labels, and the dimensions its labels
+/// already carry.
 struct Scope<'a> {
     prefix: &'static str,
-    labels: Vec<(&'a str, String)>,
-    /// Dimensions the labels already carry.
+    labels: Vec<(String, String)>,
     dims: &'a [String],
 }
 
@@ -114,53 +204,26 @@ macro_rules! fam {
     };
 }
 
-fn durations(f: &mut Families, s: &Scope<'_>, status: &str, d: &DurationSummary) {
-    let name = fam!(s, "step_duration_seconds");
-    let help = "Step duration (terminal timestamp minus created_at) by terminal status.";
-    let base = if s.dims.iter().any(|d| d == "status") {
-        s.labels.clone()
-    } else {
-        with(&s.labels, "status", status)
-    };
-    for (_, q, v) in d.quantiles() {
-        let v = v.map_or(f64::NAN, |v| v as f64);
-        f.sample(name, "summary", help, "", &with(&base, "quantile", q), v);
-    }
-    let sum = d.mean.map_or(0.0, |m| (m * d.count as f64).round());
-    f.sample(name, "summary", help, "_sum", &base, sum);
-    f.sample(name, "summary", help, "_count", &base, d.count as f64);
-}
-
-fn figures(f: &mut Families, s: &Scope<'_>, sections: &Sections) {
-    let Sections {
-        steps,
-        tool_calls: tools,
-        failures,
-        durations_seconds: durs,
-        usage,
-        time_range,
-        ..
-    } = sections;
-    let last_created = time_range.last_created_at;
+fn figures(f: &mut Families, s: &Scope<'_>, x: &Figures<'_>) {
     let has = |d: &str| s.dims.iter().any(|x| x == d);
     let help = "Run steps summarised, by status.";
     if has("status") {
-        f.counter(fam!(s, "steps_total"), help, &s.labels, steps.total);
+        f.counter(fam!(s, "steps_total"), help, &s.labels, x.steps);
     } else {
         // The whole input always has the five statuses of the spec, so the series exist
         // (at 0) before the first failure; other statuses seen are added.
         let known: &[&str] = if s.prefix.is_empty() { &STATUSES } else { &[] };
         let mut counts: BTreeMap<&str, u64> = known.iter().map(|k| (*k, 0)).collect();
-        for (k, v) in &steps.by_status {
-            counts.insert(k, *v);
+        for &(k, v) in &x.by_status {
+            counts.insert(k, v);
         }
         for (k, v) in counts {
             let l = with(&s.labels, "status", k);
             f.counter(fam!(s, "steps_total"), help, &l, v);
         }
     }
-    if !has("tool") {
-        for (k, v) in &tools.by_kind {
+    if let (Some(kinds), false) = (x.tool_calls, has("tool")) {
+        for (k, v) in kinds {
             let l = with(&s.labels, "kind", k);
             let help = "Tool calls made by run steps, by kind.";
             f.counter(fam!(s, "tool_calls_total"), help, &l, *v);
@@ -168,29 +231,41 @@ fn figures(f: &mut Families, s: &Scope<'_>, sections: &Sections) {
     }
     let help = "Failed run steps, by last_error.code.";
     if has("error_code") {
-        let l = s.labels.clone();
-        f.counter(fam!(s, "failures_total"), help, &l, failures.total);
+        f.counter(fam!(s, "failures_total"), help, &s.labels, x.failures);
     } else {
-        for (k, v) in &failures.by_code {
+        for &(k, v) in &x.by_code {
             let l = with(&s.labels, "code", k);
-            f.counter(fam!(s, "failures_total"), help, &l, *v);
+            f.counter(fam!(s, "failures_total"), help, &l, v);
         }
     }
     let help = "Failed steps over steps in a terminal status (NaN without terminal steps).";
-    let rate = failures.rate.unwrap_or(f64::NAN);
+    let rate = x.rate.unwrap_or(f64::NAN);
     f.sample(fam!(s, "failure_rate"), "gauge", help, "", &s.labels, rate);
-    for (status, d) in durs.by_status() {
-        if has("status") && d.count == 0 {
+    let name = fam!(s, "step_duration_seconds");
+    let help = "Step duration (terminal timestamp minus created_at) by terminal status.";
+    for (status, quantiles, count, mean) in &x.durations {
+        if has("status") && *count == 0 {
             continue;
         }
-        durations(f, s, status, d);
+        let base = if has("status") {
+            s.labels.clone()
+        } else {
+            with(&s.labels, "status", status)
+        };
+        for (q, v) in quantiles {
+            let v = v.map_or(f64::NAN, |v| v as f64);
+            f.sample(name, "summary", help, "", &with(&base, "quantile", q), v);
+        }
+        let sum = mean.map_or(0.0, |m| (m * *count as f64).round());
+        f.sample(name, "summary", help, "_sum", &base, sum);
+        f.sample(name, "summary", help, "_count", &base, *count as f64);
     }
-    for (kind, v) in usage.tokens() {
+    for (kind, v) in x.tokens {
         let l = with(&s.labels, "kind", kind);
         let help = "Tokens used by run steps, by kind.";
         f.counter(fam!(s, "tokens_total"), help, &l, v);
     }
-    if let Some(t) = last_created {
+    if let Some(t) = x.last_created {
         let help = "created_at of the newest step summarised (Unix seconds).";
         let name = fam!(s, "last_created_timestamp_seconds");
         f.sample(name, "gauge", help, "", &s.labels, t as f64);
@@ -205,12 +280,12 @@ impl Format for Prometheus {
         let singular = ["record", "blank", "delta", "framing", "malformed"];
         for (kind, (_, v)) in singular.into_iter().zip(i.counts.kinds()) {
             let help = "Input lines read, by kind.";
-            let l = vec![("kind", kind.to_string())];
+            let l = vec![("kind".to_string(), kind.to_string())];
             f.counter("steplog_input_lines_total", help, &l, v);
         }
         for (reason, v) in &i.malformed_by_reason {
             let help = "Malformed input lines, by reason.";
-            let l = vec![("reason", reason.clone())];
+            let l = vec![("reason".to_string(), reason.clone())];
             f.counter("steplog_malformed_lines_total", help, &l, *v);
         }
         let help = "Input bytes read (after decompression).";
@@ -220,7 +295,7 @@ impl Format for Prometheus {
             labels: Vec::new(),
             dims: &[],
         };
-        figures(&mut f, &whole, &r.sections);
+        figures(&mut f, &whole, &Figures::of_sections(&r.sections));
         for g in &r.groups {
             group(&mut f, r, g);
         }
@@ -233,12 +308,12 @@ fn group(f: &mut Families, r: &Report, g: &Group) {
         .group_by
         .iter()
         .zip(&g.key)
-        .map(|(d, v)| (d.as_str(), v.clone()))
+        .map(|(d, v)| (label_name(d), v.clone()))
         .collect();
     let s = Scope {
         prefix: "group",
         labels,
         dims: &r.group_by,
     };
-    figures(f, &s, &g.sections);
+    figures(f, &s, &Figures::of_group(g));
 }

@@ -367,8 +367,9 @@ impl Format for Table {
         if !r.groups.is_empty() {
             writeln!(
                 out,
-                "\n{}",
-                self.bold(&format!("By {}", r.group_by.join(", ")))
+                "\n{} ({})",
+                self.bold(&format!("By {}", r.group_by.join(", "))),
+                cells::groups_note(r, &STYLE)
             )?;
             let mut g = Grid::default();
             let mut head: Vec<String> = r.group_by.clone();

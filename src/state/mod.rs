@@ -13,19 +13,20 @@
 //! limit, deduplication) or whose version is unknown are refused.
 
 mod v1;
+mod v2;
 
-use crate::agg::{Dim, Interval};
+use crate::agg::{Dim, TooManyGroups};
 use crate::engine::{Config, Outcome};
 use crate::report::Report;
-use crate::summary::Summary;
+use crate::summary::{Summary, View};
 use serde::Deserialize;
 use std::io;
 use std::path::Path;
 
 /// The `format` tag of every state file.
 pub const FORMAT: &str = "steplog-state";
-/// The state layout version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The state layout version this build writes. It reads this one and version 1.
+pub const VERSION: u32 = 2;
 
 /// What a state's figures depend on besides its inputs: states merge only when these
 /// are equal.
@@ -54,6 +55,12 @@ impl Settings {
             max_line_bytes: cfg.max_line_bytes,
         }
     }
+}
+
+/// A state's summary as read, before it is converted.
+enum Parsed<'a> {
+    V1(v1::SummaryV1),
+    V2(v2::SummaryV2<v2::GroupsRaw<'a>>),
 }
 
 /// A summary that can be saved, merged and rendered later.
@@ -87,13 +94,16 @@ pub enum Error {
         why: String,
     },
     /// Written by a newer (or older, incompatible) steplog.
-    #[error("{path} is a version {found} state; this steplog reads version {VERSION}")]
+    #[error("{path} is a version {found} state; this steplog reads versions 1 and {VERSION}")]
     Version {
         /// The path.
         path: String,
         /// The version in the file.
         found: u32,
     },
+    /// Merging would make more groups than allowed.
+    #[error(transparent)]
+    TooManyGroups(#[from] TooManyGroups),
     /// Settings differ, so the figures do not add up.
     #[error("cannot merge states made with different settings ({what}): {a} vs {b}")]
     Incompatible {
@@ -151,7 +161,7 @@ impl State {
                 b.max_line_bytes.to_string(),
             );
         }
-        self.summary.append(other.summary);
+        self.summary.append(other.summary)?;
         self.sort_files();
         Ok(())
     }
@@ -176,25 +186,23 @@ impl State {
         s.lines.reorder_files(&order);
     }
 
-    /// The report, with time series in buckets of `interval`.
-    pub fn report(&self, interval: Interval) -> Report {
-        let mut summary = self.summary.clone();
-        summary.interval = interval;
-        summary.report()
+    /// The report, shown as `view` says.
+    pub fn report(&self, view: View) -> Report {
+        self.summary.report_as(view)
     }
 
-    /// Reads a state file.
-    pub fn read(path: &Path) -> Result<State, Error> {
+    /// Reads a state file, refusing more than `max_groups` groups.
+    pub fn read(path: &Path, max_groups: usize) -> Result<State, Error> {
         let name = path.display().to_string();
         let text = std::fs::read(path).map_err(|source| Error::Read {
             path: name.clone(),
             source,
         })?;
-        State::from_json(&text, &name)
+        State::from_json(&text, &name, max_groups)
     }
 
     /// Reads a state from its JSON text; errors call it `name`.
-    pub fn from_json(text: &[u8], name: &str) -> Result<State, Error> {
+    pub fn from_json(text: &[u8], name: &str, max_groups: usize) -> Result<State, Error> {
         let name = name.to_string();
         // The tag and version first, so an old or foreign file gets a clear message.
         #[derive(Deserialize)]
@@ -210,33 +218,68 @@ impl State {
         if head.format.as_deref() != Some(FORMAT) {
             return Err(invalid(format!("its \"format\" is not \"{FORMAT}\"")));
         }
-        match head.version {
-            Some(VERSION) => {}
+        let (settings, files, summary) = match head.version {
+            Some(1) => {
+                let file: v1::StateV1 =
+                    serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
+                (file.settings, file.files, Parsed::V1(file.summary))
+            }
+            Some(VERSION) => {
+                let file: v2::StateV2<v2::GroupsRaw<'_>> =
+                    serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
+                (file.settings, file.files, Parsed::V2(file.summary))
+            }
             Some(found) => return Err(Error::Version { path: name, found }),
             None => return Err(invalid("it has no \"version\"".into())),
-        }
-        let file: v1::StateV1 = serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
-        let settings = Settings {
-            group_by: v1::parse_dims(&file.settings.group_by).map_err(invalid)?,
-            since: file.settings.since,
-            until: file.settings.until,
-            dedup: file.settings.dedup,
-            max_line_bytes: file.settings.max_line_bytes,
         };
-        let files = file
-            .files
+        if let Parsed::V1(s) = &summary {
+            if s.groups() > max_groups {
+                return Err(Error::TooManyGroups(TooManyGroups {
+                    limit: max_groups,
+                    seen: s.groups(),
+                }));
+            }
+        }
+        let settings = Settings {
+            group_by: v1::parse_dims(&settings.group_by).map_err(invalid)?,
+            since: settings.since,
+            until: settings.until,
+            dedup: settings.dedup,
+            max_line_bytes: settings.max_line_bytes,
+        };
+        let files = files
             .into_iter()
             .map(v1::FileV1::into_info)
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
-        let summary = file.summary.into_summary(files).map_err(invalid)?;
+        let summary = match summary {
+            Parsed::V1(s) => s.into_summary(files, max_groups).map_err(invalid)?,
+            Parsed::V2(s) => s.into_summary(files, max_groups).map_err(|e| match e {
+                v2::GroupsError::Invalid(why) => invalid(why),
+                v2::GroupsError::TooMany(g) => Error::TooManyGroups(g),
+            })?,
+        };
+        if summary.aggregates.groups.dims() != settings.group_by {
+            return Err(invalid(format!(
+                "its groups are along '{}' but its settings say --group-by '{}'",
+                Dim::list(summary.aggregates.groups.dims()),
+                Dim::list(&settings.group_by)
+            )));
+        }
         Ok(State { settings, summary })
     }
 
     /// The state as JSON text.
     pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        self.write_json(&mut out).expect("writing to memory");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// Writes the state as JSON to `out`, group by group.
+    pub fn write_json(&self, out: &mut dyn io::Write) -> io::Result<()> {
         let s = &self.settings;
-        let file = v1::StateV1 {
+        let file = v2::StateV2 {
             format: FORMAT.to_string(),
             version: VERSION,
             settings: v1::SettingsV1 {
@@ -247,8 +290,8 @@ impl State {
                 max_line_bytes: s.max_line_bytes,
             },
             files: self.summary.files.iter().map(v1::FileV1::of).collect(),
-            summary: v1::SummaryV1::of(&self.summary),
+            summary: v2::SummaryV2::of(&self.summary),
         };
-        serde_json::to_string(&file).expect("a state serialises")
+        serde_json::to_writer(out, &file).map_err(io::Error::other)
     }
 }

@@ -4,6 +4,7 @@
 //! installs a global allocator.
 
 mod cli;
+mod groups;
 mod hostile;
 mod properties;
 mod realworld;

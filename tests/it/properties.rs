@@ -154,14 +154,14 @@ proptest! {
         let both = run(&[&pa, &pb], &cfg);
         let (ra, rb) = (run(&[&pa], &cfg), run(&[&pb], &cfg));
         let mut merged = ra.summary.clone();
-        merged.append(rb.summary.clone());
+        merged.append(rb.summary.clone()).unwrap();
         prop_assert_eq!(
             serde_json::to_string(&merged.report()).unwrap(),
             json(&both)
         );
         // …and merging in the other order changes nothing but the file order.
         let mut reversed = rb.summary.clone();
-        reversed.append(ra.summary.clone());
+        reversed.append(ra.summary.clone()).unwrap();
         let mut r1 = merged.report();
         let mut r2 = reversed.report();
         r1.input.files.clear();

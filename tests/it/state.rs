@@ -5,10 +5,11 @@ use crate::util::*;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use steplog::agg::Interval;
+use steplog::agg::DEFAULT_MAX_GROUPS;
 use steplog::engine::{self, Config};
 use steplog::input::InputSpec;
 use steplog::state::State;
+use steplog::summary::View;
 
 /// Five files: generated steps split unevenly, plus fixtures with malformed lines,
 /// deltas and framing. Named so that their path order is their order here.
@@ -207,7 +208,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
     let out = steplog().args(["report", path(&future)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("is a version 99 state; this steplog reads version 1"));
+        .contains("is a version 99 state; this steplog reads versions 1 and 2"));
 
     // Flags of `summary` the state cannot honour get a message, not a wrong report.
     let out = steplog()
@@ -238,7 +239,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
 
 #[test]
 fn the_state_format_is_pinned_byte_for_byte() {
-    // testdata/state/golden-v1.state is what `partial` writes for these fixtures: a
+    // testdata/state/golden-v2.state is what `partial` writes for these fixtures: a
     // change to the format shows here, to be made on purpose (with a version bump).
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.state");
@@ -247,10 +248,10 @@ fn the_state_format_is_pinned_byte_for_byte() {
         .args(FIXTURES)
         .arg("-o")
         .arg(&fresh));
-    let golden = std::fs::read(testdata().join("state/golden-v1.state")).unwrap();
+    let golden = std::fs::read(testdata().join("state/golden-v2.state")).unwrap();
     assert!(
         std::fs::read(&fresh).unwrap() == golden,
-        "partial no longer writes testdata/state/golden-v1.state byte for byte"
+        "partial no longer writes testdata/state/golden-v2.state byte for byte"
     );
 }
 
@@ -265,18 +266,23 @@ const FIXTURES: [&str; 6] = [
 ];
 
 #[test]
-fn a_state_written_today_is_read_by_report() {
+fn states_of_every_version_are_read_by_report() {
     // testdata/state/fixtures-v1.state was written by `steplog partial` when the format
-    // was introduced; its report must stay the summary of the same fixtures.
-    let state = testdata().join("state/fixtures-v1.state");
-    let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
+    // was introduced, golden-v1.state by the last version-1 steplog, golden-v2.state by
+    // this one: each report must stay the summary of the same fixtures (version 1's
+    // groups are read into compact groups, their durations from the histograms).
     let single = ok(steplog()
         .args(["summary", "-f", "json", "--group-by", "status"])
         .args(FIXTURES));
-    assert_eq!(
-        String::from_utf8(report).unwrap(),
-        String::from_utf8(single).unwrap()
-    );
+    for name in ["fixtures-v1", "golden-v1", "golden-v2"] {
+        let state = testdata().join(format!("state/{name}.state"));
+        let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
+        assert_eq!(
+            String::from_utf8(report).unwrap(),
+            String::from_utf8(single.clone()).unwrap(),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -364,11 +370,11 @@ proptest! {
             .collect();
         let one = engine::summarize(&files, &cfg).unwrap();
         prop_assert_eq!(
-            serde_json::to_string(&left.report(Interval::Day)).unwrap(),
+            serde_json::to_string(&left.report(View::default())).unwrap(),
             serde_json::to_string(&one).unwrap()
         );
         // A state survives the round trip through its file format exactly.
-        let back = State::from_json(left.to_json().as_bytes(), "left").unwrap();
+        let back = State::from_json(left.to_json().as_bytes(), "left", DEFAULT_MAX_GROUPS).unwrap();
         prop_assert_eq!(back.to_json(), left.to_json());
     }
 }

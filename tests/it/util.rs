@@ -50,6 +50,19 @@ pub fn summary_value(args: &[&str]) -> Value {
     serde_json::from_str(&summary_json(args)).unwrap()
 }
 
+/// `12345` as people read it: `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A path as a command-line argument.
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()

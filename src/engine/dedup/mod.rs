@@ -30,9 +30,7 @@ pub(super) fn run(
     };
     let (first_lines, first_files, first_timings) = first;
     let winners = index.into_winners(specs.len());
-    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
-        Summarize::new(&cfg.group_by)
-    })?;
+    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| Summarize::new(cfg))?;
     let mut timings = first_timings;
     timings.add(&second.timings);
     if let Some((f, _)) = first_files
@@ -44,7 +42,7 @@ pub(super) fn run(
             path: f.name.clone(),
         });
     }
-    let aggregates = super::merge_sinks(second.sinks, &mut timings);
+    let aggregates = super::merge_sinks(second.sinks, &mut timings)?;
     let steps = winners.len() as u64;
     if aggregates.figures.steps.total() + second.filtered_out != steps {
         return Err(Error::InputChanged {
@@ -60,7 +58,7 @@ pub(super) fn run(
         lines: first_lines,
         filtered_out: second.filtered_out,
         aggregates,
-        interval: cfg.interval,
+        view: cfg.view,
     };
     Ok((summary, timings))
 }

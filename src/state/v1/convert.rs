@@ -1,16 +1,17 @@
 //! Conversions between the version-1 structs and the aggregators, both ways.
 
 use super::*;
+use crate::agg::groups::{encode_key, GroupFigures, NO_CODE, STATUSES};
 use crate::agg::{
     Aggregates, Bucket, Dim, DistinctIds, DurationStats, Example, Figures, FileCounts, Groups,
     Interval, LineCounts, LinePos, LineStats, TimeRange, UsageSums, SIGNIFICANT_DIGITS,
 };
 use crate::input::{Compression, FileInfo};
 use crate::parse::Reason;
-use crate::summary::{Folded, Summary};
+use crate::summary::{Folded, Summary, View};
 use base64::Engine as _;
 use hdrhistogram::Histogram;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 same_fields!(LineCounts => CountsV1 { lines, records, blank_lines, deltas, framing, malformed });
 same_fields!(CountsV1 => LineCounts { lines, records, blank_lines, deltas, framing, malformed });
@@ -31,41 +32,9 @@ same_fields!(BucketV1 => Bucket {
 
 // ---------------------------------------------------------------- to the file
 
-impl SummaryV1 {
-    pub fn of(s: &Summary) -> SummaryV1 {
-        let a = &s.aggregates;
-        let mut groups: Vec<GroupV1> = a
-            .groups
-            .groups
-            .iter()
-            .map(|(key, f)| GroupV1 {
-                key: key.clone(),
-                figures: FiguresV1::of(f),
-            })
-            .collect();
-        groups.sort_by(|x, y| x.key.cmp(&y.key));
-        SummaryV1 {
-            lines: LinesV1::of(&s.lines),
-            figures: FiguresV1::of(&a.figures),
-            distinct: base64::engine::general_purpose::STANDARD.encode(a.distinct.registers()),
-            dedup: s.dedup.map(|d| DedupV1 {
-                snapshots: d.snapshots,
-                steps: d.steps,
-                folded: d.snapshots.saturating_sub(d.steps),
-            }),
-            groups: GroupsV1 {
-                dims: dims(a.groups.dims()),
-                groups,
-            },
-            filtered_out: s.filtered_out,
-            interval: s.interval.as_str().to_string(),
-        }
-    }
-}
-
 /// Dimension names.
 pub(in crate::state) fn dims(d: &[Dim]) -> Vec<String> {
-    d.iter().map(|d| d.as_str().to_string()).collect()
+    d.iter().map(Dim::name).collect()
 }
 
 impl FileV1 {
@@ -79,7 +48,7 @@ impl FileV1 {
 }
 
 impl LinesV1 {
-    fn of(l: &LineStats) -> LinesV1 {
+    pub(in crate::state) fn of(l: &LineStats) -> LinesV1 {
         LinesV1 {
             files: l
                 .files
@@ -115,7 +84,7 @@ impl LinesV1 {
 }
 
 impl FiguresV1 {
-    fn of(f: &Figures) -> FiguresV1 {
+    pub(in crate::state) fn of(f: &Figures) -> FiguresV1 {
         let (s, t, x, d, u) = (&f.steps, &f.tools, &f.failures, &f.durations, &f.usage);
         FiguresV1 {
             steps: StepsV1 {
@@ -211,42 +180,136 @@ pub(in crate::state) fn parse_dims(names: &[String]) -> Result<Vec<Dim>, Invalid
         .collect()
 }
 
-impl SummaryV1 {
-    /// The summary these figures describe, over `files`.
-    pub fn into_summary(self, files: Vec<FileInfo>) -> Result<Summary, Invalid> {
-        let distinct = base64::engine::general_purpose::STANDARD
-            .decode(&self.distinct)
-            .map_err(|e| format!("distinct-id sketch: {e}"))?;
-        let n = distinct.len();
-        let distinct = DistinctIds::from_registers(distinct).ok_or_else(|| {
-            format!(
-                "distinct-id sketch has {n} registers, not {}",
-                DistinctIds::REGISTERS
-            )
-        })?;
-        let dims = parse_dims(&self.groups.dims)?;
-        let mut groups = HashMap::with_capacity(self.groups.groups.len());
-        for g in self.groups.groups {
-            groups.insert(g.key, g.figures.into_figures()?);
+/// The HyperLogLog sketch from its base64 registers.
+pub(in crate::state) fn distinct(text: &str) -> Result<DistinctIds, Invalid> {
+    let registers = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("distinct-id sketch: {e}"))?;
+    let n = registers.len();
+    DistinctIds::from_registers(registers).ok_or_else(|| {
+        format!(
+            "distinct-id sketch has {n} registers, not {}",
+            DistinctIds::REGISTERS
+        )
+    })
+}
+
+/// The registers, base64.
+pub(in crate::state) fn distinct_text(d: &DistinctIds) -> String {
+    base64::engine::general_purpose::STANDARD.encode(d.registers())
+}
+
+impl DedupV1 {
+    pub(in crate::state) fn of(d: Folded) -> DedupV1 {
+        DedupV1 {
+            snapshots: d.snapshots,
+            steps: d.steps,
+            folded: d.snapshots.saturating_sub(d.steps),
         }
-        let interval = Interval::parse(&self.interval)
-            .ok_or_else(|| format!("unknown interval `{}`", self.interval))?;
+    }
+
+    pub(in crate::state) fn folded(&self) -> Folded {
+        Folded {
+            snapshots: self.snapshots,
+            steps: self.steps,
+        }
+    }
+}
+
+/// The interval called `name`.
+pub(in crate::state) fn interval(name: &str) -> Result<Interval, Invalid> {
+    Interval::parse(name).ok_or_else(|| format!("unknown interval `{name}`"))
+}
+
+impl SummaryV1 {
+    /// The summary these figures describe, over `files`. Groups kept every figure in
+    /// version 1; they become compact groups, their durations read from the histograms.
+    pub fn into_summary(self, files: Vec<FileInfo>, max_groups: usize) -> Result<Summary, Invalid> {
+        let dims = parse_dims(&self.groups.dims)?;
+        let mut groups = Groups::new(&dims, max_groups);
+        if groups.dims() != dims {
+            return Err("the group dimensions repeat".into());
+        }
+        for g in self.groups.groups {
+            let values: Vec<Option<String>> = g
+                .key
+                .into_iter()
+                .map(|v| (v != crate::agg::NONE_KEY).then_some(v))
+                .collect();
+            let key = encode_key(&values, &dims)?;
+            let table = &mut groups.table;
+            let at = table
+                .group(&key, max_groups)
+                .ok_or_else(|| format!("more than {max_groups} groups"))?;
+            let figures = g.figures.into_figures()?;
+            let failures: Vec<(u32, u64)> = figures
+                .failures
+                .by_code
+                .iter()
+                .map(|(code, n)| {
+                    let c = if code == crate::agg::NONE_KEY {
+                        NO_CODE
+                    } else {
+                        table.codes.intern(code)
+                    };
+                    (c, *n)
+                })
+                .collect();
+            table.figures[at] = compact(&figures, failures);
+        }
         Ok(Summary {
             files,
             lines: self.lines.into_stats()?,
             filtered_out: self.filtered_out,
             aggregates: Aggregates {
                 figures: self.figures.into_figures()?,
-                distinct,
-                groups: Groups::from_parts(dims, groups),
+                distinct: distinct(&self.distinct)?,
+                groups,
             },
-            dedup: self.dedup.map(|d| Folded {
-                snapshots: d.snapshots,
-                steps: d.steps,
-            }),
-            interval,
+            dedup: self.dedup.map(|d| d.folded()),
+            view: View {
+                interval: interval(&self.interval)?,
+                ..View::default()
+            },
         })
     }
+}
+
+/// A version-1 group's full figures as a compact group.
+fn compact(f: &Figures, failures: Vec<(u32, u64)>) -> GroupFigures {
+    let mut g = GroupFigures {
+        steps: f.steps.total,
+        failures,
+        ..GroupFigures::default()
+    };
+    for (status, n) in &f.steps.by_status {
+        match STATUSES.iter().position(|s| s == status) {
+            Some(i) => g.statuses[i] = *n,
+            None => {
+                g.other_statuses
+                    .get_or_insert_with(Box::default)
+                    .insert(status.clone(), *n);
+            }
+        }
+    }
+    let u = &f.usage.sums;
+    g.usage = [
+        u.steps_with_usage,
+        u.prompt_tokens,
+        u.completion_tokens,
+        u.total_tokens,
+        u.cached_tokens,
+        u.reasoning_tokens,
+    ];
+    (g.first, g.last) = f.time_range.bounds.unwrap_or((0, 0));
+    for (slot, d) in f.durations.by_status.iter().enumerate() {
+        let Some(h) = d.hist.as_deref() else { continue };
+        for v in h.iter_recorded() {
+            let value = v.value_iterated_to().clamp(d.min, d.max);
+            g.durations.record_n(slot, value, v.count_at_value());
+        }
+    }
+    g
 }
 
 fn reason(name: &str) -> Result<Reason, Invalid> {
@@ -254,7 +317,7 @@ fn reason(name: &str) -> Result<Reason, Invalid> {
 }
 
 impl LinesV1 {
-    fn into_stats(self) -> Result<LineStats, Invalid> {
+    pub(in crate::state) fn into_stats(self) -> Result<LineStats, Invalid> {
         let mut by_reason = BTreeMap::new();
         for (r, n) in self.by_reason.0 {
             by_reason.insert(reason(&r)?, n);
@@ -292,7 +355,7 @@ impl LinesV1 {
 }
 
 impl FiguresV1 {
-    fn into_figures(self) -> Result<Figures, Invalid> {
+    pub(in crate::state) fn into_figures(self) -> Result<Figures, Invalid> {
         let mut f = Figures::default();
         let (steps, tools, failures) = (self.steps, self.tools, self.failures);
         f.steps.total = steps.total;

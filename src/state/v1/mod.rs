@@ -1,7 +1,8 @@
 //! Version 1 of the state file: its own structs, field by field, and the conversions to
 //! and from the aggregators. Nothing here follows a private field of an aggregator by
 //! accident: renaming one changes no byte of this format, and changing this format means
-//! changing these structs (and the version).
+//! changing these structs (and the version). This steplog reads version 1 and writes
+//! version 2 ([`super::v2`]), which keeps everything but the groups as they are here.
 //!
 //! Layout (JSON, fields in this order):
 //!
@@ -35,7 +36,7 @@
 
 mod convert;
 
-pub(super) use convert::{dims, parse_dims};
+pub(super) use convert::{dims, distinct, distinct_text, interval, parse_dims};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,6 +74,13 @@ pub(super) struct FileV1 {
     pub compression: Option<String>,
 }
 
+impl SummaryV1 {
+    /// How many groups it holds.
+    pub fn groups(&self) -> usize {
+        self.groups.groups.len()
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub(super) struct SummaryV1 {
     lines: LinesV1,
@@ -87,7 +95,7 @@ pub(super) struct SummaryV1 {
 }
 
 #[derive(Serialize, Deserialize)]
-struct LinesV1 {
+pub(in crate::state) struct LinesV1 {
     files: Vec<FileCountsV1>,
     /// Counts per malformed reason seen, in the order [`Reason::ALL`] lists them.
     by_reason: ReasonCounts,
@@ -150,7 +158,7 @@ struct ExampleV1 {
 }
 
 #[derive(Serialize, Deserialize)]
-struct DedupV1 {
+pub(in crate::state) struct DedupV1 {
     snapshots: u64,
     steps: u64,
     folded: u64,
@@ -170,7 +178,7 @@ struct GroupV1 {
 }
 
 #[derive(Serialize, Deserialize)]
-struct FiguresV1 {
+pub(in crate::state) struct FiguresV1 {
     steps: StepsV1,
     tools: ToolsV1,
     failures: FailuresV1,
@@ -229,7 +237,7 @@ struct UsageV1 {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SumsV1 {
+pub(in crate::state) struct SumsV1 {
     steps_with_usage: u64,
     prompt_tokens: u64,
     completion_tokens: u64,

@@ -1,12 +1,19 @@
 //! A seeded generator of realistic run-step JSONL, for tests, benchmarks and peer
 //! comparisons (`steplog generate`).
 //!
-//! Lines look like real list-steps exports (see `testdata/samples/`): every status, both
+//! The steps have the structure the API gave them: threads of 1 to 6 runs, runs of 1 to 8
+//! steps created one after another (each when the one before ended), every step of a run
+//! completed but the last, which carries the run's outcome; the steps of a run share its
+//! `run_id`, `thread_id` and assistant, and three threads in ten tag their steps with
+//! `metadata` (`team`, `env`). Lines look like real list-steps exports (see
+//! `testdata/samples/`): every status, both
 //! step types, all four tool kinds (with kilobyte code-interpreter inputs and logs holding
 //! `\n`, `\r\n` and unicode escapes), the known error codes, `usage` with and without token
 //! details, occasional `total_tokens` mismatches, `expires_at` on stream-style records and
 //! `expired_at` on some expired ones, and one line in ten with its keys re-serialised in
 //! alphabetical order. The same seed gives the same bytes on every platform.
+
+mod content;
 
 use std::io::{self, Write};
 
@@ -65,62 +72,29 @@ impl Rng {
     }
 }
 
-const FUNCTIONS: &[&str] = &[
-    "get_current_weather",
-    "search_orders",
-    "lookup_customer",
-    "create_ticket",
-    "send_email",
-    "get_stock_price",
-    "translate_text",
-    "schedule_meeting",
-    "query_database",
-    "fetch_url",
-    "calculate_shipping",
-    "résumé_parser",
-];
+/// The thread being written.
+#[derive(Debug, Clone, Default)]
+struct Thread {
+    id: String,
+    runs_left: u32,
+    /// Index into the assistants.
+    assistant: usize,
+    /// The `metadata` its steps carry, as JSON.
+    metadata: Option<String>,
+}
 
-/// `(code, message)` of failed steps, JSON-escaped.
-const ERRORS: &[(u64, &str, &str)] = &[
-    (40, "server_error", "Sorry, something went wrong."),
-    (12, "server_error", "The server had an error while processing your request. Sorry about that!"),
-    (8, "server_error", "Tool output timed out after 600 seconds."),
-    (20, "rate_limit_exceeded", "Rate limit reached for gpt-4o in organization org-abc on tokens per min (TPM): Limit 30000, Used 29950."),
-    (10, "rate_limit_exceeded", "You exceeded your current quota, please check your plan and billing details."),
-    (5, "invalid_prompt", "Invalid prompt: your prompt was flagged as potentially violating our usage policy."),
-    (3, "server_error", "Function call arguments were not valid JSON: unexpected \\\"}\\\" at position 41"),
-    (2, "server_error", "L'outil a renvoy\\u00e9 une erreur \\u2014 r\\u00e9essayez."),
-];
-
-const CODE_LINES: &[&str] = &[
-    "import pandas as pd",
-    "import numpy as np",
-    "import matplotlib.pyplot as plt",
-    "df = pd.read_csv('/mnt/data/file-7Qx2.csv')",
-    "df.describe()",
-    "print(df.head(10))",
-    "x = np.linspace(0, 10, 200)",
-    "plt.plot(x, np.sin(x), label=\\\"sin\\\")",
-    "plt.savefig('/mnt/data/plot.png')",
-    "result = df.groupby('region')['revenue'].sum().sort_values(ascending=False)",
-    "print(f\\\"total: {result.sum():,.2f} \\u20ac\\\")",
-    "for i, row in df.iterrows():\\n    if row['status'] == 'failed':\\n        print(i, row['reason'])",
-];
-
-const LOG_LINES: &[&str] = &[
-    "       revenue     units\\r\\ncount  120.000  120.0000\\r\\nmean   5231.77   41.2250",
-    "region\\nnorth    182233.12\\nsouth    120911.40\\nwest      99120.00",
-    "Traceback (most recent call last):\\n  File \\\"<stdin>\\\", line 3, in <module>\\nKeyError: 'reason'",
-    "total: 402,264.52 \\u20ac",
-    "0 timeout\\n17 upstream 502\\n33 invalid input \\u2014 retry",
-];
-
-const SNIPPETS: &[&str] = &[
-    "Returns are accepted within 30 days of delivery. Items must be unused and in original packaging.",
-    "The Model X200 supports Wi\\u2011Fi 6E and Bluetooth 5.3; battery life is rated at 14 hours.",
-    "Section 4.2: All invoices are payable within 45 days. Late payments accrue 1.5% monthly interest.",
-    "Onboarding checklist:\\n1. Create accounts\\n2. Ship laptop\\n3. Schedule intro meetings",
-];
+/// The run being written.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    id: String,
+    steps_left: u32,
+    /// The status of its last step.
+    outcome: &'static str,
+    /// When its next step starts.
+    clock: i64,
+    /// Its deadline.
+    expires: i64,
+}
 
 /// Generates lines from a seed.
 #[derive(Debug, Clone)]
@@ -128,6 +102,8 @@ pub struct Generator {
     rng: Rng,
     clock: i64,
     assistants: Vec<String>,
+    thread: Thread,
+    run: Run,
     line: String,
     members: Vec<(&'static str, String)>,
     /// Event-stream mode: each step as an `in_progress` snapshot, a delta, then its
@@ -152,6 +128,8 @@ impl Generator {
             rng,
             clock: 1_704_067_200,
             assistants,
+            thread: Thread::default(),
+            run: Run::default(),
             line: String::new(),
             members: Vec::new(),
             stream: false,
@@ -245,34 +223,78 @@ impl Generator {
         format!("\"{s}\"")
     }
 
-    fn build(&mut self) {
+    /// Starts the next run (and, when the thread has had its runs, the next thread).
+    fn next_run(&mut self) {
         let r = &mut self.rng;
-        // Steps arrive a few seconds apart, occasionally out of order.
-        self.clock += r.below(12) as i64;
-        let created = self.clock
+        if self.thread.runs_left == 0 {
+            let mut id = String::new();
+            r.id("thread_", &mut id);
+            let assistant = (r.below(40) * r.below(40) / 40) as usize;
+            // Some applications tag their steps: a team and an environment per thread.
+            let metadata = r.permille(300).then(|| {
+                format!(
+                    "{{\"team\":\"{}\",\"env\":\"{}\"}}",
+                    r.pick(content::TEAMS),
+                    if r.permille(800) { "prod" } else { "staging" }
+                )
+            });
+            self.thread = Thread {
+                id,
+                runs_left: 1 + r.below(6) as u32,
+                assistant,
+                metadata,
+            };
+        }
+        self.thread.runs_left -= 1;
+        let mut id = String::new();
+        r.id("run_", &mut id);
+        // Runs start a few seconds apart, now and then late in an export.
+        self.clock += r.below(40) as i64;
+        let start = self.clock
             - if r.permille(20) {
                 r.below(3600) as i64
             } else {
                 0
             };
-        let status = r.weighted(&[
-            (860, "completed"),
-            (50, "failed"),
-            (30, "cancelled"),
-            (20, "expired"),
-            (40, "in_progress"),
-        ]);
-        let tool_step = r.permille(550);
-        let assistant = self.assistants[(r.below(40) * r.below(40) / 40) as usize].clone();
+        self.run = Run {
+            id,
+            steps_left: 1 + r.below(8) as u32,
+            outcome: r.weighted(&[
+                (850, "completed"),
+                (70, "failed"),
+                (30, "cancelled"),
+                (20, "expired"),
+                (30, "in_progress"),
+            ]),
+            clock: start,
+            expires: start + 600,
+        };
+    }
+
+    fn build(&mut self) {
+        if self.run.steps_left == 0 {
+            self.next_run();
+        }
+        self.run.steps_left -= 1;
+        let last = self.run.steps_left == 0;
+        let r = &mut self.rng;
+        // Every step but the last completed; the last carries the run's outcome.
+        let status = if last { self.run.outcome } else { "completed" };
+        let tool_step = if last {
+            r.permille(300)
+        } else {
+            r.permille(650)
+        };
+        let assistant = self.assistants[self.thread.assistant].clone();
         let stream_style = r.permille(300);
-        let expires = created + 600;
+        let expires = self.run.expires;
+        // Steps of a run follow one another: each starts when the one before ended.
+        let created = self.run.clock + r.below(3) as i64;
 
         let mut s = String::new();
         r.id("step_", &mut s);
         let id = s;
-        let (mut run, mut thread) = (String::new(), String::new());
-        r.id("run_", &mut run);
-        r.id("thread_", &mut thread);
+        let (run, thread) = (self.run.id.clone(), self.thread.id.clone());
 
         // Terminal timestamps.
         let dur = match status {
@@ -281,6 +303,7 @@ impl Generator {
             "cancelled" => r.duration(8),
             _ => 0,
         };
+        self.run.clock = created + dur;
         let at = |st: &str| {
             if status == st {
                 (created + dur).to_string()
@@ -304,7 +327,12 @@ impl Generator {
 
         let last_error = if status == "failed" {
             let (code, msg) = {
-                let e = r.weighted(&ERRORS.iter().map(|e| (e.0, (e.1, e.2))).collect::<Vec<_>>());
+                let e = r.weighted(
+                    &content::ERRORS
+                        .iter()
+                        .map(|e| (e.0, (e.1, e.2)))
+                        .collect::<Vec<_>>(),
+                );
                 e
             };
             format!("{{\"code\":\"{code}\",\"message\":\"{msg}\"}}")
@@ -314,7 +342,7 @@ impl Generator {
 
         let details = if tool_step {
             let n = 1 + r.weighted(&[(70, 0u64), (22, 1), (8, 2)]);
-            let calls: Vec<String> = (0..n).map(|_| self.tool_call()).collect();
+            let calls: Vec<String> = (0..n).map(|_| content::tool_call(&mut self.rng)).collect();
             format!(
                 "{{\"type\":\"tool_calls\",\"tool_calls\":[{}]}}",
                 calls.join(",")
@@ -389,8 +417,10 @@ impl Generator {
         self.push("last_error", last_error);
         self.push("step_details", details);
         self.push("usage", usage);
-        if self.rng.permille(50) {
-            self.push("metadata", "{}".to_string());
+        match &self.thread.metadata {
+            Some(m) => self.push("metadata", m.clone()),
+            None if self.rng.permille(50) => self.push("metadata", "{}".to_string()),
+            None => {}
         }
         if alphabetical {
             self.members.sort_by_key(|m| m.0);
@@ -407,66 +437,6 @@ impl Generator {
             self.line.push_str(v);
         }
         self.line.push('}');
-    }
-
-    fn tool_call(&mut self) -> String {
-        let r = &mut self.rng;
-        let mut call = String::new();
-        r.id("call_", &mut call);
-        match r.weighted(&[(45, 0u8), (30, 1), (22, 2), (3, 3)]) {
-            0 => {
-                let name = r.pick(FUNCTIONS);
-                let output = if r.permille(900) {
-                    format!("\"{{\\\"ok\\\":true,\\\"items\\\":{}}}\"", r.below(50))
-                } else {
-                    "null".to_string()
-                };
-                format!(
-                    "{{\"id\":\"{call}\",\"type\":\"function\",\"function\":{{\"name\":\"{name}\",\"arguments\":\"{{\\\"query\\\":\\\"order {}\\\",\\\"limit\\\":{}}}\",\"output\":{output}}}}}",
-                    r.below(100_000),
-                    r.below(20)
-                )
-            }
-            1 => {
-                let lines = 2 + r.below(14);
-                let input: Vec<&str> = (0..lines).map(|_| *r.pick(CODE_LINES)).collect();
-                let output = if r.permille(150) {
-                    let mut f = String::new();
-                    r.id("file-", &mut f);
-                    format!("{{\"type\":\"image\",\"image\":{{\"file_id\":\"{f}\"}}}}")
-                } else {
-                    let logs: Vec<&str> = (0..1 + r.below(6)).map(|_| *r.pick(LOG_LINES)).collect();
-                    format!("{{\"type\":\"logs\",\"logs\":\"{}\"}}", logs.join("\\n"))
-                };
-                format!(
-                    "{{\"id\":\"{call}\",\"type\":\"code_interpreter\",\"code_interpreter\":{{\"input\":\"{}\",\"outputs\":[{output}]}}}}",
-                    input.join("\\n")
-                )
-            }
-            2 => {
-                if r.permille(200) {
-                    return format!(
-                        "{{\"id\":\"{call}\",\"type\":\"file_search\",\"file_search\":{{}}}}"
-                    );
-                }
-                let results: Vec<String> = (0..r.below(4))
-                    .map(|i| {
-                        let mut f = String::new();
-                        r.id("file-", &mut f);
-                        format!(
-                            "{{\"file_id\":\"{f}\",\"file_name\":\"policy_{i}.pdf\",\"score\":0.{},\"attributes\":{{}},\"content\":[{{\"type\":\"text\",\"text\":\"{}\"}}]}}",
-                            100 + r.below(899),
-                            r.pick(SNIPPETS)
-                        )
-                    })
-                    .collect();
-                format!(
-                    "{{\"id\":\"{call}\",\"type\":\"file_search\",\"file_search\":{{\"ranking_options\":{{\"ranker\":\"default_2024_08_21\",\"score_threshold\":0.0}},\"results\":[{}]}}}}",
-                    results.join(",")
-                )
-            }
-            _ => format!("{{\"id\":\"{call}\",\"type\":\"retrieval\",\"retrieval\":{{}}}}"),
-        }
     }
 }
 

@@ -1,0 +1,239 @@
+//! What one group keeps: the counters and sums a group reports and its durations, in
+//! about 170 bytes plus its few exact durations.
+
+use super::sketch::{Sketch, SLOTS};
+use crate::agg::UsageSums;
+use crate::batch::{
+    Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED, STATUS_IN_PROGRESS,
+};
+use crate::report;
+use std::collections::BTreeMap;
+
+/// The statuses a group counts in place, in batch-code order.
+pub const STATUSES: [&str; 5] = ["in_progress", "cancelled", "failed", "completed", "expired"];
+
+/// The code a group uses for a failure without `last_error.code`.
+pub const NO_CODE: u32 = u32::MAX;
+
+/// The figures of one group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupFigures {
+    /// Steps in the group.
+    pub steps: u64,
+    /// Steps by status, indexed as [`STATUSES`].
+    pub statuses: [u64; 5],
+    /// Steps with any other status, verbatim.
+    pub other_statuses: Option<Box<BTreeMap<String, u64>>>,
+    /// Failed steps by error code: the table's code (see [`super::table::Table`]) or
+    /// [`NO_CODE`], and the count.
+    pub failures: Vec<(u32, u64)>,
+    /// Steps with usage, then the sums of prompt, completion, total, cached and
+    /// reasoning tokens.
+    pub usage: [u64; 6],
+    /// Earliest and latest `created_at`.
+    pub first: i64,
+    /// See `first`.
+    pub last: i64,
+    /// Durations by terminal status.
+    pub durations: Sketch,
+}
+
+/// The duration slot of a status code, if it is terminal.
+#[inline]
+pub fn slot(status: u32) -> Option<usize> {
+    match status {
+        STATUS_COMPLETED => Some(0),
+        STATUS_FAILED => Some(1),
+        STATUS_CANCELLED => Some(2),
+        STATUS_EXPIRED => Some(3),
+        _ => None,
+    }
+}
+
+/// The status code of duration slot `s`.
+fn status_of_slot(s: usize) -> usize {
+    [
+        STATUS_COMPLETED,
+        STATUS_FAILED,
+        STATUS_CANCELLED,
+        STATUS_EXPIRED,
+    ][s] as usize
+}
+
+impl GroupFigures {
+    /// Adds row `i` of `batch`; `code` is the group table's code for its error code.
+    #[inline]
+    pub fn add_row(&mut self, batch: &Batch, i: usize, code: u32) {
+        let created = batch.created_at[i];
+        if self.steps == 0 {
+            self.first = created;
+            self.last = created;
+        } else {
+            self.first = self.first.min(created);
+            self.last = self.last.max(created);
+        }
+        self.steps += 1;
+        let status = batch.status[i];
+        if status as usize <= STATUS_EXPIRED as usize {
+            self.statuses[status as usize] += 1;
+        } else {
+            let name = batch.dicts.status.get(status);
+            *self
+                .other_statuses
+                .get_or_insert_with(Box::default)
+                .entry(name.to_string())
+                .or_default() += 1;
+        }
+        if status == STATUS_FAILED {
+            self.add_failures(code, 1);
+        }
+        if let Some(s) = slot(status) {
+            // A terminal time before creation is no duration (counted as missing).
+            if let Some(d) = batch
+                .terminal_at(i)
+                .and_then(|t| u64::try_from(t - created).ok())
+            {
+                self.durations.record(s, d);
+            }
+        }
+        if batch.has_usage.get(i) {
+            let tokens = [
+                1,
+                batch.prompt_tokens.values()[i],
+                batch.completion_tokens.values()[i],
+                batch.total_tokens.values()[i],
+                batch.cached_tokens.values()[i],
+                batch.reasoning_tokens.values()[i],
+            ];
+            for (sum, t) in self.usage.iter_mut().zip(tokens) {
+                *sum = sum.saturating_add(t);
+            }
+        }
+    }
+
+    /// Adds `n` failures with error code `code`.
+    pub fn add_failures(&mut self, code: u32, n: u64) {
+        match self.failures.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, count)) => *count += n,
+            None => self.failures.push((code, n)),
+        }
+    }
+
+    /// Merges another group's figures; `code` maps its error codes to this table's
+    /// ([`NO_CODE`] to itself).
+    pub fn merge(&mut self, other: &GroupFigures, code: impl Fn(u32) -> u32) {
+        if other.steps == 0 {
+            return;
+        }
+        if self.steps == 0 {
+            (self.first, self.last) = (other.first, other.last);
+        } else {
+            self.first = self.first.min(other.first);
+            self.last = self.last.max(other.last);
+        }
+        self.steps += other.steps;
+        for (a, b) in self.statuses.iter_mut().zip(other.statuses) {
+            *a += b;
+        }
+        if let Some(theirs) = &other.other_statuses {
+            let mine = self.other_statuses.get_or_insert_with(Box::default);
+            for (k, n) in theirs.iter() {
+                *mine.entry(k.clone()).or_default() += n;
+            }
+        }
+        for &(c, n) in &other.failures {
+            self.add_failures(code(c), n);
+        }
+        for (a, b) in self.usage.iter_mut().zip(other.usage) {
+            *a = a.saturating_add(b);
+        }
+        self.durations.merge(&other.durations);
+    }
+
+    /// Steps in a terminal status.
+    pub fn terminal(&self) -> u64 {
+        self.statuses[1..].iter().sum()
+    }
+
+    /// Failed steps over terminal steps.
+    pub fn failure_rate(&self) -> Option<f64> {
+        let t = self.terminal();
+        (t > 0).then(|| self.statuses[STATUS_FAILED as usize] as f64 / t as f64)
+    }
+
+    /// Steps by status, for the statuses the group has.
+    pub fn status_counts(&self) -> BTreeMap<String, u64> {
+        let mut by_status: BTreeMap<String, u64> = STATUSES
+            .iter()
+            .zip(self.statuses)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (s.to_string(), n))
+            .collect();
+        if let Some(o) = &self.other_statuses {
+            by_status.extend(o.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+        by_status
+    }
+
+    /// The token sums.
+    pub fn usage_sums(&self) -> UsageSums {
+        let [steps_with_usage, prompt_tokens, completion_tokens, total_tokens, cached_tokens, reasoning_tokens] =
+            self.usage;
+        UsageSums {
+            steps_with_usage,
+            prompt_tokens,
+            completion_tokens,
+            total_tokens,
+            cached_tokens,
+            reasoning_tokens,
+        }
+    }
+
+    /// The report's group, with `key` and the table's error code names.
+    pub fn finish(&self, key: Vec<String>, code_name: impl Fn(u32) -> String) -> report::Group {
+        let by_status = self.status_counts();
+        let mut by_code = BTreeMap::new();
+        for &(c, n) in &self.failures {
+            let name = if c == NO_CODE {
+                crate::agg::NONE_KEY.to_string()
+            } else {
+                code_name(c)
+            };
+            *by_code.entry(name).or_default() += n;
+        }
+        let mut durations = report::GroupDurations::default();
+        for (s, name) in SLOTS.iter().enumerate() {
+            let steps = self.statuses[status_of_slot(s)];
+            if steps == 0 {
+                continue;
+            }
+            let mut d = self.durations.stats(s);
+            d.missing = steps - d.count;
+            *durations.get_mut(name).expect("a terminal status") = Some(d);
+        }
+        report::Group {
+            key,
+            steps: self.steps,
+            by_status: by_status.into(),
+            failures: report::GroupFailures {
+                total: self.statuses[STATUS_FAILED as usize],
+                terminal_steps: self.terminal(),
+                rate: self.failure_rate(),
+                by_code: by_code.into(),
+            },
+            durations_seconds: durations,
+            usage: self.usage_sums().finish(),
+            time_range: report::TimeRange::new(Some(self.first), Some(self.last)),
+        }
+    }
+
+    /// Heap bytes beyond the struct itself.
+    pub fn heap_bytes(&self) -> usize {
+        self.failures.capacity() * 16
+            + self.other_statuses.as_ref().map_or(0, |o| o.len() * 48)
+            + self.durations.heap_bytes()
+    }
+}
+
+/// `in_progress` is counted but neither terminal nor a duration.
+const _: () = assert!(STATUS_IN_PROGRESS == 0 && STATUS_EXPIRED == 4);

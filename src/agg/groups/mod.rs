@@ -1,0 +1,368 @@
+//! `--group-by`: figures per group of steps, for a handful of groups or millions.
+//!
+//! A group is a combination of values of the chosen dimensions: assistant, step type,
+//! status, tool kind, function name, error code, day, hour, run, thread, or any
+//! `metadata` key. Each worker keeps one [`Table`] from the group's key (the values as
+//! bytes, interned once) to a compact [`GroupFigures`]: counts by status, failures by
+//! code, token sums, the time range, and a duration [`Sketch`] that is exact for small
+//! groups. A row costs one hash of its key; at the end the workers' tables merge once.
+//! `tool` and `function` are multi-valued: a step that called two kinds of tool is in
+//! both tool groups (and in `(none)` if it called none), so group counts along those
+//! dimensions can add up to more than the steps.
+
+mod figures;
+mod key;
+pub mod sketch;
+mod table;
+
+pub use figures::{GroupFigures, NO_CODE, STATUSES};
+pub use key::{decode as decode_key, encode as encode_key};
+pub use sketch::{Hist, Sketch};
+pub use table::Table;
+
+use crate::batch::{Batch, Keep, MAX_METADATA};
+use crate::report;
+
+/// A dimension to group by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    /// `assistant_id`
+    Assistant,
+    /// step type
+    Type,
+    /// `status`
+    Status,
+    /// tool kind called (multi-valued)
+    Tool,
+    /// function name called (multi-valued)
+    Function,
+    /// `last_error.code`
+    ErrorCode,
+    /// UTC day of `created_at`
+    Day,
+    /// UTC hour of `created_at`
+    Hour,
+    /// `run_id`
+    Run,
+    /// `thread_id`
+    Thread,
+    /// The value of one `metadata` key.
+    Metadata(String),
+}
+
+impl Dim {
+    /// Every dimension but `metadata.KEY`, by name.
+    pub const NAMED: [Dim; 10] = [
+        Dim::Assistant,
+        Dim::Type,
+        Dim::Status,
+        Dim::Tool,
+        Dim::Function,
+        Dim::ErrorCode,
+        Dim::Day,
+        Dim::Hour,
+        Dim::Run,
+        Dim::Thread,
+    ];
+
+    /// The name used on the command line and in reports (`metadata.team`).
+    pub fn name(&self) -> String {
+        match self {
+            Dim::Metadata(k) => format!("metadata.{k}"),
+            other => other.simple_name().to_string(),
+        }
+    }
+
+    fn simple_name(&self) -> &'static str {
+        match self {
+            Dim::Assistant => "assistant",
+            Dim::Type => "type",
+            Dim::Status => "status",
+            Dim::Tool => "tool",
+            Dim::Function => "function",
+            Dim::ErrorCode => "error_code",
+            Dim::Day => "day",
+            Dim::Hour => "hour",
+            Dim::Run => "run",
+            Dim::Thread => "thread",
+            Dim::Metadata(_) => "metadata",
+        }
+    }
+
+    /// Dimensions as written on the command line: `assistant,day`.
+    pub fn list(dims: &[Dim]) -> String {
+        dims.iter().map(Dim::name).collect::<Vec<_>>().join(",")
+    }
+
+    /// The dimension called `name`; `metadata.KEY` for any non-empty key.
+    pub fn parse(name: &str) -> Option<Dim> {
+        if let Some(key) = name.strip_prefix("metadata.") {
+            return (!key.is_empty()).then(|| Dim::Metadata(key.to_string()));
+        }
+        Dim::NAMED.into_iter().find(|d| d.simple_name() == name)
+    }
+
+    /// Whether its values are unbounded in number (one per run or thread): a series per
+    /// value is no use to a monitoring system.
+    pub fn is_unbounded(&self) -> bool {
+        matches!(self, Dim::Run | Dim::Thread)
+    }
+}
+
+/// At most this many dimensions at once.
+pub const MAX_DIMS: usize = 8;
+
+/// The default of `--max-groups`: at about 300 bytes a group (more for the few large
+/// ones), a few gigabytes at most, far below the memory of the machines steplog runs on.
+pub const DEFAULT_MAX_GROUPS: usize = 5_000_000;
+
+/// How groups are ordered in reports (largest first, ties by key; `Key` ascending).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Most steps first.
+    #[default]
+    Steps,
+    /// Most failed steps first.
+    Failures,
+    /// Highest failure rate first (groups without terminal steps last).
+    FailureRate,
+    /// Slowest median completed duration first.
+    P50,
+    /// Slowest 99th-percentile completed duration first.
+    P99,
+    /// Most total tokens first.
+    Tokens,
+    /// By key, ascending.
+    Key,
+}
+
+impl Sort {
+    /// Every order, by name.
+    pub const ALL: [Sort; 7] = [
+        Sort::Steps,
+        Sort::Failures,
+        Sort::FailureRate,
+        Sort::P50,
+        Sort::P99,
+        Sort::Tokens,
+        Sort::Key,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Steps => "steps",
+            Sort::Failures => "failures",
+            Sort::FailureRate => "failure_rate",
+            Sort::P50 => "p50",
+            Sort::P99 => "p99",
+            Sort::Tokens => "tokens",
+            Sort::Key => "key",
+        }
+    }
+
+    /// The order called `name`.
+    pub fn parse(name: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The figure a group is ranked by (larger first); `None` ranks last.
+    fn figure(self, g: &GroupFigures) -> Option<f64> {
+        match self {
+            Sort::Steps => Some(g.steps as f64),
+            Sort::Failures => Some(g.statuses[2] as f64),
+            Sort::FailureRate => g.failure_rate(),
+            Sort::P50 => g.durations.stats(0).p50.map(|v| v as f64),
+            Sort::P99 => g.durations.stats(0).p99.map(|v| v as f64),
+            Sort::Tokens => Some(g.usage[3] as f64),
+            Sort::Key => None,
+        }
+    }
+}
+
+/// More groups than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("more than {limit} groups (at least {seen} seen)")]
+pub struct TooManyGroups {
+    /// The limit.
+    pub limit: usize,
+    /// Groups seen when it was reached.
+    pub seen: usize,
+}
+
+/// The groups of a summary, along fixed dimensions.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    dims: Vec<Dim>,
+    /// For each dimension, its column among the batch's metadata columns.
+    meta: Vec<usize>,
+    /// The groups.
+    pub table: Table,
+    max: usize,
+    /// Scratch space for one key.
+    key: Vec<u8>,
+    /// The group of the last row seen.
+    last: Option<usize>,
+}
+
+impl Default for Groups {
+    fn default() -> Self {
+        Groups::new(&[], DEFAULT_MAX_GROUPS)
+    }
+}
+
+impl Groups {
+    /// Groups along `dims` (at most [`MAX_DIMS`], duplicates ignored), at most `max` of
+    /// them.
+    pub fn new(dims: &[Dim], max: usize) -> Groups {
+        let mut d: Vec<Dim> = Vec::new();
+        for dim in dims {
+            if !d.contains(dim) && d.len() < MAX_DIMS {
+                d.push(dim.clone());
+            }
+        }
+        let mut keys: Vec<&str> = Vec::new();
+        let meta = d
+            .iter()
+            .map(|dim| match dim {
+                Dim::Metadata(k) => keys.iter().position(|x| x == k).unwrap_or_else(|| {
+                    keys.push(k);
+                    keys.len() - 1
+                }),
+                _ => 0,
+            })
+            .collect();
+        Groups {
+            dims: d,
+            meta,
+            table: Table::default(),
+            max,
+            key: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// The dimensions.
+    pub fn dims(&self) -> &[Dim] {
+        &self.dims
+    }
+
+    /// The most groups allowed.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Whether grouping is on.
+    pub fn is_enabled(&self) -> bool {
+        !self.dims.is_empty()
+    }
+
+    /// What rows must keep for these dimensions.
+    pub fn keep(&self) -> Keep {
+        let mut metadata: Vec<String> = Vec::new();
+        for d in &self.dims {
+            if let Dim::Metadata(k) = d {
+                if !metadata.contains(k) && metadata.len() < MAX_METADATA {
+                    metadata.push(k.clone());
+                }
+            }
+        }
+        Keep {
+            ids: false,
+            runs: self.dims.contains(&Dim::Run),
+            threads: self.dims.contains(&Dim::Thread),
+            metadata,
+        }
+    }
+
+    /// Adds every row of `batch` to its groups.
+    pub fn update(&mut self, batch: &Batch) -> Result<(), TooManyGroups> {
+        if self.dims.is_empty() {
+            return Ok(());
+        }
+        let Groups {
+            dims,
+            meta,
+            table,
+            max,
+            key,
+            last,
+        } = self;
+        let mut full = false;
+        for i in 0..batch.len() {
+            let code = table.code(batch.error_code[i], &batch.dicts.error_code);
+            key::each_key(batch, i, dims, meta, key, &mut |k| {
+                // Steps of one run, one assistant, one hour come in bursts: the row's group
+                // is often the last row's, found without hashing.
+                let g = match last {
+                    Some(g) if table.key(*g) == k => Some(*g),
+                    _ => table.group(k, *max),
+                };
+                match g {
+                    Some(g) => {
+                        table.figures[g].add_row(batch, i, code);
+                        *last = Some(g);
+                    }
+                    None => full = true,
+                }
+            });
+            if full {
+                return Err(TooManyGroups {
+                    limit: *max,
+                    seen: *max + 1,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges another part's groups (same dimensions).
+    pub fn merge(&mut self, other: Groups) -> Result<(), TooManyGroups> {
+        self.last = None;
+        if self.dims.is_empty() {
+            self.dims = other.dims.clone();
+            self.meta = other.meta.clone();
+        }
+        let seen = self.table.len().max(other.table.len());
+        self.table
+            .merge(other.table, self.max)
+            .ok_or(TooManyGroups {
+                limit: self.max,
+                seen: seen.max(self.max + 1),
+            })
+    }
+
+    /// The report's groups, ordered by `sort` (ties by key), the first `top` of them (all
+    /// without), and how many groups there are.
+    pub fn finish(&self, sort: Sort, top: Option<usize>) -> (Vec<report::Group>, usize) {
+        let t = &self.table;
+        let n = t.len();
+        let figures: Vec<Option<f64>> = t.figures.iter().map(|g| sort.figure(g)).collect();
+        let mut order: Vec<usize> = (0..n).collect();
+        let cmp = |a: &usize, b: &usize| {
+            let by_figure = match (figures[*a], figures[*b]) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            // Keys compare as their values do (the encoding keeps the order).
+            by_figure.then_with(|| t.key(*a).cmp(t.key(*b)))
+        };
+        let keep = top.unwrap_or(n).min(n);
+        if keep < n && keep > 0 {
+            order.select_nth_unstable_by(keep - 1, cmp);
+            order.truncate(keep);
+        }
+        order.truncate(keep);
+        order.sort_unstable_by(cmp);
+        let groups = order
+            .into_iter()
+            .map(|g| {
+                let names = key::names(t.key(g), &self.dims).unwrap_or_default();
+                t.figures[g].finish(names, |c| t.codes.get(c).to_string())
+            })
+            .collect();
+        (groups, n)
+    }
+}

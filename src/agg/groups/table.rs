@@ -1,0 +1,145 @@
+//! The groups of one worker (or of a merged summary): keys interned once in one byte
+//! buffer, a hash table from key to group, and the groups' figures side by side. Looking
+//! up a row's group hashes its key bytes; nothing is allocated unless the group is new.
+
+use super::figures::{GroupFigures, NO_CODE};
+use crate::batch::{Code, Dict, NULL};
+use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::BuildHasher;
+
+/// Groups by key.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Every key, concatenated.
+    keys: Vec<u8>,
+    /// Group `g`'s key is `keys[ends[g - 1]..ends[g]]`.
+    ends: Vec<usize>,
+    /// Group indexes, hashed by their key.
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// The groups, in the order they were first seen.
+    pub figures: Vec<GroupFigures>,
+    /// Error codes, named once for all groups.
+    pub codes: Dict,
+    /// A batch dictionary's error code → this table's code (a cache; `NULL` = not yet).
+    from_batch: Vec<Code>,
+}
+
+impl Table {
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.figures.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty()
+    }
+
+    /// Group `g`'s key.
+    pub fn key(&self, g: usize) -> &[u8] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &self.keys[start..self.ends[g]]
+    }
+
+    /// The group of `key`, added if new; `None` when it is new and the table already
+    /// holds `max` groups.
+    #[inline]
+    pub fn group(&mut self, key: &[u8], max: usize) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let (keys, ends) = (&self.keys, &self.ends);
+        let key_of = |g: u32| {
+            let g = g as usize;
+            let start = if g == 0 { 0 } else { ends[g - 1] };
+            &keys[start..ends[g]]
+        };
+        if let Some(&g) = self.index.find(hash, |&g| key_of(g) == key) {
+            return Some(g as usize);
+        }
+        let g = self.figures.len();
+        if g >= max || g >= u32::MAX as usize {
+            return None;
+        }
+        self.keys.extend_from_slice(key);
+        self.ends.push(self.keys.len());
+        self.figures.push(GroupFigures::default());
+        let (keys, ends, hasher) = (&self.keys, &self.ends, &self.hasher);
+        self.index.insert_unique(hash, g as u32, |&h| {
+            let h = h as usize;
+            let start = if h == 0 { 0 } else { ends[h - 1] };
+            hasher.hash_one(&keys[start..ends[h]])
+        });
+        Some(g)
+    }
+
+    /// This table's code for error code `code` of a batch whose dictionary is `dict`.
+    #[inline]
+    pub fn code(&mut self, code: Code, dict: &Dict) -> u32 {
+        if code == NULL {
+            return NO_CODE;
+        }
+        let c = code as usize;
+        if c >= self.from_batch.len() {
+            self.from_batch.resize(c + 1, NULL);
+        }
+        if self.from_batch[c] == NULL {
+            self.from_batch[c] = self.codes.intern(dict.get(code));
+        }
+        self.from_batch[c]
+    }
+
+    /// Forgets which batch codes map to which (the next batch may come from another
+    /// dictionary).
+    pub fn forget_batch_codes(&mut self) {
+        self.from_batch.clear();
+    }
+
+    /// Merges `other` in; `None` when that would take it past `max` groups. A group new
+    /// to this table is moved in whole, not rebuilt.
+    pub fn merge(&mut self, other: Table, max: usize) -> Option<()> {
+        let codes: Vec<u32> = (0..other.codes.len() as u32)
+            .map(|c| self.codes.intern(other.codes.get(c)))
+            .collect();
+        let code = |c: u32| {
+            if c == NO_CODE {
+                NO_CODE
+            } else {
+                codes[c as usize]
+            }
+        };
+        let Table {
+            keys,
+            ends,
+            figures,
+            ..
+        } = other;
+        for (g, mut theirs) in figures.into_iter().enumerate() {
+            let start = if g == 0 { 0 } else { ends[g - 1] };
+            let key = &keys[start..ends[g]];
+            let before = self.len();
+            let mine = self.group(key, max)?;
+            if self.len() > before {
+                for f in &mut theirs.failures {
+                    f.0 = code(f.0);
+                }
+                self.figures[mine] = theirs;
+            } else {
+                self.figures[mine].merge(&theirs, code);
+            }
+        }
+        Some(())
+    }
+
+    /// Bytes this table holds on the heap, about.
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.capacity()
+            + self.ends.capacity() * 8
+            + self.index.capacity() * 5
+            + self.figures.capacity() * std::mem::size_of::<GroupFigures>()
+            + self
+                .figures
+                .iter()
+                .map(GroupFigures::heap_bytes)
+                .sum::<usize>()
+    }
+}
