@@ -198,8 +198,9 @@ pub struct Row<'a> {
     pub run: Option<&'a str>,
     /// `thread_id`
     pub thread: Option<&'a str>,
-    /// The values of the kept metadata keys, in [`Keep::metadata`] order.
-    pub metadata: [MetaValue<'a>; MAX_METADATA],
+    /// The values of the kept metadata keys, in [`Keep::metadata`] order (none when
+    /// the row has no `metadata`).
+    pub metadata: &'a [MetaValue<'a>],
 }
 
 /// Event timestamps of one row (Unix seconds).
@@ -512,8 +513,11 @@ impl Batch {
         if self.keep.threads {
             self.thread_id.push(row.thread);
         }
-        for (column, value) in self.metadata.iter_mut().zip(&row.metadata) {
-            value.push_to(column);
+        for (i, column) in self.metadata.iter_mut().enumerate() {
+            row.metadata
+                .get(i)
+                .unwrap_or(&MetaValue::Absent)
+                .push_to(column);
         }
     }
 }

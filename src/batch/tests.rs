@@ -90,7 +90,7 @@ fn kept_text_and_popped_rows_stay_aligned() {
     b.push(&Row {
         run: Some("run_1"),
         thread: Some("thread_1"),
-        metadata,
+        metadata: &metadata,
         ..row("a", "completed")
     });
     b.push_tool(ToolKind::FileSearch, None);

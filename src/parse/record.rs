@@ -29,7 +29,8 @@ struct Fields<'a> {
     usage: Option<UsageRow>,
     run: Option<&'a str>,
     thread: Option<&'a str>,
-    metadata: [MetaValue<'a>; MAX_METADATA],
+    /// Only when the batch keeps metadata values.
+    metadata: Option<[MetaValue<'a>; MAX_METADATA]>,
 }
 
 /// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
@@ -68,7 +69,7 @@ fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malfo
         usage: f.usage,
         run: f.run,
         thread: f.thread,
-        metadata: f.metadata,
+        metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
     });
     Ok(LineKind::Record)
 }
@@ -97,7 +98,7 @@ fn read_fields<'a>(
             "run_id" => f.run = string_or_null(node, "run_id")?,
             "thread_id" => f.thread = string_or_null(node, "thread_id")?,
             "metadata" if !batch.keep.metadata.is_empty() => {
-                f.metadata = read_metadata(tape, v, &batch.keep.metadata)
+                f.metadata = Some(read_metadata(tape, v, &batch.keep.metadata))
             }
             "completed_at" => f.times.completed_at = timestamp(node, "completed_at", TIMESTAMP)?,
             "failed_at" => f.times.failed_at = timestamp(node, "failed_at", TIMESTAMP)?,
