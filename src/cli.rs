@@ -136,8 +136,14 @@ pub enum FormatArg {
 /// Settings shared by every command that runs the engine.
 #[derive(Debug, Args)]
 pub struct EngineArgs {
-    /// Worker threads. By default (0), one per core.
-    #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
+    /// Worker threads. By default (0), one per core; at most four per core.
+    #[arg(
+        long,
+        short = 'j',
+        default_value_t = 0,
+        value_name = "N",
+        hide_default_value = true
+    )]
     pub threads: usize,
     /// Read files with read(2) instead of memory-mapping them. Same results; immune to
     /// files truncated while steplog reads them.
@@ -205,14 +211,10 @@ pub struct SelectArgs {
     /// lines are counted, and the first 10 are listed in the report.
     #[arg(long)]
     pub strict: bool,
-    /// This process's share of the input files, from 0 (with --shard-count). Defaults
-    /// to $JOB_COMPLETION_INDEX, as Kubernetes Indexed Jobs set it.
-    #[arg(
-        long,
-        value_name = "I",
-        env = "JOB_COMPLETION_INDEX",
-        requires = "shard_count"
-    )]
+    /// This process's share of the input files, from 0 (with --shard-count). With
+    /// --shard-count and without this, $JOB_COMPLETION_INDEX (as Kubernetes Indexed Jobs
+    /// set it).
+    #[arg(long, value_name = "I", requires = "shard_count")]
     pub shard_index: Option<u64>,
     /// Split the input files into N shares by a hash of their path; N processes with
     /// indexes 0..N cover every file exactly once.
@@ -255,16 +257,31 @@ impl SelectArgs {
                 );
             }
         }
-        let shard = match (self.shard_index, self.shard_count) {
-            (None, None) => None,
-            (Some(i), Some(n)) if i < n => Some(Shard { index: i, count: n }),
-            (None, Some(n)) => {
-                anyhow::bail!("--shard-count {n} needs --shard-index (or $JOB_COMPLETION_INDEX)")
+        let shard = match self.shard_count {
+            None => None,
+            Some(n) => {
+                // The variable counts only with --shard-count: plain runs ignore it.
+                let (index, from) = match self.shard_index {
+                    Some(i) => (i, "--shard-index"),
+                    None => match std::env::var("JOB_COMPLETION_INDEX") {
+                        Ok(v) => (
+                            v.trim().parse().map_err(|_| {
+                                anyhow::anyhow!(
+                                    "$JOB_COMPLETION_INDEX is `{v}`, not a shard index (a whole number from 0)"
+                                )
+                            })?,
+                            "$JOB_COMPLETION_INDEX",
+                        ),
+                        Err(_) => anyhow::bail!(
+                            "--shard-count {n} needs --shard-index, or $JOB_COMPLETION_INDEX set"
+                        ),
+                    },
+                };
+                if index >= n {
+                    anyhow::bail!("{from} is {index}, but it must be below --shard-count {n}");
+                }
+                Some(Shard { index, count: n })
             }
-            (Some(i), n) => anyhow::bail!(
-                "--shard-index {i} must be below --shard-count ({})",
-                n.map_or("missing".to_string(), |n| n.to_string())
-            ),
         };
         Ok(Config {
             strict: self.strict,

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod export;
 pub mod generate;
 pub mod input;
+pub mod output;
 pub mod parse;
 pub mod report;
 pub mod state;

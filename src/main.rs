@@ -4,7 +4,7 @@ mod cli;
 mod cmd;
 
 use clap::Parser;
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// Every exit status steplog uses (documented in `--help`).
@@ -33,8 +33,35 @@ fn exit_for(err: &anyhow::Error) -> Exit {
     }
 }
 
+/// Parses the arguments. Help and version text that cannot be written (a full disk behind
+/// standard output) is an error, not a silent success.
+fn parse() -> Result<cli::Cli, ExitCode> {
+    match cli::Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            let code = e.exit_code();
+            if let Err(w) = e.print() {
+                if w.kind() != io::ErrorKind::BrokenPipe {
+                    let to = if e.use_stderr() {
+                        "standard error"
+                    } else {
+                        "standard output"
+                    };
+                    let _ = writeln!(io::stderr(), "steplog: cannot write to {to}: {w}");
+                    return Err(ExitCode::from(Exit::Error as u8));
+                }
+            }
+            // Clap's own codes: 0 for help and version, 2 for usage errors.
+            Err(ExitCode::from(code as u8))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let result = match &cli.command {
         cli::Command::Summary(args) => cmd::summary::run(args),
         cli::Command::Bench(args) => cmd::bench::run(args),

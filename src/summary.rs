@@ -5,7 +5,7 @@
 //! the plain-data [`Report`] every renderer reads. Inputs appear here by name, size and
 //! compression ([`FileInfo`]); the aggregates below know them only by index.
 
-use crate::agg::{Aggregates, Interval, LineStats, Sort, TooManyGroups};
+use crate::agg::{self, add, Aggregates, Interval, LineStats, Overflow, Sort};
 use crate::input::FileInfo;
 use crate::report::{self, Report, SCHEMA_VERSION};
 
@@ -19,10 +19,10 @@ pub struct Folded {
 }
 
 impl Folded {
-    /// Adds another run's counts.
-    pub fn add(&mut self, other: Folded) {
-        self.snapshots += other.snapshots;
-        self.steps += other.steps;
+    /// Adds another run's counts, or says which would not hold the total.
+    pub fn add(&mut self, other: Folded) -> Result<(), Overflow> {
+        add(&mut self.snapshots, other.snapshots, "dedup.snapshots")?;
+        add(&mut self.steps, other.steps, "dedup.steps")
     }
 
     fn finish(&self) -> report::Dedup {
@@ -68,15 +68,25 @@ const REPEATS_HINT_RATIO: f64 = 0.97;
 impl Summary {
     /// Merges the summary of later inputs: `other`'s input `i` becomes input
     /// `self.files.len() + i`. `a.append(b)` equals one run over `a`'s inputs then `b`'s.
-    pub fn append(&mut self, mut other: Summary) -> Result<(), TooManyGroups> {
+    /// Stops, naming the figure, rather than wrap a count or sum that would not hold the
+    /// total; `self` is then partly merged and should be dropped.
+    pub fn append(&mut self, mut other: Summary) -> Result<(), agg::Error> {
         other.lines.shift_files(self.files.len() as u32);
         self.files.append(&mut other.files);
-        self.lines.merge(other.lines);
-        self.filtered_out += other.filtered_out;
+        self.files
+            .iter()
+            .try_fold(0u64, |t, f| t.checked_add(f.bytes))
+            .ok_or(Overflow::of("input.bytes"))?;
+        self.lines.merge(other.lines)?;
+        add(
+            &mut self.filtered_out,
+            other.filtered_out,
+            "input.filtered_out",
+        )?;
         self.aggregates.merge(other.aggregates)?;
         self.dedup = match (self.dedup, other.dedup) {
             (Some(mut a), Some(b)) => {
-                a.add(b);
+                a.add(b)?;
                 Some(a)
             }
             (a, b) => a.or(b),

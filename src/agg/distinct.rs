@@ -6,7 +6,7 @@
 //! 16 KiB per worker whatever the input size; it is how steplog notices, without
 //! `--dedup`, that a log repeats step ids (an event stream, or overlapping exports).
 
-use super::Aggregator;
+use super::{Aggregator, Overflow};
 use crate::batch::Batch;
 
 const P: u32 = 14;
@@ -87,10 +87,11 @@ impl Aggregator for DistinctIds {
         }
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         for (a, b) in self.registers.iter_mut().zip(other.registers) {
             *a = (*a).max(b);
         }
+        Ok(())
     }
 
     fn finish(&self) -> u64 {
@@ -124,7 +125,7 @@ mod tests {
             let e = one.estimate() as f64;
             let err = (e - n as f64).abs() / n as f64;
             assert!(err < 0.03, "n={n}: estimate {e}");
-            b.merge(a);
+            b.merge(a).unwrap();
             assert_eq!(b, one, "n={n}: merge is the union");
         }
         assert_eq!(DistinctIds::default().estimate(), 0);

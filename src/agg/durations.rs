@@ -5,7 +5,7 @@
 //! `mean`, `min` and `max` are exact, and percentiles are clamped to `[min, max]`.
 
 use super::tally::{finish_map, merge_maps, Tally};
-use super::{Accumulator, Aggregator, Merge};
+use super::{Accumulator, Aggregator, Merge, Overflow, Overflowed};
 use crate::batch::{Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED};
 use crate::report;
 use hdrhistogram::Histogram;
@@ -129,18 +129,30 @@ impl DurationStats {
     }
 }
 
+/// The most durations one histogram holds: HdrHistogram's standard encoding (a state
+/// file's) writes counts as signed 64-bit numbers.
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
 impl Merge for DurationStats {
-    fn merge(&mut self, other: &Self) {
+    fn merge(&mut self, other: &Self) -> Result<(), Overflowed> {
+        let count = self.count().checked_add(other.count());
+        let missing = self.missing.checked_add(other.missing);
+        let sum = self.sum.checked_add(other.sum);
+        let (Some(count), Some(missing), Some(sum)) = (count, missing, sum) else {
+            return Err(Overflowed);
+        };
+        if count > MAX_COUNT {
+            return Err(Overflowed);
+        }
         // Both histograms auto-resize, so adding cannot run out of range.
         if let Some(theirs) = other.hist.as_deref().filter(|h| !h.is_empty()) {
-            if self.histogram_mut().add(theirs).is_err() {
-                self.missing += theirs.len();
-            }
+            self.histogram_mut().add(theirs).map_err(|_| Overflowed)?;
         }
-        self.missing += other.missing;
-        self.sum += other.sum;
+        self.missing = missing;
+        self.sum = sum;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
+        Ok(())
     }
 }
 
@@ -167,7 +179,16 @@ pub struct Durations {
     pub(crate) by_status: [DurationStats; 4],
     pub(crate) completed_by_type: BTreeMap<String, DurationStats>,
     type_tally: Tally<DurationStats>,
+    overflow: Option<Overflow>,
 }
+
+/// The figure each status's durations are, in `by_status` order.
+const FIGURES: [&str; 4] = [
+    "durations_seconds.completed",
+    "durations_seconds.failed",
+    "durations_seconds.cancelled",
+    "durations_seconds.expired",
+];
 
 impl Aggregator for Durations {
     type Output = report::Durations;
@@ -191,15 +212,27 @@ impl Aggregator for Durations {
                 self.type_tally.slot(batch.step_type[i]).record(d);
             }
         }
-        self.type_tally
-            .drain_into(&batch.dicts.step_type, &mut self.completed_by_type);
+        let drained = self.type_tally.drain_into(
+            &batch.dicts.step_type,
+            &mut self.completed_by_type,
+            "durations_seconds.completed_by_type",
+        );
+        self.overflow = self.overflow.or(drained.err());
     }
 
-    fn merge(&mut self, other: Self) {
-        for (a, b) in self.by_status.iter_mut().zip(&other.by_status) {
-            a.merge(b);
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
+        for ((a, b), figure) in self.by_status.iter_mut().zip(&other.by_status).zip(FIGURES) {
+            a.merge(b).map_err(|_| Overflow::of(figure))?;
         }
-        merge_maps(&mut self.completed_by_type, other.completed_by_type);
+        merge_maps(
+            &mut self.completed_by_type,
+            other.completed_by_type,
+            "durations_seconds.completed_by_type",
+        )
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::Durations {

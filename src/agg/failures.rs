@@ -1,7 +1,7 @@
 //! Failures: steps whose status is `failed`, and what they have in common.
 
 use super::tally::{merge_maps, Tally};
-use super::{Aggregator, NONE_KEY};
+use super::{add, Aggregator, Overflow, NONE_KEY};
 use crate::batch::{Batch, ToolKind, STATUS_FAILED, STATUS_IN_PROGRESS};
 use crate::report;
 use std::collections::BTreeMap;
@@ -21,6 +21,7 @@ pub struct Failures {
     pub(crate) by_tool: BTreeMap<String, u64>,
     pub(crate) messages: BTreeMap<String, u64>,
     tallies: [Tally<u64>; 4],
+    overflow: Option<Overflow>,
 }
 
 /// Whether a status code is terminal: the four known final statuses. Unknown statuses
@@ -61,10 +62,25 @@ impl Aggregator for Failures {
                 *n += u64::from(seen >> k & 1);
             }
         }
-        codes.drain_into(&batch.dicts.error_code, &mut self.by_code);
-        assistants.drain_into(&batch.dicts.assistant, &mut self.by_assistant);
-        types.drain_into(&batch.dicts.step_type, &mut self.by_step_type);
-        messages.drain_into(&batch.dicts.error_message, &mut self.messages);
+        let d = &batch.dicts;
+        let drained = codes
+            .drain_into(&d.error_code, &mut self.by_code, "failures.by_code")
+            .and(assistants.drain_into(
+                &d.assistant,
+                &mut self.by_assistant,
+                "failures.by_assistant",
+            ))
+            .and(types.drain_into(
+                &d.step_type,
+                &mut self.by_step_type,
+                "failures.by_step_type",
+            ))
+            .and(messages.drain_into(
+                &d.error_message,
+                &mut self.messages,
+                "failures.top_messages",
+            ));
+        self.overflow = self.overflow.or(drained.err());
         let tool_counts = ToolKind::ALL
             .iter()
             .map(|k| (k.as_str(), by_tool[*k as usize]));
@@ -81,14 +97,30 @@ impl Aggregator for Failures {
         }
     }
 
-    fn merge(&mut self, other: Self) {
-        self.total += other.total;
-        self.terminal += other.terminal;
-        merge_maps(&mut self.by_code, other.by_code);
-        merge_maps(&mut self.by_assistant, other.by_assistant);
-        merge_maps(&mut self.by_step_type, other.by_step_type);
-        merge_maps(&mut self.by_tool, other.by_tool);
-        merge_maps(&mut self.messages, other.messages);
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
+        add(&mut self.total, other.total, "failures.total")?;
+        add(
+            &mut self.terminal,
+            other.terminal,
+            "failures.terminal_steps",
+        )?;
+        merge_maps(&mut self.by_code, other.by_code, "failures.by_code")?;
+        merge_maps(
+            &mut self.by_assistant,
+            other.by_assistant,
+            "failures.by_assistant",
+        )?;
+        merge_maps(
+            &mut self.by_step_type,
+            other.by_step_type,
+            "failures.by_step_type",
+        )?;
+        merge_maps(&mut self.by_tool, other.by_tool, "failures.by_tool")?;
+        merge_maps(&mut self.messages, other.messages, "failures.top_messages")
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::Failures {
@@ -153,7 +185,7 @@ mod tests {
         for chunk in refs.chunks(3) {
             let mut part = Failures::default();
             part.update(&batch(chunk));
-            merged.merge(part);
+            merged.merge(part).unwrap();
         }
         for r in [seq.finish(), merged.finish()] {
             assert_eq!(r.total, 4);

@@ -2,8 +2,8 @@
 //! keeps: those figures, the distinct-id sketch and the groups.
 
 use super::{
-    Aggregator, DistinctIds, Durations, Failures, Groups, Interval, Series, Steps, TimeRange,
-    TooManyGroups, ToolCalls, Usage,
+    Aggregator, DistinctIds, Durations, Error, Failures, Groups, Interval, Overflow, Series, Steps,
+    TimeRange, ToolCalls, Usage,
 };
 use crate::batch::Batch;
 use crate::report;
@@ -28,10 +28,11 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// Folds a batch into every aggregator.
-    pub fn update(&mut self, batch: &Batch) {
+    /// Folds a batch into every aggregator; stops at the first figure that would not
+    /// hold its sum.
+    pub fn update(&mut self, batch: &Batch) -> Result<(), Overflow> {
         if batch.is_empty() {
-            return;
+            return Ok(());
         }
         self.steps.update(batch);
         self.tools.update(batch);
@@ -40,17 +41,26 @@ impl Figures {
         self.usage.update(batch);
         self.time_range.update(batch);
         self.series.update(batch);
+        let overflow = self
+            .steps
+            .overflow()
+            .or(self.tools.overflow())
+            .or(self.failures.overflow())
+            .or(self.durations.overflow())
+            .or(self.usage.overflow())
+            .or(self.series.overflow());
+        overflow.map_or(Ok(()), Err)
     }
 
     /// Merges another part.
-    pub fn merge(&mut self, other: Figures) {
-        self.steps.merge(other.steps);
-        self.tools.merge(other.tools);
-        self.failures.merge(other.failures);
-        self.durations.merge(other.durations);
-        self.usage.merge(other.usage);
-        self.time_range.merge(other.time_range);
-        self.series.merge(other.series);
+    pub fn merge(&mut self, other: Figures) -> Result<(), Overflow> {
+        self.steps.merge(other.steps)?;
+        self.tools.merge(other.tools)?;
+        self.failures.merge(other.failures)?;
+        self.durations.merge(other.durations)?;
+        self.usage.merge(other.usage)?;
+        self.time_range.merge(other.time_range)?;
+        self.series.merge(other.series)
     }
 
     /// The report sections, with time series in buckets of `interval`.
@@ -89,19 +99,19 @@ impl Aggregates {
     }
 
     /// Folds a batch in.
-    pub fn update(&mut self, batch: &Batch) -> Result<(), TooManyGroups> {
+    pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
         if batch.is_empty() {
             return Ok(());
         }
-        self.figures.update(batch);
+        self.figures.update(batch)?;
         self.distinct.update(batch);
         self.groups.update(batch)
     }
 
     /// Merges another part.
-    pub fn merge(&mut self, other: Aggregates) -> Result<(), TooManyGroups> {
-        self.figures.merge(other.figures);
-        self.distinct.merge(other.distinct);
+    pub fn merge(&mut self, other: Aggregates) -> Result<(), Error> {
+        self.figures.merge(other.figures)?;
+        self.distinct.merge(other.distinct)?;
         self.groups.merge(other.groups)
     }
 }

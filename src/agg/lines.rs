@@ -6,6 +6,7 @@
 //! line count is known. Only the first [`MAX_EXAMPLES`] malformed lines (in input order)
 //! keep a message. Inputs are indexes here: what they are called is the caller's business.
 
+use super::{add, Overflow};
 use crate::parse::{Malformed, Reason};
 use crate::report;
 use std::collections::BTreeMap;
@@ -31,14 +32,18 @@ pub struct LineCounts {
 }
 
 impl LineCounts {
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: &LineCounts) {
-        self.lines += other.lines;
-        self.records += other.records;
-        self.blank_lines += other.blank_lines;
-        self.deltas += other.deltas;
-        self.framing += other.framing;
-        self.malformed += other.malformed;
+    /// Adds `other` into `self`, or says which count would not hold the total.
+    pub fn add(&mut self, other: &LineCounts) -> Result<(), Overflow> {
+        add(&mut self.lines, other.lines, "input.lines")?;
+        add(&mut self.records, other.records, "input.records")?;
+        add(
+            &mut self.blank_lines,
+            other.blank_lines,
+            "input.blank_lines",
+        )?;
+        add(&mut self.deltas, other.deltas, "input.deltas")?;
+        add(&mut self.framing, other.framing, "input.framing")?;
+        add(&mut self.malformed, other.malformed, "input.malformed")
     }
 
     /// The report's form.
@@ -105,20 +110,27 @@ impl LineStats {
         &mut self.files[i]
     }
 
-    /// Adds a parsed chunk's counts.
-    pub fn add_chunk(&mut self, file: u32, chunk: u64, counts: &LineCounts) {
+    /// Adds a parsed chunk's counts. (Counts of lines read cannot pass 2^64 − 1, as every
+    /// line is at least a byte; the checks are for counts read from state files.)
+    pub fn add_chunk(
+        &mut self,
+        file: u32,
+        chunk: u64,
+        counts: &LineCounts,
+    ) -> Result<(), Overflow> {
         let f = self.file(file);
-        f.totals.add(counts);
+        f.totals.add(counts)?;
         let c = chunk as usize;
         if c >= f.chunk_lines.len() {
             f.chunk_lines.resize(c + 1, 0);
         }
-        f.chunk_lines[c] += counts.lines;
+        add(&mut f.chunk_lines[c], counts.lines, "input.lines")
     }
 
     /// Counts a malformed line (its chunk's totals still go through [`Self::add_chunk`]).
     pub fn add_malformed(&mut self, pos: LinePos, m: &Malformed<'_>) {
-        *self.by_reason.entry(m.reason).or_default() += 1;
+        let n = self.by_reason.entry(m.reason).or_default();
+        *n = n.saturating_add(1); // bounded by the lines read, like them
         let full = self.examples.len() >= MAX_EXAMPLES;
         if full && self.examples.last().is_some_and(|e| e.pos < pos) {
             return;
@@ -136,26 +148,33 @@ impl LineStats {
         self.examples.truncate(MAX_EXAMPLES);
     }
 
-    /// Merges another worker's accounting.
-    pub fn merge(&mut self, other: LineStats) {
+    /// Merges another worker's (or another run's) accounting, or says which count
+    /// would not hold the total; the totals over all files must fit too.
+    pub fn merge(&mut self, other: LineStats) -> Result<(), Overflow> {
         for (i, f) in other.files.into_iter().enumerate() {
             let mine = self.file(i as u32);
-            mine.totals.add(&f.totals);
+            mine.totals.add(&f.totals)?;
             if mine.chunk_lines.len() < f.chunk_lines.len() {
                 mine.chunk_lines.resize(f.chunk_lines.len(), 0);
             }
             for (a, b) in mine.chunk_lines.iter_mut().zip(f.chunk_lines) {
-                *a += b;
+                add(a, b, "input.lines")?;
             }
         }
         for (r, n) in other.by_reason {
-            *self.by_reason.entry(r).or_default() += n;
+            add(
+                self.by_reason.entry(r).or_default(),
+                n,
+                "input.malformed_by_reason",
+            )?;
         }
+        self.checked_totals()?;
         // Not truncated here: a merge that renumbers files (state files sorted by path)
         // must choose the earliest examples after renumbering. `finish` shows the first
         // `MAX_EXAMPLES`; `reorder_files` trims.
         self.examples.extend(other.examples);
         self.examples.sort_by_key(|e| e.pos);
+        Ok(())
     }
 
     /// Renumbers the files as if `by` inputs came before them (to append the accounting
@@ -206,13 +225,34 @@ impl LineStats {
         self.examples.truncate(MAX_EXAMPLES);
     }
 
-    /// Totals over all files.
-    pub fn totals(&self) -> LineCounts {
+    /// Totals over all files, or which of them would not fit.
+    pub fn checked_totals(&self) -> Result<LineCounts, Overflow> {
         let mut t = LineCounts::default();
         for f in &self.files {
-            t.add(&f.totals);
+            t.add(&f.totals)?;
         }
-        t
+        Ok(t)
+    }
+
+    /// Totals over all files. They fit: every way counts come in ([`Self::add_chunk`],
+    /// [`Self::merge`], a state read) checks [`Self::checked_totals`].
+    pub fn totals(&self) -> LineCounts {
+        self.checked_totals().unwrap_or_else(|_| {
+            let mut t = LineCounts::default();
+            for f in &self.files {
+                for (a, b) in [
+                    (&mut t.lines, f.totals.lines),
+                    (&mut t.records, f.totals.records),
+                    (&mut t.blank_lines, f.totals.blank_lines),
+                    (&mut t.deltas, f.totals.deltas),
+                    (&mut t.framing, f.totals.framing),
+                    (&mut t.malformed, f.totals.malformed),
+                ] {
+                    *a = a.saturating_add(b);
+                }
+            }
+            t
+        })
     }
 
     /// The 1-based line number of `pos` in its file. Exact once every chunk before
@@ -223,7 +263,8 @@ impl LineStats {
             .get(pos.file as usize)
             .map(|f| f.chunk_lines.iter().take(pos.chunk as usize).sum())
             .unwrap_or(0);
-        before + pos.line + 1
+        // Within the file's line count, which fits (checked as counts come in).
+        before.saturating_add(pos.line).saturating_add(1)
     }
 
     /// The earliest malformed line seen, with its reason and message.
@@ -312,7 +353,8 @@ mod tests {
                 malformed: 1,
                 ..Default::default()
             },
-        );
+        )
+        .unwrap();
         b.add_malformed(pos(0, 1, 2), &Malformed::missing("id"));
         a.add_chunk(
             0,
@@ -323,8 +365,9 @@ mod tests {
                 blank_lines: 1,
                 ..Default::default()
             },
-        );
-        a.merge(b);
+        )
+        .unwrap();
+        a.merge(b).unwrap();
         let files = [report::FileInput::header("x.jsonl", 80, None)];
         let r = a.finish(&files);
         assert_eq!(
@@ -345,6 +388,31 @@ mod tests {
     }
 
     #[test]
+    fn counts_that_would_wrap_are_an_error_naming_them() {
+        let big = LineCounts {
+            lines: u64::MAX,
+            records: u64::MAX,
+            ..Default::default()
+        };
+        let mut a = LineStats::default();
+        a.add_chunk(0, 0, &big).unwrap();
+        let mut b = LineStats::default();
+        b.add_chunk(
+            0,
+            0,
+            &LineCounts {
+                lines: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(a.clone().merge(b.clone()), Err(Overflow::of("input.lines")));
+        // Two files that fit alone but not together: the totals are checked too.
+        b.shift_files(1);
+        assert_eq!(a.merge(b), Err(Overflow::of("input.lines")));
+    }
+
+    #[test]
     fn keeps_the_earliest_examples_whatever_the_order() {
         let mut fwd = LineStats::default();
         let mut parts: Vec<LineStats> = Vec::new();
@@ -358,7 +426,7 @@ mod tests {
         }
         let mut rev = LineStats::default();
         for p in parts {
-            rev.merge(p);
+            rev.merge(p).unwrap();
         }
         let files = [report::FileInput::header("x", 0, None)];
         assert_eq!(fwd.finish(&files), rev.finish(&files));

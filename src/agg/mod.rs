@@ -40,20 +40,65 @@ use crate::batch::Batch;
 pub trait Aggregator: Default {
     /// The report section it produces.
     type Output;
-    /// Folds one batch in.
+    /// Folds one batch in. A sum that cannot hold what the batch adds is kept to be told
+    /// by [`Aggregator::overflow`].
     fn update(&mut self, batch: &Batch);
     /// Folds another partial result in. `a.merge(b)` equals having updated `a` with every
-    /// batch `b` saw.
-    fn merge(&mut self, other: Self);
+    /// batch `b` saw, or says which figure would not hold the total.
+    fn merge(&mut self, other: Self) -> Result<(), Overflow>;
     /// The finished figures.
     fn finish(&self) -> Self::Output;
+    /// The first figure an update could not add to, if any.
+    fn overflow(&self) -> Option<Overflow> {
+        None
+    }
+}
+
+/// A count or sum that would pass the largest value it holds (2^64 − 1, or 2^128 − 1 for
+/// duration sums). Steplog's rule: never wrap, never saturate; stop, naming the figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{figure} does not fit in 64 bits (or a duration sum in 128): steplog stops rather than report a wrong figure")]
+pub struct Overflow {
+    /// The figure, as the JSON report names it (`usage.prompt_tokens`).
+    pub figure: &'static str,
+}
+
+impl Overflow {
+    /// The overflow of `figure`.
+    pub fn of(figure: &'static str) -> Overflow {
+        Overflow { figure }
+    }
+}
+
+/// Why aggregates could not take a batch or another part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A figure would not hold its total.
+    #[error(transparent)]
+    Overflow(#[from] Overflow),
+    /// Grouping met more groups than allowed.
+    #[error(transparent)]
+    TooManyGroups(#[from] TooManyGroups),
+}
+
+/// Adds `b` to `a`, or says that `figure` overflows.
+#[inline]
+pub(crate) fn add(a: &mut u64, b: u64, figure: &'static str) -> Result<(), Overflow> {
+    *a = a.checked_add(b).ok_or(Overflow::of(figure))?;
+    Ok(())
 }
 
 /// Values that combine by adding up (counts, sums, histograms).
 pub trait Merge {
-    /// Adds `other` into `self`.
-    fn merge(&mut self, other: &Self);
+    /// Adds `other` into `self`; `Err` when a figure would not hold the total (the caller
+    /// names it).
+    fn merge(&mut self, other: &Self) -> Result<(), Overflowed>;
 }
+
+/// A [`Merge`] that did not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflowed;
 
 /// A [`Merge`] value that can say it is empty and be emptied in place, so per-batch
 /// accumulators are reused rather than reallocated.
@@ -65,8 +110,10 @@ pub trait Accumulator: Merge + Default + Clone {
 }
 
 impl Merge for u64 {
-    fn merge(&mut self, other: &u64) {
-        *self += other;
+    #[inline]
+    fn merge(&mut self, other: &u64) -> Result<(), Overflowed> {
+        *self = self.checked_add(*other).ok_or(Overflowed)?;
+        Ok(())
     }
 }
 
@@ -110,7 +157,7 @@ pub(crate) mod testutil {
         for l in &refs {
             let mut one = A::default();
             one.update(&batch(&[l]));
-            merged.merge(one);
+            merged.merge(one).unwrap();
         }
         [whole, merged]
     }

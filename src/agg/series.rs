@@ -4,7 +4,7 @@
 //! merged state can be rendered either way. A batch is usually a run of nearby times, so
 //! rows are summed locally while the hour stays the same.
 
-use super::{Aggregator, NONE_KEY};
+use super::{add, Aggregator, Overflow, NONE_KEY};
 use crate::batch::{Batch, Code, NULL, STATUS_FAILED};
 use crate::report::{self, format_utc};
 use std::collections::BTreeMap;
@@ -67,24 +67,39 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    fn add(&mut self, other: &Bucket) {
-        self.steps += other.steps;
-        self.failed += other.failed;
+    /// Adds `other`, or names the figure that would not fit.
+    fn add(&mut self, other: &Bucket) -> Result<(), Overflow> {
+        add(&mut self.steps, other.steps, "time_series.steps")?;
+        add(&mut self.failed, other.failed, "time_series.failed")?;
         for (k, v) in &other.failures_by_code {
-            add_count(&mut self.failures_by_code, k, *v);
+            add_count(&mut self.failures_by_code, k, *v)?;
         }
-        self.prompt_tokens += other.prompt_tokens;
-        self.completion_tokens += other.completion_tokens;
-        self.total_tokens += other.total_tokens;
+        add(
+            &mut self.prompt_tokens,
+            other.prompt_tokens,
+            "time_series.prompt_tokens",
+        )?;
+        let completion = other.completion_tokens;
+        add(
+            &mut self.completion_tokens,
+            completion,
+            "time_series.completion_tokens",
+        )?;
+        add(
+            &mut self.total_tokens,
+            other.total_tokens,
+            "time_series.total_tokens",
+        )
     }
 }
 
 /// Adds `n` under `key`, allocating only for a key not seen before.
-fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) -> Result<(), Overflow> {
     match map.get_mut(key) {
-        Some(v) => *v += n,
+        Some(v) => add(v, n, "time_series.failures_by_code"),
         None => {
             map.insert(key.to_string(), n);
+            Ok(())
         }
     }
 }
@@ -95,6 +110,7 @@ pub struct TimeSeries {
     pub(crate) hours: BTreeMap<i64, Bucket>,
     /// Failures by error code of the run of rows being summed (empty between batches).
     run_codes: Vec<(Code, u64)>,
+    overflow: Option<Overflow>,
 }
 
 /// The rows of one hour in a batch, summed before they reach the map.
@@ -105,6 +121,8 @@ struct Run {
     prompt_tokens: u64,
     completion_tokens: u64,
     total_tokens: u64,
+    /// A token sum of the run that did not fit.
+    overflow: Option<Overflow>,
 }
 
 impl TimeSeries {
@@ -113,7 +131,8 @@ impl TimeSeries {
         let mut folded: BTreeMap<i64, Bucket> = BTreeMap::new();
         for (&hour, b) in &self.hours {
             let start = (hour * HOUR).div_euclid(interval.seconds()) * interval.seconds();
-            folded.entry(start).or_default().add(b);
+            // A day's sums are at most the whole input's, which fit (they are checked).
+            let _fits = folded.entry(start).or_default().add(b);
         }
         report::TimeSeries {
             interval: interval.as_str().to_string(),
@@ -137,19 +156,33 @@ impl TimeSeries {
 impl TimeSeries {
     fn flush(&mut self, hour: i64, r: Run, batch: &Batch) {
         let b = self.hours.entry(hour).or_default();
-        b.steps += r.steps;
-        b.failed += r.failed;
-        b.prompt_tokens += r.prompt_tokens;
-        b.completion_tokens += r.completion_tokens;
-        b.total_tokens += r.total_tokens;
+        let mut result = add(&mut b.steps, r.steps, "time_series.steps")
+            .and(add(&mut b.failed, r.failed, "time_series.failed"))
+            .and(r.overflow.map_or(Ok(()), Err))
+            .and(add(
+                &mut b.prompt_tokens,
+                r.prompt_tokens,
+                "time_series.prompt_tokens",
+            ))
+            .and(add(
+                &mut b.completion_tokens,
+                r.completion_tokens,
+                "time_series.completion_tokens",
+            ))
+            .and(add(
+                &mut b.total_tokens,
+                r.total_tokens,
+                "time_series.total_tokens",
+            ));
         for (code, n) in self.run_codes.drain(..) {
             let key = if code == NULL {
                 NONE_KEY
             } else {
                 batch.dicts.error_code.get(code)
             };
-            add_count(&mut b.failures_by_code, key, n);
+            result = result.and(add_count(&mut b.failures_by_code, key, n));
         }
+        self.overflow = self.overflow.or(result.err());
     }
 }
 
@@ -177,9 +210,22 @@ impl Aggregator for TimeSeries {
                 }
             }
             if batch.has_usage.get(i) {
-                r.prompt_tokens += batch.prompt_tokens.values()[i];
-                r.completion_tokens += batch.completion_tokens.values()[i];
-                r.total_tokens += batch.total_tokens.values()[i];
+                let sums = add(
+                    &mut r.prompt_tokens,
+                    batch.prompt_tokens.values()[i],
+                    "time_series.prompt_tokens",
+                )
+                .and(add(
+                    &mut r.completion_tokens,
+                    batch.completion_tokens.values()[i],
+                    "time_series.completion_tokens",
+                ))
+                .and(add(
+                    &mut r.total_tokens,
+                    batch.total_tokens.values()[i],
+                    "time_series.total_tokens",
+                ));
+                r.overflow = r.overflow.or(sums.err());
             }
         }
         if let Some((h, r)) = run {
@@ -187,15 +233,20 @@ impl Aggregator for TimeSeries {
         }
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         for (h, b) in other.hours {
             match self.hours.get_mut(&h) {
-                Some(mine) => mine.add(&b),
+                Some(mine) => mine.add(&b)?,
                 None => {
                     self.hours.insert(h, b);
                 }
             }
         }
+        Ok(())
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::TimeSeries {
@@ -240,7 +291,7 @@ mod tests {
         let (mut a, mut b) = (TimeSeries::default(), TimeSeries::default());
         a.update(&batch(&lines[..2]));
         b.update(&batch(&lines[2..]));
-        b.merge(a);
+        b.merge(a).unwrap();
         assert_eq!(b, whole);
     }
 }

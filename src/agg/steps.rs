@@ -1,7 +1,7 @@
 //! Steps: how many records, by status and by type.
 
 use super::tally::{merge_maps, Tally};
-use super::Aggregator;
+use super::{add, Aggregator, Overflow};
 use crate::batch::Batch;
 use crate::report;
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ pub struct Steps {
     pub(crate) by_type: BTreeMap<String, u64>,
     status_tally: Tally<u64>,
     type_tally: Tally<u64>,
+    overflow: Option<Overflow>,
 }
 
 impl Steps {
@@ -34,16 +35,25 @@ impl Aggregator for Steps {
         for &c in &batch.step_type {
             *self.type_tally.slot(c) += 1;
         }
-        self.status_tally
-            .drain_into(&batch.dicts.status, &mut self.by_status);
-        self.type_tally
-            .drain_into(&batch.dicts.step_type, &mut self.by_type);
+        let drained = self
+            .status_tally
+            .drain_into(&batch.dicts.status, &mut self.by_status, "steps.by_status")
+            .and(self.type_tally.drain_into(
+                &batch.dicts.step_type,
+                &mut self.by_type,
+                "steps.by_type",
+            ));
+        self.overflow = self.overflow.or(drained.err());
     }
 
-    fn merge(&mut self, other: Self) {
-        self.total += other.total;
-        merge_maps(&mut self.by_status, other.by_status);
-        merge_maps(&mut self.by_type, other.by_type);
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
+        add(&mut self.total, other.total, "steps.total")?;
+        merge_maps(&mut self.by_status, other.by_status, "steps.by_status")?;
+        merge_maps(&mut self.by_type, other.by_type, "steps.by_type")
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::Steps {
@@ -77,7 +87,7 @@ mod tests {
         a.update(&batch(&refs[..1]));
         let mut b = Steps::default();
         b.update(&batch(&refs[1..]));
-        a.merge(b);
+        a.merge(b).unwrap();
         for s in [whole.finish(), a.finish()] {
             assert_eq!(s.total, 4);
             assert_eq!(s.by_status["completed"], 2);

@@ -1,6 +1,6 @@
 //! Per-batch tallies keyed by dictionary code, folded into string-keyed maps.
 
-use super::{Accumulator, Merge, NONE_KEY};
+use super::{Accumulator, Merge, Overflow, NONE_KEY};
 use crate::batch::{Code, Dict, NULL};
 use std::collections::BTreeMap;
 
@@ -41,30 +41,49 @@ impl<T: Accumulator> Tally<T> {
 
     /// Merges every touched, non-empty accumulator into `map` under its string in `dict`
     /// (`(none)` for null), then empties it. `dict` must be the dictionary the codes
-    /// came from.
-    pub fn drain_into(&mut self, dict: &Dict, map: &mut BTreeMap<String, T>) {
+    /// came from. A total that does not fit is an overflow of `figure`.
+    pub fn drain_into(
+        &mut self,
+        dict: &Dict,
+        map: &mut BTreeMap<String, T>,
+        figure: &'static str,
+    ) -> Result<(), Overflow> {
+        let mut result = Ok(());
         for code in self.touched.drain(..) {
             let i = code as usize;
             self.marked[i] = false;
-            merge_entry(map, dict.get(code), &mut self.by_code[i]);
+            result = result.and(merge_entry(
+                map,
+                dict.get(code),
+                &mut self.by_code[i],
+                figure,
+            ));
         }
         if std::mem::take(&mut self.null_touched) {
-            merge_entry(map, NONE_KEY, &mut self.null);
+            result = result.and(merge_entry(map, NONE_KEY, &mut self.null, figure));
         }
+        result
     }
 }
 
-fn merge_entry<T: Accumulator>(map: &mut BTreeMap<String, T>, key: &str, v: &mut T) {
+fn merge_entry<T: Accumulator>(
+    map: &mut BTreeMap<String, T>,
+    key: &str,
+    v: &mut T,
+    figure: &'static str,
+) -> Result<(), Overflow> {
     if v.is_empty() {
-        return;
+        return Ok(());
     }
-    match map.get_mut(key) {
-        Some(acc) => acc.merge(v),
+    let result = match map.get_mut(key) {
+        Some(acc) => acc.merge(v).map_err(|_| Overflow::of(figure)),
         None => {
             map.insert(key.to_string(), v.clone());
+            Ok(())
         }
-    }
+    };
     v.reset();
+    result
 }
 
 /// Each entry of `map`, finished by `finish`, under the same key.
@@ -75,16 +94,22 @@ pub(crate) fn finish_map<T, R>(
     map.iter().map(|(k, v)| (k.clone(), finish(v))).collect()
 }
 
-/// Merges every entry of `from` into `into`.
-pub(crate) fn merge_maps<T: Merge>(into: &mut BTreeMap<String, T>, from: BTreeMap<String, T>) {
+/// Merges every entry of `from` into `into`; a total that does not fit is an overflow of
+/// `figure`.
+pub(crate) fn merge_maps<T: Merge>(
+    into: &mut BTreeMap<String, T>,
+    from: BTreeMap<String, T>,
+    figure: &'static str,
+) -> Result<(), Overflow> {
     for (k, v) in from {
         match into.get_mut(&k) {
-            Some(acc) => acc.merge(&v),
+            Some(acc) => acc.merge(&v).map_err(|_| Overflow::of(figure))?,
             None => {
                 into.insert(k, v);
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -99,11 +124,11 @@ mod tests {
         *t.slot(a) += 2;
         *t.slot(NULL) += 1;
         let mut m = BTreeMap::new();
-        t.drain_into(&d, &mut m);
+        t.drain_into(&d, &mut m, "x").unwrap();
         *t.slot(b) += 5;
         *t.slot(a) += 1;
-        t.drain_into(&d, &mut m);
-        t.drain_into(&d, &mut m);
+        t.drain_into(&d, &mut m, "x").unwrap();
+        t.drain_into(&d, &mut m, "x").unwrap();
         let want: BTreeMap<String, u64> = [
             ("(none)".to_string(), 1),
             ("a".to_string(), 3),
@@ -116,7 +141,14 @@ mod tests {
     #[test]
     fn merge_maps_adds() {
         let mut a: BTreeMap<String, u64> = [("x".to_string(), 1)].into();
-        merge_maps(&mut a, [("x".to_string(), 2), ("y".to_string(), 3)].into());
+        merge_maps(
+            &mut a,
+            [("x".to_string(), 2), ("y".to_string(), 3)].into(),
+            "m",
+        )
+        .unwrap();
         assert_eq!(a, [("x".to_string(), 3), ("y".to_string(), 3)].into());
+        let big: BTreeMap<String, u64> = [("x".to_string(), u64::MAX)].into();
+        assert_eq!(merge_maps(&mut a, big, "m"), Err(Overflow::of("m")));
     }
 }

@@ -1,6 +1,6 @@
 //! Time range: the first and last `created_at`.
 
-use super::Aggregator;
+use super::{Aggregator, Overflow};
 use crate::batch::Batch;
 use crate::report;
 
@@ -8,6 +8,15 @@ use crate::report;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimeRange {
     pub(crate) bounds: Option<(i64, i64)>,
+}
+
+impl TimeRange {
+    fn widen(&mut self, other: Option<(i64, i64)>) {
+        self.bounds = match (self.bounds, other) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, None) | (None, x) => x,
+        };
+    }
 }
 
 impl Aggregator for TimeRange {
@@ -18,16 +27,12 @@ impl Aggregator for TimeRange {
         else {
             return;
         };
-        self.merge(TimeRange {
-            bounds: Some((lo, hi)),
-        });
+        self.widen(Some((lo, hi)));
     }
 
-    fn merge(&mut self, other: Self) {
-        self.bounds = match (self.bounds, other.bounds) {
-            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
-            (x, None) | (None, x) => x,
-        };
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
+        self.widen(other.bounds);
+        Ok(())
     }
 
     fn finish(&self) -> report::TimeRange {
@@ -50,8 +55,8 @@ mod tests {
         ]));
         let mut b = TimeRange::default();
         b.update(&batch(&[&step("failed", 70, "")]));
-        a.merge(b);
-        a.merge(TimeRange::default());
+        a.merge(b).unwrap();
+        a.merge(TimeRange::default()).unwrap();
         let r = a.finish();
         assert_eq!(
             (r.first_created_at, r.last_created_at),

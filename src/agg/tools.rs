@@ -1,7 +1,7 @@
 //! Tool calls: how many, by kind, and function calls by name.
 
 use super::tally::{merge_maps, Tally};
-use super::Aggregator;
+use super::{add, Aggregator, Overflow};
 use crate::batch::{Batch, ToolKind};
 use crate::report;
 use std::collections::BTreeMap;
@@ -13,6 +13,7 @@ pub struct ToolCalls {
     pub(crate) by_kind: [u64; 5],
     pub(crate) functions: BTreeMap<String, u64>,
     function_tally: Tally<u64>,
+    overflow: Option<Overflow>,
 }
 
 impl Aggregator for ToolCalls {
@@ -25,15 +26,31 @@ impl Aggregator for ToolCalls {
                 *self.function_tally.slot(name) += 1;
             }
         }
-        self.function_tally
-            .drain_into(&batch.dicts.function, &mut self.functions);
+        let drained = self.function_tally.drain_into(
+            &batch.dicts.function,
+            &mut self.functions,
+            "tool_calls.functions",
+        );
+        self.overflow = self.overflow.or(drained.err());
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         for (a, b) in self.by_kind.iter_mut().zip(other.by_kind) {
-            *a += b;
+            add(a, b, "tool_calls.by_kind")?;
         }
-        merge_maps(&mut self.functions, other.functions);
+        if self
+            .by_kind
+            .iter()
+            .try_fold(0u64, |t, n| t.checked_add(*n))
+            .is_none()
+        {
+            return Err(Overflow::of("tool_calls.total"));
+        }
+        merge_maps(&mut self.functions, other.functions, "tool_calls.functions")
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::ToolCalls {
@@ -75,7 +92,7 @@ mod tests {
         for l in [&l1, &l2] {
             let mut part = ToolCalls::default();
             part.update(&batch(&[l]));
-            merged.merge(part);
+            merged.merge(part).unwrap();
         }
         let r = t.finish();
         assert_eq!(merged.finish(), r, "merge equals sequential");

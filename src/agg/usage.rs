@@ -1,7 +1,7 @@
 //! Usage: token sums overall and per assistant.
 
 use super::tally::{finish_map, merge_maps, Tally};
-use super::{Accumulator, Aggregator, Merge};
+use super::{add, Accumulator, Aggregator, Merge, Overflow, Overflowed};
 use crate::batch::Batch;
 use crate::report;
 use std::collections::BTreeMap;
@@ -35,15 +35,44 @@ same_fields!(UsageSums => report::UsageSums {
     reasoning_tokens
 });
 
+impl UsageSums {
+    /// Adds `o`, or names the first sum that would not fit.
+    pub fn add(&mut self, o: &Self) -> Result<(), Overflow> {
+        let mut next = *self;
+        add(
+            &mut next.steps_with_usage,
+            o.steps_with_usage,
+            "usage.steps_with_usage",
+        )?;
+        add(
+            &mut next.prompt_tokens,
+            o.prompt_tokens,
+            "usage.prompt_tokens",
+        )?;
+        add(
+            &mut next.completion_tokens,
+            o.completion_tokens,
+            "usage.completion_tokens",
+        )?;
+        add(&mut next.total_tokens, o.total_tokens, "usage.total_tokens")?;
+        add(
+            &mut next.cached_tokens,
+            o.cached_tokens,
+            "usage.cached_tokens",
+        )?;
+        add(
+            &mut next.reasoning_tokens,
+            o.reasoning_tokens,
+            "usage.reasoning_tokens",
+        )?;
+        *self = next;
+        Ok(())
+    }
+}
+
 impl Merge for UsageSums {
-    fn merge(&mut self, o: &Self) {
-        self.steps_with_usage += o.steps_with_usage;
-        // Token sums saturate rather than wrap: u64::MAX is far beyond any real export.
-        self.prompt_tokens = self.prompt_tokens.saturating_add(o.prompt_tokens);
-        self.completion_tokens = self.completion_tokens.saturating_add(o.completion_tokens);
-        self.total_tokens = self.total_tokens.saturating_add(o.total_tokens);
-        self.cached_tokens = self.cached_tokens.saturating_add(o.cached_tokens);
-        self.reasoning_tokens = self.reasoning_tokens.saturating_add(o.reasoning_tokens);
+    fn merge(&mut self, o: &Self) -> Result<(), Overflowed> {
+        self.add(o).map_err(|_| Overflowed)
     }
 }
 
@@ -64,6 +93,7 @@ pub struct Usage {
     pub(crate) total_mismatch: u64,
     pub(crate) by_assistant: BTreeMap<String, UsageSums>,
     tally: Tally<UsageSums>,
+    overflow: Option<Overflow>,
 }
 
 impl Aggregator for Usage {
@@ -95,18 +125,45 @@ impl Aggregator for Usage {
                     self.total_mismatch += 1;
                 }
             }
-            self.sums.merge(&row);
-            self.tally.slot(batch.assistant[i]).merge(&row);
+            let added = self.sums.add(&row).and(
+                self.tally
+                    .slot(batch.assistant[i])
+                    .add(&row)
+                    .map_err(|_| Overflow::of("usage.by_assistant")),
+            );
+            if let Err(e) = added {
+                self.overflow = self.overflow.or(Some(e));
+            }
         }
-        self.tally
-            .drain_into(&batch.dicts.assistant, &mut self.by_assistant);
+        let drained = self.tally.drain_into(
+            &batch.dicts.assistant,
+            &mut self.by_assistant,
+            "usage.by_assistant",
+        );
+        self.overflow = self.overflow.or(drained.err());
     }
 
-    fn merge(&mut self, other: Self) {
-        self.records += other.records;
-        self.sums.merge(&other.sums);
-        self.total_mismatch += other.total_mismatch;
-        merge_maps(&mut self.by_assistant, other.by_assistant);
+    fn merge(&mut self, other: Self) -> Result<(), Overflow> {
+        add(
+            &mut self.records,
+            other.records,
+            "usage.steps_without_usage",
+        )?;
+        self.sums.add(&other.sums)?;
+        add(
+            &mut self.total_mismatch,
+            other.total_mismatch,
+            "usage.total_mismatch",
+        )?;
+        merge_maps(
+            &mut self.by_assistant,
+            other.by_assistant,
+            "usage.by_assistant",
+        )
+    }
+
+    fn overflow(&self) -> Option<Overflow> {
+        self.overflow
     }
 
     fn finish(&self) -> report::Usage {

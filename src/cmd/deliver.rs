@@ -62,13 +62,14 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         ReportFormat::Html => &Html,
     };
     match &args.output {
-        Some(path) => write_atomically(path, |out| format.render(report, out))
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => steplog::output::write(path, |out| format.render(report, out))?,
         None => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            format.render(report, &mut out)?;
-            out.flush()?;
+            format
+                .render(report, &mut out)
+                .and_then(|()| out.flush())
+                .context("cannot write the report to standard output")?;
         }
     }
     let breaches: Vec<Breach> = args
@@ -91,41 +92,5 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
 }
 
 pub fn write_state(path: &Path, state: &State) -> Result<()> {
-    write_atomically(path, |out| state.write_json(out))
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Writes to a temporary file beside `path`, flushes it to disk, and renames it over
-/// `path`: readers (cron consumers, node_exporter's textfile collector, a merge) see the
-/// old file or the new one, never a part; a killed run leaves no partial file behind.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
-) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    {
-        let mut out = io::BufWriter::new(tmp.as_file_mut());
-        write(&mut out)?;
-        out.flush()?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(steplog::output::write(path, |out| state.write_json(out))?)
 }

@@ -1,11 +1,7 @@
 //! `steplog export --to parquet`: every record as a row (with the `parquet` feature).
 
-#[cfg(feature = "parquet")]
-use super::deliver::write_atomically;
 use super::summary::config;
 use crate::cli::ExportArgs;
-#[cfg(feature = "parquet")]
-use anyhow::Context;
 use anyhow::Result;
 #[cfg(feature = "parquet")]
 use std::io;
@@ -25,7 +21,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
 fn export_parquet(args: &ExportArgs, cfg: &engine::Config) -> Result<()> {
     let mut outcome = None;
     let mut failure = None;
-    let written = write_atomically(&args.output, |out| {
+    let written = steplog::output::write(&args.output, |out| {
         let sink = steplog::export::ParquetSink::new(out).map_err(io::Error::other)?;
         match engine::export(&args.select.inputs(), cfg, &sink) {
             Ok(o) => outcome = Some(o),
@@ -41,7 +37,7 @@ fn export_parquet(args: &ExportArgs, cfg: &engine::Config) -> Result<()> {
     if let Some(e) = failure {
         return Err(e.into());
     }
-    written.with_context(|| format!("cannot write {}", args.output.display()))?;
+    written?;
     let Some(outcome) = outcome else {
         anyhow::bail!("export produced nothing");
     };

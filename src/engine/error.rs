@@ -4,6 +4,15 @@ use crate::input;
 use crate::parse::Reason;
 use std::io;
 
+impl From<crate::agg::Error> for Error {
+    fn from(e: crate::agg::Error) -> Error {
+        match e {
+            crate::agg::Error::Overflow(o) => Error::Overflow(o),
+            crate::agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
+        }
+    }
+}
+
 /// Everything that can stop a run of the engine.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,6 +79,9 @@ pub enum Error {
     /// Grouping met more groups than allowed.
     #[error(transparent)]
     TooManyGroups(#[from] crate::agg::TooManyGroups),
+    /// A count or sum would not hold its total.
+    #[error(transparent)]
+    Overflow(#[from] crate::agg::Overflow),
     /// Sharding splits files; standard input is not one.
     #[error("shards split input files; standard input cannot be sharded")]
     ShardStdin,

@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 /// How a run reads and summarises.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Worker threads. By default (0), one per available core.
+    /// Worker threads. By default (0), one per available core; at most
+    /// [`Config::max_threads`] (more would only wait for each other).
     pub threads: usize,
     /// Target chunk size in bytes. By default, [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
@@ -97,11 +98,17 @@ impl Default for Config {
 impl Config {
     /// The worker count this config resolves to.
     pub fn worker_threads(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if self.threads > 0 {
-            self.threads
+            self.threads.min(Config::max_threads())
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            cores
         }
+    }
+
+    /// The most worker threads a run starts: four per core.
+    pub fn max_threads() -> usize {
+        4 * std::thread::available_parallelism().map_or(1, |n| n.get())
     }
 
     fn open_options(&self) -> OpenOptions {

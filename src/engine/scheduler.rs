@@ -96,7 +96,7 @@ impl Scheduler<'_> {
         for (sink, part, worker_timings) in results.into_inner().unwrap_or_else(|e| e.into_inner())
         {
             let merging = Instant::now();
-            accounting.merge(part);
+            accounting.merge(part)?;
             timings.aggregate += merging.elapsed();
             timings.add(&worker_timings);
             sinks.push(sink);

@@ -6,7 +6,7 @@
 use super::scheduler::Shared;
 use super::sink::Sink;
 use super::{Config, Error, Lines, Timings, Window};
-use crate::agg::{LineCounts, LinePos, LineStats};
+use crate::agg::{LineCounts, LinePos, LineStats, Overflow};
 use crate::batch::{pos, Batch};
 use crate::input::{BufferPool, Chunk, ChunkData};
 use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
@@ -22,9 +22,13 @@ pub(super) struct Accounting {
 }
 
 impl Accounting {
-    pub fn merge(&mut self, other: Accounting) {
-        self.lines.merge(other.lines);
-        self.filtered_out += other.filtered_out;
+    pub fn merge(&mut self, other: Accounting) -> Result<(), Overflow> {
+        self.lines.merge(other.lines)?;
+        crate::agg::add(
+            &mut self.filtered_out,
+            other.filtered_out,
+            "input.filtered_out",
+        )
     }
 }
 
@@ -151,7 +155,9 @@ impl<S: Sink> Worker<S> {
                     malformed: 1,
                     ..LineCounts::default()
                 };
-                self.accounting.lines.add_chunk(file, index, &counts);
+                if let Err(o) = self.accounting.lines.add_chunk(file, index, &counts) {
+                    shared.fail(o.into());
+                }
             }
         }
     }
@@ -244,7 +250,9 @@ impl<S: Sink> Worker<S> {
                 }
             }
         }
-        self.accounting.lines.add_chunk(at.file, at.index, &counts);
+        if let Err(o) = self.accounting.lines.add_chunk(at.file, at.index, &counts) {
+            shared.fail(o.into());
+        }
         buf.truncate(len);
         let aggregating = self.timings.aggregate - aggregated_before;
         self.timings.parse += parsing.elapsed() - aggregating;

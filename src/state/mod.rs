@@ -15,7 +15,7 @@
 mod v1;
 mod v2;
 
-use crate::agg::{Dim, TooManyGroups};
+use crate::agg::{self, Dim, Overflow, TooManyGroups};
 use crate::engine::{Config, Outcome};
 use crate::report::Report;
 use crate::summary::{Summary, View};
@@ -104,6 +104,9 @@ pub enum Error {
     /// Merging would make more groups than allowed.
     #[error(transparent)]
     TooManyGroups(#[from] TooManyGroups),
+    /// Merging would pass the largest value a count or sum holds.
+    #[error("the merged states do not fit: {0}")]
+    Overflow(#[from] Overflow),
     /// Settings differ, so the figures do not add up.
     #[error("cannot merge states made with different settings ({what}): {a} vs {b}")]
     Incompatible {
@@ -114,6 +117,15 @@ pub enum Error {
         /// The other's.
         b: String,
     },
+}
+
+impl From<agg::Error> for Error {
+    fn from(e: agg::Error) -> Error {
+        match e {
+            agg::Error::Overflow(o) => Error::Overflow(o),
+            agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
+        }
+    }
 }
 
 impl State {

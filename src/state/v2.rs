@@ -389,7 +389,8 @@ fn figures_of(g: GroupV2, failures: Vec<(u32, u64)>) -> Result<GroupFigures, Inv
             for (status, values) in by {
                 let at = slot(&status)?;
                 for v in values {
-                    s.record(at, v);
+                    s.record(at, v)
+                        .map_err(|_| "a group's durations do not fit".to_string())?;
                 }
             }
             s

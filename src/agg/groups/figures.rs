@@ -2,7 +2,7 @@
 //! about 170 bytes plus its few exact durations.
 
 use super::sketch::{Sketch, SLOTS};
-use crate::agg::UsageSums;
+use crate::agg::{add, Overflow, UsageSums};
 use crate::batch::{
     Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED, STATUS_IN_PROGRESS,
 };
@@ -11,6 +11,16 @@ use std::collections::BTreeMap;
 
 /// The statuses a group counts in place, in batch-code order.
 pub const STATUSES: [&str; 5] = ["in_progress", "cancelled", "failed", "completed", "expired"];
+
+/// The figures of [`GroupFigures::usage`], in order.
+const USAGE: [&str; 6] = [
+    "groups[].usage.steps_with_usage",
+    "groups[].usage.prompt_tokens",
+    "groups[].usage.completion_tokens",
+    "groups[].usage.total_tokens",
+    "groups[].usage.cached_tokens",
+    "groups[].usage.reasoning_tokens",
+];
 
 /// The code a group uses for a failure without `last_error.code`.
 pub const NO_CODE: u32 = u32::MAX;
@@ -63,7 +73,7 @@ fn status_of_slot(s: usize) -> usize {
 impl GroupFigures {
     /// Adds row `i` of `batch`; `code` is the group table's code for its error code.
     #[inline]
-    pub fn add_row(&mut self, batch: &Batch, i: usize, code: u32) {
+    pub fn add_row(&mut self, batch: &Batch, i: usize, code: u32) -> Result<(), Overflow> {
         let created = batch.created_at[i];
         if self.steps == 0 {
             self.first = created;
@@ -85,7 +95,7 @@ impl GroupFigures {
                 .or_default() += 1;
         }
         if status == STATUS_FAILED {
-            self.add_failures(code, 1);
+            self.add_failures(code, 1)?;
         }
         if let Some(s) = slot(status) {
             // A terminal time before creation is no duration (counted as missing).
@@ -93,7 +103,9 @@ impl GroupFigures {
                 .terminal_at(i)
                 .and_then(|t| u64::try_from(t - created).ok())
             {
-                self.durations.record(s, d);
+                self.durations
+                    .record(s, d)
+                    .map_err(|_| Overflow::of("groups[].durations_seconds"))?;
             }
         }
         if batch.has_usage.get(i) {
@@ -105,25 +117,31 @@ impl GroupFigures {
                 batch.cached_tokens.values()[i],
                 batch.reasoning_tokens.values()[i],
             ];
-            for (sum, t) in self.usage.iter_mut().zip(tokens) {
-                *sum = sum.saturating_add(t);
+            for ((sum, t), figure) in self.usage.iter_mut().zip(tokens).zip(USAGE) {
+                add(sum, t, figure)?;
             }
         }
+        Ok(())
     }
 
     /// Adds `n` failures with error code `code`.
-    pub fn add_failures(&mut self, code: u32, n: u64) {
+    pub fn add_failures(&mut self, code: u32, n: u64) -> Result<(), Overflow> {
         match self.failures.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, count)) => *count += n,
+            Some((_, count)) => add(count, n, "groups[].failures.by_code")?,
             None => self.failures.push((code, n)),
         }
+        Ok(())
     }
 
     /// Merges another group's figures; `code` maps its error codes to this table's
     /// ([`NO_CODE`] to itself).
-    pub fn merge(&mut self, other: &GroupFigures, code: impl Fn(u32) -> u32) {
+    pub fn merge(
+        &mut self,
+        other: &GroupFigures,
+        code: impl Fn(u32) -> u32,
+    ) -> Result<(), Overflow> {
         if other.steps == 0 {
-            return;
+            return Ok(());
         }
         if self.steps == 0 {
             (self.first, self.last) = (other.first, other.last);
@@ -131,23 +149,25 @@ impl GroupFigures {
             self.first = self.first.min(other.first);
             self.last = self.last.max(other.last);
         }
-        self.steps += other.steps;
+        add(&mut self.steps, other.steps, "groups[].steps")?;
         for (a, b) in self.statuses.iter_mut().zip(other.statuses) {
-            *a += b;
+            add(a, b, "groups[].by_status")?;
         }
         if let Some(theirs) = &other.other_statuses {
             let mine = self.other_statuses.get_or_insert_with(Box::default);
             for (k, n) in theirs.iter() {
-                *mine.entry(k.clone()).or_default() += n;
+                add(mine.entry(k.clone()).or_default(), *n, "groups[].by_status")?;
             }
         }
         for &(c, n) in &other.failures {
-            self.add_failures(code(c), n);
+            self.add_failures(code(c), n)?;
         }
-        for (a, b) in self.usage.iter_mut().zip(other.usage) {
-            *a = a.saturating_add(b);
+        for ((a, b), figure) in self.usage.iter_mut().zip(other.usage).zip(USAGE) {
+            add(a, b, figure)?;
         }
-        self.durations.merge(&other.durations);
+        self.durations
+            .merge(&other.durations)
+            .map_err(|_| Overflow::of("groups[].durations_seconds"))
     }
 
     /// Steps in a terminal status.

@@ -20,6 +20,7 @@ pub use key::{decode as decode_key, encode as encode_key};
 pub use sketch::{Hist, Sketch};
 pub use table::Table;
 
+use super::Error;
 use crate::batch::{Batch, Keep, MAX_METADATA};
 use crate::report;
 
@@ -276,7 +277,7 @@ impl Groups {
     }
 
     /// Adds every row of `batch` to its groups.
-    pub fn update(&mut self, batch: &Batch) -> Result<(), TooManyGroups> {
+    pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
         if self.dims.is_empty() {
             return Ok(());
         }
@@ -288,7 +289,7 @@ impl Groups {
             key,
             last,
         } = self;
-        let mut full = false;
+        let mut failed: Option<Error> = None;
         for i in 0..batch.len() {
             let code = table.code(batch.error_code[i], &batch.dicts.error_code);
             key::each_key(batch, i, dims, meta, key, &mut |k| {
@@ -300,36 +301,35 @@ impl Groups {
                 };
                 match g {
                     Some(g) => {
-                        table.figures[g].add_row(batch, i, code);
+                        if let Err(e) = table.figures[g].add_row(batch, i, code) {
+                            failed = failed.or(Some(e.into()));
+                        }
                         *last = Some(g);
                     }
-                    None => full = true,
+                    None => {
+                        let e = TooManyGroups {
+                            limit: *max,
+                            seen: *max + 1,
+                        };
+                        failed = failed.or(Some(e.into()));
+                    }
                 }
             });
-            if full {
-                return Err(TooManyGroups {
-                    limit: *max,
-                    seen: *max + 1,
-                });
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         Ok(())
     }
 
     /// Merges another part's groups (same dimensions).
-    pub fn merge(&mut self, other: Groups) -> Result<(), TooManyGroups> {
+    pub fn merge(&mut self, other: Groups) -> Result<(), Error> {
         self.last = None;
         if self.dims.is_empty() {
             self.dims = other.dims.clone();
             self.meta = other.meta.clone();
         }
-        let seen = self.table.len().max(other.table.len());
-        self.table
-            .merge(other.table, self.max)
-            .ok_or(TooManyGroups {
-                limit: self.max,
-                seen: seen.max(self.max + 1),
-            })
+        self.table.merge(other.table, self.max)
     }
 
     /// The report's groups, ordered by `sort` (ties by key), the first `top` of them (all

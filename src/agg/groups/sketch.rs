@@ -11,6 +11,7 @@
 //! Whatever order durations arrive and sketches merge in, a sketch ends up exact exactly
 //! when the whole set qualifies, so results do not depend on threads or merges.
 
+use crate::agg::Overflowed;
 use crate::report::GroupDuration;
 use smallvec::SmallVec;
 
@@ -65,25 +66,32 @@ pub struct Hist {
 }
 
 impl Hist {
-    fn record_n(&mut self, v: u64, n: u64) {
+    fn record_n(&mut self, v: u64, n: u64) -> Result<(), Overflowed> {
+        let count = self.count.checked_add(n).ok_or(Overflowed)?;
+        let sum = u128::from(v)
+            .checked_mul(u128::from(n))
+            .and_then(|s| s.checked_add(self.sum))
+            .ok_or(Overflowed)?;
         let b = bucket(v);
         match self.buckets.binary_search_by_key(&b, |e| e.0) {
-            Ok(i) => self.buckets[i].1 += n,
+            Ok(i) => self.buckets[i].1 += n, // at most `count`
             Err(i) => self.buckets.insert(i, (b, n)),
         }
         self.min = if self.count == 0 { v } else { self.min.min(v) };
         self.max = self.max.max(v);
-        self.count += n;
-        self.sum += u128::from(v) * u128::from(n);
+        (self.count, self.sum) = (count, sum);
+        Ok(())
     }
 
-    fn merge(&mut self, other: &Hist) {
+    fn merge(&mut self, other: &Hist) -> Result<(), Overflowed> {
         if other.count == 0 {
-            return;
+            return Ok(());
         }
+        let count = self.count.checked_add(other.count).ok_or(Overflowed)?;
+        let sum = self.sum.checked_add(other.sum).ok_or(Overflowed)?;
         for &(b, n) in &other.buckets {
             match self.buckets.binary_search_by_key(&b, |e| e.0) {
-                Ok(i) => self.buckets[i].1 += n,
+                Ok(i) => self.buckets[i].1 += n, // at most `count`
                 Err(i) => self.buckets.insert(i, (b, n)),
             }
         }
@@ -93,8 +101,8 @@ impl Hist {
             self.min.min(other.min)
         };
         self.max = self.max.max(other.max);
-        self.count += other.count;
-        self.sum += other.sum;
+        (self.count, self.sum) = (count, sum);
+        Ok(())
     }
 
     /// The value at rank `k` (1-based): its bucket's midpoint, clamped to `[min, max]`.
@@ -129,25 +137,27 @@ fn rank(n: u64, num: u64, den: u64) -> u64 {
 impl Sketch {
     /// Records a duration of status `slot` (an index into [`SLOTS`]).
     #[inline]
-    pub fn record(&mut self, slot: usize, seconds: u64) {
+    pub fn record(&mut self, slot: usize, seconds: u64) -> Result<(), Overflowed> {
         if let Some(h) = &mut self.hists {
-            h[slot].record_n(seconds, 1);
+            h[slot].record_n(seconds, 1)
         } else if seconds <= MAX_EXACT_VALUE && self.exact.len() < EXACT {
             self.exact.push(((slot as u32) << 30) | seconds as u32);
+            Ok(())
         } else {
-            self.histograms_mut()[slot].record_n(seconds, 1);
+            self.histograms_mut()[slot].record_n(seconds, 1)
         }
     }
 
     /// Records `n` durations of `seconds` (reading older states, whose durations are
     /// histograms).
-    pub fn record_n(&mut self, slot: usize, seconds: u64, n: u64) {
+    pub fn record_n(&mut self, slot: usize, seconds: u64, n: u64) -> Result<(), Overflowed> {
         if self.hists.is_none() && n <= (EXACT - self.exact.len()) as u64 {
             for _ in 0..n {
-                self.record(slot, seconds);
+                self.record(slot, seconds)?;
             }
+            Ok(())
         } else {
-            self.histograms_mut()[slot].record_n(seconds, n);
+            self.histograms_mut()[slot].record_n(seconds, n)
         }
     }
 
@@ -156,7 +166,9 @@ impl Sketch {
         if self.hists.is_none() {
             let mut h: Box<[Hist; 4]> = Box::default();
             for e in std::mem::take(&mut self.exact) {
-                h[(e >> 30) as usize].record_n(u64::from(e & MAX_EXACT_VALUE as u32), 1);
+                // At most 64 durations of under 2^30 s: no sum can overflow.
+                let _fits =
+                    h[(e >> 30) as usize].record_n(u64::from(e & MAX_EXACT_VALUE as u32), 1);
             }
             self.hists = Some(h);
         }
@@ -164,20 +176,21 @@ impl Sketch {
     }
 
     /// Merges another group's durations.
-    pub fn merge(&mut self, other: &Sketch) {
+    pub fn merge(&mut self, other: &Sketch) -> Result<(), Overflowed> {
         match &other.hists {
             Some(theirs) => {
                 let mine = self.histograms_mut();
                 for (a, b) in mine.iter_mut().zip(theirs.iter()) {
-                    a.merge(b);
+                    a.merge(b)?;
                 }
             }
             None => {
                 for &e in &other.exact {
-                    self.record((e >> 30) as usize, u64::from(e & MAX_EXACT_VALUE as u32));
+                    self.record((e >> 30) as usize, u64::from(e & MAX_EXACT_VALUE as u32))?;
                 }
             }
         }
+        Ok(())
     }
 
     /// Durations recorded for `slot`.
@@ -305,9 +318,9 @@ mod tests {
     fn small_groups_are_exact_and_large_ones_close() {
         let mut s = Sketch::default();
         for v in [5, 1, 3, 2, 4] {
-            s.record(0, v);
+            s.record(0, v).unwrap();
         }
-        s.record(1, 9);
+        s.record(1, 9).unwrap();
         let c = s.stats(0);
         assert!(s.is_exact());
         assert_eq!(
@@ -321,7 +334,7 @@ mod tests {
         let mut big = Sketch::default();
         let values: Vec<u64> = (0..10_000).map(|i| (i * 7919) % 5000 + 300).collect();
         for &v in &values {
-            big.record(0, v);
+            big.record(0, v).unwrap();
         }
         assert!(!big.is_exact());
         let mut sorted = values.clone();
@@ -347,9 +360,9 @@ mod tests {
             for &p in order {
                 let mut s = Sketch::default();
                 for &(slot, v) in &parts[p] {
-                    s.record(slot, v);
+                    s.record(slot, v).unwrap();
                 }
-                all.merge(&s);
+                all.merge(&s).unwrap();
             }
             all
         };
@@ -367,7 +380,7 @@ mod tests {
         assert_eq!(c.exact_values(), d.exact_values());
         // A value too large to pack goes to the histograms at once.
         let mut e = Sketch::default();
-        e.record(0, 1 << 31);
+        e.record(0, 1 << 31).unwrap();
         assert!(!e.is_exact());
         assert_eq!(e.stats(0).p50, Some(1 << 31));
     }

@@ -3,6 +3,8 @@
 //! up a row's group hashes its key bytes; nothing is allocated unless the group is new.
 
 use super::figures::{GroupFigures, NO_CODE};
+use super::TooManyGroups;
+use crate::agg::Error;
 use crate::batch::{Code, Dict, NULL};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
@@ -94,9 +96,9 @@ impl Table {
         self.from_batch.clear();
     }
 
-    /// Merges `other` in; `None` when that would take it past `max` groups. A group new
-    /// to this table is moved in whole, not rebuilt.
-    pub fn merge(&mut self, other: Table, max: usize) -> Option<()> {
+    /// Merges `other` in, unless that would take it past `max` groups or a figure past
+    /// what it holds. A group new to this table is moved in whole, not rebuilt.
+    pub fn merge(&mut self, other: Table, max: usize) -> Result<(), Error> {
         let codes: Vec<u32> = (0..other.codes.len() as u32)
             .map(|c| self.codes.intern(other.codes.get(c)))
             .collect();
@@ -117,17 +119,20 @@ impl Table {
             let start = if g == 0 { 0 } else { ends[g - 1] };
             let key = &keys[start..ends[g]];
             let before = self.len();
-            let mine = self.group(key, max)?;
+            let mine = self.group(key, max).ok_or(TooManyGroups {
+                limit: max,
+                seen: max + 1,
+            })?;
             if self.len() > before {
                 for f in &mut theirs.failures {
                     f.0 = code(f.0);
                 }
                 self.figures[mine] = theirs;
             } else {
-                self.figures[mine].merge(&theirs, code);
+                self.figures[mine].merge(&theirs, code)?;
             }
         }
-        Some(())
+        Ok(())
     }
 
     /// Bytes this table holds on the heap, about.

@@ -22,7 +22,7 @@ pub(super) fn run(
     inputs: &[InputSpec],
 ) -> Result<(Summary, Timings), Error> {
     let cfg = scheduler.cfg;
-    let (specs, _spooled) = spool::stdin(inputs)?;
+    let (specs, _spooled) = spool::once_only(inputs)?;
     let index = SnapshotIndex::new();
     let first = {
         let passed = scheduler.pass(&specs, Lines::Every, &|| Index(&index))?;

@@ -255,7 +255,7 @@ impl SummaryV1 {
                     (c, *n)
                 })
                 .collect();
-            table.figures[at] = compact(&figures, failures);
+            table.figures[at] = compact(&figures, failures)?;
         }
         Ok(Summary {
             files,
@@ -276,7 +276,7 @@ impl SummaryV1 {
 }
 
 /// A version-1 group's full figures as a compact group.
-fn compact(f: &Figures, failures: Vec<(u32, u64)>) -> GroupFigures {
+fn compact(f: &Figures, failures: Vec<(u32, u64)>) -> Result<GroupFigures, Invalid> {
     let mut g = GroupFigures {
         steps: f.steps.total,
         failures,
@@ -306,10 +306,12 @@ fn compact(f: &Figures, failures: Vec<(u32, u64)>) -> GroupFigures {
         let Some(h) = d.hist.as_deref() else { continue };
         for v in h.iter_recorded() {
             let value = v.value_iterated_to().clamp(d.min, d.max);
-            g.durations.record_n(slot, value, v.count_at_value());
+            g.durations
+                .record_n(slot, value, v.count_at_value())
+                .map_err(|_| "a group's durations do not fit")?;
         }
     }
-    g
+    Ok(g)
 }
 
 fn reason(name: &str) -> Result<Reason, Invalid> {

@@ -1,0 +1,161 @@
+//! Writing a report, state or export to a path without destroying what is there.
+//!
+//! What a path names decides how it is written:
+//!
+//! - a regular file, or nothing yet: atomically, as cron consumers, the textfile collector
+//!   and merges need: a temporary file in the same directory, synced, then renamed over
+//!   the path (keeping the old file's permissions; a new one gets 0644). Readers see the
+//!   old content or the new, never a part; a failed write leaves the old file;
+//! - a symbolic link: the file it points at, written the same way, so the link stays a link
+//!   (a dangling link gets its file created);
+//! - a character device, a FIFO or a socket (`/dev/stdout`, `/dev/null`, a named pipe):
+//!   written to directly, as the shell would, and never replaced by a file;
+//! - a directory: an error.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Why an output could not be written. Each names the path as the user gave it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The path is a directory.
+    #[error("{path} is a directory; name a file to write")]
+    IsDirectory {
+        /// The path as given.
+        path: String,
+    },
+    /// The directory the file would go in does not exist.
+    #[error("cannot write {path}: the directory {dir} does not exist")]
+    NoDirectory {
+        /// The path as given.
+        path: String,
+        /// Its directory.
+        dir: String,
+    },
+    /// Symbolic links loop, or go too deep.
+    #[error("cannot write {path}: its symbolic links do not end at a file")]
+    LinkLoop {
+        /// The path as given.
+        path: String,
+    },
+    /// Writing failed.
+    #[error("cannot write {path}")]
+    Write {
+        /// The path as given.
+        path: String,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Writes `path` with `write`, as the module says.
+pub fn write(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+) -> Result<(), Error> {
+    let shown = path.display().to_string();
+    let failed = |source| Error::Write {
+        path: shown.clone(),
+        source,
+    };
+    let target = resolve(path).ok_or_else(|| Error::LinkLoop {
+        path: shown.clone(),
+    })?;
+    match fs::metadata(&target) {
+        Ok(m) if m.is_dir() => Err(Error::IsDirectory { path: shown }),
+        Ok(m) if m.is_file() => atomically(&target, Some(m.permissions()), write).map_err(failed),
+        // Devices, FIFOs, sockets: what is there stays what it is.
+        Ok(_) => directly(&target, write).map_err(failed),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let dir = directory(&target);
+            if !dir.is_dir() {
+                return Err(Error::NoDirectory {
+                    path: shown,
+                    dir: dir.display().to_string(),
+                });
+            }
+            atomically(&target, None, write).map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// The path with its symbolic links followed (a dangling link gives the path it points
+/// at); `None` when they loop.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&p).ok()?;
+                p = if to.is_absolute() {
+                    to
+                } else {
+                    directory(&p).join(to)
+                };
+            }
+            _ => return Some(p),
+        }
+    }
+    None
+}
+
+fn directory(p: &Path) -> PathBuf {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A temporary file beside `path`, written, synced and renamed over it.
+fn atomically(
+    path: &Path,
+    permissions: Option<fs::Permissions>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(directory(path))?;
+    {
+        let mut out = io::BufWriter::new(tmp.as_file_mut());
+        write(&mut out)?;
+        out.flush()?;
+    }
+    if let Some(p) = permissions.or_else(default_permissions) {
+        tmp.as_file().set_permissions(p)?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A new file's permissions: 0644 (the temporary file's own are 0600).
+#[cfg(unix)]
+fn default_permissions() -> Option<fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<fs::Permissions> {
+    None
+}
+
+/// Opens what is there for writing, without creating or truncating a file.
+fn directly(
+    path: &Path,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+) -> io::Result<()> {
+    let file = fs::OpenOptions::new().write(true).open(path)?;
+    let mut out = io::BufWriter::new(file);
+    write(&mut out)?;
+    out.flush()
+}
