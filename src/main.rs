@@ -78,7 +78,10 @@ fn main() -> ExitCode {
         Err(err) => {
             let exit = exit_for(&err);
             if exit != Exit::Success {
-                eprintln!("steplog: {err:#}");
+                // Messages quote paths and log text: shown, never acted on by the terminal.
+                let text = format!("{err:#}");
+                let lines: Vec<String> = text.lines().map(steplog::report::visible).collect();
+                eprintln!("steplog: {}", lines.join("\n"));
             }
             exit
         }

@@ -94,6 +94,42 @@ impl Summary {
         Ok(())
     }
 
+    /// Whether the summary is one a run could make: every invariant the reports and
+    /// merges rely on (for one read from a state). Says what is off.
+    pub fn check(&self) -> Result<(), String> {
+        self.files
+            .iter()
+            .try_fold(0u64, |t, f| t.checked_add(f.bytes))
+            .ok_or("the inputs' sizes pass 2^64")?;
+        self.lines.check(self.files.len())?;
+        let f = &self.aggregates.figures;
+        f.check()?;
+        self.aggregates.groups.check(f.steps.total)?;
+        let records = self
+            .lines
+            .checked_totals()
+            .map_err(|o| o.to_string())?
+            .records;
+        let summarised = f
+            .steps
+            .total
+            .checked_add(self.filtered_out)
+            .ok_or("steps and filtered-out records pass 2^64")?;
+        match self.dedup {
+            None if records != summarised => Err(format!(
+                "{records} records read, {summarised} summarised or filtered out"
+            )),
+            Some(d) if d.snapshots != records || d.steps > d.snapshots || summarised != d.steps => {
+                Err(format!(
+                    "deduplication of {} snapshots to {} steps, of {records} records read and \
+                     {summarised} summarised or filtered out",
+                    d.snapshots, d.steps
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The report, shown as [`Summary::view`] says.
     pub fn report(&self) -> Report {
         self.report_as(self.view)

@@ -74,6 +74,34 @@ impl DurationStats {
         })
     }
 
+    /// Whether the figures are ones recording could make (for figures read from a
+    /// state): none at all, or `min ≤ max` with the sum between `count·min` and
+    /// `count·max`.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.count();
+        if n == 0 {
+            return if self.sum == 0 {
+                Ok(())
+            } else {
+                Err(format!("a sum of {} over no durations", self.sum))
+            };
+        }
+        if self.min > self.max {
+            return Err(format!("min {} above max {}", self.min, self.max));
+        }
+        let (lo, hi) = (
+            u128::from(n) * u128::from(self.min),
+            u128::from(n) * u128::from(self.max),
+        );
+        if self.sum < lo || self.sum > hi {
+            return Err(format!(
+                "sum {} is not between {n} × {} and {n} × {}",
+                self.sum, self.min, self.max
+            ));
+        }
+        Ok(())
+    }
+
     /// Number of recorded durations.
     pub fn count(&self) -> u64 {
         self.hist.as_ref().map_or(0, |h| h.len())
@@ -251,6 +279,32 @@ impl Aggregator for Durations {
 mod tests {
     use super::*;
     use crate::agg::testutil::{step, whole_and_merged};
+
+    #[test]
+    fn merges_past_the_largest_count_are_refused_and_damage_is_found() {
+        let mut full = DurationStats::default();
+        full.histogram_mut().record_n(5, MAX_COUNT).unwrap();
+        (full.sum, full.min, full.max) = (5 * u128::from(MAX_COUNT), 5, 5);
+        assert_eq!(full.check(), Ok(()));
+        let mut one = DurationStats::default();
+        one.record(Some(5));
+        assert_eq!(full.clone().merge(&one), Err(Overflowed));
+        let mut d = DurationStats::default();
+        d.merge(&full).unwrap();
+        assert_eq!(d.count(), MAX_COUNT);
+        // What a damaged state could hold, and `check` refuses.
+        let mut bad = one.clone();
+        bad.sum = u128::MAX;
+        assert!(bad.check().unwrap_err().contains("sum"));
+        let mut bad = one.clone();
+        bad.min = 9;
+        assert!(bad.check().unwrap_err().contains("min 9 above max 5"));
+        let bad = DurationStats {
+            sum: 3,
+            ..DurationStats::default()
+        };
+        assert!(bad.check().is_err());
+    }
 
     #[test]
     fn exact_stats_for_small_values() {

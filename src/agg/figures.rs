@@ -63,6 +63,91 @@ impl Figures {
         self.series.merge(other.series)
     }
 
+    /// Whether these figures are ones a run could make: what the reports and merges rely
+    /// on (for figures read from a state). Says which figure is off, and how.
+    pub fn check(&self) -> Result<(), String> {
+        let sum = |m: &std::collections::BTreeMap<String, u64>| {
+            m.values().try_fold(0u64, |t, n| t.checked_add(*n))
+        };
+        let (steps, x, u) = (&self.steps, &self.failures, &self.usage);
+        let same = |what: &str, got: Option<u64>, want: u64| match got {
+            Some(n) if n == want => Ok(()),
+            got => Err(format!(
+                "{what} add up to {}, not {want}",
+                got.map_or_else(|| "more than 2^64".into(), |n| n.to_string())
+            )),
+        };
+        same("steps.by_status", sum(&steps.by_status), steps.total)?;
+        same("steps.by_type", sum(&steps.by_type), steps.total)?;
+        same(
+            "failed steps by status",
+            Some(steps.by_status.get("failed").copied().unwrap_or(0)),
+            x.total,
+        )?;
+        if x.total > x.terminal || x.terminal > steps.total {
+            return Err(format!(
+                "{} failures among {} terminal steps of {}",
+                x.total, x.terminal, steps.total
+            ));
+        }
+        same("failures.by_code", sum(&x.by_code), x.total)?;
+        same("failures.by_assistant", sum(&x.by_assistant), x.total)?;
+        same("failures.by_step_type", sum(&x.by_step_type), x.total)?;
+        if sum(&x.messages).is_none_or(|n| n > x.total) {
+            return Err("failures.top_messages count more than the failures".into());
+        }
+        for (i, d) in self.durations.by_status.iter().enumerate() {
+            d.check().map_err(|e| format!("durations[{i}]: {e}"))?;
+        }
+        for (ty, d) in &self.durations.completed_by_type {
+            d.check().map_err(|e| format!("durations of {ty}: {e}"))?;
+        }
+        same("usage.records", Some(u.records), steps.total)?;
+        if u.sums.steps_with_usage > u.records || u.total_mismatch > u.sums.steps_with_usage {
+            return Err(format!(
+                "{} steps with usage ({} mismatched) among {} records",
+                u.sums.steps_with_usage, u.total_mismatch, u.records
+            ));
+        }
+        let per_assistant = u
+            .by_assistant
+            .values()
+            .try_fold(0u64, |t, s| t.checked_add(s.steps_with_usage));
+        same("usage.by_assistant", per_assistant, u.sums.steps_with_usage)?;
+        let max = crate::parse::MAX_TIMESTAMP;
+        match self.time_range.bounds {
+            None if steps.total == 0 => {}
+            Some((a, b)) if steps.total > 0 && 0 <= a && a <= b && b <= max => {}
+            bounds => return Err(format!("time range {bounds:?} for {} steps", steps.total)),
+        }
+        let (mut n, mut failed, mut tokens) = (0u64, 0u64, [0u64; 3]);
+        for (&hour, b) in &self.series.hours {
+            // Keyed by hours since the epoch.
+            if !(0..=max / 3600).contains(&hour) || b.failed > b.steps {
+                return Err(format!(
+                    "time series bucket {hour} ({} steps, {} failed)",
+                    b.steps, b.failed
+                ));
+            }
+            let add = |t: &mut u64, v: u64| {
+                *t = t.checked_add(v).ok_or("time series sums pass 2^64")?;
+                Ok::<(), String>(())
+            };
+            add(&mut n, b.steps)?;
+            add(&mut failed, b.failed)?;
+            add(&mut tokens[0], b.prompt_tokens)?;
+            add(&mut tokens[1], b.completion_tokens)?;
+            add(&mut tokens[2], b.total_tokens)?;
+        }
+        same("time series steps", Some(n), steps.total)?;
+        same("time series failures", Some(failed), x.total)?;
+        let s = &u.sums;
+        if tokens != [s.prompt_tokens, s.completion_tokens, s.total_tokens] {
+            return Err("time series tokens do not add up to usage".into());
+        }
+        Ok(())
+    }
+
     /// The report sections, with time series in buckets of `interval`.
     pub fn finish(&self, interval: Interval) -> report::Sections {
         report::Sections {

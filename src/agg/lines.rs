@@ -127,8 +127,9 @@ impl LineStats {
         add(&mut f.chunk_lines[c], counts.lines, "input.lines")
     }
 
-    /// Counts a malformed line (its chunk's totals still go through [`Self::add_chunk`]).
-    pub fn add_malformed(&mut self, pos: LinePos, m: &Malformed<'_>) {
+    /// Counts a malformed line (its chunk's totals still go through [`Self::add_chunk`]);
+    /// `message` explains it, called only if the line is kept as an example.
+    pub fn add_malformed(&mut self, pos: LinePos, m: &Malformed, message: impl FnOnce() -> String) {
         let n = self.by_reason.entry(m.reason).or_default();
         *n = n.saturating_add(1); // bounded by the lines read, like them
         let full = self.examples.len() >= MAX_EXAMPLES;
@@ -142,7 +143,7 @@ impl LineStats {
                 pos,
                 reason: m.reason,
                 field: m.field.map(str::to_string),
-                message: m.message(),
+                message: message(),
             },
         );
         self.examples.truncate(MAX_EXAMPLES);
@@ -223,6 +224,66 @@ impl LineStats {
         }
         self.examples.sort_by_key(|e| e.pos);
         self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Whether the accounting is one reading could make, over `files` inputs (for one
+    /// read from a state): every line of each input one kind, the chunks' lines adding up
+    /// to the input's, reasons to the malformed lines, totals within 64 bits, and each
+    /// example inside its input.
+    pub fn check(&self, files: usize) -> Result<(), String> {
+        if self.files.len() > files {
+            return Err(format!(
+                "line counts for {} inputs of {files}",
+                self.files.len()
+            ));
+        }
+        for (i, f) in self.files.iter().enumerate() {
+            let t = &f.totals;
+            let kinds = [t.records, t.blank_lines, t.deltas, t.framing, t.malformed]
+                .iter()
+                .try_fold(0u64, |a, n| a.checked_add(*n));
+            let chunks = f
+                .chunk_lines
+                .iter()
+                .try_fold(0u64, |a, n| a.checked_add(*n));
+            if kinds != Some(t.lines) || chunks != Some(t.lines) {
+                return Err(format!(
+                    "input {}: {} lines do not add up by kind and by chunk",
+                    i + 1,
+                    t.lines
+                ));
+            }
+        }
+        let totals = self.checked_totals().map_err(|o| o.to_string())?;
+        let by_reason = self
+            .by_reason
+            .values()
+            .try_fold(0u64, |a, n| a.checked_add(*n));
+        if by_reason != Some(totals.malformed) {
+            return Err("malformed lines by reason do not add up".into());
+        }
+        if self.examples.len() > MAX_EXAMPLES.min(totals.malformed as usize) {
+            return Err(format!("{} malformed-line examples", self.examples.len()));
+        }
+        for e in &self.examples {
+            let inside = self
+                .files
+                .get(e.pos.file as usize)
+                .and_then(|f| f.chunk_lines.get(e.pos.chunk as usize))
+                .is_some_and(|&n| e.pos.line < n);
+            if !inside || self.by_reason.get(&e.reason).is_none_or(|&n| n == 0) {
+                return Err(format!(
+                    "a malformed-line example (input {}, chunk {}, line {}) is not in the counts",
+                    u64::from(e.pos.file) + 1,
+                    e.pos.chunk,
+                    e.pos.line
+                ));
+            }
+        }
+        if !self.examples.windows(2).all(|w| w[0].pos < w[1].pos) {
+            return Err("malformed-line examples out of order".into());
+        }
+        Ok(())
     }
 
     /// Totals over all files, or which of them would not fit.
@@ -355,7 +416,7 @@ mod tests {
             },
         )
         .unwrap();
-        b.add_malformed(pos(0, 1, 2), &Malformed::missing("id"));
+        b.add_malformed(pos(0, 1, 2), &Malformed::missing("id"), String::new);
         a.add_chunk(
             0,
             0,
@@ -417,11 +478,11 @@ mod tests {
         let mut fwd = LineStats::default();
         let mut parts: Vec<LineStats> = Vec::new();
         for i in 0..25u64 {
-            fwd.add_malformed(pos(0, 0, i), &Malformed::not_an_object());
+            fwd.add_malformed(pos(0, 0, i), &Malformed::not_an_object(), String::new);
         }
         for i in (0..25u64).rev() {
             let mut p = LineStats::default();
-            p.add_malformed(pos(0, 0, i), &Malformed::not_an_object());
+            p.add_malformed(pos(0, 0, i), &Malformed::not_an_object(), String::new);
             parts.push(p);
         }
         let mut rev = LineStats::default();

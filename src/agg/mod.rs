@@ -57,7 +57,7 @@ pub trait Aggregator: Default {
 /// A count or sum that would pass the largest value it holds (2^64 − 1, or 2^128 − 1 for
 /// duration sums). Steplog's rule: never wrap, never saturate; stop, naming the figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{figure} does not fit in 64 bits (or a duration sum in 128): steplog stops rather than report a wrong figure")]
+#[error("{figure} would pass the largest value it holds (2^64 − 1, or 2^128 − 1 for a duration sum): steplog stops rather than report a wrong figure")]
 pub struct Overflow {
     /// The figure, as the JSON report names it (`usage.prompt_tokens`).
     pub figure: &'static str,

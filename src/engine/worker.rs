@@ -149,7 +149,7 @@ impl<S: Sink> Worker<S> {
                     return;
                 }
                 let m = Malformed::too_long(len, shared.max_line);
-                self.malformed(at, 0, offset, &m, shared);
+                self.malformed(at, 0, offset, &m, &[], shared);
                 let counts = LineCounts {
                     lines: 1,
                     malformed: 1,
@@ -167,7 +167,8 @@ impl<S: Sink> Worker<S> {
         at: ChunkAt,
         line: u64,
         offset: u64,
-        m: &Malformed<'_>,
+        m: &Malformed,
+        text: &[u8],
         shared: &Shared<'_>,
     ) {
         let pos = LinePos {
@@ -176,7 +177,10 @@ impl<S: Sink> Worker<S> {
             line,
             offset,
         };
-        self.accounting.lines.add_malformed(pos, m);
+        let parser = &self.parser;
+        self.accounting
+            .lines
+            .add_malformed(pos, m, || parser.explain(m, text));
         shared.gate.trip(at.seq);
     }
 
@@ -214,7 +218,7 @@ impl<S: Sink> Worker<S> {
             if line.len as u64 > shared.max_line {
                 counts.malformed += 1;
                 let m = Malformed::too_long(line.len as u64, shared.max_line);
-                self.malformed(at, line_index as u64, offset, &m, shared);
+                self.malformed(at, line_index as u64, offset, &m, &[], shared);
                 continue;
             }
             if line.blank {
@@ -246,7 +250,8 @@ impl<S: Sink> Worker<S> {
                 Ok(LineKind::Framing) => counts.framing += 1,
                 Err(m) => {
                     counts.malformed += 1;
-                    self.malformed(at, line_index as u64, offset, &m, shared);
+                    let text = &buf[line.start..line.start + line.len];
+                    self.malformed(at, line_index as u64, offset, &m, text, shared);
                 }
             }
         }

@@ -131,7 +131,8 @@ impl<R: Read + Send> ReadSource<R> {
         pool.give(buf);
         let offset = self.offset;
         self.offset += len + newline;
-        let cr = u64::from(newline == 1 && last == Some(b'\r'));
+        // A `\r` before the newline, or at the very end, is not part of the line.
+        let cr = u64::from(last == Some(b'\r') && len > bom);
         Ok((offset + bom, ChunkData::Oversized(len - bom - cr)))
     }
 }
@@ -199,7 +200,7 @@ mod tests {
     #[test]
     fn a_line_over_the_limit_is_skipped_and_measured_without_bom_and_cr() {
         type Chunks<'a> = &'a [(u64, &'a str)];
-        let cases: [(&[u8], Chunks); 2] = [
+        let cases: [(&[u8], Chunks); 3] = [
             (
                 b"ab\n0123456789012\ncd\n01234567",
                 // The last is within the slack for a BOM and a `\r`: the worker measures it.
@@ -210,6 +211,11 @@ mod tests {
                 // The last one ends within the buffer that crossed the limit: whole, it
                 // goes to the worker, which counts it the same way.
                 &[(3, "<10>"), (15, "ab\r\n"), (19, "0123456789\r\n")],
+            ),
+            (
+                // The last line ends in `\r` without a newline: not part of it either.
+                b"ab\n0123456789012\r",
+                &[(0, "ab\n"), (3, "<13>")],
             ),
         ];
         for (data, want) in cases {

@@ -62,34 +62,78 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A malformed line: the reason plus what is needed to explain it. Cheap to build; the
-/// message is only formatted for the lines that get reported.
+/// A malformed line: the reason plus what is needed to explain it. Cheap to build (no
+/// allocation); the message is only formatted for the lines that get reported.
 #[derive(Debug, PartialEq)]
-pub struct Malformed<'a> {
+pub struct Malformed {
     /// Why.
     pub reason: Reason,
     /// The field at fault, as a dotted path (`usage.total_tokens`), if any.
     pub field: Option<&'static str>,
     /// What the field should have been (`"integer or null"`).
     pub expected: &'static str,
-    detail: Detail<'a>,
+    detail: Detail,
 }
 
 #[derive(Debug, PartialEq)]
-enum Detail<'a> {
+enum Detail {
     None,
-    Json(simd_json::Error),
-    Object(&'a str),
-    Length { len: u64, max: u64 },
+    /// simd-json's error; the line's first `skip` bytes were an event-stream prefix.
+    Json {
+        error: simd_json::Error,
+        skip: usize,
+    },
+    Object(ObjectName),
+    Length {
+        len: u64,
+        max: u64,
+    },
 }
 
-impl<'a> Malformed<'a> {
-    pub(crate) fn invalid_json(e: simd_json::Error) -> Self {
+/// The first [`ObjectName::MAX`] bytes of an `object` value (cut at a character boundary),
+/// held inline so a line that is not a run step costs no allocation.
+#[derive(Debug, PartialEq)]
+struct ObjectName {
+    bytes: [u8; ObjectName::MAX],
+    len: u8,
+}
+
+impl ObjectName {
+    const MAX: usize = 64;
+
+    fn new(s: &str) -> ObjectName {
+        let mut len = s.len().min(Self::MAX);
+        while !s.is_char_boundary(len) {
+            len -= 1;
+        }
+        let mut bytes = [0; Self::MAX];
+        bytes[..len].copy_from_slice(&s.as_bytes()[..len]);
+        ObjectName {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or_default()
+    }
+}
+
+impl Malformed {
+    pub(crate) fn invalid_json(error: simd_json::Error, skip: usize) -> Self {
         Malformed {
             reason: Reason::InvalidJson,
             field: None,
             expected: "",
-            detail: Detail::Json(e),
+            detail: Detail::Json { error, skip },
+        }
+    }
+
+    /// For invalid JSON: simd-json's error and where the JSON starts in the line.
+    pub(super) fn json_error(&self) -> Option<(&simd_json::Error, usize)> {
+        match &self.detail {
+            Detail::Json { error, skip } => Some((error, *skip)),
+            _ => None,
         }
     }
 
@@ -112,12 +156,12 @@ impl<'a> Malformed<'a> {
         }
     }
 
-    pub(crate) fn not_a_run_step(object: &'a str) -> Self {
+    pub(crate) fn not_a_run_step(object: &str) -> Self {
         Malformed {
             reason: Reason::NotARunStep,
             field: Some("object"),
             expected: "",
-            detail: Detail::Object(object),
+            detail: Detail::Object(ObjectName::new(object)),
         }
     }
 
@@ -148,16 +192,17 @@ impl<'a> Malformed<'a> {
         }
     }
 
-    /// A one-line human explanation.
+    /// A one-line human explanation. Invalid JSON is explained better by
+    /// [`super::LineParser::explain`], which can read the line.
     pub fn message(&self) -> String {
         let field = self.field.unwrap_or("");
         match (&self.detail, self.reason) {
-            (Detail::Json(e), _) => format!("invalid JSON: {e}"),
+            (Detail::Json { error, .. }, _) => super::explain::from_simd(error),
             (Detail::Length { len, max }, _) => {
                 format!("line of {len} bytes is longer than --max-line-bytes ({max}); skipped")
             }
             (Detail::Object(o), _) => {
-                let o: String = o.chars().take(64).collect();
+                let o = o.as_str();
                 format!("\"object\" is {o:?}, not \"thread.run.step\" or \"thread.run.step.delta\"")
             }
             (_, Reason::NotAnObject) => "valid JSON but not an object".to_string(),

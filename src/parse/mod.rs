@@ -14,6 +14,7 @@
 //! is read as its payload, and the stream's plumbing (`event:`, `id:`, `retry:`, comments,
 //! `data: [DONE]`, payloads of other event objects) is [`LineKind::Framing`].
 
+mod explain;
 mod malformed;
 mod record;
 pub mod sse;
@@ -46,6 +47,8 @@ pub struct LineParser {
     buffers: Buffers,
     /// Always empty between calls; `'static` because it borrows nothing then.
     tape: Tape<'static>,
+    /// The strings of the last line that failed, to explain it.
+    failed: explain::Strings,
 }
 
 impl Default for LineParser {
@@ -60,6 +63,7 @@ impl LineParser {
         LineParser {
             buffers: Buffers::new(16 * 1024),
             tape: Tape(Vec::with_capacity(1024)),
+            failed: explain::Strings::default(),
         }
     }
 
@@ -67,12 +71,12 @@ impl LineParser {
     /// it is a run step. `buf[len..]` must hold at least [`PADDING`] bytes; they are read
     /// but left unchanged. `buf[..len]` is overwritten (strings are unescaped in place).
     /// A server-sent-event line is read as its `data:` payload, or is [`LineKind::Framing`].
-    pub fn parse_line<'b>(
+    pub fn parse_line(
         &mut self,
-        buf: &'b mut [u8],
+        buf: &mut [u8],
         len: usize,
         batch: &mut Batch,
-    ) -> Result<LineKind, Malformed<'b>> {
+    ) -> Result<LineKind, Malformed> {
         let (skip, event) = match buf.first() {
             Some(b'{') => (0, false),
             _ => match sse::classify(&buf[..len]) {
@@ -81,18 +85,39 @@ impl LineParser {
                 sse::Line::Framing => return Ok(LineKind::Framing),
             },
         };
-        let (buf, len) = (&mut buf[skip..], len - skip);
+        let (line, len) = (&mut buf[skip..], len - skip);
+        let base = line.as_ptr();
         // Reuse the tape's allocation for this line's lifetime, and hand it back emptied.
-        let mut tape: Tape<'b> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let result = match simd_json::fill_tape_padded(buf, len, &mut self.buffers, &mut tape) {
-            Ok(()) => record::walk(&tape.0, batch),
-            Err(e) => Err(Malformed::invalid_json(e)),
+        let mut tape: Tape<'_> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
+        let result = match simd_json::fill_tape_padded(line, len, &mut self.buffers, &mut tape) {
+            Ok(()) => Ok(record::walk(&tape.0, batch)),
+            Err(e) => {
+                self.failed.note(&tape.0, base);
+                Err(e)
+            }
         };
         self.tape = tape.reset();
         match result {
+            Ok(Ok(kind)) => Ok(kind),
             // In an event stream, other objects (runs, messages) are the stream's business.
-            Err(m) if event && m.reason == Reason::NotARunStep => Ok(LineKind::Framing),
-            r => r,
+            Ok(Err(m)) if event && m.reason == Reason::NotARunStep => Ok(LineKind::Framing),
+            Ok(Err(m)) => Err(m),
+            Err(e) => {
+                let line = &buf[skip..skip + len];
+                self.failed.resolve(line, self.buffers.structural_indexes());
+                Err(Malformed::invalid_json(e, skip))
+            }
+        }
+    }
+
+    /// The explanation of `m`, the last line parsed, whose bytes (as the parser left them)
+    /// are `line`: for invalid JSON, what was expected, at which byte, and what was found.
+    pub fn explain(&self, m: &Malformed, line: &[u8]) -> String {
+        match m.json_error() {
+            Some((e, skip)) => {
+                explain::explain(line.get(skip..).unwrap_or_default(), &self.failed, e)
+            }
+            None => m.message(),
         }
     }
 }

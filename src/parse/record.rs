@@ -34,7 +34,7 @@ struct Fields<'a> {
 }
 
 /// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
-pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed<'a>> {
+pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed> {
     let result = read_line(tape, batch);
     // Tool calls are pushed while the line is read; only a record keeps them.
     if !matches!(result, Ok(LineKind::Record)) {
@@ -43,7 +43,7 @@ pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind,
     result
 }
 
-fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed<'a>> {
+fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed> {
     if !matches!(tape.first(), Some(Node::Object { .. })) {
         return Err(Malformed::not_an_object());
     }
@@ -78,7 +78,7 @@ fn read_fields<'a>(
     tape: &[Node<'a>],
     batch: &mut Batch,
     f: &mut Fields<'a>,
-) -> Result<(), Malformed<'a>> {
+) -> Result<(), Malformed> {
     for (key, v) in members(tape, 0) {
         let node = &tape[v];
         match key {
@@ -166,7 +166,7 @@ fn read_metadata<'a>(
     out
 }
 
-fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malformed<'static>> {
+fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malformed> {
     if !object_or_null(&tape[at], "usage")? {
         return Ok(None);
     }
@@ -213,7 +213,7 @@ fn read_details<'a>(
     at: usize,
     batch: &mut Batch,
     f: &mut Fields<'a>,
-) -> Result<(), Malformed<'a>> {
+) -> Result<(), Malformed> {
     for (k, v) in members(tape, at) {
         match k {
             "type" => f.details_type = string_or_null(&tape[v], "step_details.type")?,
@@ -247,11 +247,7 @@ fn read_details<'a>(
     Ok(())
 }
 
-fn read_tool_call(
-    tape: &[Node<'_>],
-    at: usize,
-    batch: &mut Batch,
-) -> Result<(), Malformed<'static>> {
+fn read_tool_call(tape: &[Node<'_>], at: usize, batch: &mut Batch) -> Result<(), Malformed> {
     let mut kind = ToolKind::Other;
     let mut name = None;
     for (k, v) in members(tape, at) {
@@ -299,9 +295,10 @@ mod tests {
     ) -> Result<LineKind, (Reason, Option<&'static str>, String)> {
         let mut buf = line.as_bytes().to_vec();
         buf.extend_from_slice(&[b' '; PADDING]);
-        LineParser::new()
+        let mut parser = LineParser::new();
+        parser
             .parse_line(&mut buf, line.len(), batch)
-            .map_err(|m| (m.reason, m.field, m.message()))
+            .map_err(|m| (m.reason, m.field, parser.explain(&m, &buf[..line.len()])))
     }
 
     fn one(line: &str) -> Batch {
@@ -328,6 +325,21 @@ mod tests {
         );
         assert_eq!(b.created_at, vec![7]);
         assert_eq!(b.terminal_at(0), Some(8));
+    }
+
+    #[test]
+    fn token_counts_take_every_64_bit_value() {
+        let b = one(
+            r#"{"id":"s","created_at":1,"status":"completed","usage":{"prompt_tokens":18446744073709551615,"completion_tokens":9223372036854775808,"total_tokens":1e3}}"#,
+        );
+        assert_eq!(
+            (
+                b.prompt_tokens.get(0),
+                b.completion_tokens.get(0),
+                b.total_tokens.get(0)
+            ),
+            (Some(u64::MAX), Some(1 << 63), Some(1000))
+        );
     }
 
     #[test]
@@ -493,7 +505,7 @@ mod tests {
             ),
             (r#""type":1"#, (WrongType, Some("type"))),
             (
-                r#""usage":{"prompt_tokens":18446744073709551615}"#,
+                r#""usage":{"prompt_tokens":18446744073709551616}"#,
                 (OutOfRange, Some("usage.prompt_tokens")),
             ),
         ];
@@ -522,5 +534,85 @@ mod tests {
         assert!(m.contains("`created_at` has the wrong type"), "{m}");
         let m = parse_into(&mut b, r#"{"id":"s""#).unwrap_err().2;
         assert!(m.starts_with("invalid JSON"), "{m}");
+    }
+
+    #[test]
+    fn invalid_json_is_explained_with_what_was_expected_where_and_what_was_found() {
+        let mut b = Batch::new();
+        let cases: &[(&str, &str)] = &[
+            ("b", "expected a JSON value at byte 1, found `b`"),
+            ("[", "the line ends inside a list after 1 byte (cut short?)"),
+            (
+                "{} x",
+                "more after the end of the JSON value at byte 4, found `x`",
+            ),
+            (
+                r#"{"id":"s""#,
+                "the line ends inside an object after 9 bytes",
+            ),
+            (
+                r#"{"id":"s",}"#,
+                "expected an object key (a string in double quotes) at byte 11, found `}`",
+            ),
+            (r#"{"id" "s"}"#, "expected `:` at byte 7, found `\"`"),
+            (r#"{"id":"s" "x":1}"#, "expected `,` or `}` at byte 11"),
+            (r#"{"a":"\q"}"#, "invalid escape at byte 8, found `q`"),
+            (r#"{"a":01}"#, "invalid number at byte 7, found `1`"),
+            (
+                r#"{"a":tru}"#,
+                "expected `true`, `false` or `null` at byte 9",
+            ),
+            (
+                r#"{"a":[1,]}"#,
+                "expected a JSON value at byte 9, found `]`",
+            ),
+            (
+                "{\"a\":\"\u{1}\"}",
+                "a raw control character (0x01) inside a string at byte 7",
+            ),
+            // Escaped strings before the fault are rewritten in place by the parser; the
+            // explanation is still about the line as read.
+            (
+                r#"{"a":"x\"y\"z", "b":"\n\/\u00e9"} x"#,
+                "more after the end of the JSON value at byte 35, found `x`",
+            ),
+            (
+                r#"{"a":"\"\"", "b":1 2}"#,
+                "expected `,` or `}` at byte 20, found `2`",
+            ),
+            (
+                r#"{"a":"\n", "b""#,
+                "the line ends inside an object after 14 bytes",
+            ),
+            (
+                "\u{1b}[2J",
+                "expected a JSON value at byte 1, found `\\x1b`",
+            ),
+        ];
+        for (line, want) in cases {
+            let got = parse_into(&mut b, line).unwrap_err();
+            assert_eq!(got.0, Reason::InvalidJson, "{line}");
+            assert!(
+                got.2.contains(want),
+                "{line}: {} does not say {want}",
+                got.2
+            );
+            assert!(
+                !got.2.contains("Error") && !got.2.contains("character 0"),
+                "{}",
+                got.2
+            );
+        }
+        // Invalid UTF-8 and depth are told too.
+        let mut buf = b"{\"a\":\"\xff\"}".to_vec();
+        let n = buf.len();
+        buf.extend_from_slice(&[b' '; PADDING]);
+        let mut p = LineParser::new();
+        let m = p.parse_line(&mut buf, n, &mut b).unwrap_err();
+        let text = p.explain(&m, &buf[..n]);
+        assert!(text.contains("UTF-8") || text.contains("unicode"), "{text}");
+        let deep = format!("{{\"a\":{}}}", "[".repeat(1100));
+        let m = parse_into(&mut b, &deep).unwrap_err().2;
+        assert!(m.contains("nested deeper than 1024 levels"), "{m}");
     }
 }

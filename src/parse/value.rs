@@ -9,7 +9,7 @@ use simd_json::{Node, StaticNode};
 pub const MAX_TIMESTAMP: i64 = 253_402_300_799;
 pub(super) const TIMESTAMP: &str = "an integer number of seconds between 1970 and 9999, or null";
 pub(super) const CREATED_AT: &str = "an integer number of seconds between 1970 and 9999";
-pub(super) const TOKENS: &str = "a non-negative integer or null";
+pub(super) const TOKENS: &str = "an integer from 0 to 18446744073709551615, or null";
 pub(super) const STRING_OR_NULL: &str = "a string or null";
 pub(super) const OBJECT_OR_NULL: &str = "an object or null";
 
@@ -70,7 +70,7 @@ pub(super) fn timestamp(
     node: &Node<'_>,
     field: &'static str,
     expected: &'static str,
-) -> Result<Option<i64>, Malformed<'static>> {
+) -> Result<Option<i64>, Malformed> {
     match integer(node) {
         Ok(Some(v)) if !(0..=MAX_TIMESTAMP).contains(&v) => {
             Err(Malformed::out_of_range(field, expected))
@@ -82,16 +82,16 @@ pub(super) fn timestamp(
 }
 
 #[inline]
-pub(super) fn tokens(
-    node: &Node<'_>,
-    field: &'static str,
-) -> Result<Option<u64>, Malformed<'static>> {
+pub(super) fn tokens(node: &Node<'_>, field: &'static str) -> Result<Option<u64>, Malformed> {
+    // Every value a u64 holds is a count; sums of them are checked, never wrapped.
+    if let Node::Static(StaticNode::U64(v)) = *node {
+        return Ok(Some(v));
+    }
     match integer(node) {
         Ok(Some(v)) => u64::try_from(v)
             .map(Some)
             .map_err(|_| Malformed::out_of_range(field, TOKENS)),
         Ok(None) => Ok(None),
-        // u64 values beyond i64::MAX are not plausible token counts either.
         Err(true) => Err(Malformed::out_of_range(field, TOKENS)),
         Err(false) => Err(Malformed::wrong_type(field, TOKENS)),
     }
@@ -101,7 +101,7 @@ pub(super) fn tokens(
 pub(super) fn string_or_null<'a>(
     node: &Node<'a>,
     field: &'static str,
-) -> Result<Option<&'a str>, Malformed<'static>> {
+) -> Result<Option<&'a str>, Malformed> {
     match *node {
         Node::String(s) => Ok(Some(s)),
         Node::Static(StaticNode::Null) => Ok(None),
@@ -114,15 +114,12 @@ pub(super) fn string_or_null<'a>(
 pub(super) fn required_string<'a>(
     node: &Node<'a>,
     field: &'static str,
-) -> Result<Option<&'a str>, Malformed<'static>> {
+) -> Result<Option<&'a str>, Malformed> {
     string_or_null(node, field).map_err(|_| Malformed::wrong_type(field, "a string"))
 }
 
 #[inline]
-pub(super) fn object_or_null(
-    node: &Node<'_>,
-    field: &'static str,
-) -> Result<bool, Malformed<'static>> {
+pub(super) fn object_or_null(node: &Node<'_>, field: &'static str) -> Result<bool, Malformed> {
     match node {
         Node::Object { .. } => Ok(true),
         Node::Static(StaticNode::Null) => Ok(false),
@@ -146,11 +143,7 @@ impl<T> Required<T> {
     }
 
     /// The value, or why there is none.
-    pub(super) fn get(
-        self,
-        field: &'static str,
-        expected: &'static str,
-    ) -> Result<T, Malformed<'static>> {
+    pub(super) fn get(self, field: &'static str, expected: &'static str) -> Result<T, Malformed> {
         match self {
             Required::Value(v) => Ok(v),
             Required::Null => Err(Malformed::wrong_type(field, expected)),

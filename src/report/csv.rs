@@ -257,48 +257,49 @@ fn nest(outer: &str, inner: &str) -> String {
     }
 }
 
-/// A field, quoted as RFC 4180 says when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// The `csv` crate's writer: fields quoted as RFC 4180 says (when they hold a comma, a
+/// quote or a line break), lines ended by `\n`.
+fn writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out)
+}
+
+/// The I/O error itself (so a closed pipe is still one), or the CSV error as one.
+fn io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
-fn write_rows(out: &mut dyn Write, group: &[String], rows: &Rows) -> io::Result<()> {
-    let prefix: String = group.iter().map(|g| field(g) + ",").collect();
+fn write_rows(
+    w: &mut csv::Writer<&mut dyn Write>,
+    group: &[String],
+    rows: &Rows,
+) -> io::Result<()> {
     for [bucket, metric, key, value] in &rows.rows {
-        writeln!(
-            out,
-            "{prefix}{},{},{},{}",
-            field(bucket),
-            field(metric),
-            field(key),
-            field(value)
-        )?;
+        w.write_record(group.iter().chain([bucket, metric, key, value]))
+            .map_err(io_error)?;
     }
     Ok(())
 }
 
 impl Format for Csv {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let header: Vec<String> = report
-            .group_by
-            .iter()
-            .map(|d| field(d))
-            .chain(["bucket", "metric", "key", "value"].map(String::from))
-            .collect();
-        writeln!(out, "{}", header.join(","))?;
+        let mut w = writer(out);
+        let head = ["bucket", "metric", "key", "value"];
+        w.write_record(report.group_by.iter().map(String::as_str).chain(head))
+            .map_err(io_error)?;
         let mut rows = Rows::default();
         rows.sections(&report.sections, report);
         let all = vec!["(all)".to_string(); report.group_by.len()];
-        write_rows(out, &all, &rows)?;
+        write_rows(&mut w, &all, &rows)?;
         for g in &report.groups {
             let mut rows = Rows::default();
             rows.group(g);
-            write_rows(out, &g.key, &rows)?;
+            write_rows(&mut w, &g.key, &rows)?;
         }
-        Ok(())
+        w.flush()
     }
 }

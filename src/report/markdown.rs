@@ -5,6 +5,7 @@
 //! with one row per group; with several time buckets, the time series.
 
 use super::cells::{self, Breakdown, Style, DURATION_COMPACT, DURATION_HEAD, GROUP_FIGURES};
+use super::escape;
 use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -19,14 +20,12 @@ const TOP: usize = 10;
 const STYLE: Style = Style {
     missing: "–",
     thousands: false,
-    value: |s| format!("`{}`", cell(s)),
+    value: escape::markdown_code,
 };
 
-/// Escapes a table cell.
+/// Text for a table cell: on one line, markup escaped.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+    escape::markdown(&s.replace(['\n', '\r'], " "))
 }
 
 fn table(out: &mut dyn Write, head: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
@@ -68,7 +67,7 @@ impl Format for Markdown {
         let files: Vec<String> = i
             .files
             .iter()
-            .map(|f| format!("`{}`", cell(&f.path)))
+            .map(|f| escape::markdown_code(&f.path))
             .collect();
         let kinds: Vec<String> = i
             .counts
@@ -215,7 +214,7 @@ impl Format for Markdown {
                 .iter()
                 .map(|m| {
                     vec![
-                        format!("`{}:{}`", cell(&m.file), m.line),
+                        escape::markdown_code(&format!("{}:{}", m.file, m.line)),
                         m.reason.clone(),
                         cell(&m.message),
                     ]

@@ -16,6 +16,7 @@ mod table;
 mod time;
 
 pub use csv::Csv;
+pub use escape::visible;
 pub use html::Html;
 pub use json::Json;
 pub use markdown::Markdown;

@@ -4,6 +4,7 @@
 //! many more there are; `--format json` has them all.
 
 use super::cells::{self, Breakdown, Style, DURATION_HEAD, GROUP_FIGURES};
+use super::escape::visible;
 use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -12,7 +13,7 @@ use std::io::{self, Write};
 const STYLE: Style = Style {
     missing: "-",
     thousands: true,
-    value: str::to_string,
+    value: visible,
 };
 
 /// How many entries of a long map the table shows.
@@ -156,7 +157,7 @@ impl Format for Table {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let i = &r.input;
         let inputs = if i.files.len() == 1 {
-            i.files[0].path.clone()
+            visible(&i.files[0].path)
         } else {
             format!("{} inputs", i.files.len())
         };
@@ -218,8 +219,8 @@ impl Format for Table {
             );
             for f in &i.files {
                 let path = match &f.compression {
-                    Some(c) => format!("{} ({c})", f.path),
-                    None => f.path.clone(),
+                    Some(c) => format!("{} ({c})", visible(&f.path)),
+                    None => visible(&f.path),
                 };
                 let mut row = vec![path, bytes(f.bytes), num(f.counts.lines)];
                 row.extend(f.counts.kinds().map(|(_, n)| num(n)));
@@ -274,7 +275,7 @@ impl Format for Table {
                 if msg.len() < m.message.len() {
                     msg.push('…');
                 }
-                g.row([num(m.count), msg.replace(['\n', '\r'], " ")]);
+                g.row([num(m.count), visible(&msg.replace(['\n', '\r'], " "))]);
             }
             // Count first, right-aligned: write by hand so the message column is not padded.
             let w = g.rows.iter().map(|r| r[0].len()).max().unwrap_or(0);
@@ -354,7 +355,14 @@ impl Format for Table {
                 reasons.join(", ")
             )?;
             for m in &i.malformed_examples {
-                writeln!(out, "  {}:{}: {}: {}", m.file, m.line, m.reason, m.message)?;
+                writeln!(
+                    out,
+                    "  {}:{}: {}: {}",
+                    visible(&m.file),
+                    m.line,
+                    m.reason,
+                    visible(&m.message)
+                )?;
             }
             if (i.malformed_examples.len() as u64) < i.counts.malformed {
                 writeln!(
@@ -383,7 +391,7 @@ impl Format for Table {
         if !r.hints.is_empty() {
             writeln!(out)?;
             for h in &r.hints {
-                writeln!(out, "{} {h}", self.paint("33", "hint:"))?;
+                writeln!(out, "{} {}", self.paint("33", "hint:"), visible(h))?;
             }
         }
         Ok(())

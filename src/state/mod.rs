@@ -12,6 +12,7 @@
 //! settings is the identity. States whose settings differ (grouping, time window, line
 //! limit, deduplication) or whose version is unknown are refused.
 
+mod hdr;
 mod v1;
 mod v2;
 
@@ -154,13 +155,22 @@ impl State {
             Err(Error::Incompatible { what, a: x, b: y })
         };
         if a.group_by != b.group_by {
-            return differ("--group-by", Dim::list(&a.group_by), Dim::list(&b.group_by));
+            let list = |d: &[Dim]| match d {
+                [] => "no grouping".to_string(),
+                d => Dim::list(d),
+            };
+            return differ("--group-by", list(&a.group_by), list(&b.group_by));
         }
         if (a.since, a.until) != (b.since, b.until) {
+            let window = |since: Option<i64>, until: Option<i64>| {
+                let at =
+                    |t: Option<i64>| t.map_or_else(|| "…".to_string(), crate::report::format_utc);
+                format!("{}..{}", at(since), at(until))
+            };
             return differ(
                 "--since/--until",
-                format!("{:?}..{:?}", a.since, a.until),
-                format!("{:?}..{:?}", b.since, b.until),
+                window(a.since, a.until),
+                window(b.since, b.until),
             );
         }
         if a.dedup != b.dedup {
@@ -271,6 +281,7 @@ impl State {
                 v2::GroupsError::TooMany(g) => Error::TooManyGroups(g),
             })?,
         };
+        summary.check().map_err(invalid)?;
         if summary.aggregates.groups.dims() != settings.group_by {
             return Err(invalid(format!(
                 "its groups are along '{}' but its settings say --group-by '{}'",
@@ -278,7 +289,10 @@ impl State {
                 Dim::list(&settings.group_by)
             )));
         }
-        Ok(State { settings, summary })
+        // Written sorted; a state edited by hand reads the same as if it had been.
+        let mut state = State { settings, summary };
+        state.sort_files();
+        Ok(state)
     }
 
     /// The state as JSON text.

@@ -406,7 +406,7 @@ fn figures_of(g: GroupV2, failures: Vec<(u32, u64)>) -> Result<GroupFigures, Inv
                     max: h.max,
                 };
             }
-            Sketch::from_histograms(hists)
+            Sketch::from_histograms(hists)?
         }
     };
     Ok(f)

@@ -144,8 +144,13 @@ fn each_hostile_case_has_its_documented_outcome() {
             Malformed("out_of_range", Some("usage.total_tokens")),
         ),
         (
-            "tokens beyond i64",
+            "tokens up to 2^64 - 1 are counts",
             format!(r#"{{{OK},"usage":{{"total_tokens":18446744073709551615}}}}"#).into_bytes(),
+            Record("completed"),
+        ),
+        (
+            "tokens of 2^64",
+            format!(r#"{{{OK},"usage":{{"total_tokens":18446744073709551616}}}}"#).into_bytes(),
             Malformed("out_of_range", Some("usage.total_tokens")),
         ),
         (

@@ -10,4 +10,5 @@ mod properties;
 mod realworld;
 mod reports;
 mod state;
+mod unattended;
 mod util;

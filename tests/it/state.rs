@@ -271,17 +271,30 @@ fn states_of_every_version_are_read_by_report() {
     // was introduced, golden-v1.state by the last version-1 steplog, golden-v2.state by
     // this one: each report must stay the summary of the same fixtures (version 1's
     // groups are read into compact groups, their durations from the histograms).
+    // Malformed-line messages are kept as written, and older steplogs worded them
+    // otherwise: for those states every figure is compared, the words are not.
     let single = ok(steplog()
         .args(["summary", "-f", "json", "--group-by", "status"])
         .args(FIXTURES));
+    let figures = |json: &[u8]| {
+        let mut v: Value = serde_json::from_slice(json).unwrap();
+        for e in v["input"]["malformed_examples"].as_array_mut().unwrap() {
+            e["message"] = Value::Null;
+        }
+        v
+    };
     for name in ["fixtures-v1", "golden-v1", "golden-v2"] {
         let state = testdata().join(format!("state/{name}.state"));
         let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
-        assert_eq!(
-            String::from_utf8(report).unwrap(),
-            String::from_utf8(single.clone()).unwrap(),
-            "{name}"
-        );
+        if name == "golden-v2" {
+            assert_eq!(
+                String::from_utf8(report).unwrap(),
+                String::from_utf8(single.clone()).unwrap(),
+                "{name}"
+            );
+        } else {
+            assert_eq!(figures(&report), figures(&single), "{name}");
+        }
     }
 }
 

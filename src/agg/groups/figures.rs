@@ -181,6 +181,47 @@ impl GroupFigures {
         (t > 0).then(|| self.statuses[STATUS_FAILED as usize] as f64 / t as f64)
     }
 
+    /// Whether the figures are ones a run could make (for a group read from a state):
+    /// statuses adding up to the steps, failures to the failed ones, durations within
+    /// the terminal steps of their status, usage within the steps, a time range.
+    pub fn check(&self) -> Result<(), String> {
+        let others = self.other_statuses.iter().flat_map(|o| o.values());
+        let by_status = self
+            .statuses
+            .iter()
+            .chain(others)
+            .try_fold(0u64, |t, n| t.checked_add(*n));
+        if by_status != Some(self.steps) || self.steps == 0 {
+            return Err(format!(
+                "a group of {} steps whose statuses do not add up",
+                self.steps
+            ));
+        }
+        let failures = self
+            .failures
+            .iter()
+            .try_fold(0u64, |t, (_, n)| t.checked_add(*n));
+        if failures != Some(self.statuses[STATUS_FAILED as usize]) {
+            return Err("a group's failures by code do not add up to its failed steps".into());
+        }
+        for (s, name) in SLOTS.iter().enumerate() {
+            if self.durations.count(s) > self.statuses[status_of_slot(s)] {
+                return Err(format!("a group has more {name} durations than steps"));
+            }
+        }
+        if self.usage[0] > self.steps {
+            return Err("a group has more steps with usage than steps".into());
+        }
+        let max = crate::parse::MAX_TIMESTAMP;
+        if !(0 <= self.first && self.first <= self.last && self.last <= max) {
+            return Err(format!(
+                "a group's time range {}..{}",
+                self.first, self.last
+            ));
+        }
+        Ok(())
+    }
+
     /// Steps by status, for the statuses the group has.
     pub fn status_counts(&self) -> BTreeMap<String, u64> {
         let mut by_status: BTreeMap<String, u64> = STATUSES

@@ -248,6 +248,30 @@ impl Groups {
         &self.dims
     }
 
+    /// Whether every group is one a run could make ([`GroupFigures::check`]) and the
+    /// groups' steps add up to `steps`, the steps of the whole run (when grouped).
+    pub fn check(&self, steps: u64) -> Result<(), String> {
+        if self.dims.is_empty() {
+            return match self.table.len() {
+                0 => Ok(()),
+                n => Err(format!("{n} groups without --group-by")),
+            };
+        }
+        let mut total = 0u64;
+        for (i, f) in self.table.figures.iter().enumerate() {
+            f.check().map_err(|e| format!("group {}: {e}", i + 1))?;
+            total = total
+                .checked_add(f.steps)
+                .ok_or("the groups' steps pass 2^64")?;
+        }
+        if total != steps {
+            return Err(format!(
+                "the groups hold {total} steps, the summary {steps}"
+            ));
+        }
+        Ok(())
+    }
+
     /// The most groups allowed.
     pub fn max(&self) -> usize {
         self.max

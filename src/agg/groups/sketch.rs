@@ -105,6 +105,56 @@ impl Hist {
         Ok(())
     }
 
+    /// Whether the histogram is one recording could make (for one read from a state):
+    /// buckets in order, each with a count, adding up to `count`; `min` and `max` in the
+    /// first and last bucket; `sum` between `count·min` and `count·max`.
+    pub fn check(&self) -> Result<(), String> {
+        if self.count == 0 {
+            return match (self.buckets.is_empty(), self.sum) {
+                (true, 0) => Ok(()),
+                _ => Err("an empty duration histogram has buckets or a sum".into()),
+            };
+        }
+        if !self.buckets.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Err("duration histogram buckets out of order".into());
+        }
+        let last = bucket(u64::MAX);
+        let mut total = 0u64;
+        for &(b, n) in &self.buckets {
+            if n == 0 || b > last {
+                return Err(format!("duration histogram bucket {b} of {n}"));
+            }
+            total = total
+                .checked_add(n)
+                .ok_or("duration histogram counts pass 2^64")?;
+        }
+        if total != self.count {
+            return Err(format!(
+                "duration histogram buckets hold {total} durations, its count says {}",
+                self.count
+            ));
+        }
+        let (first, end) = (self.buckets[0].0, self.buckets[self.buckets.len() - 1].0);
+        if self.min > self.max || bucket(self.min) != first || bucket(self.max) != end {
+            return Err(format!(
+                "duration histogram min {} and max {} do not fit its buckets",
+                self.min, self.max
+            ));
+        }
+        let (n, lo, hi) = (
+            u128::from(self.count),
+            u128::from(self.min),
+            u128::from(self.max),
+        );
+        if self.sum < n * lo || self.sum > n * hi {
+            return Err(format!(
+                "duration histogram sum {} is not between {} × {} and {} × {}",
+                self.sum, self.count, self.min, self.count, self.max
+            ));
+        }
+        Ok(())
+    }
+
     /// The value at rank `k` (1-based): its bucket's midpoint, clamped to `[min, max]`.
     fn at_rank(&self, k: u64) -> u64 {
         let mut seen = 0;
@@ -229,12 +279,16 @@ impl Sketch {
         self.hists.as_deref()
     }
 
-    /// A sketch from its histograms (reading a state).
-    pub fn from_histograms(h: [Hist; 4]) -> Sketch {
-        Sketch {
+    /// A sketch from its histograms (reading a state), if each is one recording could make
+    /// ([`Hist::check`]).
+    pub fn from_histograms(h: [Hist; 4]) -> Result<Sketch, String> {
+        for (slot, h) in h.iter().enumerate() {
+            h.check().map_err(|e| format!("{} {e}", SLOTS[slot]))?;
+        }
+        Ok(Sketch {
             exact: SmallVec::new(),
             hists: Some(Box::new(h)),
-        }
+        })
     }
 
     /// The figures of status `slot` (`missing` is the caller's to fill in).
@@ -293,6 +347,33 @@ impl Sketch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn histograms_a_recording_cannot_make_are_refused() {
+        let mut h = Hist::default();
+        for v in [3, 300, 3000, 30_000] {
+            h.record_n(v, 2).unwrap();
+        }
+        assert_eq!(h.check(), Ok(()));
+        type Damage = (&'static str, fn(&mut Hist));
+        let damaged: [Damage; 6] = [
+            ("out of order", |h| h.buckets.swap(0, 1)),
+            ("count", |h| h.count += 1),
+            ("bucket", |h| h.buckets[0].1 = 0),
+            ("min", |h| h.min = 30_001),
+            ("max", |h| h.max = 2),
+            ("sum", |h| h.sum = 1),
+        ];
+        for (what, damage) in damaged {
+            let mut bad = h.clone();
+            damage(&mut bad);
+            assert!(bad.check().is_err(), "{what}");
+        }
+        let mut big = Hist::default();
+        big.record_n(7, u64::MAX).unwrap();
+        assert!(big.record_n(7, 1).is_err());
+        assert_eq!(big.check(), Ok(()));
+    }
+
     use super::*;
 
     #[test]

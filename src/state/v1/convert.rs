@@ -405,17 +405,20 @@ impl DurationV1 {
         let hist = match &self.hdr_v2_deflate {
             None => None,
             Some(text) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(text)
+                let mut h = super::super::hdr::decode(text)
                     .map_err(|e| format!("duration histogram: {e}"))?;
-                let mut h: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
-                    .deserialize(&mut bytes.as_slice())
-                    .map_err(|e| format!("duration histogram: {e:?}"))?;
                 // Decoded histograms are fixed-range; merges must be able to grow them.
                 h.auto(true);
                 Some(Box::new(h))
             }
         };
+        if (self.count > 0) != (self.min.is_some() && self.max.is_some()) {
+            return Err(format!(
+                "durations with a count of {} {} a min and max",
+                self.count,
+                if self.count > 0 { "lack" } else { "have" }
+            ));
+        }
         let d = DurationStats {
             hist,
             missing: self.missing,
@@ -430,6 +433,7 @@ impl DurationV1 {
                 self.count
             ));
         }
+        d.check().map_err(|e| format!("durations: {e}"))?;
         Ok(d)
     }
 }
