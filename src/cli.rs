@@ -2,8 +2,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use steplog::agg::{Dim, Interval, Sort, DEFAULT_MAX_GROUPS};
-use steplog::engine::{Config, Shard, Window};
+use steplog::agg::{Dim, Interval, Sort, DEFAULT_MAX_GROUPS, DEFAULT_MAX_RUNS};
+use steplog::engine::{Config, Shard, Window, DEFAULT_EXEMPLARS};
 use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use steplog::summary::View;
 use steplog::threshold::Threshold;
@@ -149,9 +149,9 @@ pub struct EngineArgs {
     /// files truncated while steplog reads them.
     #[arg(long)]
     pub no_mmap: bool,
-    /// Target chunk size (bytes; K, M and G suffixes allowed). Chunks always end at a
-    /// newline. By default, 4M.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4M")]
+    /// Target chunk size (bytes; K, M and G suffixes allowed; at most 1G, as each worker
+    /// holds a chunk). Chunks always end at a newline. By default, 4M.
+    #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size, default_value = "4M")]
     pub chunk_size: usize,
     /// Lines longer than this (bytes; K, M and G suffixes allowed) are counted as
     /// malformed (`too_long`) and skipped without being held in memory.
@@ -196,10 +196,16 @@ pub struct SelectArgs {
     /// repeated).
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
     pub group_by: Vec<Dim>,
-    /// Stop with exit 2 past this many groups, instead of running out of memory (a group
-    /// takes about 300 bytes). By default, 5000000.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
-    pub max_groups: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Do not count runs and threads (`runs` and `threads` are null in the report; less
+    /// memory on exports of millions of runs).
+    #[arg(long)]
+    pub no_runs: bool,
+    /// How many steps (and runs) of each kind `exemplars` lists: the slowest steps and
+    /// runs, the costliest runs, the latest failures; 0 lists none. By default, 10.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_EXEMPLARS, hide_default_value = true)]
+    pub exemplars: usize,
     /// Only steps created at or after this time: RFC 3339, a date (UTC midnight), Unix
     /// seconds, or an age such as 24h or 7d.
     #[arg(long, value_name = "TIME")]
@@ -287,11 +293,37 @@ impl SelectArgs {
             strict: self.strict,
             window,
             group_by: self.group_by.clone(),
-            max_groups: self.max_groups,
+            max_groups: self.limits.max_groups,
+            max_runs: self.limits.max_runs,
+            runs: !self.no_runs,
+            exemplars: self.exemplars,
             view,
             shard,
             ..self.engine.config()
         })
+    }
+}
+
+/// The most groups and runs a run (or a merge) holds.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Stop with exit 2 past this many groups, instead of running out of memory (a group
+    /// takes about 300 bytes). By default, 5000000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
+    pub max_groups: usize,
+    /// Stop with exit 2 past this many runs, or threads (a run takes about 140 bytes).
+    /// By default, 5000000.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
+    pub max_runs: usize,
+}
+
+impl LimitArgs {
+    /// The limits for reading and merging states.
+    pub fn limits(&self) -> steplog::state::Limits {
+        steplog::state::Limits {
+            groups: self.max_groups,
+            runs: self.max_runs,
+        }
     }
 }
 
@@ -387,9 +419,8 @@ pub struct MergeArgs {
     /// State files to merge (made with the same settings).
     #[arg(required = true)]
     pub states: Vec<PathBuf>,
-    /// Stop with exit 2 past this many groups. By default, 5000000.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
-    pub max_groups: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// The merged state file to write (atomically).
     #[arg(long, short = 'o', value_name = "STATE")]
     pub output: PathBuf,
@@ -403,9 +434,8 @@ pub struct ReportArgs {
     pub states: Vec<PathBuf>,
     #[command(flatten)]
     pub render: RenderArgs,
-    /// Stop with exit 2 past this many groups. By default, 5000000.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
-    pub max_groups: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// No notes on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -488,6 +518,18 @@ fn parse_size(s: &str) -> Result<usize, String> {
             usize::MAX
         )),
         Some(v) => Ok(v),
+    }
+}
+
+/// The largest `--chunk-size`: every worker holds a chunk in memory.
+const MAX_CHUNK_SIZE: usize = 1 << 30;
+
+fn parse_chunk_size(s: &str) -> Result<usize, String> {
+    match parse_size(s)? {
+        n if n > MAX_CHUNK_SIZE => Err(format!(
+            "`{s}` is more than 1G: every worker holds a chunk in memory"
+        )),
+        n => Ok(n),
     }
 }
 

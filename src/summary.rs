@@ -5,7 +5,8 @@
 //! the plain-data [`Report`] every renderer reads. Inputs appear here by name, size and
 //! compression ([`FileInfo`]); the aggregates below know them only by index.
 
-use crate::agg::{self, add, Aggregates, Interval, LineStats, Overflow, Sort};
+use crate::agg::{self, add, exemplars, Aggregates, Interval, LineStats, Overflow, Sort};
+use crate::batch::Place;
 use crate::input::FileInfo;
 use crate::report::{self, Report, SCHEMA_VERSION};
 
@@ -71,8 +72,58 @@ impl Summary {
     /// Stops, naming the figure, rather than wrap a count or sum that would not hold the
     /// total; `self` is then partly merged and should be dropped.
     pub fn append(&mut self, mut other: Summary) -> Result<(), agg::Error> {
-        other.lines.shift_files(self.files.len() as u32);
+        let by = self.files.len() as u32;
+        other.lines.shift_files(by);
+        other.aggregates.shift_files(by);
         self.files.append(&mut other.files);
+        self.combine(other)
+    }
+
+    /// Merges `other` with the inputs of both in the order `order` gives (position `n`
+    /// holds input `order[n]` of `self`'s inputs followed by `other`'s), so that the
+    /// result does not depend on which summary came first.
+    pub fn merge_ordered(&mut self, mut other: Summary, order: &[usize]) -> Result<(), agg::Error> {
+        let n = self.files.len();
+        let total = n + other.files.len();
+        let mut new_index = vec![0u32; total];
+        for (pos, &old) in order.iter().enumerate() {
+            new_index[old] = pos as u32;
+        }
+        let mut all: Vec<Option<FileInfo>> = std::mem::take(&mut self.files)
+            .into_iter()
+            .chain(std::mem::take(&mut other.files))
+            .map(Some)
+            .collect();
+        self.files = order.iter().filter_map(|&o| all[o].take()).collect();
+        self.renumber(&new_index[..n], total);
+        other.renumber(&new_index[n..], total);
+        self.combine(other)?;
+        self.lines.trim_examples();
+        Ok(())
+    }
+
+    /// Puts the inputs in the order `order` gives: input `order[n]` becomes input `n`.
+    pub fn reorder(&mut self, order: &[usize]) {
+        let mut new_index = vec![0u32; order.len()];
+        for (pos, &old) in order.iter().enumerate() {
+            new_index[old] = pos as u32;
+        }
+        let mut all: Vec<Option<FileInfo>> = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.files = order.iter().filter_map(|&o| all[o].take()).collect();
+        self.renumber(&new_index, order.len());
+    }
+
+    /// Renumbers what refers to inputs: input `i` becomes `new_index[i]` of `total`.
+    fn renumber(&mut self, new_index: &[u32], total: usize) {
+        self.lines.place_files(new_index, total);
+        self.aggregates.renumber_files(new_index);
+    }
+
+    /// Adds `other`'s figures, its inputs already numbered apart from `self`'s.
+    fn combine(&mut self, other: Summary) -> Result<(), agg::Error> {
         self.files
             .iter()
             .try_fold(0u64, |t, f| t.checked_add(f.bytes))
@@ -105,6 +156,10 @@ impl Summary {
         let f = &self.aggregates.figures;
         f.check()?;
         self.aggregates.groups.check(f.steps.total)?;
+        self.aggregates
+            .runs
+            .check(f.steps.total, self.files.len())?;
+        self.aggregates.exemplars.check(self.files.len())?;
         let records = self
             .lines
             .checked_totals()
@@ -156,10 +211,15 @@ impl Summary {
         steps.distinct_ids_estimate = a.distinct.estimate().min(steps.total);
         let hints = self.hints(&input.counts, &sections.steps);
         let (groups, total) = a.groups.finish(view.sort, view.top);
+        let (runs, threads) = a.runs.finish().unzip();
+        let exemplars = self.exemplars();
         Report {
             schema_version: SCHEMA_VERSION,
             input,
             sections,
+            runs,
+            threads,
+            exemplars,
             group_by: a.groups.dims().iter().map(|d| d.name()).collect(),
             groups_total: total as u64,
             groups_top: view.top.map(|t| t as u64),
@@ -168,6 +228,98 @@ impl Summary {
             dedup: self.dedup.map(|d| d.finish()),
             hints,
         }
+    }
+
+    /// Where `place` is, as reports say it: the input's name and the line number.
+    fn where_is(&self, place: Place) -> (String, u64) {
+        let file = self
+            .files
+            .get(place.file as usize)
+            .map_or_else(|| format!("#{}", place.file), |f| f.name.clone());
+        let line = self.lines.line_number(crate::agg::LinePos {
+            file: place.file,
+            chunk: place.chunk,
+            line: u64::from(place.line),
+            offset: 0,
+        });
+        (file, line)
+    }
+
+    /// The steps and runs behind the figures, when kept.
+    fn exemplars(&self) -> Option<report::Exemplars> {
+        let a = &self.aggregates;
+        let n = a.exemplars.n;
+        if n == 0 {
+            return None;
+        }
+        let step = |s: &exemplars::Step, figure: &str| {
+            let (file, line) = self.where_is(s.place);
+            report::Exemplar {
+                id: s.id.clone(),
+                run_id: s.run_id.clone(),
+                thread_id: s.thread_id.clone(),
+                assistant_id: s.assistant_id.clone(),
+                status: s.status.clone(),
+                step_type: s.step_type.clone(),
+                figure: figure.to_string(),
+                value: s.value,
+                steps: None,
+                created_at: s.created_at,
+                created_at_utc: report::format_utc(s.created_at),
+                code: s.code.clone(),
+                message: s.message.clone(),
+                file,
+                line,
+            }
+        };
+        let runs = &a.runs;
+        let run = |(r, value): (usize, u64), figure: &str| {
+            let (id, run) = runs.run(r);
+            let (file, line) = self.where_is(run.last.place);
+            report::Exemplar {
+                id: runs.last_id(r).to_string(),
+                run_id: Some(id.to_string()),
+                thread_id: runs.thread_id(run.thread).map(str::to_string),
+                assistant_id: runs.name(run.assistant).map(str::to_string),
+                status: runs.name(run.last.status).unwrap_or_default().to_string(),
+                step_type: None,
+                figure: figure.to_string(),
+                value: i64::try_from(value).unwrap_or(i64::MAX),
+                steps: Some(run.steps),
+                created_at: run.first,
+                created_at_utc: report::format_utc(run.first),
+                code: None,
+                message: None,
+                file,
+                line,
+            }
+        };
+        Some(report::Exemplars {
+            slowest_steps: a
+                .exemplars
+                .slowest
+                .steps
+                .iter()
+                .map(|s| step(s, "duration_seconds"))
+                .collect(),
+            slowest_runs: runs
+                .top(n, |r| r.span())
+                .into_iter()
+                .map(|r| run(r, "span_seconds"))
+                .collect(),
+            costliest_runs: runs
+                .top(n, |r| Some(r.tokens))
+                .into_iter()
+                .map(|r| run(r, "total_tokens"))
+                .collect(),
+            recent_failures: a
+                .exemplars
+                .failures
+                .steps
+                .iter()
+                .map(|s| step(s, "created_at"))
+                .collect(),
+        })
     }
 
     /// Advice derived from the figures: an event stream summarised snapshot by snapshot.

@@ -10,10 +10,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use steplog::report::{self, Csv, Format, Html, Json, Markdown, Prometheus, Table};
-use steplog::state::State;
+use steplog::state::{Limits, State};
 use steplog::summary::View;
 
-const MAX_GROUPS: usize = 10_000;
+const LIMITS: Limits = Limits { groups: 10_000, runs: 10_000 };
 
 fn json(r: &report::Report) -> String {
     report::render_to_string(&Json, r)
@@ -34,7 +34,7 @@ fn exercise(state: &State) -> String {
         let _ = report::render_to_string(f, &r);
     }
     let text = state.to_json();
-    let again = State::from_json(text.as_bytes(), "written.state", MAX_GROUPS)
+    let again = State::from_json(text.as_bytes(), "written.state", LIMITS)
         .unwrap_or_else(|e| panic!("a state steplog wrote does not read back: {e}"));
     let expected = json(&r);
     assert_eq!(json(&again.report(View::default())), expected, "round trip");
@@ -42,7 +42,7 @@ fn exercise(state: &State) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(state) = State::from_json(data, "fuzz.state", MAX_GROUPS) else {
+    let Ok(state) = State::from_json(data, "fuzz.state", LIMITS) else {
         return;
     };
     let once = exercise(&state);

@@ -2,10 +2,10 @@
 //! keeps: those figures, the distinct-id sketch and the groups.
 
 use super::{
-    Aggregator, DistinctIds, Durations, Error, Failures, Groups, Interval, Overflow, Series, Steps,
-    TimeRange, ToolCalls, Usage,
+    Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Overflow,
+    Runs, Series, Steps, TimeRange, ToolCalls, Usage,
 };
-use crate::batch::Batch;
+use crate::batch::{Batch, Keep};
 use crate::report;
 
 /// The figures computed from records: what every report shows, overall and per group.
@@ -172,15 +172,32 @@ pub struct Aggregates {
     pub distinct: DistinctIds,
     /// Figures per group (`--group-by`), when grouping.
     pub groups: Groups,
+    /// Runs and threads.
+    pub runs: Runs,
+    /// The steps behind the figures.
+    pub exemplars: Exemplars,
 }
 
 impl Aggregates {
-    /// Empty aggregates that group along `groups`' dimensions.
-    pub fn new(groups: Groups) -> Aggregates {
+    /// Empty aggregates that group along `groups`' dimensions, count `runs` (when
+    /// enabled) and keep `exemplars` steps of each kind.
+    pub fn new(groups: Groups, runs: Runs, exemplars: usize) -> Aggregates {
         Aggregates {
             groups,
+            runs,
+            exemplars: Exemplars::new(exemplars),
             ..Aggregates::default()
         }
+    }
+
+    /// The optional fields rows must keep for these aggregates.
+    pub fn keep(&self) -> Keep {
+        let mut keep = self.groups.keep();
+        let steps = self.runs.enabled || self.exemplars.n > 0;
+        keep.runs |= steps;
+        keep.threads |= steps;
+        keep.ids |= steps;
+        keep
     }
 
     /// Folds a batch in.
@@ -190,6 +207,8 @@ impl Aggregates {
         }
         self.figures.update(batch)?;
         self.distinct.update(batch);
+        self.runs.update(batch)?;
+        self.exemplars.update(batch);
         self.groups.update(batch)
     }
 
@@ -197,6 +216,26 @@ impl Aggregates {
     pub fn merge(&mut self, other: Aggregates) -> Result<(), Error> {
         self.figures.merge(other.figures)?;
         self.distinct.merge(other.distinct)?;
+        self.runs.merge(other.runs)?;
+        self.exemplars.merge(other.exemplars);
         self.groups.merge(other.groups)
+    }
+
+    /// Renumbers inputs as if `by` came before them.
+    pub fn shift_files(&mut self, by: u32) {
+        self.runs.shift_files(by);
+        for p in self.exemplars.places_mut() {
+            p.file += by;
+        }
+    }
+
+    /// Renumbers inputs: `new_index[old]` is the input's new index.
+    pub fn renumber_files(&mut self, new_index: &[u32]) {
+        self.runs.renumber_files(new_index);
+        for p in self.exemplars.places_mut() {
+            if let Some(&n) = new_index.get(p.file as usize) {
+                p.file = n;
+            }
+        }
     }
 }

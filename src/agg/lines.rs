@@ -214,7 +214,19 @@ impl LineStats {
         for (new, &old) in order.iter().enumerate() {
             new_index[old] = new as u32;
         }
-        let mut files = vec![FileCounts::default(); order.len().max(self.files.len())];
+        self.place_files(&new_index, order.len().max(self.files.len()));
+    }
+
+    /// Keeps only the first [`MAX_EXAMPLES`] examples, once the files are numbered for
+    /// good.
+    pub fn trim_examples(&mut self) {
+        self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Renumbers the files into `total` of them: file `i` becomes file `new_index[i]`
+    /// (the others stay empty, for another part's files to merge into).
+    pub fn place_files(&mut self, new_index: &[u32], total: usize) {
+        let mut files = vec![FileCounts::default(); total];
         for (old, f) in std::mem::take(&mut self.files).into_iter().enumerate() {
             files[new_index[old] as usize] = f;
         }

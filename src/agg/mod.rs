@@ -11,10 +11,13 @@
 
 mod distinct;
 mod durations;
+pub mod exemplars;
 mod failures;
 mod figures;
 pub mod groups;
+mod keys;
 mod lines;
+pub mod runs;
 mod series;
 mod steps;
 mod tally;
@@ -24,10 +27,12 @@ mod usage;
 
 pub use distinct::DistinctIds;
 pub use durations::{DurationStats, Durations, HISTOGRAM_BOUNDS, SIGNIFICANT_DIGITS};
+pub use exemplars::Exemplars;
 pub use failures::Failures;
 pub use figures::{Aggregates, Figures};
 pub use groups::{Dim, Groups, Sort, TooManyGroups, DEFAULT_MAX_GROUPS};
 pub use lines::{Example, FileCounts, LineCounts, LinePos, LineStats, MAX_EXAMPLES};
+pub use runs::{Runs, TooManyRuns, DEFAULT_MAX_RUNS};
 pub use series::{Bucket, Interval, TimeSeries as Series};
 pub use steps::Steps;
 pub use time_range::TimeRange;
@@ -80,6 +85,9 @@ pub enum Error {
     /// Grouping met more groups than allowed.
     #[error(transparent)]
     TooManyGroups(#[from] TooManyGroups),
+    /// More runs or threads than allowed.
+    #[error(transparent)]
+    TooManyRuns(#[from] TooManyRuns),
 }
 
 /// Adds `b` to `a`, or says that `figure` overflows.
@@ -135,9 +143,16 @@ pub(crate) mod testutil {
     use crate::batch::Batch;
     use crate::parse::{LineParser, PADDING};
 
-    /// Parses every line into one batch; panics on a malformed line.
+    /// Parses every line into one batch (keeping ids, runs and threads); panics on a
+    /// malformed line.
     pub fn batch(lines: &[&str]) -> Batch {
         let mut b = Batch::new();
+        b.set_keep(crate::batch::Keep {
+            ids: true,
+            runs: true,
+            threads: true,
+            metadata: Vec::new(),
+        });
         let mut p = LineParser::new();
         for l in lines {
             let mut buf = l.as_bytes().to_vec();

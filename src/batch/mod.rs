@@ -221,6 +221,18 @@ pub struct TimesRow {
 /// Declares [`Batch`]: the per-row columns in one list (so clearing, truncating and
 /// copying rows cannot forget one), then the tool-call list column, the dictionaries and
 /// the optional step-id text.
+/// Which line a row is: its input, the chunk of that input, and the line within the
+/// chunk (line numbers are known once every earlier chunk is counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Place {
+    /// Input index.
+    pub file: u32,
+    /// Line index within the chunk, from 0.
+    pub line: u32,
+    /// Chunk index within the input.
+    pub chunk: u64,
+}
+
 macro_rules! batch {
     ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
         /// A columnar batch of run-step records.
@@ -300,6 +312,10 @@ batch! {
     /// Where each row's line starts ([`pos::pack`]). Set by the engine with
     /// [`Batch::set_pos`] after the parser pushed the row; rows built elsewhere have 0.
     pos: Vec<u64>,
+    /// Which line each row is (input, chunk, line within the chunk), for the line number
+    /// reports give the steps behind a figure. Set by the engine with
+    /// [`Batch::set_place`]; rows built elsewhere have the default.
+    place: Vec<Place>,
     /// `created_at`, always present.
     created_at: Vec<i64>,
     /// `completed_at`
@@ -449,6 +465,14 @@ impl Batch {
         }
     }
 
+    /// Sets where the last row pushed is.
+    #[inline]
+    pub fn set_place(&mut self, place: Place) {
+        if let Some(p) = self.place.last_mut() {
+            *p = place;
+        }
+    }
+
     /// The latest event time of row `i`: the greatest of `created_at` and the terminal
     /// timestamps present (`expires_at`, a deadline, is not an event).
     #[inline]
@@ -493,6 +517,7 @@ impl Batch {
             self.ids.push(Some(id));
         }
         self.pos.push(0);
+        self.place.push(Place::default());
         self.created_at.push(created_at);
         self.completed_at.push(times.completed_at);
         self.failed_at.push(times.failed_at);

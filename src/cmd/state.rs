@@ -19,13 +19,13 @@ pub fn partial(args: &PartialArgs) -> Result<()> {
 
 /// `steplog merge`: the merged state, written atomically.
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    let state = read_merged(&args.states, args.max_groups)?;
+    let state = read_merged(&args.states, args.limits.limits())?;
     write_state(&args.output, &state)
 }
 
 /// `steplog report`: the merged states, rendered.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let state = read_merged(&args.states, args.max_groups)?;
+    let state = read_merged(&args.states, args.limits.limits())?;
     check_report_flags(args, &state)?;
     deliver(&state.report(args.render.view()), &args.render, args.quiet)
 }
@@ -66,21 +66,20 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
     Ok(())
 }
 
-fn read_merged(paths: &[PathBuf], max_groups: usize) -> Result<State> {
+fn read_merged(paths: &[PathBuf], limits: steplog::state::Limits) -> Result<State> {
+    use steplog::state::Error as E;
     let mut merged: Option<State> = None;
     for p in paths {
-        let s = State::read(p, max_groups).map_err(|e| match e {
-            steplog::state::Error::TooManyGroups(g) => {
-                anyhow::Error::new(e).context(super::summary::limit(g))
-            }
+        let s = State::read(p, limits).map_err(|e| match e {
+            E::TooManyGroups(g) => anyhow::Error::new(e).context(super::summary::limit(g)),
+            E::TooManyRuns(r) => anyhow::Error::new(e).context(super::summary::run_limit(r)),
             other => other.into(),
         })?;
         match &mut merged {
             None => merged = Some(s),
             Some(m) => m.merge(s).map_err(|e| match e {
-                steplog::state::Error::TooManyGroups(g) => {
-                    anyhow::Error::new(e).context(super::summary::limit(g))
-                }
+                E::TooManyGroups(g) => anyhow::Error::new(e).context(super::summary::limit(g)),
+                E::TooManyRuns(r) => anyhow::Error::new(e).context(super::summary::run_limit(r)),
                 other => anyhow::Error::new(other).context(format!("cannot merge {}", p.display())),
             })?,
         }

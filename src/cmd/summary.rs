@@ -39,6 +39,7 @@ pub fn config(select: &SelectArgs, view: View) -> Result<engine::Config> {
 pub fn explain(e: engine::Error) -> anyhow::Error {
     match e {
         engine::Error::TooManyGroups(g) => anyhow::Error::new(e).context(limit(g)),
+        engine::Error::TooManyRuns(r) => anyhow::Error::new(e).context(run_limit(r)),
         other => other.into(),
     }
 }
@@ -49,6 +50,15 @@ pub fn limit(g: steplog::agg::TooManyGroups) -> String {
         "stopped at {} groups: --max-groups is {}; raise it (a group takes about 300 bytes) \
          or group by fewer values",
         g.seen, g.limit
+    )
+}
+
+/// The message for the run limit, and the flags.
+pub fn run_limit(r: steplog::agg::TooManyRuns) -> String {
+    format!(
+        "stopped at {} {}: --max-runs is {}; raise it (a run takes about 140 bytes) or \
+         leave runs out with --no-runs",
+        r.limit, r.what, r.limit
     )
 }
 

@@ -9,6 +9,7 @@ impl From<crate::agg::Error> for Error {
         match e {
             crate::agg::Error::Overflow(o) => Error::Overflow(o),
             crate::agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
+            crate::agg::Error::TooManyRuns(r) => Error::TooManyRuns(r),
         }
     }
 }
@@ -79,6 +80,9 @@ pub enum Error {
     /// Grouping met more groups than allowed.
     #[error(transparent)]
     TooManyGroups(#[from] crate::agg::TooManyGroups),
+    /// More runs or threads than allowed.
+    #[error(transparent)]
+    TooManyRuns(#[from] crate::agg::TooManyRuns),
     /// A count or sum would not hold its total.
     #[error(transparent)]
     Overflow(#[from] crate::agg::Overflow),

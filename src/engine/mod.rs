@@ -40,7 +40,8 @@ pub struct Config {
     /// Worker threads. By default (0), one per available core; at most
     /// [`Config::max_threads`] (more would only wait for each other).
     pub threads: usize,
-    /// Target chunk size in bytes. By default, [`DEFAULT_CHUNK_SIZE`].
+    /// Target chunk size in bytes (at most [`MAX_CHUNK_SIZE`]). By default,
+    /// [`DEFAULT_CHUNK_SIZE`].
     pub chunk_size: usize,
     /// Memory-map regular files instead of reading them. By default, false.
     ///
@@ -67,6 +68,14 @@ pub struct Config {
     /// Stop with [`Error::TooManyGroups`] past this many groups. By default,
     /// [`DEFAULT_MAX_GROUPS`].
     pub max_groups: usize,
+    /// Count runs and threads. By default, true.
+    pub runs: bool,
+    /// Stop with [`Error::TooManyRuns`] past this many runs, or threads. By default,
+    /// [`crate::agg::DEFAULT_MAX_RUNS`].
+    pub max_runs: usize,
+    /// Keep this many exemplar steps (and runs) of each kind (0: none). By default,
+    /// [`DEFAULT_EXEMPLARS`].
+    pub exemplars: usize,
     /// How the summary is shown (time-series buckets, order and number of groups).
     pub view: View,
     /// If set, workers add the bytes of every chunk they finish (for a progress bar).
@@ -88,6 +97,9 @@ impl Default for Config {
             window: Window::default(),
             group_by: Vec::new(),
             max_groups: DEFAULT_MAX_GROUPS,
+            runs: true,
+            max_runs: crate::agg::DEFAULT_MAX_RUNS,
+            exemplars: DEFAULT_EXEMPLARS,
             view: View::default(),
             progress: None,
             shard: None,
@@ -113,12 +125,19 @@ impl Config {
 
     fn open_options(&self) -> OpenOptions {
         OpenOptions {
-            chunk_size: self.chunk_size,
+            // Every worker holds a chunk, and lines within one are counted in 32 bits.
+            chunk_size: self.chunk_size.clamp(1, MAX_CHUNK_SIZE),
             mmap: self.mmap,
             max_line_bytes: self.max_line_bytes,
         }
     }
 }
+
+/// Exemplars of each kind a report shows by default.
+pub const DEFAULT_EXEMPLARS: usize = 10;
+
+/// The largest chunk a worker holds.
+pub const MAX_CHUNK_SIZE: usize = 1 << 30;
 
 /// A finished run.
 #[derive(Debug, Clone)]

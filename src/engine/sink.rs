@@ -7,7 +7,7 @@
 
 use super::dedup::SnapshotIndex;
 use super::{Config, Error};
-use crate::agg::{Aggregates, Groups};
+use crate::agg::{Aggregates, Groups, Runs};
 use crate::batch::{Batch, Keep};
 
 /// A consumer of full batches.
@@ -37,14 +37,18 @@ impl Summarize {
     /// Aggregates for a run with `cfg` (its grouping).
     pub fn new(cfg: &Config) -> Summarize {
         Summarize {
-            aggregates: Aggregates::new(Groups::new(&cfg.group_by, cfg.max_groups)),
+            aggregates: Aggregates::new(
+                Groups::new(&cfg.group_by, cfg.max_groups),
+                Runs::new(cfg.runs, cfg.max_runs),
+                cfg.exemplars,
+            ),
         }
     }
 }
 
 impl Sink for Summarize {
     fn keep(&self) -> Keep {
-        self.aggregates.groups.keep()
+        self.aggregates.keep()
     }
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {

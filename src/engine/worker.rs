@@ -7,7 +7,7 @@ use super::scheduler::Shared;
 use super::sink::Sink;
 use super::{Config, Error, Lines, Timings, Window};
 use crate::agg::{LineCounts, LinePos, LineStats, Overflow};
-use crate::batch::{pos, Batch};
+use crate::batch::{pos, Batch, Place};
 use crate::input::{BufferPool, Chunk, ChunkData};
 use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
 use std::sync::atomic::Ordering;
@@ -241,6 +241,11 @@ impl<S: Sink> Worker<S> {
                         }
                         self.batch.set_pos(pos::pack(at.file, offset));
                     }
+                    self.batch.set_place(Place {
+                        file: at.file,
+                        chunk: at.index,
+                        line: line_index as u32,
+                    });
                     self.keep_in_window();
                     if self.batch.is_full() {
                         self.flush(shared);
@@ -273,8 +278,13 @@ impl<S: Sink> Worker<S> {
         shared: &Shared<'_>,
     ) {
         let wins = winners.within(at.file, at.offset, at.offset + len as u64);
+        // Line numbers of the winners, counted on from one to the next (in offset order).
+        let (mut line, mut counted) = (0u32, 0usize);
         for &o in wins {
             let start = (o - at.offset) as usize;
+            let from = counted.min(start);
+            line += memchr::memchr_iter(b'\n', &buf[from..start]).count() as u32;
+            counted = start;
             let mut end = memchr::memchr(b'\n', &buf[start..len]).map_or(len, |p| start + p);
             if end > start && buf[end - 1] == b'\r' {
                 end -= 1;
@@ -284,6 +294,11 @@ impl<S: Sink> Worker<S> {
                 .parse_line(&mut buf[start..], end - start, &mut self.batch)
             {
                 Ok(LineKind::Record) => {
+                    self.batch.set_place(Place {
+                        file: at.file,
+                        chunk: at.index,
+                        line,
+                    });
                     self.keep_in_window();
                     if self.batch.is_full() {
                         self.flush(shared);

@@ -3,7 +3,7 @@
 //! [`Style`]: how numbers are grouped, what marks a missing value, how a value seen in
 //! the data is escaped.
 
-use super::{DurationSummary, Durations, Group, Report};
+use super::{DurationSummary, Durations, Exemplar, Group, Report, Runs, Spread, Threads};
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
@@ -14,6 +14,9 @@ pub(super) enum Cell {
     Label(String),
     /// A value seen in the data (an assistant id, an error code, a step type).
     Value(String),
+    /// Free text seen in the data (an error message): escaped like a value, but shown as
+    /// running text.
+    Text(String),
     /// A label followed by a value seen in the data: `completed tool_calls`.
     Tagged(&'static str, String),
     /// A count.
@@ -36,6 +39,8 @@ pub(super) struct Style {
     pub thousands: bool,
     /// How a value seen in the data is written.
     pub value: fn(&str) -> String,
+    /// How free text seen in the data is written.
+    pub text: fn(&str) -> String,
 }
 
 impl Style {
@@ -80,6 +85,7 @@ impl Style {
         match c {
             Cell::Label(s) => s.clone(),
             Cell::Value(s) => (self.value)(s),
+            Cell::Text(s) => (self.text)(s),
             Cell::Tagged(label, v) => format!("{label} {}", (self.value)(v)),
             Cell::Count(n) => self.count(*n),
             Cell::Share(part, whole) => self.share(*part, *whole),
@@ -264,6 +270,90 @@ fn group_row(g: &Group) -> Vec<Cell> {
     row
 }
 
+/// The headings of [`spread_rows`]' columns.
+pub(super) const SPREAD_HEAD: [&str; 8] = [
+    "per run", "count", "min", "mean", "p50", "p90", "p99", "max",
+];
+
+/// One row per figure spread over runs, then over threads: its name, then
+/// [`SPREAD_HEAD`]'s columns.
+pub(super) fn spread_rows(runs: &Runs, threads: Option<&Threads>) -> Vec<[Cell; 8]> {
+    let mut rows = vec![
+        spread_row("steps", &runs.steps_per_run),
+        spread_row("span (s)", &runs.span_seconds),
+        spread_row("tool calls", &runs.tool_calls_per_run),
+        spread_row("tokens", &runs.tokens_per_run),
+    ];
+    if let Some(t) = threads {
+        rows.push(spread_row("runs per thread", &t.runs_per_thread));
+        rows.push(spread_row("steps per thread", &t.steps_per_thread));
+    }
+    rows
+}
+
+fn spread_row(name: &str, s: &Spread) -> [Cell; 8] {
+    [
+        Cell::Label(name.to_string()),
+        Cell::Count(s.count),
+        Cell::Seconds(s.min),
+        Cell::Mean(s.mean),
+        Cell::Seconds(s.p50),
+        Cell::Seconds(s.p90),
+        Cell::Seconds(s.p99),
+        Cell::Seconds(s.max),
+    ]
+}
+
+/// The exemplar lists, each with its title and the heading of its figure.
+pub(super) fn exemplar_lists(r: &Report) -> Vec<(&'static str, &'static str, &[Exemplar])> {
+    let Some(e) = &r.exemplars else {
+        return Vec::new();
+    };
+    [
+        ("Slowest steps", "seconds", &e.slowest_steps[..]),
+        ("Slowest runs", "span (s)", &e.slowest_runs[..]),
+        ("Costliest runs", "tokens", &e.costliest_runs[..]),
+        ("Latest failures", "created", &e.recent_failures[..]),
+    ]
+    .into_iter()
+    .filter(|(_, _, list)| !list.is_empty())
+    .collect()
+}
+
+/// The headings of [`exemplar_row`]'s columns, after the figure's.
+pub(super) const EXEMPLAR_HEAD: [&str; 5] = ["step", "run", "status", "where", "error"];
+
+/// An exemplar as cells: its figure, step id, run id, status, `file:line`, and the error
+/// (`code: message`, failures only).
+pub(super) fn exemplar_row(e: &Exemplar) -> [Cell; 6] {
+    let figure = if e.figure == "created_at" {
+        Cell::Label(e.created_at_utc.clone())
+    } else {
+        Cell::Count(u64::try_from(e.value).unwrap_or(0))
+    };
+    let error = match (&e.code, &e.message) {
+        (None, None) => String::new(),
+        (c, m) => format!(
+            "{}{}{}",
+            c.as_deref().unwrap_or(""),
+            if c.is_some() && m.is_some() { ": " } else { "" },
+            m.as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect::<String>()
+        ),
+    };
+    [
+        figure,
+        Cell::Value(e.id.clone()),
+        Cell::Value(e.run_id.clone().unwrap_or_default()),
+        Cell::Value(e.status.clone()),
+        Cell::Value(format!("{}:{}", e.file, e.line)),
+        Cell::Text(error),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,11 +364,13 @@ mod tests {
             missing: "-",
             thousands: true,
             value: |s| s.to_string(),
+            text: |s| s.to_string(),
         };
         let md = Style {
             missing: "–",
             thousands: false,
             value: |s| format!("`{s}`"),
+            text: |s| s.to_string(),
         };
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");

@@ -11,8 +11,8 @@
 //! are quoted as RFC 4180 says.
 
 use super::{
-    Dedup, DurationSummary, Failures, Format, Group, Input, Report, Sections, Steps, TimeRange,
-    TimeSeries, ToolCalls, Usage, UsageSums,
+    Dedup, DurationSummary, Exemplar, Failures, Format, Group, Input, Report, Sections, Spread,
+    Steps, TimeRange, TimeSeries, ToolCalls, Usage, UsageSums,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -85,6 +85,59 @@ impl Rows {
         self.n(&m("missing"), key, d.missing);
         for (f, _, v) in d.quantiles() {
             self.opt(&m(f), key, v);
+        }
+    }
+
+    fn spread(&mut self, path: &str, x: &Spread) {
+        let m = |f: &str| format!("{path}.{f}");
+        self.n(&m("count"), "", x.count);
+        self.opt(&m("max"), "", x.max);
+        self.push("", &m("mean"), "", x.mean.map_or_else(String::new, float));
+        self.opt(&m("min"), "", x.min);
+        self.opt(&m("p50"), "", x.p50);
+        self.opt(&m("p90"), "", x.p90);
+        self.opt(&m("p99"), "", x.p99);
+    }
+
+    /// Runs, threads and exemplars (an exemplar is a row keyed by its step id, or its run
+    /// id, with the figure's value; JSON has the rest of it).
+    fn runs(&mut self, r: &Report) {
+        let list = |rows: &mut Rows, path: &str, list: &[Exemplar], key: fn(&Exemplar) -> &str| {
+            for e in list {
+                rows.push(
+                    "",
+                    &format!("{path}.{}", e.figure),
+                    key(e),
+                    e.value.to_string(),
+                );
+            }
+        };
+        if let Some(e) = &r.exemplars {
+            fn run(e: &Exemplar) -> &str {
+                e.run_id.as_deref().unwrap_or("")
+            }
+            fn step(e: &Exemplar) -> &str {
+                &e.id
+            }
+            list(self, "exemplars.costliest_runs", &e.costliest_runs, run);
+            list(self, "exemplars.recent_failures", &e.recent_failures, step);
+            list(self, "exemplars.slowest_runs", &e.slowest_runs, run);
+            list(self, "exemplars.slowest_steps", &e.slowest_steps, step);
+        }
+        if let Some(x) = &r.runs {
+            self.map("runs.by_outcome", "", &x.by_outcome);
+            self.spread("runs.span_seconds", &x.span_seconds);
+            self.spread("runs.steps_per_run", &x.steps_per_run);
+            self.n("runs.steps_without_run", "", x.steps_without_run);
+            self.spread("runs.tokens_per_run", &x.tokens_per_run);
+            self.spread("runs.tool_calls_per_run", &x.tool_calls_per_run);
+            self.n("runs.total", "", x.total);
+        }
+        if let Some(t) = &r.threads {
+            self.spread("threads.runs_per_thread", &t.runs_per_thread);
+            self.spread("threads.steps_per_thread", &t.steps_per_thread);
+            self.n("threads.steps_without_thread", "", t.steps_without_thread);
+            self.n("threads.total", "", t.total);
         }
     }
 
@@ -237,10 +290,24 @@ impl Rows {
         }
         self.duration("durations_seconds.expired", "", &d.expired);
         self.duration("durations_seconds.failed", "", &d.failed);
+        // Runs, threads and exemplars, each where its metric path sorts.
+        let mut extra = Rows::default();
+        extra.runs(whole);
+        let part = |prefix: &str| -> Vec<[String; 4]> {
+            extra
+                .rows
+                .iter()
+                .filter(|r| r[1].starts_with(prefix))
+                .cloned()
+                .collect()
+        };
+        self.rows.extend(part("exemplars."));
         self.failures(&s.failures);
         self.input(&whole.input);
+        self.rows.extend(part("runs."));
         self.n("schema_version", "", u64::from(whole.schema_version));
         self.steps(&s.steps);
+        self.rows.extend(part("threads."));
         self.time_range(&s.time_range);
         self.time_series(&s.time_series);
         self.tool_calls(&s.tool_calls);

@@ -71,6 +71,9 @@ pub(super) fn markdown(s: &str) -> String {
 /// A value as Markdown inline code: controls visible, `|` escaped (GitHub reads it as a
 /// cell border even in code), and fenced by more backticks than it holds in a row.
 pub(super) fn markdown_code(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
     let text = visible(s).replace('|', "\\|");
     let mut run = 0;
     let mut longest = 0;

@@ -3,7 +3,9 @@
 //! per terminal status, failures by error code over time, and tokens over time; then the
 //! figures as tables.
 
-use super::cells::{self, Style, DURATION_COMPACT, DURATION_HEAD, GROUP_FIGURES};
+use super::cells::{
+    self, Style, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES, SPREAD_HEAD,
+};
 use super::{Format, Report};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +20,7 @@ const STYLE: Style = Style {
     missing: "–",
     thousands: true,
     value: esc,
+    text: esc,
 };
 
 /// Rows of cells as table rows.
@@ -419,6 +422,43 @@ impl Format for Html {
             head(["tokens", "sum"]),
             rows(&sums)
         );
+
+        if let Some(runs) = &r.runs {
+            let outcomes: Vec<String> = runs
+                .by_outcome
+                .iter()
+                .map(|(k, n)| format!("{} {}", num(*n), esc(k)))
+                .collect();
+            let threads = r
+                .threads
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" {} threads.", num(t.total)));
+            let spread: Vec<Vec<String>> = cells::spread_rows(runs, r.threads.as_ref())
+                .iter()
+                .map(|row| STYLE.row(row))
+                .collect();
+            let _ = write!(
+                s,
+                "<h2>Runs</h2><p>{} runs; by outcome (the status of the last step): {}.{threads}</p>\
+                 <table>{}{}</table>",
+                num(runs.total),
+                outcomes.join(", "),
+                head(SPREAD_HEAD),
+                rows(&spread)
+            );
+        }
+        for (title, figure, list) in cells::exemplar_lists(r) {
+            let list: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| STYLE.row(&cells::exemplar_row(e)))
+                .collect();
+            let _ = write!(
+                s,
+                "<h2>{title}</h2><table>{}{}</table>",
+                head(std::iter::once(figure).chain(EXEMPLAR_HEAD)),
+                rows(&list)
+            );
+        }
 
         if !r.groups.is_empty() {
             let dims = r.group_by.iter().map(String::as_str);

@@ -4,7 +4,10 @@
 //! entries (like the table) and say how many more there are. With `--group-by`, a table
 //! with one row per group; with several time buckets, the time series.
 
-use super::cells::{self, Breakdown, Style, DURATION_COMPACT, DURATION_HEAD, GROUP_FIGURES};
+use super::cells::{
+    self, Breakdown, Style, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES,
+    SPREAD_HEAD,
+};
 use super::escape;
 use super::{Format, Report};
 use std::collections::BTreeMap;
@@ -21,6 +24,7 @@ const STYLE: Style = Style {
     missing: "–",
     thousands: false,
     value: escape::markdown_code,
+    text: cell,
 };
 
 /// Text for a table cell: on one line, markup escaped.
@@ -29,11 +33,28 @@ fn cell(s: &str) -> String {
 }
 
 fn table(out: &mut dyn Write, head: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    aligned(out, head, rows, usize::MAX)
+}
+
+/// A table with its first column and those from `text_from` on left-aligned, the others
+/// (numbers) right-aligned.
+fn aligned(
+    out: &mut dyn Write,
+    head: &[&str],
+    rows: &[Vec<String>],
+    text_from: usize,
+) -> io::Result<()> {
     writeln!(out, "| {} |", head.join(" | "))?;
     let align: Vec<&str> = head
         .iter()
         .enumerate()
-        .map(|(i, _)| if i == 0 { "---" } else { "---:" })
+        .map(|(i, _)| {
+            if i == 0 || i >= text_from {
+                "---"
+            } else {
+                "---:"
+            }
+        })
         .collect();
     writeln!(out, "| {} |", align.join(" | "))?;
     for r in rows {
@@ -172,6 +193,39 @@ impl Format for Markdown {
             &tokens.map(|(k, _)| k),
             &[tokens.map(|(_, n)| n.to_string()).to_vec()],
         )?;
+
+        if let Some(runs) = &r.runs {
+            writeln!(out, "## Runs: {}\n", runs.total)?;
+            let outcomes: Vec<String> = runs
+                .by_outcome
+                .iter()
+                .map(|(k, n)| format!("{n} {}", cell(k)))
+                .collect();
+            let threads = r
+                .threads
+                .as_ref()
+                .map_or_else(String::new, |t| format!(" {} threads.", t.total));
+            writeln!(
+                out,
+                "By outcome (the status of the last step): {}.{threads}\n",
+                outcomes.join(", ")
+            )?;
+            let rows: Vec<Vec<String>> = cells::spread_rows(runs, r.threads.as_ref())
+                .iter()
+                .map(|row| STYLE.row(row))
+                .collect();
+            table(out, &SPREAD_HEAD, &rows)?;
+        }
+        for (title, figure, list) in cells::exemplar_lists(r) {
+            writeln!(out, "## {title}\n")?;
+            let mut head = vec![figure];
+            head.extend(EXEMPLAR_HEAD);
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|e| STYLE.row(&cells::exemplar_row(e)))
+                .collect();
+            aligned(out, &head, &rows, 1)?;
+        }
 
         if !r.groups.is_empty() {
             writeln!(out, "## By {}\n", r.group_by.join(", "))?;

@@ -12,6 +12,7 @@ mod html;
 mod json;
 mod markdown;
 mod prometheus;
+mod runs;
 mod table;
 mod time;
 
@@ -21,6 +22,7 @@ pub use html::Html;
 pub use json::Json;
 pub use markdown::Markdown;
 pub use prometheus::Prometheus;
+pub use runs::{Exemplar, Exemplars, Runs, Spread, Threads};
 pub use table::Table;
 pub use time::{format_utc, parse_instant, TimeError};
 
@@ -45,6 +47,13 @@ pub struct Report {
     /// The figures computed from records (flattened: their keys sit at the top level).
     #[serde(flatten)]
     pub sections: Sections,
+    /// Figures over runs; null when they were not computed (`--no-runs`, or a state
+    /// written before steplog counted runs).
+    pub runs: Option<Runs>,
+    /// Figures over threads; null like `runs`.
+    pub threads: Option<Threads>,
+    /// The steps and runs behind the figures; null with `--exemplars 0` (or like `runs`).
+    pub exemplars: Option<Exemplars>,
     /// The `--group-by` dimensions, in order; empty without grouping.
     pub group_by: Vec<String>,
     /// How many groups there are (`groups` may hold fewer, with `--top`).

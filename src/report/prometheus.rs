@@ -296,10 +296,59 @@ impl Format for Prometheus {
             dims: &[],
         };
         figures(&mut f, &whole, &Figures::of_sections(&r.sections));
+        runs(&mut f, r);
         for g in &r.groups {
             group(&mut f, r, g);
         }
         f.write(out)
+    }
+}
+
+/// Runs and threads: counts, outcomes, and summaries of the figures spread over runs.
+fn runs(f: &mut Families, r: &Report) {
+    let Some(runs) = &r.runs else { return };
+    let help = "Runs (steps sharing a run_id), by outcome: the status of the last step.";
+    for (outcome, n) in &runs.by_outcome {
+        let l = vec![("outcome".to_string(), outcome.clone())];
+        f.counter("steplog_runs_total", help, &l, *n);
+    }
+    let spreads = [
+        ("steplog_run_steps", "Steps per run.", &runs.steps_per_run),
+        (
+            "steplog_run_span_seconds",
+            "Seconds from a run's first step to its last terminal timestamp, over runs whose last step is terminal.",
+            &runs.span_seconds,
+        ),
+        ("steplog_run_tool_calls", "Tool calls per run.", &runs.tool_calls_per_run),
+        ("steplog_run_tokens", "Total tokens per run.", &runs.tokens_per_run),
+    ];
+    let threads = r.threads.as_ref().map(|t| {
+        [
+            (
+                "steplog_thread_runs",
+                "Runs per thread.",
+                &t.runs_per_thread,
+            ),
+            (
+                "steplog_thread_steps",
+                "Steps per thread.",
+                &t.steps_per_thread,
+            ),
+        ]
+    });
+    for (name, help, x) in spreads.iter().chain(threads.iter().flatten()) {
+        for (q, v) in [("0.5", x.p50), ("0.9", x.p90), ("0.99", x.p99)] {
+            let v = v.map_or(f64::NAN, |v| v as f64);
+            let l = vec![("quantile".to_string(), q.to_string())];
+            f.sample(name, "summary", help, "", &l, v);
+        }
+        let sum = x.mean.map_or(0.0, |m| (m * x.count as f64).round());
+        f.sample(name, "summary", help, "_sum", &[], sum);
+        f.sample(name, "summary", help, "_count", &[], x.count as f64);
+    }
+    if let Some(t) = &r.threads {
+        let help = "Threads (steps sharing a thread_id).";
+        f.sample("steplog_threads", "gauge", help, "", &[], t.total as f64);
     }
 }
 

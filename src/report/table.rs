@@ -3,7 +3,9 @@
 //! Long maps (assistants, functions, messages) show their largest entries and say how
 //! many more there are; `--format json` has them all.
 
-use super::cells::{self, Breakdown, Style, DURATION_HEAD, GROUP_FIGURES};
+use super::cells::{
+    self, Breakdown, Style, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES, SPREAD_HEAD,
+};
 use super::escape::visible;
 use super::{Format, Report};
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ const STYLE: Style = Style {
     missing: "-",
     thousands: true,
     value: visible,
+    text: visible,
 };
 
 /// How many entries of a long map the table shows.
@@ -63,10 +66,13 @@ fn sparkline(counts: &[u64]) -> String {
         .collect()
 }
 
-/// Rows of cells, printed with the first column left-aligned and the others right-aligned.
+/// Rows of cells, printed with the first column left-aligned and the others right-aligned
+/// (numbers), except columns from `text_from` on, left-aligned too (ids, text). Thirty
+/// lines of our own rather than a table crate: the layout is plain and fixed.
 #[derive(Default)]
 struct Grid {
     rows: Vec<Vec<String>>,
+    text_from: Option<usize>,
 }
 
 impl Grid {
@@ -90,6 +96,8 @@ impl Grid {
             for (c, cell) in r.iter().enumerate() {
                 if c == 0 {
                     line.push_str(&format!("{cell:<w$}", w = widths[0]));
+                } else if self.text_from.is_some_and(|t| c >= t) {
+                    line.push_str(&format!("  {cell:<w$}", w = widths[c]));
                 } else {
                     line.push_str(&format!("  {cell:>w$}", w = widths[c]));
                 }
@@ -333,12 +341,55 @@ impl Format for Table {
             head.extend(u.tokens().map(|(k, _)| k.to_string()));
             g.row(head);
             for (k, s) in entries {
-                let mut row = vec![k.clone(), num(s.steps_with_usage)];
+                let mut row = vec![visible(k), num(s.steps_with_usage)];
                 row.extend(s.tokens().map(num));
                 g.row(row);
             }
             g.write(out, "    ")?;
             more(out, rest)?;
+        }
+
+        if let Some(runs) = &r.runs {
+            let outcomes: Vec<String> = cells::ranked(&runs.by_outcome, TOP, |n| *n)
+                .0
+                .into_iter()
+                .map(|(k, n)| format!("{} {}", visible(k), num(*n)))
+                .collect();
+            let heading = format!("Runs {}", num(runs.total));
+            writeln!(out, "\n{}", self.bold(&heading))?;
+            if !outcomes.is_empty() {
+                writeln!(out, "  by outcome (last step): {}", outcomes.join(" · "))?;
+            }
+            if runs.steps_without_run > 0 {
+                writeln!(
+                    out,
+                    "  {} steps without a run_id",
+                    num(runs.steps_without_run)
+                )?;
+            }
+            if let Some(t) = &r.threads {
+                writeln!(out, "  threads {}", num(t.total))?;
+            }
+            let mut g = Grid::default();
+            g.row(SPREAD_HEAD.map(String::from));
+            for row in cells::spread_rows(runs, r.threads.as_ref()) {
+                g.row(STYLE.row(&row));
+            }
+            g.write(out, "  ")?;
+        }
+        for (title, figure, list) in cells::exemplar_lists(r) {
+            writeln!(out, "\n{}", self.bold(title))?;
+            let mut g = Grid {
+                text_from: Some(1),
+                ..Grid::default()
+            };
+            let mut head = vec![figure.to_string()];
+            head.extend(EXEMPLAR_HEAD.map(String::from));
+            g.row(head);
+            for e in list {
+                g.row(STYLE.row(&cells::exemplar_row(e)));
+            }
+            g.write(out, "  ")?;
         }
 
         if i.counts.malformed > 0 {

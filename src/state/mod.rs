@@ -15,6 +15,7 @@
 mod hdr;
 mod v1;
 mod v2;
+mod v3;
 
 use crate::agg::{self, Dim, Overflow, TooManyGroups};
 use crate::engine::{Config, Outcome};
@@ -27,7 +28,7 @@ use std::path::Path;
 /// The `format` tag of every state file.
 pub const FORMAT: &str = "steplog-state";
 /// The state layout version this build writes. It reads this one and version 1.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What a state's figures depend on besides its inputs: states merge only when these
 /// are equal.
@@ -43,6 +44,28 @@ pub struct Settings {
     pub dedup: bool,
     /// `--max-line-bytes`.
     pub max_line_bytes: u64,
+    /// Whether runs and threads are counted (`--no-runs` turns them off).
+    pub runs: bool,
+    /// `--exemplars`.
+    pub exemplars: usize,
+}
+
+/// The most groups and runs a state read or merged may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `--max-groups`.
+    pub groups: usize,
+    /// `--max-runs` (runs, and threads).
+    pub runs: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            groups: crate::agg::DEFAULT_MAX_GROUPS,
+            runs: crate::agg::DEFAULT_MAX_RUNS,
+        }
+    }
 }
 
 impl Settings {
@@ -54,6 +77,8 @@ impl Settings {
             until: cfg.window.until,
             dedup: cfg.dedup,
             max_line_bytes: cfg.max_line_bytes,
+            runs: cfg.runs,
+            exemplars: cfg.exemplars,
         }
     }
 }
@@ -61,7 +86,7 @@ impl Settings {
 /// A state's summary as read, before it is converted.
 enum Parsed<'a> {
     V1(v1::SummaryV1),
-    V2(v2::SummaryV2<v2::GroupsRaw<'a>>),
+    V2(v2::SummaryV2<v2::GroupsRaw<'a>, v3::RunsIn<'a>>),
 }
 
 /// A summary that can be saved, merged and rendered later.
@@ -95,7 +120,7 @@ pub enum Error {
         why: String,
     },
     /// Written by a newer (or older, incompatible) steplog.
-    #[error("{path} is a version {found} state; this steplog reads versions 1 and {VERSION}")]
+    #[error("{path} is a version {found} state; this steplog reads versions 1 to {VERSION}")]
     Version {
         /// The path.
         path: String,
@@ -105,6 +130,9 @@ pub enum Error {
     /// Merging would make more groups than allowed.
     #[error(transparent)]
     TooManyGroups(#[from] TooManyGroups),
+    /// Merging would make more runs or threads than allowed.
+    #[error(transparent)]
+    TooManyRuns(#[from] agg::TooManyRuns),
     /// Merging would pass the largest value a count or sum holds.
     #[error("the merged states do not fit: {0}")]
     Overflow(#[from] Overflow),
@@ -120,11 +148,30 @@ pub enum Error {
     },
 }
 
+/// What orders inputs in a state: path, then size, compression and line counts.
+type FileKey = (
+    String,
+    u64,
+    Option<&'static str>,
+    (u64, u64, u64, u64, u64, u64, Vec<u64>),
+);
+
+fn file_key(s: &Summary, i: usize) -> FileKey {
+    let f = &s.files[i];
+    (
+        f.name.clone(),
+        f.bytes,
+        f.compression.map(|c| c.as_str()),
+        s.lines.file_key(i),
+    )
+}
+
 impl From<agg::Error> for Error {
     fn from(e: agg::Error) -> Error {
         match e {
             agg::Error::Overflow(o) => Error::Overflow(o),
             agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
+            agg::Error::TooManyRuns(r) => Error::TooManyRuns(r),
         }
     }
 }
@@ -183,29 +230,44 @@ impl State {
                 b.max_line_bytes.to_string(),
             );
         }
-        self.summary.append(other.summary)?;
-        self.sort_files();
+        if a.runs != b.runs {
+            let runs = |r: bool| if r { "runs counted" } else { "no runs" }.to_string();
+            return differ(
+                "--no-runs (or a state older than runs)",
+                runs(a.runs),
+                runs(b.runs),
+            );
+        }
+        if a.exemplars != b.exemplars {
+            return differ(
+                "--exemplars",
+                a.exemplars.to_string(),
+                b.exemplars.to_string(),
+            );
+        }
+        // Both sides numbered as the merged state orders its inputs before they merge,
+        // so that ties between copies of one step in two inputs break the same way
+        // whichever state comes first.
+        let n = self.summary.files.len();
+        let mut keys: Vec<(FileKey, usize)> = (0..n)
+            .map(|i| (file_key(&self.summary, i), i))
+            .chain((0..other.summary.files.len()).map(|i| (file_key(&other.summary, i), n + i)))
+            .collect();
+        keys.sort();
+        let order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+        self.summary.merge_ordered(other.summary, &order)?;
         Ok(())
     }
 
     /// Puts the inputs in path order (then by size and counts, so equal paths order the
-    /// same way every time), renumbering the line accounting to match and keeping the
-    /// earliest malformed examples in that order.
+    /// same way every time), renumbering the line accounting, runs and exemplars to match.
     fn sort_files(&mut self) {
-        let s = &mut self.summary;
-        let mut order: Vec<usize> = (0..s.files.len()).collect();
-        let key = |i: usize| {
-            let f = &s.files[i];
-            (
-                f.name.clone(),
-                f.bytes,
-                f.compression.map(|c| c.as_str()),
-                s.lines.file_key(i),
-            )
-        };
-        order.sort_by_cached_key(|&i| key(i));
-        s.files = order.iter().map(|&i| s.files[i].clone()).collect();
-        s.lines.reorder_files(&order);
+        let s = &self.summary;
+        let mut keys: Vec<(FileKey, usize)> =
+            (0..s.files.len()).map(|i| (file_key(s, i), i)).collect();
+        keys.sort();
+        let order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+        self.summary.reorder(&order);
     }
 
     /// The report, shown as `view` says.
@@ -213,18 +275,19 @@ impl State {
         self.summary.report_as(view)
     }
 
-    /// Reads a state file, refusing more than `max_groups` groups.
-    pub fn read(path: &Path, max_groups: usize) -> Result<State, Error> {
+    /// Reads a state file, refusing more groups or runs than `limits`.
+    pub fn read(path: &Path, limits: Limits) -> Result<State, Error> {
         let name = path.display().to_string();
         let text = std::fs::read(path).map_err(|source| Error::Read {
             path: name.clone(),
             source,
         })?;
-        State::from_json(&text, &name, max_groups)
+        State::from_json(&text, &name, limits)
     }
 
     /// Reads a state from its JSON text; errors call it `name`.
-    pub fn from_json(text: &[u8], name: &str, max_groups: usize) -> Result<State, Error> {
+    pub fn from_json(text: &[u8], name: &str, limits: Limits) -> Result<State, Error> {
+        let max_groups = limits.groups;
         let name = name.to_string();
         // The tag and version first, so an old or foreign file gets a clear message.
         #[derive(Deserialize)]
@@ -246,8 +309,8 @@ impl State {
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
                 (file.settings, file.files, Parsed::V1(file.summary))
             }
-            Some(VERSION) => {
-                let file: v2::StateV2<v2::GroupsRaw<'_>> =
+            Some(2 | VERSION) => {
+                let file: v2::StateV2<v2::GroupsRaw<'_>, v3::RunsIn<'_>> =
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
                 (file.settings, file.files, Parsed::V2(file.summary))
             }
@@ -268,6 +331,8 @@ impl State {
             until: settings.until,
             dedup: settings.dedup,
             max_line_bytes: settings.max_line_bytes,
+            runs: settings.runs,
+            exemplars: settings.exemplars,
         };
         let files = files
             .into_iter()
@@ -276,12 +341,21 @@ impl State {
             .map_err(invalid)?;
         let summary = match summary {
             Parsed::V1(s) => s.into_summary(files, max_groups).map_err(invalid)?,
-            Parsed::V2(s) => s.into_summary(files, max_groups).map_err(|e| match e {
-                v2::GroupsError::Invalid(why) => invalid(why),
-                v2::GroupsError::TooMany(g) => Error::TooManyGroups(g),
-            })?,
+            Parsed::V2(s) => {
+                s.into_summary(files, max_groups, limits.runs)
+                    .map_err(|e| match e {
+                        v2::GroupsError::Invalid(why) => invalid(why),
+                        v2::GroupsError::TooMany(g) => Error::TooManyGroups(g),
+                    })?
+            }
         };
         summary.check().map_err(invalid)?;
+        let a = &summary.aggregates;
+        if a.runs.enabled != settings.runs || a.exemplars.n != settings.exemplars {
+            return Err(invalid(
+                "its runs or exemplars are not what its settings say".to_string(),
+            ));
+        }
         if summary.aggregates.groups.dims() != settings.group_by {
             return Err(invalid(format!(
                 "its groups are along '{}' but its settings say --group-by '{}'",
@@ -314,6 +388,8 @@ impl State {
                 until: s.until,
                 dedup: s.dedup,
                 max_line_bytes: s.max_line_bytes,
+                runs: s.runs,
+                exemplars: s.exemplars,
             },
             files: self.summary.files.iter().map(v1::FileV1::of).collect(),
             summary: v2::SummaryV2::of(&self.summary),

@@ -19,9 +19,10 @@
 //! `e = floor(log2 v)`, `B = 256 + (e - 8) * 128 + ((v >> (e - 7)) & 127)`.
 
 use super::v1::{self, DedupV1, FiguresV1, FileV1, Invalid, LinesV1, SettingsV1, SumsV1};
+use super::v3::{ExemplarsV3, RunsIn, RunsOut};
 use crate::agg::groups::sketch::{EXACT, SLOTS};
 use crate::agg::groups::{decode_key, encode_key, GroupFigures, Hist, Sketch, NO_CODE, STATUSES};
-use crate::agg::{Aggregates, Groups, TooManyGroups, UsageSums};
+use crate::agg::{Aggregates, Exemplars, Groups, Runs, TooManyGroups, UsageSums};
 use crate::input::FileInfo;
 use crate::summary::{Summary, View};
 use serde::{Deserialize, Serialize};
@@ -31,18 +32,18 @@ use std::collections::BTreeMap;
 /// table ([`GroupsOut`]), read as raw text first and then one group at a time, so that a
 /// state of millions of groups never exists twice in memory.
 #[derive(Serialize, Deserialize)]
-pub(super) struct StateV2<G> {
+pub(super) struct StateV2<G, R> {
     /// Always `steplog-state`.
     pub format: String,
-    /// Always 2.
+    /// 2, or 3 with runs and exemplars ([`super::v3`]).
     pub version: u32,
     pub settings: SettingsV1,
     pub files: Vec<FileV1>,
-    pub summary: SummaryV2<G>,
+    pub summary: SummaryV2<G, R>,
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) struct SummaryV2<G> {
+pub(super) struct SummaryV2<G, R> {
     lines: LinesV1,
     figures: FiguresV1,
     /// The HyperLogLog registers, base64.
@@ -52,6 +53,17 @@ pub(super) struct SummaryV2<G> {
     filtered_out: u64,
     /// `day` or `hour`: how the summary renders by default.
     interval: String,
+    /// Runs and threads (version 3, when counted).
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    runs: Option<R>,
+    /// Exemplar steps (version 3, when kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exemplars: Option<ExemplarsV3>,
+}
+
+/// An absent field read as `None` (without asking its type for a default).
+fn none<T>() -> Option<T> {
+    None
 }
 
 /// The groups of a summary, as a state file writes them.
@@ -125,8 +137,8 @@ fn slot(status: &str) -> Result<usize, Invalid> {
         .ok_or_else(|| format!("`{status}` has no durations: it is not a terminal status"))
 }
 
-impl<'a> SummaryV2<GroupsOut<'a>> {
-    pub fn of(s: &'a Summary) -> SummaryV2<GroupsOut<'a>> {
+impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>> {
+    pub fn of(s: &'a Summary) -> SummaryV2<GroupsOut<'a>, RunsOut<'a>> {
         let a = &s.aggregates;
         SummaryV2 {
             lines: LinesV1::of(&s.lines),
@@ -136,6 +148,8 @@ impl<'a> SummaryV2<GroupsOut<'a>> {
             groups: GroupsOut(&a.groups),
             filtered_out: s.filtered_out,
             interval: s.view.interval.as_str().to_string(),
+            runs: a.runs.enabled.then_some(RunsOut(&a.runs)),
+            exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
         }
     }
 }
@@ -266,15 +280,20 @@ fn add_group(groups: &mut Groups, g: GroupV2, max: usize) -> Result<(), GroupsEr
     Ok(())
 }
 
-impl SummaryV2<GroupsRaw<'_>> {
-    /// The summary over `files`, with at most `max_groups` groups.
+impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>> {
+    /// The summary over `files`, with at most `max_groups` groups and `max_runs` runs.
     pub fn into_summary(
         self,
         files: Vec<FileInfo>,
         max_groups: usize,
+        max_runs: usize,
     ) -> Result<Summary, GroupsError> {
         let groups = read_groups(self.groups, max_groups)?;
         let invalid = GroupsError::Invalid;
+        let runs = match self.runs {
+            Some(r) => r.into_runs(max_runs).map_err(invalid)?,
+            None => Runs::default(),
+        };
         Ok(Summary {
             files,
             lines: self.lines.into_stats().map_err(invalid)?,
@@ -283,6 +302,10 @@ impl SummaryV2<GroupsRaw<'_>> {
                 figures: self.figures.into_figures().map_err(invalid)?,
                 distinct: v1::distinct(&self.distinct).map_err(invalid)?,
                 groups,
+                runs,
+                exemplars: self
+                    .exemplars
+                    .map_or_else(|| Exemplars::new(0), ExemplarsV3::into_exemplars),
             },
             dedup: self.dedup.map(|d| d.folded()),
             view: View {

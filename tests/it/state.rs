@@ -5,7 +5,6 @@ use crate::util::*;
 use proptest::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use steplog::agg::DEFAULT_MAX_GROUPS;
 use steplog::engine::{self, Config};
 use steplog::input::InputSpec;
 use steplog::state::State;
@@ -208,7 +207,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
     let out = steplog().args(["report", path(&future)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("is a version 99 state; this steplog reads versions 1 and 2"));
+        .contains("is a version 99 state; this steplog reads versions 1 to 3"));
 
     // Flags of `summary` the state cannot honour get a message, not a wrong report.
     let out = steplog()
@@ -239,7 +238,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
 
 #[test]
 fn the_state_format_is_pinned_byte_for_byte() {
-    // testdata/state/golden-v2.state is what `partial` writes for these fixtures: a
+    // testdata/state/golden-v3.state is what `partial` writes for these fixtures: a
     // change to the format shows here, to be made on purpose (with a version bump).
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.state");
@@ -248,10 +247,10 @@ fn the_state_format_is_pinned_byte_for_byte() {
         .args(FIXTURES)
         .arg("-o")
         .arg(&fresh));
-    let golden = std::fs::read(testdata().join("state/golden-v2.state")).unwrap();
+    let golden = std::fs::read(testdata().join("state/golden-v3.state")).unwrap();
     assert!(
         std::fs::read(&fresh).unwrap() == golden,
-        "partial no longer writes testdata/state/golden-v2.state byte for byte"
+        "partial no longer writes testdata/state/golden-v3.state byte for byte"
     );
 }
 
@@ -269,10 +268,11 @@ const FIXTURES: [&str; 6] = [
 fn states_of_every_version_are_read_by_report() {
     // testdata/state/fixtures-v1.state was written by `steplog partial` when the format
     // was introduced, golden-v1.state by the last version-1 steplog, golden-v2.state by
-    // this one: each report must stay the summary of the same fixtures (version 1's
-    // groups are read into compact groups, their durations from the histograms).
-    // Malformed-line messages are kept as written, and older steplogs worded them
-    // otherwise: for those states every figure is compared, the words are not.
+    // the last version-2 one, golden-v3.state by this one: each report must stay the
+    // summary of the same fixtures (version 1's groups are read into compact groups,
+    // their durations from the histograms). Malformed-line messages are kept as written,
+    // and older steplogs worded them otherwise, and states before version 3 hold no runs:
+    // for those every other figure is compared, and runs are null.
     let single = ok(steplog()
         .args(["summary", "-f", "json", "--group-by", "status"])
         .args(FIXTURES));
@@ -281,18 +281,23 @@ fn states_of_every_version_are_read_by_report() {
         for e in v["input"]["malformed_examples"].as_array_mut().unwrap() {
             e["message"] = Value::Null;
         }
+        for k in ["runs", "threads", "exemplars"] {
+            v[k] = Value::Null;
+        }
         v
     };
-    for name in ["fixtures-v1", "golden-v1", "golden-v2"] {
+    for name in ["fixtures-v1", "golden-v1", "golden-v2", "golden-v3"] {
         let state = testdata().join(format!("state/{name}.state"));
         let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
-        if name == "golden-v2" {
+        if name == "golden-v3" {
             assert_eq!(
                 String::from_utf8(report).unwrap(),
                 String::from_utf8(single.clone()).unwrap(),
                 "{name}"
             );
         } else {
+            let v: Value = serde_json::from_slice(&report).unwrap();
+            assert!(v["runs"].is_null() && v["exemplars"].is_null(), "{name}");
             assert_eq!(figures(&report), figures(&single), "{name}");
         }
     }
@@ -387,7 +392,7 @@ proptest! {
             serde_json::to_string(&one).unwrap()
         );
         // A state survives the round trip through its file format exactly.
-        let back = State::from_json(left.to_json().as_bytes(), "left", DEFAULT_MAX_GROUPS).unwrap();
+        let back = State::from_json(left.to_json().as_bytes(), "left", steplog::state::Limits::default()).unwrap();
         prop_assert_eq!(back.to_json(), left.to_json());
     }
 }

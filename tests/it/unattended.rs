@@ -213,6 +213,7 @@ fn dedup_reads_a_fifo_once_and_agrees_with_the_file() {
     let figures = |b: &[u8]| {
         let mut v: Value = serde_json::from_slice(b).unwrap();
         v["input"] = Value::Null;
+        crate::util::forget_places(&mut v);
         v
     };
     assert_eq!(figures(&from_pipe), figures(&from_file));

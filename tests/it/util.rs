@@ -77,3 +77,24 @@ pub fn lines_add_up(r: &Value) {
         n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
     );
 }
+
+/// Calls `f` on every exemplar of a JSON report (the steps and runs behind the figures),
+/// to rename or forget where they are when comparing reports of the same steps read from
+/// differently named (or split) inputs.
+pub fn each_exemplar(r: &mut Value, mut f: impl FnMut(&mut Value)) {
+    if let Some(e) = r.get_mut("exemplars").and_then(Value::as_object_mut) {
+        for list in e.values_mut() {
+            for x in list.as_array_mut().into_iter().flatten() {
+                f(x);
+            }
+        }
+    }
+}
+
+/// Forgets where every exemplar is (its file and line).
+pub fn forget_places(r: &mut Value) {
+    each_exemplar(r, |x| {
+        x["file"] = Value::Null;
+        x["line"] = Value::Null;
+    });
+}

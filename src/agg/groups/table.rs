@@ -4,21 +4,15 @@
 
 use super::figures::{GroupFigures, NO_CODE};
 use super::TooManyGroups;
+use crate::agg::keys::Keys;
 use crate::agg::Error;
 use crate::batch::{Code, Dict, NULL};
-use hashbrown::{DefaultHashBuilder, HashTable};
-use std::hash::BuildHasher;
 
 /// Groups by key.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    /// Every key, concatenated.
-    keys: Vec<u8>,
-    /// Group `g`'s key is `keys[ends[g - 1]..ends[g]]`.
-    ends: Vec<usize>,
-    /// Group indexes, hashed by their key.
-    index: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+    /// The groups' keys; group `g` has key `g`.
+    keys: Keys,
     /// The groups, in the order they were first seen.
     pub figures: Vec<GroupFigures>,
     /// Error codes, named once for all groups.
@@ -40,37 +34,17 @@ impl Table {
 
     /// Group `g`'s key.
     pub fn key(&self, g: usize) -> &[u8] {
-        let start = if g == 0 { 0 } else { self.ends[g - 1] };
-        &self.keys[start..self.ends[g]]
+        self.keys.get(g)
     }
 
     /// The group of `key`, added if new; `None` when it is new and the table already
     /// holds `max` groups.
     #[inline]
     pub fn group(&mut self, key: &[u8], max: usize) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
-        let (keys, ends) = (&self.keys, &self.ends);
-        let key_of = |g: u32| {
-            let g = g as usize;
-            let start = if g == 0 { 0 } else { ends[g - 1] };
-            &keys[start..ends[g]]
-        };
-        if let Some(&g) = self.index.find(hash, |&g| key_of(g) == key) {
-            return Some(g as usize);
+        let (g, new) = self.keys.intern(key, max)?;
+        if new {
+            self.figures.push(GroupFigures::default());
         }
-        let g = self.figures.len();
-        if g >= max || g >= u32::MAX as usize {
-            return None;
-        }
-        self.keys.extend_from_slice(key);
-        self.ends.push(self.keys.len());
-        self.figures.push(GroupFigures::default());
-        let (keys, ends, hasher) = (&self.keys, &self.ends, &self.hasher);
-        self.index.insert_unique(hash, g as u32, |&h| {
-            let h = h as usize;
-            let start = if h == 0 { 0 } else { ends[h - 1] };
-            hasher.hash_one(&keys[start..ends[h]])
-        });
         Some(g)
     }
 
@@ -109,15 +83,9 @@ impl Table {
                 codes[c as usize]
             }
         };
-        let Table {
-            keys,
-            ends,
-            figures,
-            ..
-        } = other;
+        let Table { keys, figures, .. } = other;
         for (g, mut theirs) in figures.into_iter().enumerate() {
-            let start = if g == 0 { 0 } else { ends[g - 1] };
-            let key = &keys[start..ends[g]];
+            let key = keys.get(g);
             let before = self.len();
             let mine = self.group(key, max).ok_or(TooManyGroups {
                 limit: max,
@@ -137,9 +105,7 @@ impl Table {
 
     /// Bytes this table holds on the heap, about.
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity()
-            + self.ends.capacity() * 8
-            + self.index.capacity() * 5
+        self.keys.heap_bytes()
             + self.figures.capacity() * std::mem::size_of::<GroupFigures>()
             + self
                 .figures

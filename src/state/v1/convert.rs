@@ -262,6 +262,8 @@ impl SummaryV1 {
             lines: self.lines.into_stats()?,
             filtered_out: self.filtered_out,
             aggregates: Aggregates {
+                runs: crate::agg::Runs::default(),
+                exemplars: crate::agg::Exemplars::new(0),
                 figures: self.figures.into_figures()?,
                 distinct: distinct(&self.distinct)?,
                 groups,

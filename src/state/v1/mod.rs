@@ -62,6 +62,12 @@ pub(super) struct SettingsV1 {
     pub until: Option<i64>,
     pub dedup: bool,
     pub max_line_bytes: u64,
+    /// Whether runs and threads were counted (version 3; earlier states did not).
+    #[serde(default)]
+    pub runs: bool,
+    /// Exemplars kept of each kind (version 3; earlier states kept none).
+    #[serde(default)]
+    pub exemplars: usize,
 }
 
 /// One input.

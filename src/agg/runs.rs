@@ -1,0 +1,670 @@
+//! Runs and threads, from the steps alone: a run is the steps sharing a `run_id`, a thread
+//! the steps sharing a `thread_id`.
+//!
+//! Each worker keeps one table of runs and one of threads, keyed by their ids (interned
+//! once, see [`Keys`]), with a few fixed-size figures per run: steps, the earliest
+//! `created_at`, the latest terminal timestamp, tool calls, tokens, and the run's last
+//! step (greatest `created_at`, ties broken by the later terminal timestamp, then by the
+//! greater step id), whose status is the run's outcome. Tables merge exactly (a run whose
+//! steps lie in several chunks, files or states is one run), and the figures over runs
+//! and threads are computed once, at the end, from the merged tables.
+
+use super::keys::Keys;
+use super::{add, Error};
+use crate::batch::{Batch, Code, Dict, Place, NULL};
+use crate::report;
+use std::cmp::Ordering;
+
+/// No thread, no assistant.
+const NONE: u32 = u32::MAX;
+/// No terminal timestamp.
+const NO_TIME: i64 = i64::MIN;
+
+/// The default most runs (and most threads) a summary holds: about 140 bytes each.
+pub const DEFAULT_MAX_RUNS: usize = 5_000_000;
+
+/// More runs or threads than allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("more than {limit} {what}")]
+pub struct TooManyRuns {
+    /// `"runs"` or `"threads"`.
+    pub what: &'static str,
+    /// The limit.
+    pub limit: usize,
+}
+
+/// One run's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// Steps.
+    pub steps: u64,
+    /// The earliest `created_at` of its steps.
+    pub first: i64,
+    /// The latest terminal timestamp of its steps ([`NO_TIME`] for none).
+    pub end: i64,
+    /// Tool calls of its steps.
+    pub tool_calls: u64,
+    /// Total tokens of its steps.
+    pub tokens: u64,
+    /// Its thread (an index into the threads table), or [`NONE`].
+    pub thread: u32,
+    /// Its assistant (a code of [`Runs::names`]), or [`NONE`].
+    pub assistant: u32,
+    /// The last step: its `created_at`, terminal timestamp, status (a code of
+    /// [`Runs::names`]), id (in [`Runs::ids`]) and place.
+    pub last: Last,
+}
+
+/// A run's last step, as far as seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Last {
+    /// `created_at`.
+    pub created: i64,
+    /// The terminal timestamp, or [`NO_TIME`].
+    pub terminal: i64,
+    /// Its status, a code of [`Runs::names`].
+    pub status: u32,
+    /// Its id: `ids[id.0..id.0 + id.1]` of the table.
+    pub id: (usize, usize),
+    /// Where it is.
+    pub place: Place,
+}
+
+/// Runs and threads of a summary.
+#[derive(Debug, Clone)]
+pub struct Runs {
+    /// Whether runs are counted at all (else every method is a no-op).
+    pub enabled: bool,
+    max: usize,
+    runs: Keys,
+    figures: Vec<Run>,
+    /// Last-step ids, each run's written over in place when the new one fits.
+    ids: Vec<u8>,
+    threads: Keys,
+    /// Steps per thread.
+    thread_steps: Vec<u64>,
+    /// Statuses and assistant ids the runs refer to.
+    names: Dict,
+    /// Steps without a `run_id`, and without a `thread_id`.
+    pub without_run: u64,
+    /// See `without_run`.
+    pub without_thread: u64,
+    /// A batch's status and assistant codes → this table's (a cache per batch).
+    status_codes: Vec<u32>,
+    assistant_codes: Vec<u32>,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs::new(false, DEFAULT_MAX_RUNS)
+    }
+}
+
+impl Runs {
+    /// Runs and threads, if `enabled`, at most `max` of each.
+    pub fn new(enabled: bool, max: usize) -> Runs {
+        Runs {
+            enabled,
+            max,
+            runs: Keys::default(),
+            figures: Vec::new(),
+            ids: Vec::new(),
+            threads: Keys::default(),
+            thread_steps: Vec::new(),
+            names: Dict::default(),
+            without_run: 0,
+            without_thread: 0,
+            status_codes: Vec::new(),
+            assistant_codes: Vec::new(),
+        }
+    }
+
+    /// Number of runs.
+    pub fn len(&self) -> usize {
+        self.figures.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.figures.is_empty()
+    }
+
+    /// The most runs (and threads) allowed.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    fn too_many(&self, what: &'static str) -> Error {
+        Error::TooManyRuns(TooManyRuns {
+            what,
+            limit: self.max,
+        })
+    }
+
+    /// This table's code for `name`.
+    fn name_code(&mut self, name: &str) -> u32 {
+        self.names.intern(name)
+    }
+
+    fn batch_code(cache: &mut Vec<u32>, names: &mut Dict, code: Code, dict: &Dict) -> u32 {
+        if code == NULL {
+            return NONE;
+        }
+        let c = code as usize;
+        if c >= cache.len() {
+            cache.resize(c + 1, NONE);
+        }
+        if cache[c] == NONE {
+            cache[c] = names.intern(dict.get(code));
+        }
+        cache[c]
+    }
+
+    /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids).
+    pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.status_codes.clear();
+        self.assistant_codes.clear();
+        let mut last_thread: Option<(usize, usize)> = None; // (row, thread)
+        for i in 0..batch.len() {
+            let thread = match batch.thread_id.get(i) {
+                None => {
+                    self.without_thread += 1;
+                    NONE
+                }
+                Some(t) => {
+                    let same = last_thread
+                        .filter(|&(row, _)| batch.thread_id.get(row) == Some(t))
+                        .map(|(_, k)| k);
+                    let k = match same {
+                        Some(k) => k,
+                        None => {
+                            let (k, new) = self
+                                .threads
+                                .intern(t.as_bytes(), self.max)
+                                .ok_or_else(|| self.too_many("threads"))?;
+                            if new {
+                                self.thread_steps.push(0);
+                            }
+                            k
+                        }
+                    };
+                    last_thread = Some((i, k));
+                    self.thread_steps[k] += 1;
+                    k as u32
+                }
+            };
+            let Some(run_id) = batch.run_id.get(i) else {
+                self.without_run += 1;
+                continue;
+            };
+            let status = Self::batch_code(
+                &mut self.status_codes,
+                &mut self.names,
+                batch.status[i],
+                &batch.dicts.status,
+            );
+            let assistant = Self::batch_code(
+                &mut self.assistant_codes,
+                &mut self.names,
+                batch.assistant[i],
+                &batch.dicts.assistant,
+            );
+            let terminal = batch.terminal_at(i).unwrap_or(NO_TIME);
+            let created = batch.created_at[i];
+            let id = batch.id(i).unwrap_or("");
+            let tools = batch.tools(i).len() as u64;
+            let tokens = batch.total_tokens.get(i).unwrap_or(0);
+            let (r, new) = self
+                .runs
+                .intern(run_id.as_bytes(), self.max)
+                .ok_or_else(|| self.too_many("runs"))?;
+            let place = batch.place[i];
+            if new {
+                let at = self.ids.len();
+                self.ids.extend_from_slice(id.as_bytes());
+                self.figures.push(Run {
+                    steps: 1,
+                    first: created,
+                    end: terminal,
+                    tool_calls: tools,
+                    tokens,
+                    thread,
+                    assistant,
+                    last: Last {
+                        created,
+                        terminal,
+                        status,
+                        id: (at, id.len()),
+                        place,
+                    },
+                });
+                continue;
+            }
+            let run = &mut self.figures[r];
+            run.steps += 1;
+            run.first = run.first.min(created);
+            run.end = run.end.max(terminal);
+            run.tool_calls += tools;
+            add(&mut run.tokens, tokens, "runs.tokens_per_run")?;
+            if run.thread == NONE {
+                run.thread = thread;
+            }
+            if run.assistant == NONE {
+                run.assistant = assistant;
+            }
+            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
+            if later(
+                (created, terminal, id.as_bytes(), place),
+                (run.last.created, run.last.terminal, mine, run.last.place),
+            ) {
+                let slot = write_id(&mut self.ids, run.last.id, id.as_bytes());
+                run.last = Last {
+                    created,
+                    terminal,
+                    status,
+                    id: slot,
+                    place,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges another part: runs and threads with the same id become one.
+    pub fn merge(&mut self, other: Runs) -> Result<(), Error> {
+        if !other.enabled {
+            return Ok(());
+        }
+        self.enabled = true;
+        add(
+            &mut self.without_run,
+            other.without_run,
+            "runs.steps_without_run",
+        )?;
+        add(
+            &mut self.without_thread,
+            other.without_thread,
+            "threads.steps_without_thread",
+        )?;
+        let mut threads = Vec::with_capacity(other.threads.len());
+        for (t, &n) in other.thread_steps.iter().enumerate() {
+            let (k, new) = self
+                .threads
+                .intern(other.threads.get(t), self.max)
+                .ok_or_else(|| self.too_many("threads"))?;
+            if new {
+                self.thread_steps.push(0);
+            }
+            add(&mut self.thread_steps[k], n, "threads.steps_per_thread")?;
+            threads.push(k as u32);
+        }
+        let names: Vec<u32> = (0..other.names.len() as u32)
+            .map(|c| self.name_code(other.names.get(c)))
+            .collect();
+        let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
+        let thread = |t: u32| if t == NONE { NONE } else { threads[t as usize] };
+        for (r, theirs) in other.figures.iter().enumerate() {
+            let their_id = &other.ids[theirs.last.id.0..][..theirs.last.id.1];
+            let (k, new) = self
+                .runs
+                .intern(other.runs.get(r), self.max)
+                .ok_or_else(|| self.too_many("runs"))?;
+            if new {
+                let at = self.ids.len();
+                self.ids.extend_from_slice(their_id);
+                self.figures.push(Run {
+                    thread: thread(theirs.thread),
+                    assistant: code(theirs.assistant),
+                    last: Last {
+                        status: code(theirs.last.status),
+                        id: (at, their_id.len()),
+                        ..theirs.last
+                    },
+                    ..*theirs
+                });
+                continue;
+            }
+            let run = &mut self.figures[k];
+            add(&mut run.steps, theirs.steps, "runs.steps_per_run")?;
+            add(
+                &mut run.tool_calls,
+                theirs.tool_calls,
+                "runs.tool_calls_per_run",
+            )?;
+            add(&mut run.tokens, theirs.tokens, "runs.tokens_per_run")?;
+            run.first = run.first.min(theirs.first);
+            run.end = run.end.max(theirs.end);
+            if run.thread == NONE {
+                run.thread = thread(theirs.thread);
+            }
+            if run.assistant == NONE {
+                run.assistant = code(theirs.assistant);
+            }
+            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
+            let l = &theirs.last;
+            if later(
+                (l.created, l.terminal, their_id, l.place),
+                (run.last.created, run.last.terminal, mine, run.last.place),
+            ) {
+                let slot = write_id(&mut self.ids, run.last.id, their_id);
+                run.last = Last {
+                    status: code(l.status),
+                    id: slot,
+                    ..*l
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Renumbers inputs as if `by` came before them (appending another run's summary).
+    pub fn shift_files(&mut self, by: u32) {
+        for r in &mut self.figures {
+            r.last.place.file += by;
+        }
+    }
+
+    /// Renumbers inputs: `new_index[old]` is the input's new index.
+    pub fn renumber_files(&mut self, new_index: &[u32]) {
+        for r in &mut self.figures {
+            if let Some(&n) = new_index.get(r.last.place.file as usize) {
+                r.last.place.file = n;
+            }
+        }
+    }
+
+    /// Bytes held on the heap, about (for the README's bytes-per-run figure).
+    pub fn heap_bytes(&self) -> usize {
+        self.runs.heap_bytes()
+            + self.figures.capacity() * std::mem::size_of::<Run>()
+            + self.ids.capacity()
+            + self.threads.heap_bytes()
+            + self.thread_steps.capacity() * 8
+    }
+
+    /// Run `r`: its id and figures.
+    pub fn run(&self, r: usize) -> (&str, &Run) {
+        (text(self.runs.get(r)), &self.figures[r])
+    }
+
+    /// The id of run `r`'s last step.
+    pub fn last_id(&self, r: usize) -> &str {
+        let id = self.figures[r].last.id;
+        text(&self.ids[id.0..][..id.1])
+    }
+
+    /// A name (status or assistant id) by its code.
+    pub fn name(&self, code: u32) -> Option<&str> {
+        (code != NONE).then(|| self.names.get(code))
+    }
+
+    /// Thread `t`'s id.
+    pub fn thread_id(&self, t: u32) -> Option<&str> {
+        (t != NONE).then(|| text(self.threads.get(t as usize)))
+    }
+
+    /// Every thread: its id and steps.
+    pub fn threads(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.thread_steps
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| (text(self.threads.get(t)), n))
+    }
+
+    /// Adds a run read from a state (or fails past the limit, or on a repeated id).
+    pub fn push_run(&mut self, id: &str, run: RunParts<'_>) -> Result<(), String> {
+        let (r, new) = self
+            .runs
+            .intern(id.as_bytes(), self.max)
+            .ok_or_else(|| format!("more than {} runs", self.max))?;
+        if !new {
+            return Err(format!("run `{id}` is listed twice"));
+        }
+        debug_assert_eq!(r, self.figures.len());
+        let thread = match run.thread {
+            None => NONE,
+            Some(t) => self
+                .threads
+                .find(t.as_bytes())
+                .ok_or_else(|| format!("run `{id}` is in thread `{t}`, which is not listed"))?
+                as u32,
+        };
+        let assistant = run.assistant.map_or(NONE, |a| self.name_code(a));
+        let status = self.name_code(run.status);
+        let at = self.ids.len();
+        self.ids.extend_from_slice(run.last_id.as_bytes());
+        self.figures.push(Run {
+            steps: run.steps,
+            first: run.first,
+            end: run.end.unwrap_or(NO_TIME),
+            tool_calls: run.tool_calls,
+            tokens: run.tokens,
+            thread,
+            assistant,
+            last: Last {
+                created: run.last_created,
+                terminal: run.last_terminal.unwrap_or(NO_TIME),
+                status,
+                id: (at, run.last_id.len()),
+                place: run.place,
+            },
+        });
+        Ok(())
+    }
+
+    /// Adds a thread read from a state.
+    pub fn push_thread(&mut self, id: &str, steps: u64) -> Result<(), String> {
+        let (_, new) = self
+            .threads
+            .intern(id.as_bytes(), self.max)
+            .ok_or_else(|| format!("more than {} threads", self.max))?;
+        if !new {
+            return Err(format!("thread `{id}` is listed twice"));
+        }
+        self.thread_steps.push(steps);
+        Ok(())
+    }
+
+    /// Whether the runs are ones reading could make, over `steps` steps and `files`
+    /// inputs (for runs read from a state).
+    pub fn check(&self, steps: u64, files: usize) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let mut in_runs = 0u64;
+        for (r, run) in self.figures.iter().enumerate() {
+            let id = text(self.runs.get(r));
+            let last = &run.last;
+            let bad = run.steps == 0
+                || last.created < run.first
+                || (run.end != NO_TIME && run.end < last.terminal)
+                || (last.terminal != NO_TIME && run.end == NO_TIME)
+                || last.place.file as usize >= files;
+            if bad {
+                return Err(format!("run `{id}` is not one a log could make"));
+            }
+            in_runs = in_runs
+                .checked_add(run.steps)
+                .ok_or("runs hold more than 2^64 steps")?;
+        }
+        let in_threads = self
+            .thread_steps
+            .iter()
+            .try_fold(0u64, |t, n| t.checked_add(*n))
+            .ok_or("threads hold more than 2^64 steps")?;
+        let run_total = in_runs.checked_add(self.without_run);
+        let thread_total = in_threads.checked_add(self.without_thread);
+        if run_total != Some(steps) || thread_total != Some(steps) {
+            return Err(format!(
+                "runs hold {in_runs} steps (+{} without a run) and threads {in_threads} \
+                 (+{} without a thread), of {steps} steps",
+                self.without_run, self.without_thread
+            ));
+        }
+        if self.thread_steps.contains(&0) {
+            return Err("a thread without steps".into());
+        }
+        Ok(())
+    }
+
+    /// The figures over runs and threads.
+    pub fn finish(&self) -> Option<(report::Runs, report::Threads)> {
+        if !self.enabled {
+            return None;
+        }
+        let mut by_outcome = std::collections::BTreeMap::new();
+        let mut steps = Vec::with_capacity(self.figures.len());
+        let mut spans = Vec::new();
+        let mut tools = Vec::with_capacity(self.figures.len());
+        let mut tokens = Vec::with_capacity(self.figures.len());
+        let mut runs_per_thread = vec![0u64; self.thread_steps.len()];
+        for run in &self.figures {
+            *by_outcome
+                .entry(self.names.get(run.last.status).to_string())
+                .or_insert(0u64) += 1;
+            steps.push(run.steps);
+            // Over runs whose last step is terminal, from its first step to its end.
+            if run.last.terminal != NO_TIME && run.end >= run.first {
+                spans.push((run.end - run.first) as u64);
+            }
+            tools.push(run.tool_calls);
+            tokens.push(run.tokens);
+            if run.thread != NONE {
+                runs_per_thread[run.thread as usize] += 1;
+            }
+        }
+        let mut thread_steps = self.thread_steps.clone();
+        let runs = report::Runs {
+            total: self.figures.len() as u64,
+            steps_without_run: self.without_run,
+            by_outcome,
+            steps_per_run: spread(&mut steps),
+            span_seconds: spread(&mut spans),
+            tool_calls_per_run: spread(&mut tools),
+            tokens_per_run: spread(&mut tokens),
+        };
+        let threads = report::Threads {
+            total: self.thread_steps.len() as u64,
+            steps_without_thread: self.without_thread,
+            runs_per_thread: spread(&mut runs_per_thread),
+            steps_per_thread: spread(&mut thread_steps),
+        };
+        Some((runs, threads))
+    }
+
+    /// The top `n` runs by `figure` (largest first, ties by run id ascending), among runs
+    /// `figure` gives a value for.
+    pub fn top(&self, n: usize, figure: impl Fn(&Run) -> Option<u64>) -> Vec<(usize, u64)> {
+        let mut all: Vec<(usize, u64)> = self
+            .figures
+            .iter()
+            .enumerate()
+            .filter_map(|(r, run)| figure(run).map(|v| (r, v)))
+            .collect();
+        let key = |&(r, v): &(usize, u64)| (std::cmp::Reverse(v), self.runs.get(r));
+        if all.len() > n {
+            all.select_nth_unstable_by(n, |a, b| key(a).cmp(&key(b)));
+            all.truncate(n);
+        }
+        all.sort_by(|a, b| key(a).cmp(&key(b)));
+        all
+    }
+}
+
+/// The inputs of [`Runs::push_run`].
+#[derive(Debug, Clone, Copy)]
+pub struct RunParts<'a> {
+    /// Its thread's id.
+    pub thread: Option<&'a str>,
+    /// Its assistant's id.
+    pub assistant: Option<&'a str>,
+    /// Steps.
+    pub steps: u64,
+    /// Earliest `created_at`.
+    pub first: i64,
+    /// Latest terminal timestamp.
+    pub end: Option<i64>,
+    /// Tool calls.
+    pub tool_calls: u64,
+    /// Total tokens.
+    pub tokens: u64,
+    /// The last step's `created_at`, terminal timestamp, status, id and place.
+    pub last_created: i64,
+    /// See `last_created`.
+    pub last_terminal: Option<i64>,
+    /// See `last_created`.
+    pub status: &'a str,
+    /// See `last_created`.
+    pub last_id: &'a str,
+    /// See `last_created`.
+    pub place: Place,
+}
+
+impl Run {
+    /// The run's span, when its last step is terminal: from its first step's creation to
+    /// its latest terminal timestamp.
+    pub fn span(&self) -> Option<u64> {
+        (self.last.terminal != NO_TIME && self.end >= self.first)
+            .then(|| (self.end - self.first) as u64)
+    }
+
+    /// The latest terminal timestamp, if any.
+    pub fn end(&self) -> Option<i64> {
+        (self.end != NO_TIME).then_some(self.end)
+    }
+
+    /// The last step's terminal timestamp, if any.
+    pub fn last_terminal(&self) -> Option<i64> {
+        (self.last.terminal != NO_TIME).then_some(self.last.terminal)
+    }
+}
+
+/// Whether step `a` comes after step `b` in a run: by `created_at`, then by terminal
+/// timestamp, then by id, then by place (the same step in two inputs: the later one), so
+/// any split of the input picks the same step.
+#[inline]
+fn later(a: (i64, i64, &[u8], Place), b: (i64, i64, &[u8], Place)) -> bool {
+    let place = |p: Place| (p.file, p.chunk, p.line);
+    (a.0, a.1, a.2, place(a.3)).cmp(&(b.0, b.1, b.2, place(b.3))) == Ordering::Greater
+}
+
+/// Writes `id` over the one at `slot` when it fits, else at the end; returns its slot.
+fn write_id(ids: &mut Vec<u8>, slot: (usize, usize), id: &[u8]) -> (usize, usize) {
+    if id.len() <= slot.1 {
+        ids[slot.0..slot.0 + id.len()].copy_from_slice(id);
+        (slot.0, id.len())
+    } else {
+        let at = ids.len();
+        ids.extend_from_slice(id);
+        (at, id.len())
+    }
+}
+
+/// Keys and ids are the UTF-8 text they were made from.
+fn text(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
+/// How `values` spread: count, min, mean, nearest-rank p50/p90/p99 (the ⌈n·q⌉-th
+/// smallest), max. Sorts `values`.
+pub fn spread(values: &mut [u64]) -> report::Spread {
+    values.sort_unstable();
+    let n = values.len();
+    if n == 0 {
+        return report::Spread::default();
+    }
+    let at = |num: usize| values[((n * num).div_ceil(100)).max(1) - 1];
+    let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+    report::Spread {
+        count: n as u64,
+        min: Some(values[0]),
+        mean: Some(sum as f64 / n as f64),
+        p50: Some(at(50)),
+        p90: Some(at(90)),
+        p99: Some(at(99)),
+        max: Some(values[n - 1]),
+    }
+}
