@@ -58,6 +58,11 @@ pub enum Command {
     /// Trino, DuckDB or DataFusion). Needs a build with `--features parquet`.
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Print the steps a `--where` expression matches, in input order: the lines
+    /// themselves (jsonl, byte for byte, to pipe into jq), or a table or JSON of their ids
+    /// with file and line.
+    #[command(after_help = EXIT_CODES)]
+    Find(FindArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -196,6 +201,15 @@ pub struct SelectArgs {
     /// repeated).
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
     pub group_by: Vec<Dim>,
+    /// Take only the steps this expression matches (the others are counted as
+    /// filtered out): comparisons of status, type, assistant, run, thread, code, message
+    /// (a substring), tool, function, duration (seconds), tokens.prompt|completion|total|
+    /// cached|reasoning, created_at (any --since form) or metadata.KEY, with the
+    /// operators `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`, joined by `&&`, `||`, `!`
+    /// and parentheses; strings in double quotes, as in
+    /// `status == "failed" && (duration > 30 || code == "server_error")`.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
     /// Do not count runs and threads (`runs` and `threads` are null in the report; less
@@ -289,9 +303,16 @@ impl SelectArgs {
                 Some(Shard { index, count: n })
             }
         };
+        let filter = self
+            .filter
+            .as_deref()
+            .map(|text| steplog::filter::Filter::parse(text, now))
+            .transpose()?
+            .map(std::sync::Arc::new);
         Ok(Config {
             strict: self.strict,
             window,
+            filter,
             group_by: self.group_by.clone(),
             max_groups: self.limits.max_groups,
             max_runs: self.limits.max_runs,
@@ -413,6 +434,66 @@ pub struct ExportArgs {
     pub output: PathBuf,
 }
 
+/// Output forms of `steplog find`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindFormat {
+    /// The matching lines, byte for byte.
+    Jsonl,
+    /// A table of ids, status, type and time, with file:line.
+    Table,
+    /// A JSON array of the same.
+    Json,
+}
+
+/// `steplog find`.
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// JSONL files (or directories, or `-` for standard input), as `summary` reads them.
+    pub files: Vec<String>,
+    /// Which steps: the expression `summary --where` takes (see `steplog summary --help`).
+    #[arg(long = "where", value_name = "EXPR", required = true)]
+    pub filter: String,
+    /// Only steps created at or after this time (as `summary` takes it).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only steps created before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Stop after this many matches (the first in input order).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// What to print.
+    #[arg(long, short = 'f', value_enum, default_value_t = FindFormat::Jsonl)]
+    pub format: FindFormat,
+    /// No note on standard error of how many lines were read and matched.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+impl FindArgs {
+    /// The engine settings; `now` anchors relative times.
+    pub fn config(&self, now: i64) -> anyhow::Result<Config> {
+        let at = |s: &Option<String>| {
+            s.as_deref()
+                .map(|t| steplog::report::parse_instant(t, now))
+                .transpose()
+        };
+        let filter = steplog::filter::Filter::parse(&self.filter, now)?;
+        Ok(Config {
+            window: Window {
+                since: at(&self.since)?,
+                until: at(&self.until)?,
+            },
+            filter: Some(std::sync::Arc::new(filter)),
+            runs: false,
+            exemplars: 0,
+            ..self.engine.config()
+        })
+    }
+}
+
 /// `steplog merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -496,7 +577,7 @@ pub struct GenerateArgs {
 }
 
 /// File arguments as inputs, in order (`-` is standard input).
-fn inputs(files: &[String]) -> Vec<InputSpec> {
+pub fn inputs(files: &[String]) -> Vec<InputSpec> {
     files.iter().map(|f| InputSpec::parse(f)).collect()
 }
 

@@ -23,6 +23,7 @@ pub mod batch;
 pub mod bench;
 pub mod engine;
 pub mod export;
+pub mod filter;
 pub mod generate;
 pub mod input;
 pub mod output;

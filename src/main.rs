@@ -69,6 +69,7 @@ fn main() -> ExitCode {
         cli::Command::Merge(args) => cmd::state::merge(args),
         cli::Command::Report(args) => cmd::state::report(args),
         cli::Command::Export(args) => cmd::export::export(args),
+        cli::Command::Find(args) => cmd::find::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man => cmd::docs::man(),

@@ -141,6 +141,21 @@ pub struct Keep {
     pub metadata: Vec<String>,
 }
 
+impl Keep {
+    /// Also keeps what `other` keeps (its metadata keys after this one's, so columns
+    /// already numbered stay where they are).
+    pub fn add(&mut self, other: &Keep) {
+        self.ids |= other.ids;
+        self.runs |= other.runs;
+        self.threads |= other.threads;
+        for k in &other.metadata {
+            if !self.metadata.contains(k) && self.metadata.len() < MAX_METADATA {
+                self.metadata.push(k.clone());
+            }
+        }
+    }
+}
+
 /// The value of a `metadata` key, as a row holds it: the spec says strings; other JSON
 /// values are kept as their JSON text (`3`, `true`) or their kind (`(object)`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

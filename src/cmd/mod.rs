@@ -5,6 +5,7 @@ pub mod bench;
 pub mod deliver;
 pub mod docs;
 pub mod export;
+pub mod find;
 pub mod generate;
 pub mod state;
 pub mod summary;

@@ -86,6 +86,13 @@ pub enum Error {
     /// A count or sum would not hold its total.
     #[error(transparent)]
     Overflow(#[from] crate::agg::Overflow),
+    /// `find` could not write what it found.
+    #[error("cannot write the records found")]
+    Output {
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
     /// Sharding splits files; standard input is not one.
     #[error("shards split input files; standard input cannot be sharded")]
     ShardStdin,

@@ -13,6 +13,7 @@
 
 pub mod dedup;
 mod error;
+pub mod find;
 mod plan;
 mod scheduler;
 mod sink;
@@ -68,6 +69,9 @@ pub struct Config {
     /// Stop with [`Error::TooManyGroups`] past this many groups. By default,
     /// [`DEFAULT_MAX_GROUPS`].
     pub max_groups: usize,
+    /// Take only records matching this expression (`--where`); the others are counted as
+    /// `filtered_out`. By default, none.
+    pub filter: Option<std::sync::Arc<crate::filter::Filter>>,
     /// Count runs and threads. By default, true.
     pub runs: bool,
     /// Stop with [`Error::TooManyRuns`] past this many runs, or threads. By default,
@@ -97,6 +101,7 @@ impl Default for Config {
             window: Window::default(),
             group_by: Vec::new(),
             max_groups: DEFAULT_MAX_GROUPS,
+            filter: None,
             runs: true,
             max_runs: crate::agg::DEFAULT_MAX_RUNS,
             exemplars: DEFAULT_EXEMPLARS,
@@ -244,6 +249,54 @@ fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Result<Aggregate
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)
+}
+
+/// `steplog find`: writes the records `cfg.filter` matches (every record without one) to
+/// `out`, in input order, at most `limit` of them, with their fields when `fields`. The
+/// outcome holds the line accounting of what was read (all of it, unless the limit
+/// stopped the pass early) and how many were written.
+pub fn find(
+    inputs: &[InputSpec],
+    cfg: &Config,
+    limit: u64,
+    fields: bool,
+    out: &mut dyn find::FoundSink,
+) -> Result<(Outcome, u64), Error> {
+    let plan = Plan::new(inputs, cfg, false)?;
+    let scheduler = Scheduler {
+        pool: &plan.pool,
+        threads: plan.threads,
+        names: &plan.names,
+        cfg,
+    };
+    let ordered = find::Ordered::new(out, limit, &plan.names);
+    let passed = scheduler
+        .pass(&plan.inputs, Lines::Every, &|| sink::Find {
+            out: &ordered,
+            fields,
+            pending: Vec::new(),
+        })
+        .map(|p| (p.files, p.lines, p.filtered_out, p.timings));
+    let (written, error) = ordered.finish();
+    if let Some(source) = error {
+        return Err(Error::Output { source });
+    }
+    let (files, lines, filtered_out, timings) = passed?;
+    let summary = Summary {
+        files,
+        lines,
+        filtered_out,
+        view: cfg.view,
+        ..Summary::default()
+    };
+    Ok((
+        Outcome {
+            summary,
+            timings,
+            hints: plan.hints,
+        },
+        written,
+    ))
 }
 
 /// Parses `inputs` and hands every record, as batches, to `rows` instead of summarising

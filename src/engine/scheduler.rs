@@ -52,6 +52,7 @@ impl Scheduler<'_> {
         let shared = Shared {
             gate: StrictGate::new(self.cfg.strict && matches!(lines, Lines::Every)),
             failed: AtomicBool::new(false),
+            halted: AtomicBool::new(false),
             failure: Mutex::new(None),
             names: self.names,
             max_line: self.cfg.max_line_bytes,
@@ -133,6 +134,8 @@ pub(super) struct Shared<'a> {
     pub gate: StrictGate,
     /// Set with `failure`, read without a lock.
     pub failed: AtomicBool,
+    /// Set when a sink wants no more (`find --limit`): the pass ends early, without error.
+    pub halted: AtomicBool,
     /// The first error a worker met.
     failure: Mutex<Option<Error>>,
     names: &'a [String],
@@ -152,7 +155,9 @@ impl Shared<'_> {
     }
 
     fn stopped(&self) -> bool {
-        self.gate.tripped() || self.failed.load(Ordering::Acquire)
+        self.gate.tripped()
+            || self.failed.load(Ordering::Acquire)
+            || self.halted.load(Ordering::Acquire)
     }
 
     /// The report name of input `file`.

@@ -6,6 +6,7 @@
 //! worker's loop is compiled once per sink with those branches decided.
 
 use super::dedup::SnapshotIndex;
+use super::find::{Found, Match, MatchFields, Ordered};
 use super::{Config, Error};
 use crate::agg::{Aggregates, Groups, Runs};
 use crate::batch::{Batch, Keep};
@@ -18,6 +19,10 @@ pub(crate) trait Sink: Send {
     /// filtered out: the window is applied later).
     const UNWINDOWED: bool = false;
 
+    /// The sink sees each chunk once it is parsed ([`Sink::chunk`]), with its records'
+    /// lines as read.
+    const CHUNKS: bool = false;
+
     /// The optional fields rows must keep for this sink.
     fn keep(&self) -> Keep {
         Keep::default()
@@ -25,6 +30,77 @@ pub(crate) trait Sink: Send {
 
     /// Takes one batch; the worker clears it afterwards.
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error>;
+
+    /// After each chunk (with [`Sink::CHUNKS`]), once its rows went to [`Sink::take`]:
+    /// the chunk and its records' lines. Returns false to end the pass early, without
+    /// an error.
+    fn chunk(&mut self, _chunk: Chunk<'_>) -> bool {
+        true
+    }
+}
+
+/// A parsed chunk, as [`Sink::chunk`] sees it.
+pub(crate) struct Chunk<'a> {
+    /// Its position among all chunks.
+    pub seq: u64,
+    /// Its input.
+    pub file: u32,
+    /// Lines in it.
+    pub lines: u64,
+    /// Its records that reached the sink: line index within the chunk, and the line as
+    /// read.
+    pub records: &'a [(u32, &'a [u8])],
+}
+
+/// `steplog find`: hands each chunk's matching lines (and their fields, when wanted) to
+/// the ordered writer.
+pub(crate) struct Find<'a, 'w> {
+    /// Where matches go, in input order.
+    pub out: &'a Ordered<'w>,
+    /// Whether matches carry their fields (for the table and JSON forms).
+    pub fields: bool,
+    /// Fields of the rows taken since the last chunk.
+    pub pending: Vec<MatchFields>,
+}
+
+impl Sink for Find<'_, '_> {
+    const CHUNKS: bool = true;
+
+    fn keep(&self) -> Keep {
+        Keep {
+            ids: self.fields,
+            runs: self.fields,
+            threads: self.fields,
+            metadata: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
+        if self.fields {
+            self.pending
+                .extend((0..batch.len()).map(|i| MatchFields::of(batch, i)));
+        }
+        Ok(())
+    }
+
+    fn chunk(&mut self, chunk: Chunk<'_>) -> bool {
+        let mut fields = std::mem::take(&mut self.pending).into_iter();
+        let matches = chunk
+            .records
+            .iter()
+            .map(|&(line, raw)| Match {
+                line,
+                raw: raw.to_vec(),
+                fields: fields.next(),
+            })
+            .collect();
+        self.out.submit(Found {
+            seq: chunk.seq,
+            file: chunk.file,
+            lines: chunk.lines,
+            matches,
+        })
+    }
 }
 
 /// Summarises: folds batches into the aggregates of a report.

@@ -8,6 +8,7 @@ use super::sink::Sink;
 use super::{Config, Error, Lines, Timings, Window};
 use crate::agg::{LineCounts, LinePos, LineStats, Overflow};
 use crate::batch::{pos, Batch, Place};
+use crate::filter::Matcher;
 use crate::input::{BufferPool, Chunk, ChunkData};
 use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
 use std::sync::atomic::Ordering;
@@ -52,12 +53,24 @@ pub(super) struct Worker<S> {
     accounting: Accounting,
     timings: Timings,
     window: Window,
+    /// `--where`, when set (and the sink takes only matching records).
+    filter: Option<Matcher>,
+    /// With [`Sink::CHUNKS`]: the chunk as read (a stream's, before parsing rewrites it),
+    /// and its records that reached the sink (line index, start, length).
+    original: Vec<u8>,
+    records: Vec<(u32, usize, usize)>,
 }
 
 impl<S: Sink> Worker<S> {
     pub fn new(cfg: &Config, sink: S) -> Worker<S> {
         let mut batch = Batch::new();
-        batch.set_keep(sink.keep());
+        let mut keep = sink.keep();
+        let filter = cfg.filter.as_ref().filter(|_| !S::UNWINDOWED);
+        if let Some(f) = filter {
+            keep.add(&f.keep());
+        }
+        let filter = filter.map(|f| f.matcher(&keep.metadata));
+        batch.set_keep(keep);
         Worker {
             parser: LineParser::new(),
             lines: LineIndex::new(),
@@ -71,19 +84,26 @@ impl<S: Sink> Worker<S> {
             } else {
                 cfg.window
             },
+            filter,
+            original: Vec::new(),
+            records: Vec::new(),
         }
     }
 
-    /// After a record was pushed: drops it again if it lies outside the time window.
+    /// After a record was pushed: drops it again if it lies outside the time window, or
+    /// does not match `--where`.
     #[inline]
     fn keep_in_window(&mut self) {
-        if !self.window.is_open()
-            && !self
-                .batch
-                .created_at
-                .last()
-                .is_some_and(|t| self.window.contains(*t))
-        {
+        let Some(last) = self.batch.len().checked_sub(1) else {
+            return;
+        };
+        let outside = !self.window.is_open() && !self.window.contains(self.batch.created_at[last]);
+        let unmatched = |w: &mut Self| {
+            w.filter
+                .as_mut()
+                .is_some_and(|f| !f.matches(&w.batch, last))
+        };
+        if outside || unmatched(self) {
             self.batch.pop_row();
             self.accounting.filtered_out += 1;
         }
@@ -114,6 +134,7 @@ impl<S: Sink> Worker<S> {
         }
         let nothing_to_do = shared.gate.skips(seq)
             || shared.failed.load(Ordering::Relaxed)
+            || shared.halted.load(Ordering::Relaxed)
             || matches!(shared.lines, Lines::Winners(w) if w.within(file, offset, offset + len).is_empty());
         if nothing_to_do {
             if let ChunkData::Owned(buf) = data {
@@ -127,9 +148,8 @@ impl<S: Sink> Worker<S> {
                 let started = Instant::now();
                 let mut buf = std::mem::take(&mut self.scratch);
                 buf.clear();
-                buf.extend_from_slice(&map[range]);
+                buf.extend_from_slice(&map[range.clone()]);
                 let truncated = map.faulted();
-                drop(map);
                 self.timings.split += started.elapsed();
                 if truncated {
                     shared.fail(Error::Truncated {
@@ -137,12 +157,26 @@ impl<S: Sink> Worker<S> {
                     });
                 } else {
                     self.parse_chunk(at, &mut buf, shared);
+                    if S::CHUNKS {
+                        // The mapped bytes are the chunk as read.
+                        self.chunk_done(at, &map[range], shared);
+                    }
                 }
+                drop(map);
                 self.scratch = buf;
             }
             ChunkData::Owned(mut buf) => {
+                if S::CHUNKS {
+                    self.original.clear();
+                    self.original.extend_from_slice(&buf);
+                }
                 self.parse_chunk(at, &mut buf, shared);
                 buffers.give(buf);
+                if S::CHUNKS {
+                    let original = std::mem::take(&mut self.original);
+                    self.chunk_done(at, &original, shared);
+                    self.original = original;
+                }
             }
             ChunkData::Oversized(len) => {
                 if let Lines::Winners(_) = shared.lines {
@@ -158,7 +192,36 @@ impl<S: Sink> Worker<S> {
                 if let Err(o) = self.accounting.lines.add_chunk(file, index, &counts) {
                     shared.fail(o.into());
                 }
+                if S::CHUNKS {
+                    self.records.clear();
+                    self.chunk_done_lines(at, 1, &[], shared);
+                }
             }
+        }
+    }
+
+    /// With [`Sink::CHUNKS`]: hands the chunk's rows, then the chunk, to the sink.
+    fn chunk_done(&mut self, at: ChunkAt, original: &[u8], shared: &Shared<'_>) {
+        let lines = self.lines.len() as u64;
+        self.chunk_done_lines(at, lines, original, shared);
+    }
+
+    fn chunk_done_lines(&mut self, at: ChunkAt, lines: u64, original: &[u8], shared: &Shared<'_>) {
+        self.flush(shared);
+        let records: Vec<(u32, &[u8])> = self
+            .records
+            .iter()
+            .map(|&(line, start, len)| (line, original.get(start..start + len).unwrap_or_default()))
+            .collect();
+        let more = self.sink.chunk(super::sink::Chunk {
+            seq: at.seq,
+            file: at.file,
+            lines,
+            records: &records,
+        });
+        self.records.clear();
+        if !more {
+            shared.halted.store(true, Ordering::Release);
         }
     }
 
@@ -246,7 +309,11 @@ impl<S: Sink> Worker<S> {
                         chunk: at.index,
                         line: line_index as u32,
                     });
+                    let before = self.batch.len();
                     self.keep_in_window();
+                    if S::CHUNKS && self.batch.len() == before {
+                        self.records.push((line_index as u32, line.start, line.len));
+                    }
                     if self.batch.is_full() {
                         self.flush(shared);
                     }

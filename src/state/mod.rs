@@ -48,6 +48,8 @@ pub struct Settings {
     pub runs: bool,
     /// `--exemplars`.
     pub exemplars: usize,
+    /// `--where`, in its normal form.
+    pub filter: Option<String>,
 }
 
 /// The most groups and runs a state read or merged may hold.
@@ -79,6 +81,7 @@ impl Settings {
             max_line_bytes: cfg.max_line_bytes,
             runs: cfg.runs,
             exemplars: cfg.exemplars,
+            filter: cfg.filter.as_ref().map(|f| f.text().to_string()),
         }
     }
 }
@@ -245,6 +248,10 @@ impl State {
                 b.exemplars.to_string(),
             );
         }
+        if a.filter != b.filter {
+            let w = |f: &Option<String>| f.clone().unwrap_or_else(|| "no --where".into());
+            return differ("--where", w(&a.filter), w(&b.filter));
+        }
         // Both sides numbered as the merged state orders its inputs before they merge,
         // so that ties between copies of one step in two inputs break the same way
         // whichever state comes first.
@@ -333,6 +340,7 @@ impl State {
             max_line_bytes: settings.max_line_bytes,
             runs: settings.runs,
             exemplars: settings.exemplars,
+            filter: settings.filter,
         };
         let files = files
             .into_iter()
@@ -390,6 +398,7 @@ impl State {
                 max_line_bytes: s.max_line_bytes,
                 runs: s.runs,
                 exemplars: s.exemplars,
+                filter: s.filter.clone(),
             },
             files: self.summary.files.iter().map(v1::FileV1::of).collect(),
             summary: v2::SummaryV2::of(&self.summary),

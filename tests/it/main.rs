@@ -9,6 +9,7 @@ mod hostile;
 mod properties;
 mod realworld;
 mod reports;
+mod runs;
 mod state;
 mod unattended;
 mod util;

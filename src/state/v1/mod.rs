@@ -68,6 +68,9 @@ pub(super) struct SettingsV1 {
     /// Exemplars kept of each kind (version 3; earlier states kept none).
     #[serde(default)]
     pub exemplars: usize,
+    /// `--where`, in its normal form (version 3).
+    #[serde(default, rename = "where")]
+    pub filter: Option<String>,
 }
 
 /// One input.
