@@ -332,7 +332,7 @@ pub struct LimitArgs {
     /// takes about 300 bytes). By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
     pub max_groups: usize,
-    /// Stop with exit 2 past this many runs, or threads (a run takes about 140 bytes).
+    /// Stop with exit 2 past this many runs, or threads (a run takes about 280 bytes).
     /// By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
     pub max_runs: usize,

@@ -20,7 +20,7 @@ const NONE: u32 = u32::MAX;
 /// No terminal timestamp.
 const NO_TIME: i64 = i64::MIN;
 
-/// The default most runs (and most threads) a summary holds: about 140 bytes each.
+/// The default most runs (and most threads) a summary holds: about 280 bytes each.
 pub const DEFAULT_MAX_RUNS: usize = 5_000_000;
 
 /// More runs or threads than allowed.
@@ -168,6 +168,8 @@ impl Runs {
         self.status_codes.clear();
         self.assistant_codes.clear();
         let mut last_thread: Option<(usize, usize)> = None; // (row, thread)
+                                                            // Steps of a run mostly come together: the previous row's run is looked up once.
+        let mut last_run: Option<(usize, usize)> = None; // (row, run)
         for i in 0..batch.len() {
             let thread = match batch.thread_id.get(i) {
                 None => {
@@ -217,10 +219,17 @@ impl Runs {
             let id = batch.id(i).unwrap_or("");
             let tools = batch.tools(i).len() as u64;
             let tokens = batch.total_tokens.get(i).unwrap_or(0);
-            let (r, new) = self
-                .runs
-                .intern(run_id.as_bytes(), self.max)
-                .ok_or_else(|| self.too_many("runs"))?;
+            let same = last_run
+                .filter(|&(row, _)| batch.run_id.get(row) == Some(run_id))
+                .map(|(_, r)| r);
+            let (r, new) = match same {
+                Some(r) => (r, false),
+                None => self
+                    .runs
+                    .intern(run_id.as_bytes(), self.max)
+                    .ok_or_else(|| self.too_many("runs"))?,
+            };
+            last_run = Some((i, r));
             let place = batch.place[i];
             if new {
                 let at = self.ids.len();
@@ -515,16 +524,14 @@ impl Runs {
         if !self.enabled {
             return None;
         }
-        let mut by_outcome = std::collections::BTreeMap::new();
+        let mut by_code = vec![0u64; self.names.len()];
         let mut steps = Vec::with_capacity(self.figures.len());
         let mut spans = Vec::new();
         let mut tools = Vec::with_capacity(self.figures.len());
         let mut tokens = Vec::with_capacity(self.figures.len());
         let mut runs_per_thread = vec![0u64; self.thread_steps.len()];
         for run in &self.figures {
-            *by_outcome
-                .entry(self.names.get(run.last.status).to_string())
-                .or_insert(0u64) += 1;
+            by_code[run.last.status as usize] += 1;
             steps.push(run.steps);
             // Over runs whose last step is terminal, from its first step to its end.
             if run.last.terminal != NO_TIME && run.end >= run.first {
@@ -536,6 +543,12 @@ impl Runs {
                 runs_per_thread[run.thread as usize] += 1;
             }
         }
+        let by_outcome = by_code
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (self.names.get(c as u32).to_string(), *n))
+            .collect();
         let mut thread_steps = self.thread_steps.clone();
         let runs = report::Runs {
             total: self.figures.len() as u64,
@@ -649,22 +662,32 @@ fn text(b: &[u8]) -> &str {
 }
 
 /// How `values` spread: count, min, mean, nearest-rank p50/p90/p99 (the ⌈n·q⌉-th
-/// smallest), max. Sorts `values`.
+/// smallest), max. Reorders `values` (selecting each rank, not sorting them all).
 pub fn spread(values: &mut [u64]) -> report::Spread {
-    values.sort_unstable();
     let n = values.len();
     if n == 0 {
         return report::Spread::default();
     }
-    let at = |num: usize| values[((n * num).div_ceil(100)).max(1) - 1];
     let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
+    let min = values.iter().copied().min();
+    let max = values.iter().copied().max();
+    // Ranks in increasing order: each selection leaves the larger values to its right.
+    let mut from = 0;
+    let mut at = |num: usize| {
+        let k = (n * num).div_ceil(100).max(1) - 1;
+        let (_, v, _) = values[from..].select_nth_unstable(k - from);
+        let v = *v;
+        from = k;
+        v
+    };
+    let (p50, p90, p99) = (at(50), at(90), at(99));
     report::Spread {
         count: n as u64,
-        min: Some(values[0]),
+        min,
         mean: Some(sum as f64 / n as f64),
-        p50: Some(at(50)),
-        p90: Some(at(90)),
-        p99: Some(at(99)),
-        max: Some(values[n - 1]),
+        p50: Some(p50),
+        p90: Some(p90),
+        p99: Some(p99),
+        max,
     }
 }

@@ -56,7 +56,7 @@ pub fn limit(g: steplog::agg::TooManyGroups) -> String {
 /// The message for the run limit, and the flags.
 pub fn run_limit(r: steplog::agg::TooManyRuns) -> String {
     format!(
-        "stopped at {} {}: --max-runs is {}; raise it (a run takes about 140 bytes) or \
+        "stopped at {} {}: --max-runs is {}; raise it (a run takes about 280 bytes) or \
          leave runs out with --no-runs",
         r.limit, r.what, r.limit
     )

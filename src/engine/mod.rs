@@ -239,9 +239,9 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
 /// The workers' aggregates, merged; the time it takes counts as aggregation.
 fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Result<Aggregates, Error> {
     let merging = Instant::now();
-    // The largest first: merging into it moves the fewest groups.
+    // The largest first: merging into it moves the fewest groups and runs.
     let mut all: Vec<Aggregates> = sinks.into_iter().map(|s| s.aggregates).collect();
-    all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len()));
+    all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.runs.len()));
     let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();
     for part in all {
