@@ -258,10 +258,10 @@ impl Runs {
             run.end = run.end.max(terminal);
             run.tool_calls += tools;
             add(&mut run.tokens, tokens, "runs.tokens_per_run")?;
-            if run.thread == NONE {
+            if lower(run.thread, thread, |t| self.threads.get(t as usize)) {
                 run.thread = thread;
             }
-            if run.assistant == NONE {
+            if lower(run.assistant, assistant, |a| self.names.get(a).as_bytes()) {
                 run.assistant = assistant;
             }
             let mine = &self.ids[run.last.id.0..][..run.last.id.1];
@@ -346,11 +346,12 @@ impl Runs {
             add(&mut run.tokens, theirs.tokens, "runs.tokens_per_run")?;
             run.first = run.first.min(theirs.first);
             run.end = run.end.max(theirs.end);
-            if run.thread == NONE {
-                run.thread = thread(theirs.thread);
+            let (t, a) = (thread(theirs.thread), code(theirs.assistant));
+            if lower(run.thread, t, |t| self.threads.get(t as usize)) {
+                run.thread = t;
             }
-            if run.assistant == NONE {
-                run.assistant = code(theirs.assistant);
+            if lower(run.assistant, a, |a| self.names.get(a).as_bytes()) {
+                run.assistant = a;
             }
             let mine = &self.ids[run.last.id.0..][..run.last.id.1];
             let l = &theirs.last;
@@ -633,6 +634,14 @@ impl Run {
     pub fn last_terminal(&self) -> Option<i64> {
         (self.last.terminal != NO_TIME).then_some(self.last.terminal)
     }
+}
+
+/// Whether a run should take `new` for its thread or assistant instead of `mine`: when
+/// its steps disagree (a damaged or stitched log), the name first in byte order wins, so
+/// the choice depends on neither the order the steps were read nor how they were split.
+#[inline]
+fn lower<'a>(mine: u32, new: u32, name: impl Fn(u32) -> &'a [u8]) -> bool {
+    new != NONE && new != mine && (mine == NONE || name(new) < name(mine))
 }
 
 /// Whether step `a` comes after step `b` in a run: by `created_at`, then by terminal

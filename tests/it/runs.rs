@@ -576,3 +576,85 @@ fn dedup_applies_before_runs_are_formed() {
     assert_eq!(r["runs"], runs);
     assert_eq!(r["threads"], threads);
 }
+
+#[test]
+fn a_run_whose_steps_disagree_is_reported_alike_however_it_is_read() {
+    // One run whose steps name two assistants and two threads, among other runs, in
+    // three files: every split, thread count and file order gives the same report, and
+    // the run is under the names first in byte order.
+    let dir = tempfile::tempdir().unwrap();
+    let step = |i: u64, asst: &str, thread: &str| {
+        format!(
+            r#"{{"id":"step_{i:03}","object":"thread.run.step","created_at":{},"run_id":"run_x","assistant_id":"{asst}","thread_id":"{thread}","type":"message_creation","status":"completed","completed_at":{}}}"#,
+            1_761_000_000 + i,
+            1_761_000_010 + i
+        )
+    };
+    let other = |i: u64| {
+        format!(
+            r#"{{"id":"step_o{i:03}","object":"thread.run.step","created_at":{},"run_id":"run_{i}","assistant_id":"asst_m","thread_id":"thread_m","type":"message_creation","status":"completed","completed_at":{}}}"#,
+            1_761_000_000 + i,
+            1_761_000_100 + i
+        )
+    };
+    let mut files = Vec::new();
+    for (f, (asst, thread)) in [
+        ("asst_z", "thread_b"),
+        ("asst_c", "thread_z"),
+        ("asst_q", "thread_c"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut text = String::new();
+        for i in 0..40u64 {
+            text += &other(f as u64 * 100 + i);
+            text.push('\n');
+            text += &step(f as u64 * 100 + i, asst, thread);
+            text.push('\n');
+        }
+        let p = dir.path().join(format!("{f}.jsonl"));
+        std::fs::write(&p, text).unwrap();
+        files.push(p);
+    }
+    let names: Vec<&str> = files.iter().map(|p| path(p)).collect();
+    let base = summary_json(&names);
+    let v: Value = serde_json::from_str(&base).unwrap();
+    let run = v["exemplars"]["slowest_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["run_id"] == "run_x")
+        .expect("run_x is the slowest run");
+    assert_eq!(run["assistant_id"], "asst_c");
+    assert_eq!(run["thread_id"], "thread_b");
+    let reversed: Vec<&str> = names.iter().rev().copied().collect();
+    for extra in [
+        vec!["-j", "1"],
+        vec!["-j", "3", "--chunk-size", "1"],
+        vec!["-j", "2", "--chunk-size", "300"],
+        vec!["--no-mmap", "--chunk-size", "1"],
+    ] {
+        for order in [&names, &reversed] {
+            let mut a = extra.clone();
+            a.extend(order.iter().copied());
+            let r: Value = serde_json::from_str(&summary_json(&a)).unwrap();
+            // Per-file figures follow the order given; the runs do not.
+            assert_eq!(r["runs"], v["runs"], "{a:?}");
+            assert_eq!(r["threads"], v["threads"], "{a:?}");
+            let strip = |x: &Value| {
+                let mut x = x.clone();
+                for list in x.as_object_mut().unwrap().values_mut() {
+                    for e in list.as_array_mut().unwrap() {
+                        e.as_object_mut().unwrap().remove("file");
+                    }
+                }
+                x
+            };
+            assert_eq!(strip(&r["exemplars"]), strip(&v["exemplars"]), "{a:?}");
+            if order == &names {
+                assert_eq!(summary_json(&a), base, "{a:?}");
+            }
+        }
+    }
+}
