@@ -21,7 +21,9 @@ const FAIL_IF_METRICS: &str = "\
   deltas, framing, blank_lines, lines, filtered_out, prompt_tokens, completion_tokens,
   total_tokens, cached_tokens, reasoning_tokens; p50 p90 p95 p99 p999 min mean max
   (completed-step seconds; failed.p99, cancelled.max, ... for other statuses);
-  status.NAME (steps with that status); code.NAME (failed steps with that error code).";
+  status.NAME (steps with that status); code.NAME (failed steps with that error code);
+  cost (dollars), cost.model.NAME, cost.assistant.NAME, unpriced_steps, unpriced_tokens,
+  runs_read (thread.run lines).";
 
 /// Fast summaries of OpenAI Assistants run-step logs (JSONL).
 #[derive(Debug, Parser)]
@@ -65,6 +67,10 @@ pub enum Command {
     Find(FindArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     Generate(GenerateArgs),
+    /// Print the price table in force (the bundled OpenAI list prices, or a --prices file
+    /// over them): per model, the dates each price held and its source.
+    #[command(after_help = EXIT_CODES)]
+    Prices(PricesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -197,8 +203,8 @@ pub struct SelectArgs {
     /// or no file at all, reads standard input. Several files give one combined report.
     pub files: Vec<String>,
     /// Also compute figures per group: one or more of assistant, type, status, tool,
-    /// function, error_code, day, hour, run, thread, metadata.KEY (comma-separated or
-    /// repeated).
+    /// function, error_code, day, hour, run, thread, model, metadata.KEY (comma-separated
+    /// or repeated). `model` reads the inputs twice: the run objects first.
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
     pub group_by: Vec<Dim>,
     /// Take only the steps this expression matches (the others are counted as
@@ -216,6 +222,9 @@ pub struct SelectArgs {
     /// memory on exports of millions of runs).
     #[arg(long)]
     pub no_runs: bool,
+    /// Do not keep the cost ledger (`cost` is null in the report; less memory).
+    #[arg(long)]
+    pub no_cost: bool,
     /// How many steps (and runs) of each kind `exemplars` lists: the slowest steps and
     /// runs, the costliest runs, the latest failures; 0 lists none. By default, 10.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_EXEMPLARS, hide_default_value = true)]
@@ -317,6 +326,7 @@ impl SelectArgs {
             max_groups: self.limits.max_groups,
             max_runs: self.limits.max_runs,
             runs: !self.no_runs,
+            cost: !self.no_cost,
             exemplars: self.exemplars,
             view,
             shard,
@@ -376,6 +386,26 @@ pub struct RenderArgs {
     /// steps), tokens (largest first, ties by key) or key (ascending). By default, steps.
     #[arg(long, value_name = "ORDER", value_parser = parse_sort, default_value = "steps", hide_default_value = true)]
     pub sort: Sort,
+    #[command(flatten)]
+    pub prices: PriceArgs,
+}
+
+/// How steps are priced: shared by `summary`, `report` and `prices`.
+#[derive(Debug, Args)]
+pub struct PriceArgs {
+    /// Prices in LiteLLM's model_prices_and_context_window.json layout
+    /// (input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
+    /// output_cost_per_reasoning_token), over the bundled table: its models replace the
+    /// bundled entries of the same name.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// The model of an assistant's steps whose run object is not in the input, as
+    /// ASSISTANT=MODEL (repeatable), or @FILE of such lines (# starts a comment).
+    #[arg(long = "model", value_name = "ASSISTANT=MODEL")]
+    pub models: Vec<String>,
+    /// The model of the steps no run object or --model prices.
+    #[arg(long, value_name = "MODEL")]
+    pub default_model: Option<String>,
 }
 
 impl RenderArgs {
@@ -558,6 +588,31 @@ impl BenchArgs {
     }
 }
 
+/// `steplog prices`.
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// Only this model (a dated snapshot the table lacks shows its base model's prices).
+    pub model: Option<String>,
+    /// Output format: table or json. By default, table.
+    #[arg(long, short = 'f', value_enum, default_value_t = PricesFormat::Table)]
+    pub format: PricesFormat,
+    /// Only the prices in force at this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Prices in LiteLLM's layout, over the bundled table (as for `summary`).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+/// Output formats of `steplog prices`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PricesFormat {
+    /// Aligned text.
+    Table,
+    /// JSON: per model, its dated prices in dollars per million tokens.
+    Json,
+}
+
 /// `steplog generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -574,6 +629,10 @@ pub struct GenerateArgs {
     /// snapshot, a delta event and its final snapshot (for `--dedup`).
     #[arg(long)]
     pub stream: bool,
+    /// Also write the `thread.run` object of each run to FILE (a list-runs export: the
+    /// models that price the steps; one run in twenty has none).
+    #[arg(long, value_name = "FILE")]
+    pub runs: Option<PathBuf>,
 }
 
 /// File arguments as inputs, in order (`-` is standard input).

@@ -21,6 +21,7 @@ mod convert;
 pub mod agg;
 pub mod batch;
 pub mod bench;
+pub mod cost;
 pub mod engine;
 pub mod export;
 pub mod filter;

@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         cli::Command::Export(args) => cmd::export::export(args),
         cli::Command::Find(args) => cmd::find::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Prices(args) => cmd::prices::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man => cmd::docs::man(),
     };

@@ -7,8 +7,10 @@
 
 use crate::agg::{self, add, exemplars, Aggregates, Interval, LineStats, Overflow, Sort};
 use crate::batch::Place;
+use crate::cost::Pricing;
 use crate::input::FileInfo;
 use crate::report::{self, Report, SCHEMA_VERSION};
+use std::sync::Arc;
 
 /// What `--dedup` folded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub struct Summary {
     pub dedup: Option<Folded>,
     /// How it is shown by default.
     pub view: View,
+    /// How its steps are priced (by default, the bundled list prices).
+    pub pricing: Arc<Pricing>,
 }
 
 /// Below this share of distinct ids among records, repeats are no estimation noise.
@@ -160,6 +164,20 @@ impl Summary {
             .runs
             .check(f.steps.total, self.files.len())?;
         self.aggregates.exemplars.check(self.files.len())?;
+        let groups = &self.aggregates.groups;
+        let multi = groups
+            .dims()
+            .iter()
+            .any(|d| matches!(d, agg::Dim::Tool | agg::Dim::Function));
+        self.aggregates.ledger.check(
+            if groups.is_enabled() {
+                groups.table.len().max(1)
+            } else {
+                0
+            },
+            f.usage.sums.steps_with_usage,
+            !multi,
+        )?;
         let records = self
             .lines
             .checked_totals()
@@ -206,11 +224,26 @@ impl Summary {
         let mut input = self.lines.finish(&headers);
         input.filtered_out = self.filtered_out;
         let a = &self.aggregates;
-        let mut sections = a.figures.finish(view.interval);
+        let groups_len = a.groups.table.len();
+        let mut hints_cost = Vec::new();
+        let priced = self
+            .pricing
+            .price(&a.ledger, groups_len)
+            .unwrap_or_else(|e| {
+                hints_cost.push(format!("costs are left out: {e}"));
+                crate::cost::Priced::default()
+            });
+        let kept = priced.cost.is_some();
+        let mut sections = a
+            .figures
+            .finish(view.interval, kept.then_some(&priced.hours));
         let steps = &mut sections.steps;
         steps.distinct_ids_estimate = a.distinct.estimate().min(steps.total);
-        let hints = self.hints(&input.counts, &sections.steps);
-        let (groups, total) = a.groups.finish(view.sort, view.top);
+        let mut hints = self.hints(&input.counts, &sections.steps);
+        hints.append(&mut hints_cost);
+        let (groups, total) =
+            a.groups
+                .finish(view.sort, view.top, kept.then_some(&priced.groups[..]));
         let (runs, threads) = a.runs.finish().unzip();
         let exemplars = self.exemplars();
         Report {
@@ -220,6 +253,7 @@ impl Summary {
             runs,
             threads,
             exemplars,
+            cost: priced.cost,
             group_by: a.groups.dims().iter().map(|d| d.name()).collect(),
             groups_total: total as u64,
             groups_top: view.top.map(|t| t as u64),

@@ -7,12 +7,14 @@
 //! | metric | figure |
 //! |---|---|
 //! | `steps`, `failures`, `failure_rate` | steps summarised, failed steps, failed / terminal |
-//! | `records`, `malformed`, `malformed_rate`, `deltas`, `framing`, `blank_lines`, `lines`, `filtered_out` | line accounting (`malformed_rate` = malformed / lines) |
+//! | `records`, `runs_read`, `malformed`, `malformed_rate`, `deltas`, `framing`, `blank_lines`, `lines`, `filtered_out` | line accounting (`malformed_rate` = malformed / lines) |
 //! | `p50`, `p90`, `p95`, `p99`, `p999`, `max`, `mean`, `min` | completed-step durations, seconds |
 //! | `failed.p99`, `cancelled.max`, … | the same for another terminal status |
 //! | `status.NAME` | steps with that status (`status.in_progress>100`) |
 //! | `code.NAME` | failed steps with that error code (`code.rate_limit_exceeded>0`) |
 //! | `prompt_tokens`, `completion_tokens`, `total_tokens`, `cached_tokens`, `reasoning_tokens` | token sums |
+//! | `cost`, `cost.model.NAME`, `cost.assistant.NAME` | dollars of the priced steps (all, one model's, one assistant's) |
+//! | `unpriced_steps`, `unpriced_tokens` | steps with usage that could not be priced, and their tokens |
 //!
 //! A condition on a figure the report does not have (a percentile without completed
 //! steps, a rate without terminal steps) cannot be breached.
@@ -189,6 +191,7 @@ impl Threshold {
                 | "malformed_rate"
                 | "deltas"
                 | "framing"
+                | "runs_read"
                 | "blank_lines"
                 | "lines"
                 | "filtered_out"
@@ -197,7 +200,13 @@ impl Threshold {
                 | "total_tokens"
                 | "cached_tokens"
                 | "reasoning_tokens"
+                | "cost"
+                | "unpriced_steps"
+                | "unpriced_tokens"
         ) || DURATION_FIELDS.contains(&m)
+            || m.strip_prefix("cost.model.")
+                .or_else(|| m.strip_prefix("cost.assistant."))
+                .is_some_and(|n| !n.is_empty())
             || m.split_once('.').is_some_and(|(a, b)| {
                 (STATUSES.contains(&a) && DURATION_FIELDS.contains(&b))
                     || ((a == "status" || a == "code") && !b.is_empty())
@@ -218,6 +227,7 @@ impl Threshold {
             "malformed_rate" => (c.lines > 0).then(|| c.malformed as f64 / c.lines as f64),
             "deltas" => n(c.deltas),
             "framing" => n(c.framing),
+            "runs_read" => n(c.runs),
             "blank_lines" => n(c.blank_lines),
             "lines" => n(c.lines),
             "filtered_out" => n(r.input.filtered_out),
@@ -226,6 +236,20 @@ impl Threshold {
             "total_tokens" => n(r.sections.usage.total_tokens),
             "cached_tokens" => n(r.sections.usage.cached_tokens),
             "reasoning_tokens" => n(r.sections.usage.reasoning_tokens),
+            // Without costs kept (--no-cost, an old state), a cost condition cannot hold.
+            "cost" => r.cost.as_ref().map(|c| c.total_usd.dollars()),
+            "unpriced_steps" => r.cost.as_ref().map(|c| c.unpriced.steps as f64),
+            "unpriced_tokens" => r.cost.as_ref().map(|c| c.unpriced.tokens as f64),
+            _ if m.starts_with("cost.model.") || m.starts_with("cost.assistant.") => {
+                let c = r.cost.as_ref()?;
+                Some(match m.strip_prefix("cost.model.") {
+                    Some(model) => c.by_model.get(model).map_or(0.0, |x| x.usd.dollars()),
+                    None => {
+                        let a = &m["cost.assistant.".len()..];
+                        c.by_assistant.get(a).map_or(0.0, |x| x.dollars())
+                    }
+                })
+            }
             _ => {
                 let (scope, field) = m.split_once('.').unwrap_or(("completed", m));
                 let d = &r.sections.durations_seconds;
@@ -285,6 +309,10 @@ mod tests {
         assert!(Threshold::parse("failed.p99<5").is_ok());
         assert!(Threshold::parse("status.in_progress>1").is_ok());
         assert!(Threshold::parse("code.server_error>0").is_ok());
+        assert!(Threshold::parse("cost>250").is_ok());
+        assert!(Threshold::parse("cost.model.gpt-4o>100").is_ok());
+        assert!(Threshold::parse("cost.assistant.asst_1>=1.5").is_ok());
+        assert!(Threshold::parse("cost.model.>1").is_err());
         for bad in [
             "failure_rate",
             "p99>>3",

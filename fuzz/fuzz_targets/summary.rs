@@ -21,7 +21,7 @@ fn check(report: &steplog::report::Report) {
     let c = &report.input.counts;
     assert_eq!(
         c.lines,
-        c.records + c.blank_lines + c.deltas + c.framing + c.malformed,
+        c.records + c.runs + c.blank_lines + c.deltas + c.framing + c.malformed,
         "every line accounted for"
     );
     let by_reason: u64 = report.input.malformed_by_reason.values().sum();

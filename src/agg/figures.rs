@@ -2,8 +2,8 @@
 //! keeps: those figures, the distinct-id sketch and the groups.
 
 use super::{
-    Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Overflow,
-    Runs, Series, Steps, TimeRange, ToolCalls, Usage,
+    Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
+    Overflow, Runs, Series, Steps, TimeRange, ToolCalls, Usage,
 };
 use crate::batch::{Batch, Keep};
 use crate::report;
@@ -148,8 +148,13 @@ impl Figures {
         Ok(())
     }
 
-    /// The report sections, with time series in buckets of `interval`.
-    pub fn finish(&self, interval: Interval) -> report::Sections {
+    /// The report sections, with time series in buckets of `interval` (and their costs,
+    /// per hour, when kept).
+    pub fn finish(
+        &self,
+        interval: Interval,
+        costs: Option<&std::collections::BTreeMap<u32, (report::Usd, u64)>>,
+    ) -> report::Sections {
         report::Sections {
             time_range: self.time_range.finish(),
             steps: self.steps.finish(),
@@ -157,7 +162,7 @@ impl Figures {
             failures: self.failures.finish(),
             durations_seconds: self.durations.finish(),
             usage: self.usage.finish(),
-            time_series: self.series.finish_as(interval),
+            time_series: self.series.finish_as(interval, costs),
         }
     }
 }
@@ -176,16 +181,21 @@ pub struct Aggregates {
     pub runs: Runs,
     /// The steps behind the figures.
     pub exemplars: Exemplars,
+    /// Tokens by run, assistant, group and hour, and the runs' models: what costs are
+    /// priced from.
+    pub ledger: Ledger,
 }
 
 impl Aggregates {
     /// Empty aggregates that group along `groups`' dimensions, count `runs` (when
-    /// enabled) and keep `exemplars` steps of each kind.
-    pub fn new(groups: Groups, runs: Runs, exemplars: usize) -> Aggregates {
+    /// enabled), keep `exemplars` steps of each kind and a cost `ledger` (when enabled).
+    pub fn new(mut groups: Groups, runs: Runs, ledger: Ledger, exemplars: usize) -> Aggregates {
+        groups.track_rows = ledger.enabled;
         Aggregates {
             groups,
             runs,
             exemplars: Exemplars::new(exemplars),
+            ledger,
             ..Aggregates::default()
         }
     }
@@ -194,7 +204,7 @@ impl Aggregates {
     pub fn keep(&self) -> Keep {
         let mut keep = self.groups.keep();
         let steps = self.runs.enabled || self.exemplars.n > 0;
-        keep.runs |= steps;
+        keep.runs |= steps || self.ledger.enabled;
         keep.threads |= steps;
         keep.ids |= steps;
         keep
@@ -203,13 +213,16 @@ impl Aggregates {
     /// Folds a batch in.
     pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
         if batch.is_empty() {
-            return Ok(());
+            // Run objects only.
+            return self.ledger.update(batch, None);
         }
         self.figures.update(batch)?;
         self.distinct.update(batch);
         self.runs.update(batch)?;
         self.exemplars.update(batch);
-        self.groups.update(batch)
+        self.groups.update(batch)?;
+        let rows = self.groups.is_enabled().then_some(&self.groups.rows[..]);
+        self.ledger.update(batch, rows)
     }
 
     /// Merges another part.
@@ -218,7 +231,8 @@ impl Aggregates {
         self.distinct.merge(other.distinct)?;
         self.runs.merge(other.runs)?;
         self.exemplars.merge(other.exemplars);
-        self.groups.merge(other.groups)
+        let went = self.groups.merge(other.groups)?;
+        self.ledger.merge(other.ledger, &went)
     }
 
     /// Renumbers inputs as if `by` came before them.

@@ -1,5 +1,5 @@
-//! Line accounting: every input line is a record, a blank line, a delta, framing, or
-//! malformed.
+//! Line accounting: every input line is a record, a run, a blank line, a delta, framing,
+//! or malformed.
 //!
 //! Workers see chunks, not files, so a malformed line's position is kept as (input index,
 //! chunk, line within chunk) and turned into a line number at the end, once every chunk's
@@ -14,13 +14,16 @@ use std::collections::BTreeMap;
 /// How many malformed lines are reported in full.
 pub const MAX_EXAMPLES: usize = 10;
 
-/// Lines by kind: every line is exactly one of records, blank, deltas, framing or malformed.
+/// Lines by kind: every line is exactly one of records, runs, blank, deltas, framing or
+/// malformed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LineCounts {
     /// Lines read.
     pub lines: u64,
     /// Run-step records.
     pub records: u64,
+    /// Run objects (`thread.run`).
+    pub runs: u64,
     /// Empty or whitespace-only lines.
     pub blank_lines: u64,
     /// `thread.run.step.delta` events.
@@ -36,6 +39,7 @@ impl LineCounts {
     pub fn add(&mut self, other: &LineCounts) -> Result<(), Overflow> {
         add(&mut self.lines, other.lines, "input.lines")?;
         add(&mut self.records, other.records, "input.records")?;
+        add(&mut self.runs, other.runs, "input.runs")?;
         add(
             &mut self.blank_lines,
             other.blank_lines,
@@ -53,7 +57,7 @@ impl LineCounts {
 }
 
 same_fields!(LineCounts => report::LineCounts {
-    lines, records, blank_lines, deltas, framing, malformed
+    lines, records, runs, blank_lines, deltas, framing, malformed
 });
 
 /// Where a line is, as a worker knows it.
@@ -194,16 +198,19 @@ impl LineStats {
 
     /// What tells file `i`'s accounting apart from another's (for a stable order of
     /// inputs with the same name).
-    pub fn file_key(&self, i: usize) -> (u64, u64, u64, u64, u64, u64, Vec<u64>) {
+    pub fn file_key(&self, i: usize) -> ([u64; 7], Vec<u64>) {
         let f = self.files.get(i).cloned().unwrap_or_default();
         let t = f.totals;
         (
-            t.lines,
-            t.records,
-            t.blank_lines,
-            t.deltas,
-            t.framing,
-            t.malformed,
+            [
+                t.lines,
+                t.records,
+                t.runs,
+                t.blank_lines,
+                t.deltas,
+                t.framing,
+                t.malformed,
+            ],
             f.chunk_lines,
         )
     }
@@ -251,9 +258,16 @@ impl LineStats {
         }
         for (i, f) in self.files.iter().enumerate() {
             let t = &f.totals;
-            let kinds = [t.records, t.blank_lines, t.deltas, t.framing, t.malformed]
-                .iter()
-                .try_fold(0u64, |a, n| a.checked_add(*n));
+            let kinds = [
+                t.records,
+                t.runs,
+                t.blank_lines,
+                t.deltas,
+                t.framing,
+                t.malformed,
+            ]
+            .iter()
+            .try_fold(0u64, |a, n| a.checked_add(*n));
             let chunks = f
                 .chunk_lines
                 .iter()
@@ -316,6 +330,7 @@ impl LineStats {
                 for (a, b) in [
                     (&mut t.lines, f.totals.lines),
                     (&mut t.records, f.totals.records),
+                    (&mut t.runs, f.totals.runs),
                     (&mut t.blank_lines, f.totals.blank_lines),
                     (&mut t.deltas, f.totals.deltas),
                     (&mut t.framing, f.totals.framing),

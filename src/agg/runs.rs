@@ -16,7 +16,7 @@ use crate::report;
 use std::cmp::Ordering;
 
 /// No thread, no assistant.
-const NONE: u32 = u32::MAX;
+pub const NONE: u32 = u32::MAX;
 /// No terminal timestamp.
 const NO_TIME: i64 = i64::MIN;
 

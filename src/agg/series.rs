@@ -127,7 +127,21 @@ struct Run {
 
 impl TimeSeries {
     /// The series in buckets of `interval`, oldest first; empty buckets are left out.
-    pub fn finish_as(&self, interval: Interval) -> report::TimeSeries {
+    /// `costs` (per hour since the epoch), when kept, give each bucket its cost.
+    pub fn finish_as(
+        &self,
+        interval: Interval,
+        costs: Option<&BTreeMap<u32, (report::Usd, u64)>>,
+    ) -> report::TimeSeries {
+        let mut cost: BTreeMap<i64, (report::Usd, u64)> = BTreeMap::new();
+        for (&hour, &(usd, unpriced)) in costs.into_iter().flatten() {
+            let start =
+                (i64::from(hour) * HOUR).div_euclid(interval.seconds()) * interval.seconds();
+            let c = cost.entry(start).or_default();
+            // A bucket's cost is at most the total, which fits (it was summed checked).
+            c.0 = c.0.checked_add(usd).unwrap_or(report::Usd(u128::MAX));
+            c.1 = c.1.saturating_add(unpriced);
+        }
         let mut folded: BTreeMap<i64, Bucket> = BTreeMap::new();
         for (&hour, b) in &self.hours {
             let start = (hour * HOUR).div_euclid(interval.seconds()) * interval.seconds();
@@ -147,6 +161,8 @@ impl TimeSeries {
                     prompt_tokens: b.prompt_tokens,
                     completion_tokens: b.completion_tokens,
                     total_tokens: b.total_tokens,
+                    cost_usd: costs.map(|_| cost.get(&start).map(|c| c.0).unwrap_or_default()),
+                    unpriced_steps: costs.map(|_| cost.get(&start).map_or(0, |c| c.1)),
                 })
                 .collect(),
         }
@@ -250,7 +266,7 @@ impl Aggregator for TimeSeries {
     }
 
     fn finish(&self) -> report::TimeSeries {
-        self.finish_as(Interval::Day)
+        self.finish_as(Interval::Day, None)
     }
 }
 
@@ -275,14 +291,14 @@ mod tests {
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         let mut whole = TimeSeries::default();
         whole.update(&batch(&lines));
-        let hours = whole.finish_as(Interval::Hour);
+        let hours = whole.finish_as(Interval::Hour, None);
         assert_eq!(hours.interval, "hour");
         let starts: Vec<i64> = hours.buckets.iter().map(|b| b.start).collect();
         assert_eq!(starts, vec![t0, t0 + 3600, t0 + 86_400]);
         assert_eq!(hours.buckets[0].steps, 2);
         assert_eq!(hours.buckets[0].failures_by_code["server_error"], 1);
         assert_eq!(hours.buckets[1].failures_by_code["(none)"], 1);
-        let days = whole.finish_as(Interval::Day);
+        let days = whole.finish_as(Interval::Day, None);
         assert_eq!(days.buckets.len(), 2);
         assert_eq!((days.buckets[0].steps, days.buckets[0].failed), (3, 2));
         assert_eq!(days.buckets[0].total_tokens, 3);

@@ -273,6 +273,10 @@ macro_rules! batch {
             pub thread_id: TextColumn,
             /// The values of the `keep.metadata` keys: one column per key, in that order.
             pub metadata: Vec<TextColumn>,
+            /// Run objects (`thread.run` lines) read since the last clear: their ids…
+            pub run_objects: TextColumn,
+            /// …and their `model`s.
+            pub run_models: TextColumn,
         }
 
         impl Batch {
@@ -290,6 +294,8 @@ macro_rules! batch {
                     run_id: TextColumn::default(),
                     thread_id: TextColumn::default(),
                     metadata: Vec::new(),
+                    run_objects: TextColumn::default(),
+                    run_models: TextColumn::default(),
                 }
             }
 
@@ -386,10 +392,16 @@ impl Batch {
         self.status.is_empty()
     }
 
-    /// Whether the batch has reached [`Batch::CAPACITY`].
+    /// Whether the batch has reached [`Batch::CAPACITY`] rows (or run objects).
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.len() >= Batch::CAPACITY
+        self.len() >= Batch::CAPACITY || self.run_objects.len() >= Batch::CAPACITY
+    }
+
+    /// Appends a run object: its id and model.
+    pub fn push_run(&mut self, id: &str, model: Option<&str>) {
+        self.run_objects.push(Some(id));
+        self.run_models.push(model);
     }
 
     /// Keeps the optional fields `keep` names from now on (call on an empty batch).
@@ -411,6 +423,8 @@ impl Batch {
         for m in &mut self.metadata {
             m.clear();
         }
+        self.run_objects.clear();
+        self.run_models.clear();
     }
 
     /// Row `i`'s step id (only with `keep.ids`).

@@ -1,10 +1,15 @@
-//! `steplog generate`: write a seeded corpus.
+//! `steplog generate`: write a seeded corpus (and, with `--runs`, the objects of its runs).
 
 use crate::cli::GenerateArgs;
 use anyhow::{Context, Result};
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
+use std::path::Path;
 use steplog::generate::Generator;
+
+fn create(path: &Path) -> Result<File> {
+    File::create(path).with_context(|| format!("cannot create {}", path.display()))
+}
 
 /// Writes `args.lines` generated lines to the output.
 pub fn run(args: &GenerateArgs) -> Result<()> {
@@ -12,16 +17,26 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     if args.stream {
         generator = generator.streaming();
     }
-    match &args.output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(create(path)?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let name = args.output.as_ref().map_or_else(
+        || "standard output".to_string(),
+        |p| p.display().to_string(),
+    );
+    match &args.runs {
+        Some(runs) => {
+            let file = create(runs)?;
             generator
-                .write(args.lines, file)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                .with_runs(args.seed)
+                .write_with_runs(args.lines, out, file)
+                .with_context(|| format!("cannot write {name} or {}", runs.display()))?;
         }
         None => {
-            generator.write(args.lines, io::stdout().lock())?;
+            generator
+                .write(args.lines, out)
+                .with_context(|| format!("cannot write {name}"))?;
         }
     }
     Ok(())

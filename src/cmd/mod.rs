@@ -7,5 +7,6 @@ pub mod docs;
 pub mod export;
 pub mod find;
 pub mod generate;
+pub mod prices;
 pub mod state;
 pub mod summary;

@@ -25,8 +25,10 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
 
 /// `steplog report`: the merged states, rendered.
 pub fn report(args: &ReportArgs) -> Result<()> {
-    let state = read_merged(&args.states, args.limits.limits())?;
+    let pricing = super::prices::pricing(&args.render.prices)?;
+    let mut state = read_merged(&args.states, args.limits.limits())?;
     check_report_flags(args, &state)?;
+    state.summary.pricing = std::sync::Arc::new(pricing);
     deliver(&state.report(args.render.view()), &args.render, args.quiet)
 }
 

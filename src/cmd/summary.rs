@@ -18,7 +18,8 @@ const PROGRESS_MIN_BYTES: u64 = 256 << 20;
 
 /// Runs the summary and writes it.
 pub fn run(args: &SummaryArgs) -> Result<()> {
-    let cfg = config(&args.select, args.render.view())?;
+    let mut cfg = config(&args.select, args.render.view())?;
+    cfg.pricing = Arc::new(super::prices::pricing(&args.render.prices)?);
     let outcome = execute(&args.select, cfg.clone())?;
     let report = outcome.report();
     if let Some(path) = &args.save_state {

@@ -24,8 +24,9 @@ pub use error::Error;
 pub use plan::{Shard, Window};
 pub use sink::RowSink;
 
-use crate::agg::{Aggregates, Dim, DEFAULT_MAX_GROUPS};
-use crate::input::{InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
+use crate::agg::groups::Models;
+use crate::agg::{Aggregates, Dim, Ledger, DEFAULT_MAX_GROUPS};
+use crate::input::{FileInfo, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use crate::report::Report;
 use crate::summary::{Summary, View};
 use dedup::Winners;
@@ -33,6 +34,7 @@ use plan::Plan;
 use scheduler::Scheduler;
 use sink::{Export, Summarize};
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a run reads and summarises.
@@ -77,11 +79,16 @@ pub struct Config {
     /// Stop with [`Error::TooManyRuns`] past this many runs, or threads. By default,
     /// [`crate::agg::DEFAULT_MAX_RUNS`].
     pub max_runs: usize,
+    /// Keep the cost ledger (tokens by run, assistant, group and hour; the runs'
+    /// models). By default, true.
+    pub cost: bool,
     /// Keep this many exemplar steps (and runs) of each kind (0: none). By default,
     /// [`DEFAULT_EXEMPLARS`].
     pub exemplars: usize,
     /// How the summary is shown (time-series buckets, order and number of groups).
     pub view: View,
+    /// How steps are priced in the report. By default, the bundled list prices.
+    pub pricing: std::sync::Arc<crate::cost::Pricing>,
     /// If set, workers add the bytes of every chunk they finish (for a progress bar).
     pub progress: Option<std::sync::Arc<AtomicU64>>,
     /// Read only this share of the (expanded) input files.
@@ -103,9 +110,11 @@ impl Default for Config {
             max_groups: DEFAULT_MAX_GROUPS,
             filter: None,
             runs: true,
+            cost: true,
             max_runs: crate::agg::DEFAULT_MAX_RUNS,
             exemplars: DEFAULT_EXEMPLARS,
             view: View::default(),
+            pricing: Default::default(),
             progress: None,
             shard: None,
         }
@@ -215,8 +224,29 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     };
     let (summary, timings) = if cfg.dedup {
         dedup::run(&scheduler, &plan.inputs)?
+    } else if cfg.group_by.contains(&Dim::Model) {
+        // The run objects first (they may come after their steps), then the steps.
+        let (specs, _spooled) = spool::once_only(&plan.inputs)?;
+        let (models, first) = run_models(&scheduler, &specs)?;
+        let passed = scheduler.pass(&specs, Lines::Every, &|| {
+            Summarize::new(cfg, Some(models.clone()))
+        })?;
+        same_inputs(&first.files, &passed.files)?;
+        let mut timings = first.timings;
+        timings.add(&passed.timings);
+        let aggregates = merge_sinks(passed.sinks, &mut timings)?;
+        let summary = Summary {
+            files: passed.files,
+            lines: passed.lines,
+            filtered_out: passed.filtered_out,
+            aggregates,
+            dedup: None,
+            view: cfg.view,
+            pricing: cfg.pricing.clone(),
+        };
+        (summary, timings)
     } else {
-        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg))?;
+        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg, None))?;
         let mut timings = passed.timings;
         let aggregates = merge_sinks(passed.sinks, &mut timings)?;
         let summary = Summary {
@@ -226,6 +256,7 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
             aggregates,
             dedup: None,
             view: cfg.view,
+            pricing: cfg.pricing.clone(),
         };
         (summary, timings)
     };
@@ -234,6 +265,43 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         timings,
         hints: plan.hints,
     })
+}
+
+/// A pass over `specs` that reads only the run objects: the steps' models, as
+/// `--group-by model` needs them before the steps (and the pass, for its files and
+/// timings).
+fn run_models(
+    scheduler: &Scheduler<'_>,
+    specs: &[InputSpec],
+) -> Result<(Arc<Models>, scheduler::Passed<sink::RunModels>), Error> {
+    let cfg = scheduler.cfg;
+    let mut passed = scheduler.pass(specs, Lines::Every, &|| sink::RunModels {
+        models: Ledger::new(true, cfg.max_runs),
+    })?;
+    let mut all = Ledger::new(true, cfg.max_runs);
+    for s in std::mem::take(&mut passed.sinks) {
+        all.merge(s.models, &[])?;
+    }
+    Ok((Arc::new(models_of(&all, cfg)), passed))
+}
+
+/// The steps' models from the run objects in `ledger` and the pricing flags of `cfg`.
+pub(crate) fn models_of(ledger: &Ledger, cfg: &Config) -> Models {
+    Models::new(
+        ledger,
+        cfg.pricing.by_assistant.clone(),
+        cfg.pricing.default_model.clone(),
+    )
+}
+
+/// The second pass read what the first did (a file replaced in between would not be).
+pub(crate) fn same_inputs(first: &[FileInfo], second: &[FileInfo]) -> Result<(), Error> {
+    match first.iter().zip(second).find(|(a, b)| a.bytes != b.bytes) {
+        Some((f, _)) => Err(Error::InputChanged {
+            path: f.name.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The workers' aggregates, merged; the time it takes counts as aggregation.
@@ -287,6 +355,7 @@ pub fn find(
         lines,
         filtered_out,
         view: cfg.view,
+        pricing: cfg.pricing.clone(),
         ..Summary::default()
     };
     Ok((
@@ -317,6 +386,7 @@ pub fn export(inputs: &[InputSpec], cfg: &Config, rows: &dyn RowSink) -> Result<
         lines: passed.lines,
         filtered_out: passed.filtered_out,
         view: cfg.view,
+        pricing: cfg.pricing.clone(),
         ..Summary::default()
     };
     Ok(Outcome {

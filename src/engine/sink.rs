@@ -8,8 +8,10 @@
 use super::dedup::SnapshotIndex;
 use super::find::{Found, Match, MatchFields, Ordered};
 use super::{Config, Error};
-use crate::agg::{Aggregates, Groups, Runs};
+use crate::agg::groups::Models;
+use crate::agg::{Aggregates, Groups, Ledger, Runs};
 use crate::batch::{Batch, Keep};
+use std::sync::Arc;
 
 /// A consumer of full batches.
 pub(crate) trait Sink: Send {
@@ -110,12 +112,16 @@ pub(crate) struct Summarize {
 }
 
 impl Summarize {
-    /// Aggregates for a run with `cfg` (its grouping).
-    pub fn new(cfg: &Config) -> Summarize {
+    /// Aggregates for a run with `cfg` (its grouping), with the steps' `models` for
+    /// `--group-by model`.
+    pub fn new(cfg: &Config, models: Option<Arc<Models>>) -> Summarize {
+        let mut groups = Groups::new(&cfg.group_by, cfg.max_groups);
+        groups.models = models;
         Summarize {
             aggregates: Aggregates::new(
-                Groups::new(&cfg.group_by, cfg.max_groups),
+                groups,
                 Runs::new(cfg.runs, cfg.max_runs),
+                Ledger::new(cfg.cost, cfg.max_runs),
                 cfg.exemplars,
             ),
         }
@@ -132,16 +138,34 @@ impl Sink for Summarize {
     }
 }
 
-/// The first pass of deduplication: offers every snapshot to the shared index.
-pub(crate) struct Index<'a>(pub &'a SnapshotIndex);
+/// The pass before the steps' for `--group-by model`: the models the run objects name.
+pub(crate) struct RunModels {
+    pub models: Ledger,
+}
+
+impl Sink for RunModels {
+    const UNWINDOWED: bool = true;
+
+    fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
+        Ok(self.models.add_runs(batch)?)
+    }
+}
+
+/// The first pass of deduplication: offers every snapshot to the shared index, and
+/// notes the models of the run objects (the second pass reads only the winning steps).
+pub(crate) struct Index<'a> {
+    pub index: &'a SnapshotIndex,
+    pub models: Ledger,
+}
 
 impl Sink for Index<'_> {
     const POSITIONS: bool = true;
     const UNWINDOWED: bool = true;
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        self.0.offer_batch(batch);
-        Ok(())
+        self.index.offer_batch(batch);
+        // Only the run objects: the steps' tokens come from the second pass.
+        Ok(self.models.add_runs(batch)?)
     }
 }
 

@@ -318,6 +318,12 @@ impl<S: Sink> Worker<S> {
                         self.flush(shared);
                     }
                 }
+                Ok(LineKind::Run) => {
+                    counts.runs += 1;
+                    if self.batch.is_full() {
+                        self.flush(shared);
+                    }
+                }
                 Ok(LineKind::Delta) => counts.deltas += 1,
                 Ok(LineKind::Framing) => counts.framing += 1,
                 Err(m) => {

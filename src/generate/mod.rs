@@ -12,6 +12,13 @@
 //! details, occasional `total_tokens` mismatches, `expires_at` on stream-style records and
 //! `expired_at` on some expired ones, and one line in ten with its keys re-serialised in
 //! alphabetical order. The same seed gives the same bytes on every platform.
+//!
+//! With [`Generator::with_runs`] it also writes the `thread.run` object of each run (as a
+//! list-runs export holds them): each assistant has a model (the Assistants API's
+//! models of early 2024, dated snapshots, and one fine-tune no price table knows), one
+//! run in ten overrides it, and one run in twenty has no object (its export was lost), so
+//! that costs have every case to price. The runs come from their own random stream: the
+//! steps are the same bytes with or without them.
 
 mod content;
 
@@ -111,7 +118,31 @@ pub struct Generator {
     stream: bool,
     /// Lines of the current step still to write (event-stream mode).
     pending: Vec<String>,
+    /// With runs: their own random stream, each assistant's model, and the run objects
+    /// not yet written.
+    runs: Option<Runs>,
 }
+
+/// What [`Generator::with_runs`] keeps.
+#[derive(Debug, Clone)]
+struct Runs {
+    rng: Rng,
+    models: Vec<&'static str>,
+    lines: Vec<String>,
+}
+
+/// The models runs are on (the generated steps start on 2024-01-01): what the Assistants
+/// API served then, two dated snapshots (one the bundled table lacks, priced as its base
+/// model), and a fine-tune no table knows.
+const MODELS: [(u64, &str); 7] = [
+    (300, "gpt-4-1106-preview"),
+    (250, "gpt-3.5-turbo-1106"),
+    (150, "gpt-3.5-turbo"),
+    (100, "gpt-4"),
+    (60, "gpt-4-0613"),
+    (60, "gpt-3.5-turbo-0613"),
+    (30, "ft:gpt-3.5-turbo-1106:acme::b1"),
+];
 
 impl Generator {
     /// A generator; the same seed gives the same lines.
@@ -134,7 +165,74 @@ impl Generator {
             members: Vec::new(),
             stream: false,
             pending: Vec::new(),
+            runs: None,
         }
+    }
+
+    /// Also writes the `thread.run` object of each run (see [`Generator::write_with_runs`]).
+    pub fn with_runs(mut self, seed: u64) -> Generator {
+        let mut rng = Rng(seed ^ 0x00C0_57ED_0F12_0B5A);
+        let models = (0..self.assistants.len())
+            .map(|_| rng.weighted(&MODELS))
+            .collect();
+        self.runs = Some(Runs {
+            rng,
+            models,
+            lines: Vec::new(),
+        });
+        self
+    }
+
+    /// Writes `lines` step lines to `out` and the objects of their runs to `runs` (each
+    /// before the run's first step is written); returns the bytes of each.
+    pub fn write_with_runs<W: Write, R: Write>(
+        &mut self,
+        lines: u64,
+        out: W,
+        runs: R,
+    ) -> io::Result<(u64, u64)> {
+        let mut out = io::BufWriter::with_capacity(1 << 20, out);
+        let mut runs = io::BufWriter::with_capacity(1 << 20, runs);
+        let mut buf = Vec::with_capacity(4096);
+        let (mut bytes, mut run_bytes) = (0, 0);
+        for _ in 0..lines {
+            buf.clear();
+            self.line(&mut buf);
+            bytes += buf.len() as u64;
+            out.write_all(&buf)?;
+            for l in self.runs.iter_mut().flat_map(|r| r.lines.drain(..)) {
+                run_bytes += l.len() as u64 + 1;
+                runs.write_all(l.as_bytes())?;
+                runs.write_all(b"\n")?;
+            }
+        }
+        out.flush()?;
+        runs.flush()?;
+        Ok((bytes, run_bytes))
+    }
+
+    /// The current run's object, when runs are written.
+    fn run_object(&mut self) {
+        let Some(runs) = &mut self.runs else { return };
+        let r = &mut runs.rng;
+        if r.permille(50) {
+            return;
+        }
+        let model = if r.permille(100) {
+            r.weighted(&MODELS)
+        } else {
+            runs.models[self.thread.assistant]
+        };
+        let run = &self.run;
+        runs.lines.push(format!(
+            r#"{{"id":"{}","object":"thread.run","created_at":{},"assistant_id":"{}","thread_id":"{}","status":"{}","expires_at":{},"model":"{model}","instructions":"","tools":[],"metadata":{{}},"usage":null}}"#,
+            run.id,
+            run.clock,
+            self.assistants[self.thread.assistant],
+            self.thread.id,
+            run.outcome,
+            run.expires
+        ));
     }
 
     /// An event-stream log instead of an export: every step appears as an `in_progress`
@@ -269,6 +367,7 @@ impl Generator {
             clock: start,
             expires: start + 600,
         };
+        self.run_object();
     }
 
     fn build(&mut self) {

@@ -10,7 +10,8 @@ pub enum Reason {
     InvalidJson,
     /// Valid JSON, but not an object.
     NotAnObject,
-    /// An object whose `object` field names something other than a run step or its delta.
+    /// An object whose `object` field names something other than a run step, its delta or
+    /// a run.
     NotARunStep,
     /// `id`, `created_at` or `status` is absent.
     MissingField,
@@ -203,7 +204,7 @@ impl Malformed {
             }
             (Detail::Object(o), _) => {
                 let o = o.as_str();
-                format!("\"object\" is {o:?}, not \"thread.run.step\" or \"thread.run.step.delta\"")
+                format!("\"object\" is {o:?}, not \"thread.run.step\", \"thread.run.step.delta\" or \"thread.run\"")
             }
             (_, Reason::NotAnObject) => "valid JSON but not an object".to_string(),
             (_, Reason::MissingField) => format!("missing required field `{field}`"),

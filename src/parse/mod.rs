@@ -38,8 +38,11 @@ pub enum LineKind {
     Delta,
     /// Event-stream plumbing: an `event:`, `id:` or `retry:` field, a comment, the
     /// `data: [DONE]` sentinel, or the `data:` payload of another event object
-    /// (`thread.run`, `thread.message.delta`, …). Counted, not summarised.
+    /// (`thread.message.delta`, …). Counted, not summarised.
     Framing,
+    /// A run (`thread.run`, from a list-runs export or a run event's payload): its id and
+    /// model were appended to the batch's run objects.
+    Run,
 }
 
 /// Reusable per-worker parser state.
@@ -99,7 +102,7 @@ impl LineParser {
         self.tape = tape.reset();
         match result {
             Ok(Ok(kind)) => Ok(kind),
-            // In an event stream, other objects (runs, messages) are the stream's business.
+            // In an event stream, other objects (messages, threads) are the stream's business.
             Ok(Err(m)) if event && m.reason == Reason::NotARunStep => Ok(LineKind::Framing),
             Ok(Err(m)) => Err(m),
             Err(e) => {

@@ -29,6 +29,8 @@ struct Fields<'a> {
     usage: Option<UsageRow>,
     run: Option<&'a str>,
     thread: Option<&'a str>,
+    /// A run's `model`.
+    model: Option<&'a str>,
     /// Only when the batch keeps metadata values.
     metadata: Option<[MetaValue<'a>; MAX_METADATA]>,
 }
@@ -52,6 +54,11 @@ fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malfo
     match f.object {
         None | Some("thread.run.step") => {}
         Some("thread.run.step.delta") => return Ok(LineKind::Delta),
+        Some("thread.run") => {
+            let id = f.id.get("id", "a string")?;
+            batch.push_run(id, f.model);
+            return Ok(LineKind::Run);
+        }
         Some(other) => return Err(Malformed::not_a_run_step(other)),
     }
     let id = f.id.get("id", "a string")?;
@@ -97,6 +104,7 @@ fn read_fields<'a>(
             "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
             "run_id" => f.run = string_or_null(node, "run_id")?,
             "thread_id" => f.thread = string_or_null(node, "thread_id")?,
+            "model" => f.model = string_or_null(node, "model")?,
             "metadata" if !batch.keep.metadata.is_empty() => {
                 f.metadata = Some(read_metadata(tape, v, &batch.keep.metadata))
             }
@@ -318,6 +326,21 @@ mod tests {
     }
 
     #[test]
+    fn run_objects_give_their_id_and_model() {
+        let mut b = Batch::new();
+        let run = r#"{"id":"run_1","object":"thread.run","created_at":1,"status":"completed","model":"gpt-4o","usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4},"tools":[{"type":"code_interpreter"}]}"#;
+        assert_eq!(parse_into(&mut b, run), Ok(LineKind::Run));
+        let unknown = r#"{"id":"run_2","object":"thread.run","model":null}"#;
+        assert_eq!(parse_into(&mut b, unknown), Ok(LineKind::Run));
+        assert_eq!(b.len(), 0, "a run is not a step");
+        assert!(b.tool_kind.is_empty());
+        assert_eq!(b.run_objects.get(0), Some("run_1"));
+        assert_eq!(b.run_models.get(0), Some("gpt-4o"));
+        assert_eq!(b.run_objects.get(1), Some("run_2"));
+        assert_eq!(b.run_models.get(1), None);
+    }
+
+    #[test]
     fn tape_spans_skip_nested_values() {
         // Unknown deep subtrees before the fields we read must be skipped exactly.
         let b = one(
@@ -471,8 +494,16 @@ mod tests {
                 (WrongType, Some("status")),
             ),
             (
-                r#"{"object":"thread.run","id":"s","created_at":1,"status":"x"}"#,
+                r#"{"object":"thread.message","id":"s","created_at":1,"status":"x"}"#,
                 (NotARunStep, Some("object")),
+            ),
+            (
+                r#"{"object":"thread.run","created_at":1,"model":"gpt-4o"}"#,
+                (MissingField, Some("id")),
+            ),
+            (
+                r#"{"object":"thread.run","id":"run_1","model":4}"#,
+                (WrongType, Some("model")),
             ),
             (r#"{"object":3}"#, (WrongType, Some("object"))),
         ];

@@ -3,7 +3,9 @@
 //! [`Style`]: how numbers are grouped, what marks a missing value, how a value seen in
 //! the data is escaped.
 
-use super::{DurationSummary, Durations, Exemplar, Group, Report, Runs, Spread, Threads};
+use super::{
+    Cost, DurationSummary, Durations, Exemplar, Group, Report, Runs, Spread, Threads, Usd,
+};
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
@@ -29,6 +31,11 @@ pub(super) enum Cell {
     Seconds(Option<u64>),
     /// A mean with one decimal; missing when unknown.
     Mean(Option<f64>),
+    /// An amount of dollars; missing when unknown.
+    Usd(Option<Usd>),
+    /// The cost of a group and how many of its steps with usage were unpriced: missing
+    /// when none was priced, marked `+` when some were not (the cost is then a floor).
+    Cost(Option<Usd>, u64),
 }
 
 /// How one renderer writes cells.
@@ -92,6 +99,14 @@ impl Style {
             Cell::Rate(r) => self.rate(*r),
             Cell::Seconds(s) => self.opt(*s),
             Cell::Mean(m) => self.mean(*m),
+            Cell::Usd(u) => u.map_or_else(|| self.missing.to_string(), Usd::display),
+            Cell::Cost(u, unpriced) => match u {
+                Some(u) if *unpriced == 0 || u.0 > 0 => {
+                    let floor = if *unpriced > 0 { "+" } else { "" };
+                    format!("{}{floor}", u.display())
+                }
+                _ => self.missing.to_string(),
+            },
         }
     }
 
@@ -116,10 +131,10 @@ pub(super) fn thousands(n: u64) -> String {
 
 /// The entries of `map`, largest `weight` first (ties by key), the first `limit` of them,
 /// and how many were left out.
-pub(super) fn ranked<V>(
+pub(super) fn ranked<V, W: Ord>(
     map: &BTreeMap<String, V>,
     limit: usize,
-    weight: impl Fn(&V) -> u64,
+    weight: impl Fn(&V) -> W,
 ) -> (Vec<(&String, &V)>, usize) {
     let mut v: Vec<_> = map.iter().collect();
     v.sort_by(|a, b| weight(b.1).cmp(&weight(a.1)).then_with(|| a.0.cmp(b.0)));
@@ -242,6 +257,7 @@ pub(super) fn groups_note(r: &Report, style: &Style) -> String {
         "p50" => "with the slowest median",
         "p99" => "with the slowest 99th percentile",
         "tokens" => "with the most tokens",
+        "cost" => "that cost the most",
         _ => "first by key",
     };
     format!(
@@ -251,9 +267,133 @@ pub(super) fn groups_note(r: &Report, style: &Style) -> String {
     )
 }
 
-/// One row per shown group: its key, then [`GROUP_FIGURES`].
+/// The headings after the group's key: [`GROUP_FIGURES`] (narrow or full), and `cost`
+/// when costs are kept.
+pub(super) fn group_head(r: &Report, narrow: bool) -> Vec<String> {
+    let mut head: Vec<String> = GROUP_FIGURES
+        .iter()
+        .map(|(n, f)| if narrow { n } else { f }.to_string())
+        .collect();
+    if r.cost.is_some() {
+        head.push("cost".into());
+    }
+    head
+}
+
+/// One row per shown group: its key, then [`group_head`]'s figures.
 pub(super) fn group_rows(r: &Report) -> Vec<Vec<Cell>> {
-    shown_groups(r).iter().map(group_row).collect()
+    shown_groups(r)
+        .iter()
+        .map(|g| {
+            let mut row = group_row(g);
+            if r.cost.is_some() {
+                row.push(Cell::Cost(g.cost_usd, g.unpriced_steps.unwrap_or(0)));
+            }
+            row
+        })
+        .collect()
+}
+
+/// The cost in a sentence: `$12.34 for 1,234 steps on 2 models (bundled list prices …)`,
+/// with the unpriced steps and why, in words.
+pub(super) fn cost_sentence(c: &Cost, style: &Style) -> String {
+    let priced: u64 = c.by_model.values().map(|m| m.steps).sum();
+    let models = c.by_model.len();
+    if priced == 0 {
+        return if c.unpriced.steps == 0 {
+            "No step has usage: there is nothing to price.".into()
+        } else {
+            format!("No step could be priced ({}).", c.prices)
+        };
+    }
+    format!(
+        "{} for {} priced steps on {} model{} ({}; tool fees not included).",
+        c.total_usd.display(),
+        style.count(priced),
+        style.count(models as u64),
+        if models == 1 { "" } else { "s" },
+        c.prices
+    )
+}
+
+/// The cost as a heading: `$12.34`, `$12.34 or more` when some steps are unpriced,
+/// `unknown` when none could be priced.
+pub(super) fn cost_heading(c: &Cost) -> String {
+    match (c.by_model.is_empty(), c.unpriced.steps) {
+        (true, n) if n > 0 => "unknown".into(),
+        (_, 0) | (true, _) => c.total_usd.display(),
+        _ => format!("{} or more", c.total_usd.display()),
+    }
+}
+
+/// The unpriced steps in words, or `None` when every step with usage was priced.
+pub(super) fn unpriced_sentence(c: &Cost, style: &Style) -> Option<String> {
+    let u = &c.unpriced;
+    if u.steps == 0 {
+        return None;
+    }
+    let mut why = Vec::new();
+    if let Some(n) = u.by_reason.get("no_model").filter(|n| n.steps > 0) {
+        why.push(format!(
+            "{} without a model (no thread.run object for their run: add the runs file, or \
+             --model ASSISTANT=MODEL, or --default-model)",
+            style.count(n.steps)
+        ));
+    }
+    if let Some(n) = u.by_reason.get("unknown_model").filter(|n| n.steps > 0) {
+        let names: Vec<String> = u.unknown_models.keys().map(|k| (style.value)(k)).collect();
+        why.push(format!(
+            "{} on models not in the price table ({}; --prices FILE adds them)",
+            style.count(n.steps),
+            names.join(", ")
+        ));
+    }
+    Some(format!(
+        "Unpriced: {} steps with {} tokens: {}.",
+        style.count(u.steps),
+        style.count(u.tokens),
+        why.join("; ")
+    ))
+}
+
+/// The headings of [`cost_model_rows`]' columns.
+pub(super) const COST_MODEL_HEAD: [&str; 7] = [
+    "model",
+    "cost",
+    "steps",
+    "prompt",
+    "cached",
+    "completion",
+    "reasoning",
+];
+
+/// One row per model, costliest first (ties by name).
+pub(super) fn cost_model_rows(c: &Cost) -> Vec<[Cell; 7]> {
+    let (entries, _) = ranked(&c.by_model, usize::MAX, |m| m.usd.0);
+    entries
+        .into_iter()
+        .map(|(k, m)| {
+            [
+                Cell::Value(k.clone()),
+                Cell::Usd(Some(m.usd)),
+                Cell::Count(m.steps),
+                Cell::Count(m.prompt_tokens),
+                Cell::Count(m.cached_tokens),
+                Cell::Count(m.completion_tokens),
+                Cell::Count(m.reasoning_tokens),
+            ]
+        })
+        .collect()
+}
+
+/// The costliest assistants (at most `limit`), and how many were left out.
+pub(super) fn cost_assistant_rows(c: &Cost, limit: usize) -> (Vec<[Cell; 2]>, usize) {
+    let (entries, rest) = ranked(&c.by_assistant, limit, |u| u.0);
+    let rows = entries
+        .into_iter()
+        .map(|(k, u)| [Cell::Value(k.clone()), Cell::Usd(Some(*u))])
+        .collect();
+    (rows, rest)
 }
 
 fn group_row(g: &Group) -> Vec<Cell> {

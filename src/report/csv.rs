@@ -11,8 +11,8 @@
 //! are quoted as RFC 4180 says.
 
 use super::{
-    Dedup, DurationSummary, Exemplar, Failures, Format, Group, Input, Report, Sections, Spread,
-    Steps, TimeRange, TimeSeries, ToolCalls, Usage, UsageSums,
+    Cost, Dedup, DurationSummary, Exemplar, Failures, Format, Group, Input, Report, Sections,
+    Spread, Steps, TimeRange, TimeSeries, ToolCalls, Usage, UsageSums, Usd,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -169,6 +169,7 @@ impl Rows {
             self.n("input.files.lines", k, c.lines);
             self.n("input.files.malformed", k, c.malformed);
             self.n("input.files.records", k, c.records);
+            self.n("input.files.runs", k, c.runs);
         }
         self.n("input.filtered_out", "", i.filtered_out);
         self.n("input.framing", "", c.framing);
@@ -176,6 +177,7 @@ impl Rows {
         self.n("input.malformed", "", c.malformed);
         self.map("input.malformed_by_reason", "", &i.malformed_by_reason);
         self.n("input.records", "", c.records);
+        self.n("input.runs", "", c.runs);
     }
 
     fn steps(&mut self, s: &Steps) {
@@ -211,6 +213,9 @@ impl Rows {
                 "",
                 b.completion_tokens,
             );
+            if let Some(u) = b.cost_usd {
+                self.usd(at, "time_series.cost_usd", "", u);
+            }
             n(self, "time_series.failed", "", b.failed);
             for (k, v) in &b.failures_by_code {
                 n(self, "time_series.failures_by_code", k, *v);
@@ -218,8 +223,51 @@ impl Rows {
             n(self, "time_series.prompt_tokens", "", b.prompt_tokens);
             n(self, "time_series.steps", "", b.steps);
             n(self, "time_series.total_tokens", "", b.total_tokens);
+            if let Some(u) = b.unpriced_steps {
+                n(self, "time_series.unpriced_steps", "", u);
+            }
         }
         self.push("", "time_series.interval", "", t.interval.clone());
+    }
+
+    fn usd(&mut self, bucket: &str, metric: &str, key: &str, v: Usd) {
+        self.push(bucket, metric, key, float(v.dollars()));
+    }
+
+    fn cost(&mut self, c: &Option<Cost>) {
+        let Some(c) = c else { return };
+        for (k, v) in &c.by_assistant {
+            self.usd("", "cost.by_assistant", k, *v);
+        }
+        for (k, m) in &c.by_model {
+            self.n("cost.by_model.cached_tokens", k, m.cached_tokens);
+            self.n("cost.by_model.completion_tokens", k, m.completion_tokens);
+            self.n("cost.by_model.prompt_tokens", k, m.prompt_tokens);
+            self.n("cost.by_model.reasoning_tokens", k, m.reasoning_tokens);
+            self.n("cost.by_model.steps", k, m.steps);
+            self.usd("", "cost.by_model.usd", k, m.usd);
+        }
+        self.map("cost.model_from", "", &c.model_from);
+        for (i, n) in c.notes.iter().enumerate() {
+            self.push("", "cost.notes", &i.to_string(), n.clone());
+        }
+        self.push("", "cost.prices", "", c.prices.clone());
+        self.usd("", "cost.total_usd", "", c.total_usd);
+        let u = &c.unpriced;
+        for (k, r) in &u.by_reason {
+            self.n("cost.unpriced.by_reason.steps", k, r.steps);
+        }
+        for (k, r) in &u.by_reason {
+            self.n("cost.unpriced.by_reason.tokens", k, r.tokens);
+        }
+        self.n("cost.unpriced.steps", "", u.steps);
+        self.n("cost.unpriced.tokens", "", u.tokens);
+        for (k, r) in &u.unknown_models {
+            self.n("cost.unpriced.unknown_models.steps", k, r.steps);
+        }
+        for (k, r) in &u.unknown_models {
+            self.n("cost.unpriced.unknown_models.tokens", k, r.tokens);
+        }
     }
 
     fn tool_calls(&mut self, t: &ToolCalls) {
@@ -254,6 +302,9 @@ impl Rows {
 
     /// One group's figures, in metric order.
     fn group(&mut self, g: &Group) {
+        if let Some(u) = g.cost_usd {
+            self.usd("", "cost_usd", "", u);
+        }
         let mut durations: Vec<_> = g.durations_seconds.iter().collect();
         durations.sort_by_key(|(status, _)| *status);
         for (status, d) in durations {
@@ -275,6 +326,9 @@ impl Rows {
         self.map("steps.by_status", "", &g.by_status.to_map());
         self.n("steps.total", "", g.steps);
         self.time_range(&g.time_range);
+        if let Some(n) = g.unpriced_steps {
+            self.n("unpriced_steps", "", n);
+        }
         self.sums("usage", "", &g.usage);
     }
 
@@ -282,6 +336,7 @@ impl Rows {
     /// `input` and `schema_version`, where it sorts).
     fn sections(&mut self, s: &Sections, whole: &Report) {
         let d = &s.durations_seconds;
+        self.cost(&whole.cost);
         self.dedup(&whole.dedup);
         self.duration("durations_seconds.cancelled", "", &d.cancelled);
         self.duration("durations_seconds.completed", "", &d.completed);

@@ -1,10 +1,10 @@
 //! `--format html`: one self-contained page (inline CSS, inline SVG, no script, nothing
 //! fetched from the network) with four charts: steps by status, the duration distribution
-//! per terminal status, failures by error code over time, and tokens over time; then the
-//! figures as tables.
+//! per terminal status, failures by error code over time, and tokens over time (and a
+//! fifth, cost over time, when costs are kept); then the figures as tables.
 
 use super::cells::{
-    self, Style, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES, SPREAD_HEAD,
+    self, Style, COST_MODEL_HEAD, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
 };
 use super::{Format, Report};
 use std::collections::BTreeMap;
@@ -296,6 +296,23 @@ impl Format for Html {
             num(i.counts.lines),
             num(i.counts.malformed),
         );
+        if let Some(c) = &r.cost {
+            // The cards' row, closed above, gains the cost (and the unpriced steps).
+            s.truncate(s.len() - "</div>".len());
+            let _ = write!(
+                s,
+                "<div class=card>cost<b>{}</b></div>",
+                cells::cost_heading(c)
+            );
+            if c.unpriced.steps > 0 {
+                let _ = write!(
+                    s,
+                    "<div class=card>unpriced steps<b>{}</b></div>",
+                    num(c.unpriced.steps)
+                );
+            }
+            s.push_str("</div>");
+        }
         for h in &r.hints {
             let _ = write!(s, "<p class=hint>{}</p>", esc(h));
         }
@@ -423,6 +440,46 @@ impl Format for Html {
             rows(&sums)
         );
 
+        if let Some(c) = &r.cost {
+            s.push_str("<h2>Cost</h2>");
+            let cents: Vec<u64> = ts
+                .buckets
+                .iter()
+                .map(|b| {
+                    let pico = b.cost_usd.map_or(0, |u| u.0);
+                    u64::try_from(pico / (super::Usd::PER_DOLLAR / 100)).unwrap_or(u64::MAX)
+                })
+                .collect();
+            s.push_str(&columns(
+                &format!("Cost per {} (US cents, priced steps)", ts.interval),
+                &labels,
+                &[("cost".into(), cents, PALETTE[0])],
+                "cents",
+            ));
+            let _ = write!(s, "<p>{}</p>", esc(&cells::cost_sentence(c, &STYLE)));
+            if let Some(u) = cells::unpriced_sentence(c, &STYLE) {
+                let _ = write!(s, "<p class=hint>{u}</p>");
+            }
+            for n in &c.notes {
+                let _ = write!(s, "<p>Note: {}</p>", esc(n));
+            }
+            let models: Vec<Vec<String>> = cells::cost_model_rows(c)
+                .iter()
+                .map(|row| STYLE.row(row))
+                .collect();
+            let (assistants, _) = cells::cost_assistant_rows(c, usize::MAX);
+            let assistants: Vec<Vec<String>> =
+                assistants.iter().map(|row| STYLE.row(row)).collect();
+            let _ = write!(
+                s,
+                "<table>{}{}</table><table>{}{}</table>",
+                head(COST_MODEL_HEAD),
+                rows(&models),
+                head(["assistant", "cost"]),
+                rows(&assistants)
+            );
+        }
+
         if let Some(runs) = &r.runs {
             let outcomes: Vec<String> = runs
                 .by_outcome
@@ -461,7 +518,12 @@ impl Format for Html {
         }
 
         if !r.groups.is_empty() {
-            let dims = r.group_by.iter().map(String::as_str);
+            let figures = cells::group_head(r, false);
+            let dims = r
+                .group_by
+                .iter()
+                .map(String::as_str)
+                .chain(figures.iter().map(String::as_str));
             let groups: Vec<Vec<String>> = cells::group_rows(r)
                 .iter()
                 .map(|row| STYLE.row(row))
@@ -471,7 +533,7 @@ impl Format for Html {
                 "<h2>By {}</h2><p>{}.</p><table>{}{}</table>",
                 esc(&r.group_by.join(", ")),
                 esc(&cells::groups_note(r, &STYLE)),
-                head(dims.chain(GROUP_FIGURES.map(|(_, full)| full))),
+                head(dims),
                 rows(&groups)
             );
         }

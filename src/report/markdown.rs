@@ -5,7 +5,7 @@
 //! with one row per group; with several time buckets, the time series.
 
 use super::cells::{
-    self, Breakdown, Style, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES,
+    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD,
     SPREAD_HEAD,
 };
 use super::escape;
@@ -194,6 +194,30 @@ impl Format for Markdown {
             &[tokens.map(|(_, n)| n.to_string()).to_vec()],
         )?;
 
+        if let Some(c) = &r.cost {
+            writeln!(out, "## Cost: {}\n", cells::cost_heading(c))?;
+            writeln!(out, "{}\n", cells::cost_sentence(c, &STYLE))?;
+            if let Some(s) = cells::unpriced_sentence(c, &STYLE) {
+                writeln!(out, "{s}\n")?;
+            }
+            for n in &c.notes {
+                writeln!(out, "Note: {}\n", cell(n))?;
+            }
+            if !c.by_model.is_empty() {
+                let rows: Vec<Vec<String>> = cells::cost_model_rows(c)
+                    .iter()
+                    .map(|row| STYLE.row(row))
+                    .collect();
+                table(out, &COST_MODEL_HEAD, &rows)?;
+            }
+            let (rows, rest) = cells::cost_assistant_rows(c, usize::MAX);
+            if !rows.is_empty() {
+                let rows: Vec<Vec<String>> = rows.iter().map(|row| STYLE.row(row)).collect();
+                table(out, &["assistant", "cost"], &rows)?;
+                debug_assert_eq!(rest, 0);
+            }
+        }
+
         if let Some(runs) = &r.runs {
             writeln!(out, "## Runs: {}\n", runs.total)?;
             let outcomes: Vec<String> = runs
@@ -231,7 +255,8 @@ impl Format for Markdown {
             writeln!(out, "## By {}\n", r.group_by.join(", "))?;
             writeln!(out, "{}.\n", cells::groups_note(r, &STYLE))?;
             let mut head: Vec<&str> = r.group_by.iter().map(String::as_str).collect();
-            head.extend(GROUP_FIGURES.map(|(_, full)| full));
+            let figures = cells::group_head(r, false);
+            head.extend(figures.iter().map(String::as_str));
             let rows: Vec<Vec<String>> = cells::group_rows(r)
                 .iter()
                 .map(|row| STYLE.row(row))
@@ -246,19 +271,23 @@ impl Format for Markdown {
                 .buckets
                 .iter()
                 .map(|b| {
-                    vec![
+                    let mut row = vec![
                         b.start_utc.clone(),
                         b.steps.to_string(),
                         b.failed.to_string(),
                         b.total_tokens.to_string(),
-                    ]
+                    ];
+                    if r.cost.is_some() {
+                        row.push(STYLE.cell(&cells::Cell::Usd(b.cost_usd)));
+                    }
+                    row
                 })
                 .collect();
-            table(
-                out,
-                &[ts.interval.as_str(), "steps", "failed", "total tokens"],
-                &rows,
-            )?;
+            let mut head = vec![ts.interval.as_str(), "steps", "failed", "total tokens"];
+            if r.cost.is_some() {
+                head.push("cost");
+            }
+            table(out, &head, &rows)?;
         }
 
         if i.counts.malformed > 0 {

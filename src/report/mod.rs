@@ -6,6 +6,7 @@
 //! computes anything new.
 
 mod cells;
+mod cost;
 mod csv;
 mod escape;
 mod html;
@@ -16,6 +17,7 @@ mod runs;
 mod table;
 mod time;
 
+pub use cost::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
 pub use csv::Csv;
 pub use escape::visible;
 pub use html::Html;
@@ -23,7 +25,7 @@ pub use json::Json;
 pub use markdown::Markdown;
 pub use prometheus::Prometheus;
 pub use runs::{Exemplar, Exemplars, Runs, Spread, Threads};
-pub use table::Table;
+pub use table::{Grid, Table};
 pub use time::{format_utc, parse_instant, TimeError};
 
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,9 @@ pub struct Report {
     pub threads: Option<Threads>,
     /// The steps and runs behind the figures; null with `--exemplars 0` (or like `runs`).
     pub exemplars: Option<Exemplars>,
+    /// What the steps cost; null with `--no-cost` (or from a state written before
+    /// steplog priced steps).
+    pub cost: Option<Cost>,
     /// The `--group-by` dimensions, in order; empty without grouping.
     pub group_by: Vec<String>,
     /// How many groups there are (`groups` may hold fewer, with `--top`).
@@ -100,6 +105,11 @@ pub struct TimeBucket {
     pub completion_tokens: u64,
     /// Sum of `total_tokens`.
     pub total_tokens: u64,
+    /// The cost of the bucket's priced steps; null when costs are not kept.
+    pub cost_usd: Option<Usd>,
+    /// The bucket's steps with usage that could not be priced; null when costs are not
+    /// kept.
+    pub unpriced_steps: Option<u64>,
 }
 
 /// The figures computed from records, for the whole input ([`Report`]) and for each
@@ -139,6 +149,11 @@ pub struct Group {
     pub usage: UsageSums,
     /// First and last `created_at`.
     pub time_range: TimeRange,
+    /// The cost of its priced steps; null when costs are not kept.
+    pub cost_usd: Option<Usd>,
+    /// Its steps with usage that could not be priced (so `cost_usd` is a floor when this
+    /// is not 0); null when costs are not kept.
+    pub unpriced_steps: Option<u64>,
 }
 
 /// The failed steps of a group.
@@ -276,7 +291,7 @@ pub struct Dedup {
     pub folded: u64,
 }
 
-/// Line accounting: `lines = records + blank_lines + deltas + framing + malformed`.
+/// Line accounting: `lines = records + runs + blank_lines + deltas + framing + malformed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
     /// Per input, in the order given.
@@ -310,9 +325,10 @@ pub struct FileInput {
 
 impl LineCounts {
     /// The counts of each kind of line (all but `lines`), in report order.
-    pub fn kinds(&self) -> [(&'static str, u64); 5] {
+    pub fn kinds(&self) -> [(&'static str, u64); 6] {
         [
             ("records", self.records),
+            ("runs", self.runs),
             ("blank", self.blank_lines),
             ("deltas", self.deltas),
             ("framing", self.framing),
@@ -333,13 +349,18 @@ impl FileInput {
     }
 }
 
-/// Lines by kind: every line is exactly one of records, blank, deltas, framing or malformed.
+/// Lines by kind: every line is exactly one of records, runs, blank, deltas, framing or
+/// malformed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineCounts {
     /// Lines read.
     pub lines: u64,
     /// Run-step records summarised.
     pub records: u64,
+    /// Run objects (`thread.run`: a list-runs export, or a run event's payload), read for
+    /// their model.
+    #[serde(default)]
+    pub runs: u64,
     /// Empty or whitespace-only lines.
     pub blank_lines: u64,
     /// `thread.run.step.delta` events, counted and not summarised.
@@ -356,6 +377,7 @@ impl LineCounts {
     pub fn add(&mut self, other: &LineCounts) {
         self.lines += other.lines;
         self.records += other.records;
+        self.runs += other.runs;
         self.blank_lines += other.blank_lines;
         self.deltas += other.deltas;
         self.framing += other.framing;

@@ -277,7 +277,7 @@ impl Format for Prometheus {
         let mut f = Families::default();
         let i = &r.input;
         // Label values in the singular, as Prometheus names kinds.
-        let singular = ["record", "blank", "delta", "framing", "malformed"];
+        let singular = ["record", "run", "blank", "delta", "framing", "malformed"];
         for (kind, (_, v)) in singular.into_iter().zip(i.counts.kinds()) {
             let help = "Input lines read, by kind.";
             let l = vec![("kind".to_string(), kind.to_string())];
@@ -297,6 +297,7 @@ impl Format for Prometheus {
         };
         figures(&mut f, &whole, &Figures::of_sections(&r.sections));
         runs(&mut f, r);
+        cost(&mut f, r);
         for g in &r.groups {
             group(&mut f, r, g);
         }
@@ -365,4 +366,51 @@ fn group(f: &mut Families, r: &Report, g: &Group) {
         dims: &r.group_by,
     };
     figures(f, &s, &Figures::of_group(g));
+    if let Some(u) = g.cost_usd {
+        let help = "Cost of the group's priced run steps, US dollars.";
+        f.sample(
+            "steplog_group_cost_usd_total",
+            "counter",
+            help,
+            "",
+            &s.labels,
+            u.dollars(),
+        );
+    }
+}
+
+/// What the steps cost: per model and assistant, and the steps that could not be priced.
+fn cost(f: &mut Families, r: &Report) {
+    let Some(c) = &r.cost else { return };
+    let help =
+        "Cost of the priced run steps (list prices; tool fees not included), US dollars, by model.";
+    for (model, m) in &c.by_model {
+        let l = vec![("model".to_string(), model.clone())];
+        f.sample(
+            "steplog_cost_usd_total",
+            "counter",
+            help,
+            "",
+            &l,
+            m.usd.dollars(),
+        );
+    }
+    let help = "Cost of the priced run steps, US dollars, by assistant.";
+    for (a, u) in &c.by_assistant {
+        let l = vec![("assistant".to_string(), a.clone())];
+        f.sample(
+            "steplog_assistant_cost_usd_total",
+            "counter",
+            help,
+            "",
+            &l,
+            u.dollars(),
+        );
+    }
+    let help =
+        "Run steps with usage that could not be priced, by reason (no_model, unknown_model).";
+    for (reason, n) in &c.unpriced.by_reason {
+        let l = vec![("reason".to_string(), reason.clone())];
+        f.counter("steplog_unpriced_steps_total", help, &l, n.steps);
+    }
 }

@@ -4,7 +4,7 @@
 //! many more there are; `--format json` has them all.
 
 use super::cells::{
-    self, Breakdown, Style, DURATION_HEAD, EXEMPLAR_HEAD, GROUP_FIGURES, SPREAD_HEAD,
+    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
 };
 use super::escape::visible;
 use super::{Format, Report};
@@ -70,17 +70,27 @@ fn sparkline(counts: &[u64]) -> String {
 /// (numbers), except columns from `text_from` on, left-aligned too (ids, text). Thirty
 /// lines of our own rather than a table crate: the layout is plain and fixed.
 #[derive(Default)]
-struct Grid {
+pub struct Grid {
     rows: Vec<Vec<String>>,
     text_from: Option<usize>,
 }
 
 impl Grid {
-    fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
+    /// A grid whose columns from `text_from` on are text (left-aligned).
+    pub fn with_text_from(text_from: usize) -> Grid {
+        Grid {
+            rows: Vec::new(),
+            text_from: Some(text_from),
+        }
+    }
+
+    /// Appends a row.
+    pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
         self.rows.push(cells.into_iter().collect());
     }
 
-    fn write(&self, out: &mut dyn Write, indent: &str) -> io::Result<()> {
+    /// Writes the rows, each line starting with `indent`.
+    pub fn write(&self, out: &mut dyn Write, indent: &str) -> io::Result<()> {
         let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
         let width = |c: usize| {
             self.rows
@@ -180,9 +190,14 @@ impl Format for Table {
         } else {
             String::new()
         };
+        let runs = if i.counts.runs > 0 {
+            format!(" · runs {}", num(i.counts.runs))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "  records {} · blank {} · deltas {}{framing} · malformed {}",
+            "  records {}{runs} · blank {} · deltas {}{framing} · malformed {}",
             num(i.counts.records),
             num(i.counts.blank_lines),
             num(i.counts.deltas),
@@ -218,6 +233,7 @@ impl Format for Table {
                     "bytes",
                     "lines",
                     "records",
+                    "runs",
                     "blank",
                     "deltas",
                     "framing",
@@ -349,6 +365,36 @@ impl Format for Table {
             more(out, rest)?;
         }
 
+        if let Some(c) = &r.cost {
+            let heading = format!("Cost {}", cells::cost_heading(c));
+            writeln!(out, "\n{}", self.bold(&heading))?;
+            writeln!(out, "  {}", cells::cost_sentence(c, &STYLE))?;
+            if let Some(s) = cells::unpriced_sentence(c, &STYLE) {
+                writeln!(out, "  {s}")?;
+            }
+            for n in &c.notes {
+                writeln!(out, "  note: {}", visible(n))?;
+            }
+            if !c.by_model.is_empty() {
+                let mut g = Grid::default();
+                g.row(COST_MODEL_HEAD.map(String::from));
+                for row in cells::cost_model_rows(c) {
+                    g.row(STYLE.row(&row));
+                }
+                g.write(out, "  ")?;
+            }
+            let (rows, rest) = cells::cost_assistant_rows(c, TOP);
+            if !rows.is_empty() {
+                writeln!(out, "  by assistant (costliest first)")?;
+                let mut g = Grid::default();
+                for row in rows {
+                    g.row(STYLE.row(&row));
+                }
+                g.write(out, "    ")?;
+                more(out, rest)?;
+            }
+        }
+
         if let Some(runs) = &r.runs {
             let outcomes: Vec<String> = cells::ranked(&runs.by_outcome, TOP, |n| *n)
                 .0
@@ -432,7 +478,7 @@ impl Format for Table {
             )?;
             let mut g = Grid::default();
             let mut head: Vec<String> = r.group_by.clone();
-            head.extend(GROUP_FIGURES.map(|(narrow, _)| narrow.to_string()));
+            head.extend(cells::group_head(r, true));
             g.row(head);
             for row in cells::group_rows(r) {
                 g.row(STYLE.row(&row));

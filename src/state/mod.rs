@@ -16,6 +16,7 @@ mod hdr;
 mod v1;
 mod v2;
 mod v3;
+mod v4;
 
 use crate::agg::{self, Dim, Overflow, TooManyGroups};
 use crate::engine::{Config, Outcome};
@@ -28,7 +29,7 @@ use std::path::Path;
 /// The `format` tag of every state file.
 pub const FORMAT: &str = "steplog-state";
 /// The state layout version this build writes. It reads this one and version 1.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// What a state's figures depend on besides its inputs: states merge only when these
 /// are equal.
@@ -50,6 +51,8 @@ pub struct Settings {
     pub exemplars: usize,
     /// `--where`, in its normal form.
     pub filter: Option<String>,
+    /// Whether the cost ledger is kept (`--no-cost` leaves it out).
+    pub cost: bool,
 }
 
 /// The most groups and runs a state read or merged may hold.
@@ -82,6 +85,7 @@ impl Settings {
             runs: cfg.runs,
             exemplars: cfg.exemplars,
             filter: cfg.filter.as_ref().map(|f| f.text().to_string()),
+            cost: cfg.cost,
         }
     }
 }
@@ -89,7 +93,7 @@ impl Settings {
 /// A state's summary as read, before it is converted.
 enum Parsed<'a> {
     V1(v1::SummaryV1),
-    V2(v2::SummaryV2<v2::GroupsRaw<'a>, v3::RunsIn<'a>>),
+    V2(v2::SummaryV2<v2::GroupsRaw<'a>, v3::RunsIn<'a>, v4::CostIn<'a>>),
 }
 
 /// A summary that can be saved, merged and rendered later.
@@ -152,12 +156,7 @@ pub enum Error {
 }
 
 /// What orders inputs in a state: path, then size, compression and line counts.
-type FileKey = (
-    String,
-    u64,
-    Option<&'static str>,
-    (u64, u64, u64, u64, u64, u64, Vec<u64>),
-);
+type FileKey = (String, u64, Option<&'static str>, ([u64; 7], Vec<u64>));
 
 fn file_key(s: &Summary, i: usize) -> FileKey {
     let f = &s.files[i];
@@ -248,6 +247,14 @@ impl State {
                 b.exemplars.to_string(),
             );
         }
+        if a.cost != b.cost {
+            let cost = |c: bool| if c { "costs kept" } else { "no costs" }.to_string();
+            return differ(
+                "--no-cost (or a state older than costs)",
+                cost(a.cost),
+                cost(b.cost),
+            );
+        }
         if a.filter != b.filter {
             let w = |f: &Option<String>| f.clone().unwrap_or_else(|| "no --where".into());
             return differ("--where", w(&a.filter), w(&b.filter));
@@ -316,8 +323,8 @@ impl State {
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
                 (file.settings, file.files, Parsed::V1(file.summary))
             }
-            Some(2 | VERSION) => {
-                let file: v2::StateV2<v2::GroupsRaw<'_>, v3::RunsIn<'_>> =
+            Some(2 | 3 | VERSION) => {
+                let file: v2::StateV2<v2::GroupsRaw<'_>, v3::RunsIn<'_>, v4::CostIn<'_>> =
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
                 (file.settings, file.files, Parsed::V2(file.summary))
             }
@@ -341,6 +348,7 @@ impl State {
             runs: settings.runs,
             exemplars: settings.exemplars,
             filter: settings.filter,
+            cost: settings.cost,
         };
         let files = files
             .into_iter()
@@ -359,6 +367,11 @@ impl State {
         };
         summary.check().map_err(invalid)?;
         let a = &summary.aggregates;
+        if a.ledger.enabled != settings.cost {
+            return Err(invalid(
+                "its cost ledger is not what its settings say".to_string(),
+            ));
+        }
         if a.runs.enabled != settings.runs || a.exemplars.n != settings.exemplars {
             return Err(invalid(
                 "its runs or exemplars are not what its settings say".to_string(),
@@ -399,6 +412,7 @@ impl State {
                 runs: s.runs,
                 exemplars: s.exemplars,
                 filter: s.filter.clone(),
+                cost: s.cost,
             },
             files: self.summary.files.iter().map(v1::FileV1::of).collect(),
             summary: v2::SummaryV2::of(&self.summary),

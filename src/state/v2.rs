@@ -20,6 +20,7 @@
 
 use super::v1::{self, DedupV1, FiguresV1, FileV1, Invalid, LinesV1, SettingsV1, SumsV1};
 use super::v3::{ExemplarsV3, RunsIn, RunsOut};
+use super::v4::{CostIn, CostOut};
 use crate::agg::groups::sketch::{EXACT, SLOTS};
 use crate::agg::groups::{decode_key, encode_key, GroupFigures, Hist, Sketch, NO_CODE, STATUSES};
 use crate::agg::{Aggregates, Exemplars, Groups, Runs, TooManyGroups, UsageSums};
@@ -32,18 +33,18 @@ use std::collections::BTreeMap;
 /// table ([`GroupsOut`]), read as raw text first and then one group at a time, so that a
 /// state of millions of groups never exists twice in memory.
 #[derive(Serialize, Deserialize)]
-pub(super) struct StateV2<G, R> {
+pub(super) struct StateV2<G, R, C> {
     /// Always `steplog-state`.
     pub format: String,
     /// 2, or 3 with runs and exemplars ([`super::v3`]).
     pub version: u32,
     pub settings: SettingsV1,
     pub files: Vec<FileV1>,
-    pub summary: SummaryV2<G, R>,
+    pub summary: SummaryV2<G, R, C>,
 }
 
 #[derive(Serialize, Deserialize)]
-pub(super) struct SummaryV2<G, R> {
+pub(super) struct SummaryV2<G, R, C> {
     lines: LinesV1,
     figures: FiguresV1,
     /// The HyperLogLog registers, base64.
@@ -59,6 +60,9 @@ pub(super) struct SummaryV2<G, R> {
     /// Exemplar steps (version 3, when kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exemplars: Option<ExemplarsV3>,
+    /// The cost ledger (version 4, when kept).
+    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    cost: Option<C>,
 }
 
 /// An absent field read as `None` (without asking its type for a default).
@@ -137,8 +141,8 @@ fn slot(status: &str) -> Result<usize, Invalid> {
         .ok_or_else(|| format!("`{status}` has no durations: it is not a terminal status"))
 }
 
-impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>> {
-    pub fn of(s: &'a Summary) -> SummaryV2<GroupsOut<'a>, RunsOut<'a>> {
+impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
+    pub fn of(s: &'a Summary) -> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
         let a = &s.aggregates;
         SummaryV2 {
             lines: LinesV1::of(&s.lines),
@@ -150,8 +154,24 @@ impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>> {
             interval: s.view.interval.as_str().to_string(),
             runs: a.runs.enabled.then_some(RunsOut(&a.runs)),
             exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
+            cost: a.ledger.enabled.then(|| CostOut {
+                ledger: &a.ledger,
+                group_rank: group_rank(&a.groups),
+            }),
         }
     }
+}
+
+/// Each group's position among the groups as a state writes them (sorted by key).
+fn group_rank(groups: &Groups) -> Vec<u32> {
+    let t = &groups.table;
+    let mut order: Vec<usize> = (0..t.len()).collect();
+    order.sort_unstable_by(|a, b| t.key(*a).cmp(t.key(*b)));
+    let mut rank = vec![0u32; order.len()];
+    for (i, g) in order.into_iter().enumerate() {
+        rank[g] = i as u32;
+    }
+    rank
 }
 
 /// Why reading the groups stopped.
@@ -280,7 +300,7 @@ fn add_group(groups: &mut Groups, g: GroupV2, max: usize) -> Result<(), GroupsEr
     Ok(())
 }
 
-impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>> {
+impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
     /// The summary over `files`, with at most `max_groups` groups and `max_runs` runs.
     pub fn into_summary(
         self,
@@ -294,6 +314,10 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>> {
             Some(r) => r.into_runs(max_runs).map_err(invalid)?,
             None => Runs::default(),
         };
+        let ledger = match self.cost {
+            Some(c) => c.into_ledger(max_runs).map_err(invalid)?,
+            None => crate::agg::Ledger::default(),
+        };
         Ok(Summary {
             files,
             lines: self.lines.into_stats().map_err(invalid)?,
@@ -306,8 +330,10 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>> {
                 exemplars: self
                     .exemplars
                     .map_or_else(|| Exemplars::new(0), ExemplarsV3::into_exemplars),
+                ledger,
             },
             dedup: self.dedup.map(|d| d.folded()),
+            pricing: Default::default(),
             view: View {
                 interval: v1::interval(&self.interval).map_err(invalid)?,
                 ..View::default()

@@ -89,7 +89,12 @@ fn every_line_is_accounted_for() {
         let n = |k: &str| i[k].as_u64().unwrap();
         assert_eq!(
             n("lines"),
-            n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed"),
+            n("records")
+                + n("runs")
+                + n("blank_lines")
+                + n("deltas")
+                + n("framing")
+                + n("malformed"),
             "{f}"
         );
         let by_reason: u64 = i["malformed_by_reason"]
@@ -668,7 +673,12 @@ fn hostile_bytes_never_panic_and_every_line_is_counted() {
         assert_eq!(n("lines"), expected_lines);
         assert_eq!(
             n("lines"),
-            n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
+            n("records")
+                + n("runs")
+                + n("blank_lines")
+                + n("deltas")
+                + n("framing")
+                + n("malformed")
         );
         assert!(n("malformed") > 3000, "random lines are malformed");
     }

@@ -22,7 +22,7 @@ fn summarize_bytes(data: &[u8], cfg: &Config) -> Report {
     let c = &r.input.counts;
     assert_eq!(
         c.lines,
-        c.records + c.blank_lines + c.deltas + c.framing + c.malformed
+        c.records + c.runs + c.blank_lines + c.deltas + c.framing + c.malformed
     );
     r
 }

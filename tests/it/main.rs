@@ -4,6 +4,7 @@
 //! installs a global allocator.
 
 mod cli;
+mod cost;
 mod groups;
 mod hostile;
 mod properties;

@@ -19,11 +19,20 @@ fn sample(name: &str) -> PathBuf {
 fn figures(r: &Value) -> Value {
     let mut v = r.clone();
     crate::util::forget_places(&mut v);
+    for b in v["time_series"]["buckets"].as_array_mut().unwrap() {
+        b.as_object_mut().unwrap().remove("cost_usd");
+        b.as_object_mut().unwrap().remove("unpriced_steps");
+    }
     let o = v.as_object_mut().unwrap();
     o.remove("input");
     o.remove("hints");
+    // What the steps cost depends on the run objects, which only the capture has.
+    o.remove("cost");
     v
 }
+
+/// The run of the first steps of the stream-events sample, as its completed event says.
+const RUN: &str = r#"{"id":"run_oyfV44CrJXYJkvb2qsd80LvJ","object":"thread.run","created_at":1761861560,"status":"completed","model":"gpt-4o-mini","usage":{"prompt_tokens":544,"completion_tokens":54,"total_tokens":598}}"#;
 
 /// The stream-events sample as `curl -N` would capture it: `event:`/`data:` pairs, blank
 /// separators, other event objects, a keep-alive comment and the `[DONE]` sentinel.
@@ -48,6 +57,10 @@ fn sse_capture() -> (Vec<u8>, u64) {
             )
             .unwrap();
             framing += 3;
+            // A run event: its payload is a run object (read for its model), the event
+            // line is framing.
+            writeln!(out, "event: thread.run.completed\ndata: {RUN}\n").unwrap();
+            framing += 1;
         }
     }
     writeln!(out, "event: done\ndata: [DONE]\n").unwrap();
@@ -75,6 +88,12 @@ fn an_sse_capture_reads_its_payloads_and_counts_framing() {
         assert_eq!(r["input"]["records"], plain["input"]["records"]);
         assert_eq!(r["input"]["deltas"], plain["input"]["deltas"]);
         assert_eq!(r["input"]["malformed"], 0);
+        assert_eq!(r["input"]["runs"], 1);
+        // The run's steps are priced on its model; the other run's are not.
+        let cost = &r["cost"];
+        assert_eq!(cost["by_model"]["gpt-4o-mini"]["steps"], 2, "{extra:?}");
+        assert_eq!(cost["by_model"]["gpt-4o-mini"]["prompt_tokens"], 260 + 284);
+        assert_eq!(cost["unpriced"]["by_reason"]["no_model"]["steps"], 2);
         assert_eq!(figures(&r), figures(&plain), "{extra:?}");
     }
 }

@@ -65,7 +65,7 @@ impl Step {
 }
 
 /// A deterministic shuffle (xorshift), so failures reproduce.
-fn shuffle<T>(v: &mut [T], mut seed: u64) {
+pub fn shuffle<T>(v: &mut [T], mut seed: u64) {
     for i in (1..v.len()).rev() {
         seed ^= seed << 13;
         seed ^= seed >> 7;

@@ -207,7 +207,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
     let out = steplog().args(["report", path(&future)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("is a version 99 state; this steplog reads versions 1 to 3"));
+        .contains("is a version 99 state; this steplog reads versions 1 to 4"));
 
     // Flags of `summary` the state cannot honour get a message, not a wrong report.
     let out = steplog()
@@ -238,7 +238,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
 
 #[test]
 fn the_state_format_is_pinned_byte_for_byte() {
-    // testdata/state/golden-v3.state is what `partial` writes for these fixtures: a
+    // testdata/state/golden-v4.state is what `partial` writes for these fixtures: a
     // change to the format shows here, to be made on purpose (with a version bump).
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.state");
@@ -247,10 +247,10 @@ fn the_state_format_is_pinned_byte_for_byte() {
         .args(FIXTURES)
         .arg("-o")
         .arg(&fresh));
-    let golden = std::fs::read(testdata().join("state/golden-v3.state")).unwrap();
+    let golden = std::fs::read(testdata().join("state/golden-v4.state")).unwrap();
     assert!(
         std::fs::read(&fresh).unwrap() == golden,
-        "partial no longer writes testdata/state/golden-v3.state byte for byte"
+        "partial no longer writes testdata/state/golden-v4.state byte for byte"
     );
 }
 
@@ -268,11 +268,12 @@ const FIXTURES: [&str; 6] = [
 fn states_of_every_version_are_read_by_report() {
     // testdata/state/fixtures-v1.state was written by `steplog partial` when the format
     // was introduced, golden-v1.state by the last version-1 steplog, golden-v2.state by
-    // the last version-2 one, golden-v3.state by this one: each report must stay the
-    // summary of the same fixtures (version 1's groups are read into compact groups,
-    // their durations from the histograms). Malformed-line messages are kept as written,
-    // and older steplogs worded them otherwise, and states before version 3 hold no runs:
-    // for those every other figure is compared, and runs are null.
+    // the last version-2 one, golden-v3.state by the last version-3 one, golden-v4.state
+    // by this one: each report must stay the summary of the same fixtures (version 1's
+    // groups are read into compact groups, their durations from the histograms).
+    // Malformed-line messages are kept as written, and older steplogs worded them
+    // otherwise; states before version 3 hold no runs and before version 4 no costs: for
+    // those every other figure is compared, and what they lack is null.
     let single = ok(steplog()
         .args(["summary", "-f", "json", "--group-by", "status"])
         .args(FIXTURES));
@@ -281,15 +282,29 @@ fn states_of_every_version_are_read_by_report() {
         for e in v["input"]["malformed_examples"].as_array_mut().unwrap() {
             e["message"] = Value::Null;
         }
-        for k in ["runs", "threads", "exemplars"] {
+        for k in ["runs", "threads", "exemplars", "cost"] {
             v[k] = Value::Null;
+        }
+        for g in v["groups"].as_array_mut().unwrap() {
+            g["cost_usd"] = Value::Null;
+            g["unpriced_steps"] = Value::Null;
+        }
+        for b in v["time_series"]["buckets"].as_array_mut().unwrap() {
+            b["cost_usd"] = Value::Null;
+            b["unpriced_steps"] = Value::Null;
         }
         v
     };
-    for name in ["fixtures-v1", "golden-v1", "golden-v2", "golden-v3"] {
+    for name in [
+        "fixtures-v1",
+        "golden-v1",
+        "golden-v2",
+        "golden-v3",
+        "golden-v4",
+    ] {
         let state = testdata().join(format!("state/{name}.state"));
         let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
-        if name == "golden-v3" {
+        if name == "golden-v4" {
             assert_eq!(
                 String::from_utf8(report).unwrap(),
                 String::from_utf8(single.clone()).unwrap(),
@@ -297,7 +312,10 @@ fn states_of_every_version_are_read_by_report() {
             );
         } else {
             let v: Value = serde_json::from_slice(&report).unwrap();
-            assert!(v["runs"].is_null() && v["exemplars"].is_null(), "{name}");
+            assert!(v["cost"].is_null(), "{name}");
+            if name != "golden-v3" {
+                assert!(v["runs"].is_null() && v["exemplars"].is_null(), "{name}");
+            }
             assert_eq!(figures(&report), figures(&single), "{name}");
         }
     }

@@ -68,13 +68,13 @@ pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// `lines = records + blank_lines + deltas + framing + malformed` in a JSON report.
+/// `lines = records + runs + blank_lines + deltas + framing + malformed` in a JSON report.
 pub fn lines_add_up(r: &Value) {
     let i = &r["input"];
     let n = |k: &str| i[k].as_u64().unwrap();
     assert_eq!(
         n("lines"),
-        n("records") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
+        n("records") + n("runs") + n("blank_lines") + n("deltas") + n("framing") + n("malformed")
     );
 }
 

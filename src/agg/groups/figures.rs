@@ -285,6 +285,8 @@ impl GroupFigures {
             durations_seconds: durations,
             usage: self.usage_sums().finish(),
             time_range: report::TimeRange::new(Some(self.first), Some(self.last)),
+            cost_usd: None,
+            unpriced_steps: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! `00 FF`, ended by `00 00`; a day or an hour is its number since the epoch (i64,
 //! big-endian, sign bit flipped); a missing value is the tag alone, and sorts first.
 
-use super::Dim;
+use super::{Dim, Models};
 use crate::agg::NONE_KEY;
 use crate::batch::{Batch, ToolKind, NULL};
 use crate::report::format_utc;
@@ -49,28 +49,45 @@ fn push_time(key: &mut Vec<u8>, n: i64) {
 
 /// Calls `f` with each key of row `i` along `dims`: one key, or several when a
 /// multi-valued dimension (tool kinds, function names) has several values. `key` is
-/// scratch space; `meta` maps each dimension to its metadata column.
+/// scratch space; `meta` maps each dimension to its metadata column; `models` gives the
+/// steps' models (none known without it).
 pub fn each_key(
     batch: &Batch,
     i: usize,
     dims: &[Dim],
     meta: &[usize],
+    models: Option<&Models>,
     key: &mut Vec<u8>,
     f: &mut dyn FnMut(&[u8]),
 ) {
     key.clear();
-    along(batch, i, dims, meta, 0, key, f);
+    let row = Row {
+        batch,
+        i,
+        dims,
+        meta,
+        models,
+    };
+    along(&row, 0, key, f);
 }
 
-fn along(
-    batch: &Batch,
+/// What [`along`] reads: a row and how its key is formed.
+struct Row<'a> {
+    batch: &'a Batch,
     i: usize,
-    dims: &[Dim],
-    meta: &[usize],
-    d: usize,
-    key: &mut Vec<u8>,
-    f: &mut dyn FnMut(&[u8]),
-) {
+    dims: &'a [Dim],
+    meta: &'a [usize],
+    models: Option<&'a Models>,
+}
+
+fn along(row: &Row<'_>, d: usize, key: &mut Vec<u8>, f: &mut dyn FnMut(&[u8])) {
+    let Row {
+        batch,
+        i,
+        dims,
+        meta,
+        models,
+    } = *row;
     let Some(dim) = dims.get(d) else {
         f(key);
         return;
@@ -84,13 +101,13 @@ fn along(
                 if seen & (1 << k as u8) == 0 {
                     seen |= 1 << k as u8;
                     push_text(key, k.as_str());
-                    along(batch, i, dims, meta, d + 1, key, f);
+                    along(row, d + 1, key, f);
                     key.truncate(at);
                 }
             }
             if seen == 0 {
                 key.push(NONE);
-                along(batch, i, dims, meta, d + 1, key, f);
+                along(row, d + 1, key, f);
                 key.truncate(at);
             }
             return;
@@ -108,13 +125,13 @@ fn along(
                 if function && !repeat {
                     any = true;
                     push_text(key, batch.dicts.function.get(code));
-                    along(batch, i, dims, meta, d + 1, key, f);
+                    along(row, d + 1, key, f);
                     key.truncate(at);
                 }
             }
             if !any {
                 key.push(NONE);
-                along(batch, i, dims, meta, d + 1, key, f);
+                along(row, d + 1, key, f);
                 key.truncate(at);
             }
             return;
@@ -128,8 +145,15 @@ fn along(
         Dim::Run => push_opt(key, batch.run_id.get(i)),
         Dim::Thread => push_opt(key, batch.thread_id.get(i)),
         Dim::Metadata(_) => push_opt(key, batch.metadata[meta[d]].get(i)),
+        Dim::Model => {
+            let assistant = batch.dicts.assistant.get_opt(batch.assistant[i]);
+            push_opt(
+                key,
+                models.and_then(|m| m.of(batch.run_id.get(i), assistant)),
+            )
+        }
     }
-    along(batch, i, dims, meta, d + 1, key, f);
+    along(row, d + 1, key, f);
 }
 
 /// Why a key could not be read back (a damaged state file).

@@ -12,17 +12,19 @@
 
 mod figures;
 mod key;
+mod models;
 pub mod sketch;
 mod table;
 
 pub use figures::{GroupFigures, NO_CODE, STATUSES};
 pub use key::{decode as decode_key, encode as encode_key};
+pub use models::Models;
 pub use sketch::{Hist, Sketch};
 pub use table::Table;
 
 use super::Error;
 use crate::batch::{Batch, Keep, MAX_METADATA};
-use crate::report;
+use crate::report::{self, Usd};
 
 /// A dimension to group by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -47,13 +49,15 @@ pub enum Dim {
     Run,
     /// `thread_id`
     Thread,
+    /// The step's model: its run object's, else `--model`'s or `--default-model`'s.
+    Model,
     /// The value of one `metadata` key.
     Metadata(String),
 }
 
 impl Dim {
     /// Every dimension but `metadata.KEY`, by name.
-    pub const NAMED: [Dim; 10] = [
+    pub const NAMED: [Dim; 11] = [
         Dim::Assistant,
         Dim::Type,
         Dim::Status,
@@ -64,6 +68,7 @@ impl Dim {
         Dim::Hour,
         Dim::Run,
         Dim::Thread,
+        Dim::Model,
     ];
 
     /// The name used on the command line and in reports (`metadata.team`).
@@ -86,6 +91,7 @@ impl Dim {
             Dim::Hour => "hour",
             Dim::Run => "run",
             Dim::Thread => "thread",
+            Dim::Model => "model",
             Dim::Metadata(_) => "metadata",
         }
     }
@@ -133,19 +139,22 @@ pub enum Sort {
     P99,
     /// Most total tokens first.
     Tokens,
+    /// Costliest first (by the priced steps; groups without cost figures last).
+    Cost,
     /// By key, ascending.
     Key,
 }
 
 impl Sort {
     /// Every order, by name.
-    pub const ALL: [Sort; 7] = [
+    pub const ALL: [Sort; 8] = [
         Sort::Steps,
         Sort::Failures,
         Sort::FailureRate,
         Sort::P50,
         Sort::P99,
         Sort::Tokens,
+        Sort::Cost,
         Sort::Key,
     ];
 
@@ -158,6 +167,7 @@ impl Sort {
             Sort::P50 => "p50",
             Sort::P99 => "p99",
             Sort::Tokens => "tokens",
+            Sort::Cost => "cost",
             Sort::Key => "key",
         }
     }
@@ -168,8 +178,9 @@ impl Sort {
     }
 
     /// The figure a group is ranked by (larger first); `None` ranks last.
-    fn figure(self, g: &GroupFigures) -> Option<f64> {
+    fn figure(self, g: &GroupFigures, cost: Option<Usd>) -> Option<f64> {
         match self {
+            Sort::Cost => cost.map(|c| c.0 as f64),
             Sort::Steps => Some(g.steps as f64),
             Sort::Failures => Some(g.statuses[2] as f64),
             Sort::FailureRate => g.failure_rate(),
@@ -204,6 +215,12 @@ pub struct Groups {
     key: Vec<u8>,
     /// The group of the last row seen.
     last: Option<usize>,
+    /// Whether [`Groups::rows`] is filled (for the cost ledger).
+    pub track_rows: bool,
+    /// The last batch's (row, group) pairs, in row order, when `track_rows`.
+    pub rows: Vec<(u32, u32)>,
+    /// The steps' models, for [`Dim::Model`] (read before the steps).
+    pub models: Option<std::sync::Arc<Models>>,
 }
 
 impl Default for Groups {
@@ -240,6 +257,9 @@ impl Groups {
             max,
             key: Vec::new(),
             last: None,
+            track_rows: false,
+            rows: Vec::new(),
+            models: None,
         }
     }
 
@@ -294,7 +314,7 @@ impl Groups {
         }
         Keep {
             ids: false,
-            runs: self.dims.contains(&Dim::Run),
+            runs: self.dims.contains(&Dim::Run) || self.dims.contains(&Dim::Model),
             threads: self.dims.contains(&Dim::Thread),
             metadata,
         }
@@ -312,11 +332,16 @@ impl Groups {
             max,
             key,
             last,
+            track_rows,
+            rows,
+            models,
         } = self;
+        rows.clear();
+        let models = models.as_deref();
         let mut failed: Option<Error> = None;
         for i in 0..batch.len() {
             let code = table.code(batch.error_code[i], &batch.dicts.error_code);
-            key::each_key(batch, i, dims, meta, key, &mut |k| {
+            key::each_key(batch, i, dims, meta, models, key, &mut |k| {
                 // Steps of one run, one assistant, one hour come in bursts: the row's group
                 // is often the last row's, found without hashing.
                 let g = match last {
@@ -327,6 +352,9 @@ impl Groups {
                     Some(g) => {
                         if let Err(e) = table.figures[g].add_row(batch, i, code) {
                             failed = failed.or(Some(e.into()));
+                        }
+                        if *track_rows {
+                            rows.push((i as u32, g as u32));
                         }
                         *last = Some(g);
                     }
@@ -346,9 +374,11 @@ impl Groups {
         Ok(())
     }
 
-    /// Merges another part's groups (same dimensions).
-    pub fn merge(&mut self, other: Groups) -> Result<(), Error> {
+    /// Merges another part's groups (same dimensions); returns where each of its groups
+    /// went (`[g]` is this table's index of the other's group `g`).
+    pub fn merge(&mut self, other: Groups) -> Result<Vec<u32>, Error> {
         self.last = None;
+        self.track_rows |= other.track_rows;
         if self.dims.is_empty() {
             self.dims = other.dims.clone();
             self.meta = other.meta.clone();
@@ -358,10 +388,23 @@ impl Groups {
 
     /// The report's groups, ordered by `sort` (ties by key), the first `top` of them (all
     /// without), and how many groups there are.
-    pub fn finish(&self, sort: Sort, top: Option<usize>) -> (Vec<report::Group>, usize) {
+    /// `costs[g]` is group `g`'s cost and unpriced steps, when costs are kept.
+    pub fn finish(
+        &self,
+        sort: Sort,
+        top: Option<usize>,
+        costs: Option<&[(Usd, u64)]>,
+    ) -> (Vec<report::Group>, usize) {
         let t = &self.table;
         let n = t.len();
-        let figures: Vec<Option<f64>> = t.figures.iter().map(|g| sort.figure(g)).collect();
+        let both = |g: usize| costs.and_then(|c| c.get(g).copied());
+        let cost = |g: usize| both(g).map(|(u, _)| u);
+        let figures: Vec<Option<f64>> = t
+            .figures
+            .iter()
+            .enumerate()
+            .map(|(i, g)| sort.figure(g, cost(i)))
+            .collect();
         let mut order: Vec<usize> = (0..n).collect();
         let cmp = |a: &usize, b: &usize| {
             let by_figure = match (figures[*a], figures[*b]) {
@@ -384,7 +427,10 @@ impl Groups {
             .into_iter()
             .map(|g| {
                 let names = key::names(t.key(g), &self.dims).unwrap_or_default();
-                t.figures[g].finish(names, |c| t.codes.get(c).to_string())
+                let mut group = t.figures[g].finish(names, |c| t.codes.get(c).to_string());
+                group.cost_usd = cost(g);
+                group.unpriced_steps = both(g).map(|(_, n)| n);
+                group
             })
             .collect();
         (groups, n)

@@ -72,7 +72,8 @@ impl Table {
 
     /// Merges `other` in, unless that would take it past `max` groups or a figure past
     /// what it holds. A group new to this table is moved in whole, not rebuilt.
-    pub fn merge(&mut self, other: Table, max: usize) -> Result<(), Error> {
+    /// Returns where each of `other`'s groups went.
+    pub fn merge(&mut self, other: Table, max: usize) -> Result<Vec<u32>, Error> {
         let codes: Vec<u32> = (0..other.codes.len() as u32)
             .map(|c| self.codes.intern(other.codes.get(c)))
             .collect();
@@ -84,6 +85,7 @@ impl Table {
             }
         };
         let Table { keys, figures, .. } = other;
+        let mut went = Vec::with_capacity(figures.len());
         for (g, mut theirs) in figures.into_iter().enumerate() {
             let key = keys.get(g);
             let before = self.len();
@@ -99,8 +101,9 @@ impl Table {
             } else {
                 self.figures[mine].merge(&theirs, code)?;
             }
+            went.push(mine as u32);
         }
-        Ok(())
+        Ok(went)
     }
 
     /// Bytes this table holds on the heap, about.

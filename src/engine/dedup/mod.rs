@@ -13,6 +13,7 @@ pub use index::{SnapshotIndex, Winners};
 use super::scheduler::Scheduler;
 use super::sink::{Index, Summarize};
 use super::{spool, Error, Lines, Timings};
+use crate::agg::Ledger;
 use crate::input::InputSpec;
 use crate::summary::{Folded, Summary};
 
@@ -25,24 +26,32 @@ pub(super) fn run(
     let (specs, _spooled) = spool::once_only(inputs)?;
     let index = SnapshotIndex::new();
     let first = {
-        let passed = scheduler.pass(&specs, Lines::Every, &|| Index(&index))?;
-        (passed.lines, passed.files, passed.timings)
+        let sink = || Index {
+            index: &index,
+            models: Ledger::new(cfg.cost, cfg.max_runs),
+        };
+        let passed = scheduler.pass(&specs, Lines::Every, &sink)?;
+        let mut models = Ledger::new(cfg.cost, cfg.max_runs);
+        for s in passed.sinks {
+            models.merge(s.models, &[])?;
+        }
+        (passed.lines, passed.files, passed.timings, models)
     };
-    let (first_lines, first_files, first_timings) = first;
+    let (first_lines, first_files, first_timings, models) = first;
     let winners = index.into_winners(specs.len());
-    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| Summarize::new(cfg))?;
+    // The run objects were all read in the first pass: `--group-by model` has them.
+    let by_model = cfg
+        .group_by
+        .contains(&crate::agg::Dim::Model)
+        .then(|| std::sync::Arc::new(super::models_of(&models, cfg)));
+    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
+        Summarize::new(cfg, by_model.clone())
+    })?;
     let mut timings = first_timings;
     timings.add(&second.timings);
-    if let Some((f, _)) = first_files
-        .iter()
-        .zip(&second.files)
-        .find(|(a, b)| a.bytes != b.bytes)
-    {
-        return Err(Error::InputChanged {
-            path: f.name.clone(),
-        });
-    }
-    let aggregates = super::merge_sinks(second.sinks, &mut timings)?;
+    super::same_inputs(&first_files, &second.files)?;
+    let mut aggregates = super::merge_sinks(second.sinks, &mut timings)?;
+    aggregates.ledger.merge(models, &[])?;
     let steps = winners.len() as u64;
     if aggregates.figures.steps.total() + second.filtered_out != steps {
         return Err(Error::InputChanged {
@@ -59,6 +68,7 @@ pub(super) fn run(
         filtered_out: second.filtered_out,
         aggregates,
         view: cfg.view,
+        pricing: cfg.pricing.clone(),
     };
     Ok((summary, timings))
 }

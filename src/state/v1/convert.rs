@@ -13,8 +13,8 @@ use base64::Engine as _;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
-same_fields!(LineCounts => CountsV1 { lines, records, blank_lines, deltas, framing, malformed });
-same_fields!(CountsV1 => LineCounts { lines, records, blank_lines, deltas, framing, malformed });
+same_fields!(LineCounts => CountsV1 { lines, records, runs, blank_lines, deltas, framing, malformed });
+same_fields!(CountsV1 => LineCounts { lines, records, runs, blank_lines, deltas, framing, malformed });
 same_fields!(UsageSums => SumsV1 {
     steps_with_usage, prompt_tokens, completion_tokens, total_tokens, cached_tokens,
     reasoning_tokens
@@ -264,11 +264,13 @@ impl SummaryV1 {
             aggregates: Aggregates {
                 runs: crate::agg::Runs::default(),
                 exemplars: crate::agg::Exemplars::new(0),
+                ledger: crate::agg::Ledger::default(),
                 figures: self.figures.into_figures()?,
                 distinct: distinct(&self.distinct)?,
                 groups,
             },
             dedup: self.dedup.map(|d| d.folded()),
+            pricing: Default::default(),
             view: View {
                 interval: interval(&self.interval)?,
                 ..View::default()

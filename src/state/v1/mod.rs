@@ -71,6 +71,9 @@ pub(super) struct SettingsV1 {
     /// `--where`, in its normal form (version 3).
     #[serde(default, rename = "where")]
     pub filter: Option<String>,
+    /// Whether the cost ledger was kept (version 4; earlier states kept none).
+    #[serde(default)]
+    pub cost: bool,
 }
 
 /// One input.
@@ -137,6 +140,9 @@ impl<'de> Deserialize<'de> for ReasonCounts {
 struct CountsV1 {
     lines: u64,
     records: u64,
+    /// Run objects (version 4; none before).
+    #[serde(default)]
+    runs: u64,
     blank_lines: u64,
     deltas: u64,
     framing: u64,
