@@ -127,6 +127,16 @@ impl Ledger {
         (m != NONE).then(|| self.names.get(m))
     }
 
+    /// Run `r`'s model as a code of [`Ledger::name`], if a run object named one.
+    pub fn model_code(&self, r: u32) -> Option<u32> {
+        self.models.get(r as usize).copied().filter(|&m| m != NONE)
+    }
+
+    /// How many names (models and assistant ids) there are: codes are below it.
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
     /// A name (model or assistant id) by its code.
     pub fn name(&self, code: u32) -> Option<&str> {
         (code != NONE).then(|| self.names.get(code))
@@ -246,11 +256,25 @@ impl Ledger {
                 reasoning: batch.reasoning_tokens.values()[i].min(completion),
             }
         };
+        // Steps of one run, assistant and hour come in bursts: their tokens are added up
+        // here and filed once per burst, not looked up step by step.
+        let mut pending: Option<(Entry, Tokens)> = None;
+        let mut add = |ledger: &mut Ledger, e: Entry, t: Tokens| -> Result<(), Error> {
+            match &mut pending {
+                Some((at, sum)) if *at == e => sum.add(&t)?,
+                _ => {
+                    if let Some((at, sum)) = pending.replace((e, t)) {
+                        ledger.file(at, &sum)?;
+                    }
+                }
+            }
+            Ok(())
+        };
         match groups {
             None => {
                 for i in 0..batch.len() {
                     if let Some(e) = row_entry(self, i)? {
-                        self.file(e, &tokens(i))?;
+                        add(self, e, tokens(i))?;
                     }
                 }
             }
@@ -264,10 +288,13 @@ impl Ledger {
                     };
                     entry = Some((i, e));
                     if let Some(e) = e {
-                        self.file(Entry { group, ..e }, &tokens(i))?;
+                        add(self, Entry { group, ..e }, tokens(i))?;
                     }
                 }
             }
+        }
+        if let Some((at, sum)) = pending {
+            self.file(at, &sum)?;
         }
         Ok(())
     }

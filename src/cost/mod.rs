@@ -23,10 +23,10 @@ pub mod table;
 
 pub use table::{Dated, Price, Table, TableError};
 
-use crate::agg::ledger::{Entry, Ledger, Tokens};
+use crate::agg::ledger::{Ledger, Tokens};
 use crate::agg::runs::NONE;
 use crate::agg::NONE_KEY;
-use crate::report::{Cost, ModelCost, Unpriced, Usd};
+use crate::report::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How steps are priced: the table, and the models of steps whose run gave none.
@@ -55,11 +55,11 @@ impl Default for Pricing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelFrom {
     /// Its run's `thread.run` object.
-    Run,
+    Run = 0,
     /// `--model ASSISTANT=MODEL`.
-    Flag,
+    Flag = 1,
     /// `--default-model`.
-    Default,
+    Default = 2,
 }
 
 impl ModelFrom {
@@ -130,101 +130,181 @@ impl Pricing {
             .map(|m| (m, ModelFrom::Default))
     }
 
-    /// Prices every entry of `ledger` (`groups` groups).
+    /// Prices every entry of `ledger` (`groups` groups). Entries are summed into
+    /// vectors indexed by model and assistant codes (one model resolution and one price
+    /// lookup per distinct model and hour), and named only at the end.
     pub fn price(&self, ledger: &Ledger, groups: usize) -> Result<Priced, CostOverflow> {
         if !ledger.enabled {
             return Ok(Priced::default());
         }
-        let mut total = Usd(0);
-        let mut by_model: BTreeMap<String, ModelCost> = BTreeMap::new();
-        let mut by_assistant: BTreeMap<String, Usd> = BTreeMap::new();
-        let mut model_from: BTreeMap<String, u64> = BTreeMap::new();
-        let mut unpriced = Unpriced::default();
-        for reason in ["no_model", "unknown_model"] {
-            unpriced.by_reason.insert(reason.into(), Default::default());
-        }
-        let mut fallbacks: BTreeSet<(String, String)> = BTreeSet::new();
-        // Models priced before their first dated price, and that date.
-        let mut early: BTreeMap<String, i64> = BTreeMap::new();
-        let mut per_group = vec![(Usd(0), 0u64); groups];
-        let mut hours: BTreeMap<u32, (Usd, u64)> = BTreeMap::new();
-        // Entries in a fixed order, so the sums (exact anyway) are formed alike.
-        let mut entries: Vec<(&Entry, &Tokens)> = ledger.entries().collect();
-        entries.sort_unstable_by_key(|(e, _)| **e);
-        // Each (model, hour) priced once.
-        let mut cache: HashMap<(&str, u32), Option<InForce<'_>>> = HashMap::new();
         let add = |a: &mut Usd, b: Usd| -> Result<(), CostOverflow> {
             *a = a.checked_add(b).ok_or(CostOverflow)?;
             Ok(())
         };
         let count = |a: &mut u64, b: u64| *a = a.saturating_add(b);
-        for (e, t) in entries {
-            let run_model = (e.run != NONE).then(|| ledger.model(e.run)).flatten();
-            let assistant = ledger.name(e.assistant);
-            if let Some(g) = per_group.get_mut(e.group as usize) {
-                // Counted as unpriced now, taken back below once priced.
-                count(&mut g.1, t.steps);
-            }
+        // Models by local code: from a run object (by the ledger's name code), from
+        // --model (by assistant code), or --default-model.
+        let mut models: Vec<&str> = Vec::new();
+        let mut code_of: HashMap<&str, u32> = HashMap::new();
+        fn local<'a>(
+            name: &'a str,
+            models: &mut Vec<&'a str>,
+            code_of: &mut HashMap<&'a str, u32>,
+        ) -> u32 {
+            *code_of.entry(name).or_insert_with(|| {
+                models.push(name);
+                models.len() as u32 - 1
+            })
+        }
+        let names = ledger.names_len();
+        let mut by_run_model: Vec<Option<u32>> = vec![None; names];
+        let mut by_flag: Vec<Option<Option<(u32, ModelFrom)>>> = vec![None; names + 1];
+        // Per local model: its price at an hour (cached), its sums.
+        let mut prices: HashMap<(u32, u32), Option<InForce<'_>>> = HashMap::new();
+        let mut sums: Vec<(Usd, ModelCost)> = Vec::new();
+        let mut unknown: Vec<(u64, u64)> = Vec::new();
+        let mut fallbacks: BTreeSet<(String, String)> = BTreeSet::new();
+        // Models priced before their first dated price, and that date.
+        let mut early: BTreeMap<String, i64> = BTreeMap::new();
+        let mut assistants: Vec<Usd> = vec![Usd(0); names + 1];
+        let mut per_group = vec![(Usd(0), 0u64); groups];
+        let mut hours: HashMap<u32, (Usd, u64)> = HashMap::new();
+        let mut model_from = [0u64; 3];
+        let mut no_model = StepsTokens::default();
+        let mut total = Usd(0);
+        // In the table's order: every sum is of integers, so the order changes nothing.
+        for (e, t) in ledger.entries() {
+            let group = per_group.get_mut(e.group as usize);
             let hour = hours.entry(e.hour).or_default();
-            count(&mut hour.1, t.steps);
-            let Some((model, from)) = self.model_of(run_model, assistant) else {
-                let r = unpriced.by_reason.entry("no_model".into()).or_default();
-                count(&mut r.steps, t.steps);
-                count(&mut r.tokens, t.total());
+            let run_model = (e.run != NONE).then(|| ledger.model_code(e.run)).flatten();
+            let resolved = match run_model {
+                Some(c) => {
+                    let m = *by_run_model[c as usize].get_or_insert_with(|| {
+                        local(
+                            ledger.name(c).unwrap_or_default(),
+                            &mut models,
+                            &mut code_of,
+                        )
+                    });
+                    Some((m, ModelFrom::Run))
+                }
+                None => {
+                    let slot = if e.assistant == NONE {
+                        names
+                    } else {
+                        e.assistant as usize
+                    };
+                    *by_flag[slot].get_or_insert_with(|| {
+                        self.model_of(None, ledger.name(e.assistant))
+                            .map(|(m, from)| (local(m, &mut models, &mut code_of), from))
+                    })
+                }
+            };
+            let unpriced = |group: Option<&mut (Usd, u64)>, hour: &mut (Usd, u64)| {
+                if let Some(g) = group {
+                    count(&mut g.1, t.steps);
+                }
+                count(&mut hour.1, t.steps);
+            };
+            let Some((m, from)) = resolved else {
+                count(&mut no_model.steps, t.steps);
+                count(&mut no_model.tokens, t.total());
+                unpriced(group, hour);
                 continue;
             };
+            let name = models[m as usize];
             let at = i64::from(e.hour) * 3600;
-            let found = cache.entry((model, e.hour)).or_insert_with(|| {
-                self.table.price(model, at).map(|(d, base)| {
+            let found = prices.entry((m, e.hour)).or_insert_with(|| {
+                self.table.price(name, at).map(|(d, base)| {
                     let before = d.from.filter(|&f| f > at);
                     (d.price, base, before)
                 })
             });
+            let m = m as usize;
+            if sums.len() <= m {
+                sums.resize(m + 1, Default::default());
+                unknown.resize(m + 1, (0, 0));
+            }
             let Some((price, base, before)) = found else {
-                let r = unpriced
-                    .by_reason
-                    .entry("unknown_model".into())
-                    .or_default();
-                count(&mut r.steps, t.steps);
-                count(&mut r.tokens, t.total());
-                let m = unpriced
-                    .unknown_models
-                    .entry(model.to_string())
-                    .or_default();
-                count(&mut m.steps, t.steps);
-                count(&mut m.tokens, t.total());
+                count(&mut unknown[m].0, t.steps);
+                count(&mut unknown[m].1, t.total());
+                unpriced(group, hour);
                 continue;
             };
             if let Some(b) = base {
-                fallbacks.insert((model.to_string(), b.to_string()));
+                if fallbacks.len() < 1000 {
+                    fallbacks.insert((name.to_string(), b.to_string()));
+                }
             }
             if let Some(f) = before {
-                early.insert(model.to_string(), *f);
+                early.entry(name.to_string()).or_insert(*f);
             }
             let usd = Usd(cost_of(t, price).ok_or(CostOverflow)?);
             add(&mut total, usd)?;
-            let m = by_model.entry(model.to_string()).or_default();
-            add(&mut m.usd, usd)?;
-            count(&mut m.steps, t.steps);
-            count(&mut m.prompt_tokens, t.prompt);
-            count(&mut m.cached_tokens, t.cached);
-            count(&mut m.completion_tokens, t.completion);
-            count(&mut m.reasoning_tokens, t.reasoning);
-            count(model_from.entry(from.key().into()).or_default(), t.steps);
-            let a = assistant.unwrap_or(NONE_KEY).to_string();
-            add(by_assistant.entry(a).or_default(), usd)?;
-            if let Some(g) = per_group.get_mut(e.group as usize) {
+            let (u, c) = &mut sums[m];
+            add(u, usd)?;
+            count(&mut c.steps, t.steps);
+            count(&mut c.prompt_tokens, t.prompt);
+            count(&mut c.cached_tokens, t.cached);
+            count(&mut c.completion_tokens, t.completion);
+            count(&mut c.reasoning_tokens, t.reasoning);
+            count(&mut model_from[from as usize], t.steps);
+            let a = if e.assistant == NONE {
+                names
+            } else {
+                e.assistant as usize
+            };
+            add(&mut assistants[a], usd)?;
+            if let Some(g) = group {
                 add(&mut g.0, usd)?;
-                g.1 = g.1.saturating_sub(t.steps);
             }
-            let hour = hours.entry(e.hour).or_default();
             add(&mut hour.0, usd)?;
-            hour.1 = hour.1.saturating_sub(t.steps);
         }
-        for r in unpriced.by_reason.values() {
-            count(&mut unpriced.steps, r.steps);
-            count(&mut unpriced.tokens, r.tokens);
+        let mut by_model = BTreeMap::new();
+        let mut unpriced = Unpriced::default();
+        let mut unknown_total = StepsTokens::default();
+        for (m, name) in models.iter().enumerate() {
+            if let Some((usd, c)) = sums.get(m).filter(|(_, c)| c.steps > 0) {
+                by_model.insert(
+                    name.to_string(),
+                    ModelCost {
+                        usd: *usd,
+                        ..c.clone()
+                    },
+                );
+            }
+            if let Some(&(steps, tokens)) = unknown.get(m).filter(|u| u.0 > 0) {
+                unpriced
+                    .unknown_models
+                    .insert(name.to_string(), StepsTokens { steps, tokens });
+                count(&mut unknown_total.steps, steps);
+                count(&mut unknown_total.tokens, tokens);
+            }
         }
+        unpriced.by_reason.insert("no_model".into(), no_model);
+        unpriced
+            .by_reason
+            .insert("unknown_model".into(), unknown_total);
+        unpriced.steps = no_model.steps.saturating_add(unknown_total.steps);
+        unpriced.tokens = no_model.tokens.saturating_add(unknown_total.tokens);
+        let by_assistant = assistants
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.0 > 0)
+            .map(|(a, u)| {
+                let name = if a == names {
+                    NONE_KEY
+                } else {
+                    ledger.name(a as u32).unwrap_or(NONE_KEY)
+                };
+                (name.to_string(), *u)
+            })
+            .collect();
+        let model_from = [ModelFrom::Run, ModelFrom::Flag, ModelFrom::Default]
+            .into_iter()
+            .filter(|f| model_from[*f as usize] > 0)
+            .map(|f| (f.key().to_string(), model_from[f as usize]))
+            .collect();
         let mut notes: Vec<String> = fallbacks
             .into_iter()
             .map(|(m, b)| format!("{m} is priced as {b}: the table has no entry for the snapshot"))
@@ -246,7 +326,7 @@ impl Pricing {
                 notes,
             }),
             groups: per_group,
-            hours,
+            hours: hours.into_iter().collect(),
         })
     }
 }

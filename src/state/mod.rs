@@ -181,10 +181,14 @@ impl From<agg::Error> for Error {
 impl State {
     /// An empty state (no inputs) with `settings`: the identity of [`State::merge`].
     pub fn empty(settings: Settings) -> State {
-        State {
-            settings,
-            summary: Summary::default(),
-        }
+        let limits = Limits::default();
+        let mut summary = Summary::default();
+        let a = &mut summary.aggregates;
+        a.groups = agg::Groups::new(&settings.group_by, limits.groups);
+        a.runs = agg::Runs::new(settings.runs, limits.runs);
+        a.exemplars = agg::Exemplars::new(settings.exemplars);
+        a.ledger = agg::Ledger::new(settings.cost, limits.runs);
+        State { settings, summary }
     }
 
     /// The state of a finished run (taken, not copied: a grouped summary is large).
