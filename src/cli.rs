@@ -1,5 +1,14 @@
 //! Command-line definitions (clap derive) and their translation into library settings.
 
+mod generate;
+mod prices;
+mod values;
+
+pub use generate::GenerateArgs;
+
+pub use prices::{PriceArgs, PricesArgs, PricesFormat};
+use values::{parse_chunk_size, parse_dim, parse_size, parse_sort};
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use steplog::agg::{Dim, Interval, Sort, DEFAULT_MAX_GROUPS, DEFAULT_MAX_RUNS};
@@ -116,23 +125,6 @@ pub enum IntervalArg {
     Hour,
     /// UTC days.
     Day,
-}
-
-fn parse_dim(s: &str) -> Result<Dim, String> {
-    Dim::parse(s).ok_or_else(|| {
-        let names: Vec<String> = Dim::NAMED.iter().map(Dim::name).collect();
-        format!(
-            "`{s}` is not a dimension; use {} or metadata.KEY",
-            names.join(", ")
-        )
-    })
-}
-
-fn parse_sort(s: &str) -> Result<Sort, String> {
-    Sort::parse(s).ok_or_else(|| {
-        let names: Vec<&str> = Sort::ALL.iter().map(|s| s.as_str()).collect();
-        format!("`{s}` is not an order; use {}", names.join(", "))
-    })
 }
 
 /// Output formats.
@@ -390,24 +382,6 @@ pub struct RenderArgs {
     pub prices: PriceArgs,
 }
 
-/// How steps are priced: shared by `summary`, `report` and `prices`.
-#[derive(Debug, Args)]
-pub struct PriceArgs {
-    /// Prices in LiteLLM's model_prices_and_context_window.json layout
-    /// (input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
-    /// output_cost_per_reasoning_token), over the bundled table: its models replace the
-    /// bundled entries of the same name.
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-    /// The model of an assistant's steps whose run object is not in the input, as
-    /// ASSISTANT=MODEL (repeatable), or @FILE of such lines (# starts a comment).
-    #[arg(long = "model", value_name = "ASSISTANT=MODEL")]
-    pub models: Vec<String>,
-    /// The model of the steps no run object or --model prices.
-    #[arg(long, value_name = "MODEL")]
-    pub default_model: Option<String>,
-}
-
 impl RenderArgs {
     /// How the report is shown.
     pub fn view(&self) -> View {
@@ -588,89 +562,9 @@ impl BenchArgs {
     }
 }
 
-/// `steplog prices`.
-#[derive(Debug, Args)]
-pub struct PricesArgs {
-    /// Only this model (a dated snapshot the table lacks shows its base model's prices).
-    pub model: Option<String>,
-    /// Output format: table or json. By default, table.
-    #[arg(long, short = 'f', value_enum, default_value_t = PricesFormat::Table)]
-    pub format: PricesFormat,
-    /// Only the prices in force at this time (same forms as --since).
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
-    /// Prices in LiteLLM's layout, over the bundled table (as for `summary`).
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
-}
-
-/// Output formats of `steplog prices`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PricesFormat {
-    /// Aligned text.
-    Table,
-    /// JSON: per model, its dated prices in dollars per million tokens.
-    Json,
-}
-
-/// `steplog generate`.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// Lines to write.
-    #[arg(long, short = 'n', default_value_t = 100_000)]
-    pub lines: u64,
-    /// Seed; the same seed gives the same bytes. By default, 1.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output file. By default, standard output.
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
-    /// Write an event-stream log instead of an export: each step as an `in_progress`
-    /// snapshot, a delta event and its final snapshot (for `--dedup`).
-    #[arg(long)]
-    pub stream: bool,
-    /// Also write the `thread.run` object of each run to FILE (a list-runs export: the
-    /// models that price the steps; one run in twenty has none).
-    #[arg(long, value_name = "FILE")]
-    pub runs: Option<PathBuf>,
-}
-
 /// File arguments as inputs, in order (`-` is standard input).
 pub fn inputs(files: &[String]) -> Vec<InputSpec> {
     files.iter().map(|f| InputSpec::parse(f)).collect()
-}
-
-/// `64K`, `4M`, `1G` or plain bytes.
-fn parse_size(s: &str) -> Result<usize, String> {
-    let s = s.trim();
-    let (digits, mult) = match s.char_indices().last() {
-        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&s[..i], 1usize << 10),
-        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&s[..i], 1 << 20),
-        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&s[..i], 1 << 30),
-        _ => (s, 1),
-    };
-    let n: usize = digits
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size like 65536, 64K or 4M"))?;
-    match n.checked_mul(mult) {
-        Some(0) | None => Err(format!(
-            "`{s}` must be between 1 byte and {} bytes",
-            usize::MAX
-        )),
-        Some(v) => Ok(v),
-    }
-}
-
-/// The largest `--chunk-size`: every worker holds a chunk in memory.
-const MAX_CHUNK_SIZE: usize = 1 << 30;
-
-fn parse_chunk_size(s: &str) -> Result<usize, String> {
-    match parse_size(s)? {
-        n if n > MAX_CHUNK_SIZE => Err(format!(
-            "`{s}` is more than 1G: every worker holds a chunk in memory"
-        )),
-        n => Ok(n),
-    }
 }
 
 #[allow(dead_code)]
@@ -682,16 +576,6 @@ const _: () = assert!(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("100"), Ok(100));
-        assert_eq!(parse_size("64K"), Ok(65536));
-        assert_eq!(parse_size("4m"), Ok(4 << 20));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("99999999999999G").is_err());
-    }
 
     #[test]
     fn clap_definitions_are_consistent() {

@@ -13,7 +13,7 @@
 use super::keys::Keys;
 use super::runs::{TooManyRuns, NONE};
 use super::{add, Error, Overflow};
-use crate::batch::{Batch, Code, Dict, NULL};
+use crate::batch::{Batch, Code, Dict};
 use hashbrown::HashMap;
 
 /// What a step's tokens are filed under.
@@ -197,17 +197,7 @@ impl Ledger {
     }
 
     fn assistant_code(&mut self, code: Code, dict: &Dict) -> u32 {
-        if code == NULL {
-            return NONE;
-        }
-        let c = code as usize;
-        if c >= self.assistant_codes.len() {
-            self.assistant_codes.resize(c + 1, NONE);
-        }
-        if self.assistant_codes[c] == NONE {
-            self.assistant_codes[c] = self.names.intern(dict.get(code));
-        }
-        self.assistant_codes[c]
+        super::runs::batch_code(&mut self.assistant_codes, &mut self.names, code, dict)
     }
 
     /// Folds a batch in: its run objects' models, and each step with usage under its

@@ -50,6 +50,18 @@ impl LineCounts {
         add(&mut self.malformed, other.malformed, "input.malformed")
     }
 
+    /// The count of each kind of line (all but `lines`), in report order.
+    pub fn kinds(&self) -> [u64; 6] {
+        [
+            self.records,
+            self.runs,
+            self.blank_lines,
+            self.deltas,
+            self.framing,
+            self.malformed,
+        ]
+    }
+
     /// The report's form.
     pub fn finish(&self) -> report::LineCounts {
         self.into()
@@ -198,21 +210,9 @@ impl LineStats {
 
     /// What tells file `i`'s accounting apart from another's (for a stable order of
     /// inputs with the same name).
-    pub fn file_key(&self, i: usize) -> ([u64; 7], Vec<u64>) {
+    pub fn file_key(&self, i: usize) -> (u64, [u64; 6], Vec<u64>) {
         let f = self.files.get(i).cloned().unwrap_or_default();
-        let t = f.totals;
-        (
-            [
-                t.lines,
-                t.records,
-                t.runs,
-                t.blank_lines,
-                t.deltas,
-                t.framing,
-                t.malformed,
-            ],
-            f.chunk_lines,
-        )
+        (f.totals.lines, f.totals.kinds(), f.chunk_lines)
     }
 
     /// Renumbers the files: file `order[n]` becomes file `n`.
@@ -258,16 +258,7 @@ impl LineStats {
         }
         for (i, f) in self.files.iter().enumerate() {
             let t = &f.totals;
-            let kinds = [
-                t.records,
-                t.runs,
-                t.blank_lines,
-                t.deltas,
-                t.framing,
-                t.malformed,
-            ]
-            .iter()
-            .try_fold(0u64, |a, n| a.checked_add(*n));
+            let kinds = t.kinds().iter().try_fold(0u64, |a, n| a.checked_add(*n));
             let chunks = f
                 .chunk_lines
                 .iter()

@@ -234,37 +234,36 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         same_inputs(&first.files, &passed.files)?;
         let mut timings = first.timings;
         timings.add(&passed.timings);
-        let aggregates = merge_sinks(passed.sinks, &mut timings)?;
-        let summary = Summary {
-            files: passed.files,
-            lines: passed.lines,
-            filtered_out: passed.filtered_out,
-            aggregates,
-            dedup: None,
-            view: cfg.view,
-            pricing: cfg.pricing.clone(),
-        };
-        (summary, timings)
+        summarized(passed, timings, cfg)?
     } else {
         let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg, None))?;
-        let mut timings = passed.timings;
-        let aggregates = merge_sinks(passed.sinks, &mut timings)?;
-        let summary = Summary {
-            files: passed.files,
-            lines: passed.lines,
-            filtered_out: passed.filtered_out,
-            aggregates,
-            dedup: None,
-            view: cfg.view,
-            pricing: cfg.pricing.clone(),
-        };
-        (summary, timings)
+        let timings = passed.timings;
+        summarized(passed, timings, cfg)?
     };
     Ok(Outcome {
         summary,
         timings,
         hints: plan.hints,
     })
+}
+
+/// The summary of a summarising pass (its sinks merged), and the timings with the merge.
+fn summarized(
+    passed: scheduler::Passed<Summarize>,
+    mut timings: Timings,
+    cfg: &Config,
+) -> Result<(Summary, Timings), Error> {
+    let aggregates = merge_sinks(passed.sinks, &mut timings)?;
+    let summary = Summary {
+        files: passed.files,
+        lines: passed.lines,
+        filtered_out: passed.filtered_out,
+        aggregates,
+        dedup: None,
+        view: cfg.view,
+        pricing: cfg.pricing.clone(),
+    };
+    Ok((summary, timings))
 }
 
 /// A pass over `specs` that reads only the run objects: the steps' models, as

@@ -16,7 +16,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What one pass returns.
-pub(super) struct Passed<S> {
+pub(crate) struct Passed<S> {
     /// Line accounting of all workers, merged.
     pub lines: LineStats,
     /// Records left out by the time window.

@@ -6,6 +6,7 @@
 //! code, a message) once per worker and remembers the answer by its code, so a filter on
 //! text costs a table lookup per row.
 
+mod lex;
 mod parse;
 
 pub use parse::{parse, Expr, Field, Op, ParseError, Tokens, Value, FIELDS};

@@ -156,7 +156,7 @@ pub enum Error {
 }
 
 /// What orders inputs in a state: path, then size, compression and line counts.
-type FileKey = (String, u64, Option<&'static str>, ([u64; 7], Vec<u64>));
+type FileKey = (String, u64, Option<&'static str>, (u64, [u64; 6], Vec<u64>));
 
 fn file_key(s: &Summary, i: usize) -> FileKey {
     let f = &s.files[i];

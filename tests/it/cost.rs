@@ -297,26 +297,7 @@ fn costs_agree_with_an_independent_computation_across_files_shards_and_flags() {
     assert_eq!(deduped["cost"], plain["cost"]);
 
     // Three shards, merged and priced at report time, are the one run byte for byte.
-    let mut states = Vec::new();
-    for i in 0..3 {
-        let s = dir.path().join(format!("{i}.state"));
-        ok(steplog().args([
-            "partial",
-            path(&logs),
-            "--shard-count",
-            "3",
-            "--shard-index",
-            &i.to_string(),
-            "-o",
-            path(&s),
-        ]));
-        states.push(s);
-    }
-    let merged = dir.path().join("all.state");
-    let mut m = vec!["merge".to_string()];
-    m.extend(states.iter().rev().map(|s| path(s).to_string()));
-    m.extend(["-o".into(), path(&merged).to_string()]);
-    ok(steplog().args(&m));
+    let (_, merged) = shards_merged(&logs, dir.path(), 3, &[2, 1, 0]);
     let report = ok(steplog().args(["report", "-f", "json", path(&merged), "--prices", p]));
     assert_eq!(String::from_utf8(report).unwrap(), one);
 }

@@ -293,26 +293,7 @@ fn runs_threads_and_exemplars_agree_with_an_independent_computation() {
 fn shards_of_runs_that_cross_files_merge_into_one_run() {
     let dir = tempfile::tempdir().unwrap();
     let (logs, _) = shuffled_corpus(dir.path(), 8_000, 5);
-    let mut states = Vec::new();
-    for i in 0..3 {
-        let s = dir.path().join(format!("{i}.state"));
-        ok(steplog().args([
-            "partial",
-            path(&logs),
-            "--shard-count",
-            "3",
-            "--shard-index",
-            &i.to_string(),
-            "-o",
-            path(&s),
-        ]));
-        states.push(s);
-    }
-    let merged = dir.path().join("all.state");
-    let mut args = vec!["merge".to_string()];
-    args.extend(states.iter().map(|s| path(s).to_string()));
-    args.extend(["-o".into(), path(&merged).to_string()]);
-    ok(steplog().args(&args));
+    let (states, merged) = shards_merged(&logs, dir.path(), 3, &[0, 1, 2]);
     let report = ok(steplog().args(["report", "-f", "json", path(&merged)]));
     let one = summary_json(&[path(&logs)]);
     assert_eq!(String::from_utf8(report).unwrap(), one);

@@ -63,6 +63,42 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `steplog partial` of `inputs` in `n` shards, into `dir/0.state`…; then `steplog
+/// merge` of them (in the order `order` gives, by shard index) into `dir/all.state`.
+/// Returns the shards' states and the merged one.
+pub fn shards_merged(
+    inputs: &Path,
+    dir: &Path,
+    n: u64,
+    order: &[usize],
+) -> (Vec<PathBuf>, PathBuf) {
+    let states: Vec<PathBuf> = (0..n)
+        .map(|i| {
+            let s = dir.join(format!("{i}.state"));
+            let (i, n) = (i.to_string(), n.to_string());
+            ok(steplog()
+                .args([
+                    "partial",
+                    path(inputs),
+                    "--shard-count",
+                    &n,
+                    "--shard-index",
+                    &i,
+                ])
+                .arg("-o")
+                .arg(&s));
+            s
+        })
+        .collect();
+    let merged = dir.join("all.state");
+    ok(steplog()
+        .arg("merge")
+        .args(order.iter().map(|&k| &states[k]))
+        .arg("-o")
+        .arg(&merged));
+    (states, merged)
+}
+
 /// A path as a command-line argument.
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()

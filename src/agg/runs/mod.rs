@@ -15,6 +15,12 @@ use crate::batch::{Batch, Code, Dict, Place, NULL};
 use crate::report;
 use std::cmp::Ordering;
 
+mod restore;
+mod spread;
+
+pub use restore::RunParts;
+pub use spread::spread;
+
 /// No thread, no assistant.
 pub const NONE: u32 = u32::MAX;
 /// No terminal timestamp.
@@ -147,17 +153,7 @@ impl Runs {
     }
 
     fn batch_code(cache: &mut Vec<u32>, names: &mut Dict, code: Code, dict: &Dict) -> u32 {
-        if code == NULL {
-            return NONE;
-        }
-        let c = code as usize;
-        if c >= cache.len() {
-            cache.resize(c + 1, NONE);
-        }
-        if cache[c] == NONE {
-            cache[c] = names.intern(dict.get(code));
-        }
-        cache[c]
+        batch_code(cache, names, code, dict)
     }
 
     /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids).
@@ -424,102 +420,6 @@ impl Runs {
             .map(|(t, &n)| (text(self.threads.get(t)), n))
     }
 
-    /// Adds a run read from a state (or fails past the limit, or on a repeated id).
-    pub fn push_run(&mut self, id: &str, run: RunParts<'_>) -> Result<(), String> {
-        let (r, new) = self
-            .runs
-            .intern(id.as_bytes(), self.max)
-            .ok_or_else(|| format!("more than {} runs", self.max))?;
-        if !new {
-            return Err(format!("run `{id}` is listed twice"));
-        }
-        debug_assert_eq!(r, self.figures.len());
-        let thread = match run.thread {
-            None => NONE,
-            Some(t) => self
-                .threads
-                .find(t.as_bytes())
-                .ok_or_else(|| format!("run `{id}` is in thread `{t}`, which is not listed"))?
-                as u32,
-        };
-        let assistant = run.assistant.map_or(NONE, |a| self.name_code(a));
-        let status = self.name_code(run.status);
-        let at = self.ids.len();
-        self.ids.extend_from_slice(run.last_id.as_bytes());
-        self.figures.push(Run {
-            steps: run.steps,
-            first: run.first,
-            end: run.end.unwrap_or(NO_TIME),
-            tool_calls: run.tool_calls,
-            tokens: run.tokens,
-            thread,
-            assistant,
-            last: Last {
-                created: run.last_created,
-                terminal: run.last_terminal.unwrap_or(NO_TIME),
-                status,
-                id: (at, run.last_id.len()),
-                place: run.place,
-            },
-        });
-        Ok(())
-    }
-
-    /// Adds a thread read from a state.
-    pub fn push_thread(&mut self, id: &str, steps: u64) -> Result<(), String> {
-        let (_, new) = self
-            .threads
-            .intern(id.as_bytes(), self.max)
-            .ok_or_else(|| format!("more than {} threads", self.max))?;
-        if !new {
-            return Err(format!("thread `{id}` is listed twice"));
-        }
-        self.thread_steps.push(steps);
-        Ok(())
-    }
-
-    /// Whether the runs are ones reading could make, over `steps` steps and `files`
-    /// inputs (for runs read from a state).
-    pub fn check(&self, steps: u64, files: usize) -> Result<(), String> {
-        if !self.enabled {
-            return Ok(());
-        }
-        let mut in_runs = 0u64;
-        for (r, run) in self.figures.iter().enumerate() {
-            let id = text(self.runs.get(r));
-            let last = &run.last;
-            let bad = run.steps == 0
-                || last.created < run.first
-                || (run.end != NO_TIME && run.end < last.terminal)
-                || (last.terminal != NO_TIME && run.end == NO_TIME)
-                || last.place.file as usize >= files;
-            if bad {
-                return Err(format!("run `{id}` is not one a log could make"));
-            }
-            in_runs = in_runs
-                .checked_add(run.steps)
-                .ok_or("runs hold more than 2^64 steps")?;
-        }
-        let in_threads = self
-            .thread_steps
-            .iter()
-            .try_fold(0u64, |t, n| t.checked_add(*n))
-            .ok_or("threads hold more than 2^64 steps")?;
-        let run_total = in_runs.checked_add(self.without_run);
-        let thread_total = in_threads.checked_add(self.without_thread);
-        if run_total != Some(steps) || thread_total != Some(steps) {
-            return Err(format!(
-                "runs hold {in_runs} steps (+{} without a run) and threads {in_threads} \
-                 (+{} without a thread), of {steps} steps",
-                self.without_run, self.without_thread
-            ));
-        }
-        if self.thread_steps.contains(&0) {
-            return Err("a thread without steps".into());
-        }
-        Ok(())
-    }
-
     /// The figures over runs and threads.
     pub fn finish(&self) -> Option<(report::Runs, report::Threads)> {
         if !self.enabled {
@@ -588,35 +488,6 @@ impl Runs {
     }
 }
 
-/// The inputs of [`Runs::push_run`].
-#[derive(Debug, Clone, Copy)]
-pub struct RunParts<'a> {
-    /// Its thread's id.
-    pub thread: Option<&'a str>,
-    /// Its assistant's id.
-    pub assistant: Option<&'a str>,
-    /// Steps.
-    pub steps: u64,
-    /// Earliest `created_at`.
-    pub first: i64,
-    /// Latest terminal timestamp.
-    pub end: Option<i64>,
-    /// Tool calls.
-    pub tool_calls: u64,
-    /// Total tokens.
-    pub tokens: u64,
-    /// The last step's `created_at`, terminal timestamp, status, id and place.
-    pub last_created: i64,
-    /// See `last_created`.
-    pub last_terminal: Option<i64>,
-    /// See `last_created`.
-    pub status: &'a str,
-    /// See `last_created`.
-    pub last_id: &'a str,
-    /// See `last_created`.
-    pub place: Place,
-}
-
 impl Run {
     /// The run's span, when its last step is terminal: from its first step's creation to
     /// its latest terminal timestamp.
@@ -634,6 +505,22 @@ impl Run {
     pub fn last_terminal(&self) -> Option<i64> {
         (self.last.terminal != NO_TIME).then_some(self.last.terminal)
     }
+}
+
+/// A batch's dictionary `code` (of `dict`) as a code of `names`, or [`NONE`] for null;
+/// `cache` remembers the batch's codes (cleared per batch).
+pub(crate) fn batch_code(cache: &mut Vec<u32>, names: &mut Dict, code: Code, dict: &Dict) -> u32 {
+    if code == NULL {
+        return NONE;
+    }
+    let c = code as usize;
+    if c >= cache.len() {
+        cache.resize(c + 1, NONE);
+    }
+    if cache[c] == NONE {
+        cache[c] = names.intern(dict.get(code));
+    }
+    cache[c]
 }
 
 /// Whether a run should take `new` for its thread or assistant instead of `mine`: when
@@ -668,35 +555,4 @@ fn write_id(ids: &mut Vec<u8>, slot: (usize, usize), id: &[u8]) -> (usize, usize
 /// Keys and ids are the UTF-8 text they were made from.
 fn text(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or_default()
-}
-
-/// How `values` spread: count, min, mean, nearest-rank p50/p90/p99 (the ⌈n·q⌉-th
-/// smallest), max. Reorders `values` (selecting each rank, not sorting them all).
-pub fn spread(values: &mut [u64]) -> report::Spread {
-    let n = values.len();
-    if n == 0 {
-        return report::Spread::default();
-    }
-    let sum: u128 = values.iter().map(|&v| u128::from(v)).sum();
-    let min = values.iter().copied().min();
-    let max = values.iter().copied().max();
-    // Ranks in increasing order: each selection leaves the larger values to its right.
-    let mut from = 0;
-    let mut at = |num: usize| {
-        let k = (n * num).div_ceil(100).max(1) - 1;
-        let (_, v, _) = values[from..].select_nth_unstable(k - from);
-        let v = *v;
-        from = k;
-        v
-    };
-    let (p50, p90, p99) = (at(50), at(90), at(99));
-    report::Spread {
-        count: n as u64,
-        min,
-        mean: Some(sum as f64 / n as f64),
-        p50: Some(p50),
-        p90: Some(p90),
-        p99: Some(p99),
-        max,
-    }
 }
