@@ -2,7 +2,7 @@
 //! kept in bounded lists ordered by a total order (the figure, then the step id), so
 //! merging two lists and keeping the first `N` is exact whatever the split.
 
-use crate::batch::{Batch, Place, STATUS_FAILED};
+use crate::batch::{Batch, Place, StepFields, STATUS_FAILED};
 use std::cmp::Ordering;
 
 /// One step kept as an exemplar, with what reports show of it.
@@ -10,20 +10,8 @@ use std::cmp::Ordering;
 pub struct Step {
     /// What it was picked for (a duration in seconds, or `created_at`).
     pub value: i64,
-    /// Its id.
-    pub id: String,
-    /// `run_id`.
-    pub run_id: Option<String>,
-    /// `thread_id`.
-    pub thread_id: Option<String>,
-    /// `assistant_id`.
-    pub assistant_id: Option<String>,
-    /// Its status.
-    pub status: String,
-    /// Its type.
-    pub step_type: Option<String>,
-    /// `created_at`.
-    pub created_at: i64,
+    /// Its id, run, thread, assistant, status, type and `created_at`.
+    pub step: StepFields,
     /// `last_error.code`.
     pub code: Option<String>,
     /// `last_error.message`.
@@ -38,13 +26,7 @@ impl Step {
         let d = &batch.dicts;
         Step {
             value,
-            id: batch.id(i).unwrap_or("").to_string(),
-            run_id: batch.run_id.get(i).map(str::to_string),
-            thread_id: batch.thread_id.get(i).map(str::to_string),
-            assistant_id: d.assistant.get_opt(batch.assistant[i]).map(str::to_string),
-            status: d.status.get(batch.status[i]).to_string(),
-            step_type: d.step_type.get_opt(batch.step_type[i]).map(str::to_string),
-            created_at: batch.created_at[i],
+            step: batch.step_fields(i),
             code: d
                 .error_code
                 .get_opt(batch.error_code[i])
@@ -73,7 +55,7 @@ fn place_key(p: Place) -> (u32, u64, u32) {
 
 impl Step {
     fn key(&self) -> (i64, &str, Place) {
-        (self.value, &self.id, self.place)
+        (self.value, &self.step.id, self.place)
     }
 }
 
@@ -236,13 +218,26 @@ mod tests {
         assert_eq!(whole, parts);
         // Durations are (i % 7) * 10: 60 is the largest, for i = 6, 13, 20, 27, 34, whose
         // ids are s33, s26, s19, s12, s05; ties go to the smaller id.
-        let ids: Vec<&str> = whole.slowest.steps.iter().map(|s| s.id.as_str()).collect();
+        let ids: Vec<&str> = whole
+            .slowest
+            .steps
+            .iter()
+            .map(|s| s.step.id.as_str())
+            .collect();
         assert_eq!(ids, ["s05", "s12", "s19", "s26", "s33"]);
         assert!(whole.slowest.steps.iter().all(|s| s.value == 60));
         // The latest failures: i = 39, 36, 33, 30, 27 (created 1039, …).
-        let latest: Vec<i64> = whole.failures.steps.iter().map(|s| s.created_at).collect();
+        let latest: Vec<i64> = whole
+            .failures
+            .steps
+            .iter()
+            .map(|s| s.step.created_at)
+            .collect();
         assert_eq!(latest, [1039, 1036, 1033, 1030, 1027]);
-        assert_eq!(whole.failures.steps[0].run_id.as_deref(), Some("run_s00"));
+        assert_eq!(
+            whole.failures.steps[0].step.run_id.as_deref(),
+            Some("run_s00")
+        );
         assert!(Exemplars::new(0).slowest.steps.is_empty());
     }
 }

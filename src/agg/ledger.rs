@@ -180,9 +180,9 @@ impl Ledger {
     /// stitched log), the name first in byte order, so any split of the input agrees.
     pub fn set_model(&mut self, r: u32, model: &str) {
         let code = self.names.intern(model);
-        let mine = &mut self.models[r as usize];
-        if *mine == NONE || (code != *mine && model < self.names.get(*mine)) {
-            *mine = code;
+        let mine = self.models[r as usize];
+        if super::runs::lower(mine, code, |c| self.names.get(c).as_bytes()) {
+            self.models[r as usize] = code;
         }
     }
 

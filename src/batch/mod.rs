@@ -236,6 +236,26 @@ pub struct TimesRow {
 /// Declares [`Batch`]: the per-row columns in one list (so clearing, truncating and
 /// copying rows cannot forget one), then the tool-call list column, the dictionaries and
 /// the optional step-id text.
+/// A step's identifying fields as text, taken out of a batch (an exemplar, a `find`
+/// match).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFields {
+    /// `id`.
+    pub id: String,
+    /// `run_id`.
+    pub run_id: Option<String>,
+    /// `thread_id`.
+    pub thread_id: Option<String>,
+    /// `assistant_id`.
+    pub assistant_id: Option<String>,
+    /// `status`.
+    pub status: String,
+    /// `type`.
+    pub step_type: Option<String>,
+    /// `created_at`.
+    pub created_at: i64,
+}
+
 /// Which line a row is: its input, the chunk of that input, and the line within the
 /// chunk (line numbers are known once every earlier chunk is counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -425,6 +445,20 @@ impl Batch {
         }
         self.run_objects.clear();
         self.run_models.clear();
+    }
+
+    /// Row `i`'s identifying fields as text (ids only as kept).
+    pub fn step_fields(&self, i: usize) -> StepFields {
+        let d = &self.dicts;
+        StepFields {
+            id: self.id(i).unwrap_or_default().to_string(),
+            run_id: self.run_id.get(i).map(str::to_string),
+            thread_id: self.thread_id.get(i).map(str::to_string),
+            assistant_id: d.assistant.get_opt(self.assistant[i]).map(str::to_string),
+            status: d.status.get(self.status[i]).to_string(),
+            step_type: d.step_type.get_opt(self.step_type[i]).map(str::to_string),
+            created_at: self.created_at[i],
+        }
     }
 
     /// Row `i`'s step id (only with `keep.ids`).

@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use steplog::agg::groups::ModelFlags;
 use steplog::cost::{Dated, Pricing, Table};
 
 /// A price file or model list larger than this is refused (LiteLLM's table is ~1 MB).
@@ -73,8 +74,10 @@ pub fn pricing(args: &PriceArgs) -> Result<Pricing> {
     }
     Ok(Pricing {
         table: table(args.prices.as_deref())?,
-        by_assistant,
-        default_model: args.default_model.clone(),
+        models: ModelFlags {
+            by_assistant,
+            default: args.default_model.clone(),
+        },
     })
 }
 

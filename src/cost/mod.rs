@@ -23,6 +23,7 @@ pub mod table;
 
 pub use table::{Dated, Price, Table, TableError};
 
+use crate::agg::groups::{ModelFlags, ModelFrom};
 use crate::agg::ledger::{Ledger, Tokens};
 use crate::agg::runs::NONE;
 use crate::agg::NONE_KEY;
@@ -34,40 +35,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct Pricing {
     /// Prices by model.
     pub table: Table,
-    /// `--model ASSISTANT=MODEL`: an assistant's model, for steps whose run object is
-    /// missing.
-    pub by_assistant: BTreeMap<String, String>,
-    /// `--default-model`: the model of the other steps.
-    pub default_model: Option<String>,
+    /// `--model ASSISTANT=MODEL` and `--default-model`: the models of steps whose run
+    /// object named none.
+    pub models: ModelFlags,
 }
 
 impl Default for Pricing {
     fn default() -> Self {
         Pricing {
             table: Table::bundled(),
-            by_assistant: BTreeMap::new(),
-            default_model: None,
-        }
-    }
-}
-
-/// Where a step's model came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelFrom {
-    /// Its run's `thread.run` object.
-    Run = 0,
-    /// `--model ASSISTANT=MODEL`.
-    Flag = 1,
-    /// `--default-model`.
-    Default = 2,
-}
-
-impl ModelFrom {
-    fn key(self) -> &'static str {
-        match self {
-            ModelFrom::Run => "run",
-            ModelFrom::Flag => "model_flag",
-            ModelFrom::Default => "default_model",
+            models: ModelFlags::default(),
         }
     }
 }
@@ -113,23 +90,6 @@ pub struct Priced {
 pub struct CostOverflow;
 
 impl Pricing {
-    /// The model of a step of run `run` and assistant `assistant`, and where it came from.
-    pub fn model_of<'a>(
-        &'a self,
-        run_model: Option<&'a str>,
-        assistant: Option<&str>,
-    ) -> Option<(&'a str, ModelFrom)> {
-        if let Some(m) = run_model {
-            return Some((m, ModelFrom::Run));
-        }
-        if let Some(m) = assistant.and_then(|a| self.by_assistant.get(a)) {
-            return Some((m, ModelFrom::Flag));
-        }
-        self.default_model
-            .as_deref()
-            .map(|m| (m, ModelFrom::Default))
-    }
-
     /// Prices every entry of `ledger` (`groups` groups). Entries are summed into
     /// vectors indexed by model and assistant codes (one model resolution and one price
     /// lookup per distinct model and hour), and named only at the end.
@@ -195,7 +155,8 @@ impl Pricing {
                         e.assistant as usize
                     };
                     *by_flag[slot].get_or_insert_with(|| {
-                        self.model_of(None, ledger.name(e.assistant))
+                        self.models
+                            .of(None, ledger.name(e.assistant))
                             .map(|(m, from)| (local(m, &mut models, &mut code_of), from))
                     })
                 }

@@ -8,7 +8,7 @@
 //! the pass always moves on. With a limit, the writer stops the pass once it has printed
 //! that many.
 
-use crate::batch::Batch;
+use crate::batch::StepFields;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Condvar, Mutex};
@@ -25,42 +25,7 @@ pub struct Match {
     /// The line as read, byte for byte (without its newline).
     pub raw: Vec<u8>,
     /// The step's fields, when wanted.
-    pub fields: Option<MatchFields>,
-}
-
-/// A matching step's fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MatchFields {
-    /// `id`.
-    pub id: String,
-    /// `run_id`.
-    pub run_id: Option<String>,
-    /// `thread_id`.
-    pub thread_id: Option<String>,
-    /// `assistant_id`.
-    pub assistant_id: Option<String>,
-    /// `status`.
-    pub status: String,
-    /// `type`.
-    pub step_type: Option<String>,
-    /// `created_at`.
-    pub created_at: i64,
-}
-
-impl MatchFields {
-    /// Row `i` of `batch`.
-    pub fn of(batch: &Batch, i: usize) -> MatchFields {
-        let d = &batch.dicts;
-        MatchFields {
-            id: batch.id(i).unwrap_or_default().to_string(),
-            run_id: batch.run_id.get(i).map(str::to_string),
-            thread_id: batch.thread_id.get(i).map(str::to_string),
-            assistant_id: d.assistant.get_opt(batch.assistant[i]).map(str::to_string),
-            status: d.status.get(batch.status[i]).to_string(),
-            step_type: d.step_type.get_opt(batch.step_type[i]).map(str::to_string),
-            created_at: batch.created_at[i],
-        }
-    }
+    pub fields: Option<StepFields>,
 }
 
 /// A chunk's matches, as a worker hands them over.

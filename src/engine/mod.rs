@@ -286,11 +286,7 @@ fn run_models(
 
 /// The steps' models from the run objects in `ledger` and the pricing flags of `cfg`.
 pub(crate) fn models_of(ledger: &Ledger, cfg: &Config) -> Models {
-    Models::new(
-        ledger,
-        cfg.pricing.by_assistant.clone(),
-        cfg.pricing.default_model.clone(),
-    )
+    Models::new(ledger, cfg.pricing.models.clone())
 }
 
 /// The second pass read what the first did (a file replaced in between would not be).

@@ -6,11 +6,11 @@
 //! worker's loop is compiled once per sink with those branches decided.
 
 use super::dedup::SnapshotIndex;
-use super::find::{Found, Match, MatchFields, Ordered};
+use super::find::{Found, Match, Ordered};
 use super::{Config, Error};
 use crate::agg::groups::Models;
 use crate::agg::{Aggregates, Groups, Ledger, Runs};
-use crate::batch::{Batch, Keep};
+use crate::batch::{Batch, Keep, StepFields};
 use std::sync::Arc;
 
 /// A consumer of full batches.
@@ -62,7 +62,7 @@ pub(crate) struct Find<'a, 'w> {
     /// Whether matches carry their fields (for the table and JSON forms).
     pub fields: bool,
     /// Fields of the rows taken since the last chunk.
-    pub pending: Vec<MatchFields>,
+    pub pending: Vec<StepFields>,
 }
 
 impl Sink for Find<'_, '_> {
@@ -80,7 +80,7 @@ impl Sink for Find<'_, '_> {
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
         if self.fields {
             self.pending
-                .extend((0..batch.len()).map(|i| MatchFields::of(batch, i)));
+                .extend((0..batch.len()).map(|i| batch.step_fields(i)));
         }
         Ok(())
     }

@@ -19,7 +19,7 @@
 
 use crate::agg::exemplars::{Exemplars, Step, Top};
 use crate::agg::runs::{RunParts, Runs};
-use crate::batch::Place;
+use crate::batch::{Place, StepFields};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -191,15 +191,16 @@ struct StepV3 {
 
 impl StepV3 {
     fn of(s: &Step) -> StepV3 {
+        let f = &s.step;
         StepV3 {
             value: s.value,
-            id: s.id.clone(),
-            run_id: s.run_id.clone(),
-            thread_id: s.thread_id.clone(),
-            assistant_id: s.assistant_id.clone(),
-            status: s.status.clone(),
-            step_type: s.step_type.clone(),
-            created_at: s.created_at,
+            id: f.id.clone(),
+            run_id: f.run_id.clone(),
+            thread_id: f.thread_id.clone(),
+            assistant_id: f.assistant_id.clone(),
+            status: f.status.clone(),
+            step_type: f.step_type.clone(),
+            created_at: f.created_at,
             code: s.code.clone(),
             message: s.message.clone(),
             file: s.place.file,
@@ -211,13 +212,15 @@ impl StepV3 {
     fn into_step(self) -> Step {
         Step {
             value: self.value,
-            id: self.id,
-            run_id: self.run_id,
-            thread_id: self.thread_id,
-            assistant_id: self.assistant_id,
-            status: self.status,
-            step_type: self.step_type,
-            created_at: self.created_at,
+            step: StepFields {
+                id: self.id,
+                run_id: self.run_id,
+                thread_id: self.thread_id,
+                assistant_id: self.assistant_id,
+                status: self.status,
+                step_type: self.step_type,
+                created_at: self.created_at,
+            },
             code: self.code,
             message: self.message,
             place: Place {

@@ -473,14 +473,7 @@ fn independent(text: &str) -> Expect {
         let u = &v["usage"];
         if u.is_object() {
             e.with_usage += 1;
-            let n = |x: &Value| x.as_u64().unwrap_or(0);
-            let t = [
-                n(&u["prompt_tokens"]),
-                n(&u["completion_tokens"]),
-                n(&u["total_tokens"]),
-                n(&u["prompt_token_details"]["cached_tokens"]),
-                n(&u["completion_tokens_details"]["reasoning_tokens"]),
-            ];
+            let t = usage_tokens(u);
             for (a, b) in e.tokens.iter_mut().zip(t) {
                 *a += b;
             }

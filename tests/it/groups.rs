@@ -105,16 +105,9 @@ fn independent(text_: &str, dims: &[&str]) -> BTreeMap<Vec<String>, Expect> {
         }
         let u = &v["usage"];
         if u.is_object() {
-            let n = |x: &Value| x.as_u64().unwrap_or(0);
-            let t = [
-                1,
-                n(&u["prompt_tokens"]),
-                n(&u["completion_tokens"]),
-                n(&u["total_tokens"]),
-                n(&u["prompt_token_details"]["cached_tokens"]),
-                n(&u["completion_tokens_details"]["reasoning_tokens"]),
-            ];
-            for (a, b) in g.tokens.iter_mut().zip(t) {
+            let t = usage_tokens(u);
+            let row = [1, t[0], t[1], t[2], t[3], t[4]];
+            for (a, b) in g.tokens.iter_mut().zip(row) {
                 *a += b;
             }
         }

@@ -99,6 +99,19 @@ pub fn shards_merged(
     (states, merged)
 }
 
+/// A step's `usage` as the five sums reports keep: prompt, completion, total, cached and
+/// reasoning tokens (0 where absent).
+pub fn usage_tokens(u: &Value) -> [u64; 5] {
+    let n = |x: &Value| x.as_u64().unwrap_or(0);
+    [
+        n(&u["prompt_tokens"]),
+        n(&u["completion_tokens"]),
+        n(&u["total_tokens"]),
+        n(&u["prompt_token_details"]["cached_tokens"]),
+        n(&u["completion_tokens_details"]["reasoning_tokens"]),
+    ]
+}
+
 /// A path as a command-line argument.
 pub fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -18,7 +18,7 @@ mod table;
 
 pub use figures::{GroupFigures, NO_CODE, STATUSES};
 pub use key::{decode as decode_key, encode as encode_key};
-pub use models::Models;
+pub use models::{ModelFlags, ModelFrom, Models};
 pub use sketch::{Hist, Sketch};
 pub use table::Table;
 

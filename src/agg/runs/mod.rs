@@ -523,11 +523,12 @@ pub(crate) fn batch_code(cache: &mut Vec<u32>, names: &mut Dict, code: Code, dic
     cache[c]
 }
 
-/// Whether a run should take `new` for its thread or assistant instead of `mine`: when
-/// its steps disagree (a damaged or stitched log), the name first in byte order wins, so
+/// Whether a run should take `new` for its thread, assistant or model instead of `mine`:
+/// when its steps (or run objects) disagree (a damaged or stitched log), the name first in
+/// byte order wins, so
 /// the choice depends on neither the order the steps were read nor how they were split.
 #[inline]
-fn lower<'a>(mine: u32, new: u32, name: impl Fn(u32) -> &'a [u8]) -> bool {
+pub(crate) fn lower<'a>(mine: u32, new: u32, name: impl Fn(u32) -> &'a [u8]) -> bool {
     new != NONE && new != mine && (mine == NONE || name(new) < name(mine))
 }
 
