@@ -218,6 +218,7 @@ impl Summary {
                     &f.name,
                     f.bytes,
                     f.compression.map(|c| c.as_str().to_string()),
+                    f.shape.map(|s| s.as_str().to_string()),
                 )
             })
             .collect();

@@ -92,6 +92,9 @@ pub struct FileCounts {
     pub totals: LineCounts,
     /// Lines per chunk index, to turn chunk-relative positions into line numbers.
     pub chunk_lines: Vec<u64>,
+    /// For a JSON document, whose entries are not its lines: the physical lines each
+    /// chunk covers (positions in its chunks are physical lines too). Empty for JSONL.
+    pub chunk_spans: Vec<u64>,
 }
 
 /// A malformed line kept with its message.
@@ -134,11 +137,29 @@ impl LineStats {
         chunk: u64,
         counts: &LineCounts,
     ) -> Result<(), Overflow> {
+        self.add_chunk_spanning(file, chunk, counts, None)
+    }
+
+    /// [`Self::add_chunk`] for a chunk of a JSON document that covers `span` physical
+    /// lines.
+    pub fn add_chunk_spanning(
+        &mut self,
+        file: u32,
+        chunk: u64,
+        counts: &LineCounts,
+        span: Option<u64>,
+    ) -> Result<(), Overflow> {
         let f = self.file(file);
         f.totals.add(counts)?;
         let c = chunk as usize;
         if c >= f.chunk_lines.len() {
             f.chunk_lines.resize(c + 1, 0);
+        }
+        if let Some(span) = span {
+            if c >= f.chunk_spans.len() {
+                f.chunk_spans.resize(c + 1, 0);
+            }
+            add(&mut f.chunk_spans[c], span, "input.lines")?;
         }
         add(&mut f.chunk_lines[c], counts.lines, "input.lines")
     }
@@ -175,6 +196,12 @@ impl LineStats {
                 mine.chunk_lines.resize(f.chunk_lines.len(), 0);
             }
             for (a, b) in mine.chunk_lines.iter_mut().zip(f.chunk_lines) {
+                add(a, b, "input.lines")?;
+            }
+            if mine.chunk_spans.len() < f.chunk_spans.len() {
+                mine.chunk_spans.resize(f.chunk_spans.len(), 0);
+            }
+            for (a, b) in mine.chunk_spans.iter_mut().zip(f.chunk_spans) {
                 add(a, b, "input.lines")?;
             }
         }
@@ -340,7 +367,17 @@ impl LineStats {
         let before: u64 = self
             .files
             .get(pos.file as usize)
-            .map(|f| f.chunk_lines.iter().take(pos.chunk as usize).sum())
+            .map(|f| {
+                let per_chunk = if f.chunk_spans.is_empty() {
+                    &f.chunk_lines
+                } else {
+                    &f.chunk_spans
+                };
+                per_chunk
+                    .iter()
+                    .take(pos.chunk as usize)
+                    .fold(0u64, |a, &b| a.saturating_add(b))
+            })
             .unwrap_or(0);
         // Within the file's line count, which fits (checked as counts come in).
         before.saturating_add(pos.line).saturating_add(1)
@@ -447,7 +484,7 @@ mod tests {
         )
         .unwrap();
         a.merge(b).unwrap();
-        let files = [report::FileInput::header("x.jsonl", 80, None)];
+        let files = [report::FileInput::header("x.jsonl", 80, None, None)];
         let r = a.finish(&files);
         assert_eq!(
             (
@@ -507,7 +544,7 @@ mod tests {
         for p in parts {
             rev.merge(p).unwrap();
         }
-        let files = [report::FileInput::header("x", 0, None)];
+        let files = [report::FileInput::header("x", 0, None, None)];
         assert_eq!(fwd.finish(&files), rev.finish(&files));
         assert_eq!(fwd.examples.len(), MAX_EXAMPLES);
         // Merges keep every example until files are renumbered for good.

@@ -201,6 +201,7 @@ fn produce(
                 seq,
                 offset,
                 data,
+                spans: source.take_spans(),
             };
             if tx.send(chunk).is_err() {
                 break; // every worker is gone; the scope will report why
@@ -215,6 +216,7 @@ fn produce(
             name,
             bytes: source.bytes_read(),
             compression: source.compression(),
+            shape: source.shape(),
         });
         if shared.stopped() {
             break;

@@ -9,7 +9,7 @@ use super::{Config, Error, Lines, Timings, Window};
 use crate::agg::{LineCounts, LinePos, LineStats, Overflow};
 use crate::batch::{pos, Batch, Place};
 use crate::filter::Matcher;
-use crate::input::{BufferPool, Chunk, ChunkData};
+use crate::input::{BufferPool, Chunk, ChunkData, Spans};
 use crate::parse::{LineIndex, LineKind, LineParser, Malformed, PADDING};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -59,6 +59,8 @@ pub(super) struct Worker<S> {
     /// and its records that reached the sink (line index, start, length).
     original: Vec<u8>,
     records: Vec<(u32, usize, usize)>,
+    /// Where the current chunk's entries are in its file, for a JSON document's chunk.
+    spans: Option<Spans>,
 }
 
 impl<S: Sink> Worker<S> {
@@ -87,6 +89,7 @@ impl<S: Sink> Worker<S> {
             filter,
             original: Vec::new(),
             records: Vec::new(),
+            spans: None,
         }
     }
 
@@ -116,7 +119,9 @@ impl<S: Sink> Worker<S> {
             seq,
             offset,
             data,
+            spans,
         } = chunk;
+        self.spans = spans;
         let at = ChunkAt {
             file,
             index,
@@ -183,18 +188,19 @@ impl<S: Sink> Worker<S> {
                     return;
                 }
                 let m = Malformed::too_long(len, shared.max_line);
-                self.malformed(at, 0, offset, &m, &[], shared);
+                let line = self.line_of(0);
+                let place = self.offset_of(0, offset);
+                self.malformed(at, line, place, &m, &[], shared);
                 let counts = LineCounts {
                     lines: 1,
                     malformed: 1,
                     ..LineCounts::default()
                 };
-                if let Err(o) = self.accounting.lines.add_chunk(file, index, &counts) {
-                    shared.fail(o.into());
-                }
+                self.add_chunk(at, &counts, shared);
                 if S::CHUNKS {
                     self.records.clear();
-                    self.chunk_done_lines(at, 1, &[], shared);
+                    let lines = self.spans.as_ref().map_or(1, |s| s.lines);
+                    self.chunk_done_lines(at, lines, &[], shared);
                 }
             }
         }
@@ -202,7 +208,10 @@ impl<S: Sink> Worker<S> {
 
     /// With [`Sink::CHUNKS`]: hands the chunk's rows, then the chunk, to the sink.
     fn chunk_done(&mut self, at: ChunkAt, original: &[u8], shared: &Shared<'_>) {
-        let lines = self.lines.len() as u64;
+        let lines = match &self.spans {
+            Some(s) => s.lines,
+            None => self.lines.len() as u64,
+        };
         self.chunk_done_lines(at, lines, original, shared);
     }
 
@@ -277,11 +286,14 @@ impl<S: Sink> Worker<S> {
             let line = self.lines.line(line_index, &buf[..len]);
             counts.lines += 1;
             let offset = at.offset + line.start as u64;
+            // Where the line is in the file (a document's element, not its chunk line).
+            let place = self.offset_of(line_index, offset);
             // Before the blank test: sources skip a long line without looking inside.
             if line.len as u64 > shared.max_line {
                 counts.malformed += 1;
                 let m = Malformed::too_long(line.len as u64, shared.max_line);
-                self.malformed(at, line_index as u64, offset, &m, &[], shared);
+                let line = self.line_of(line_index as u64);
+                self.malformed(at, line, place, &m, &[], shared);
                 continue;
             }
             if line.blank {
@@ -304,15 +316,16 @@ impl<S: Sink> Worker<S> {
                         }
                         self.batch.set_pos(pos::pack(at.file, offset));
                     }
+                    let at_line = self.line_of(line_index as u64) as u32;
                     self.batch.set_place(Place {
                         file: at.file,
                         chunk: at.index,
-                        line: line_index as u32,
+                        line: at_line,
                     });
                     let before = self.batch.len();
                     self.keep_in_window();
                     if S::CHUNKS && self.batch.len() == before {
-                        self.records.push((line_index as u32, line.start, line.len));
+                        self.records.push((at_line, line.start, line.len));
                     }
                     if self.batch.is_full() {
                         self.flush(shared);
@@ -329,13 +342,12 @@ impl<S: Sink> Worker<S> {
                 Err(m) => {
                     counts.malformed += 1;
                     let text = &buf[line.start..line.start + line.len];
-                    self.malformed(at, line_index as u64, offset, &m, text, shared);
+                    let line = self.line_of(line_index as u64);
+                    self.malformed(at, line, place, &m, text, shared);
                 }
             }
         }
-        if let Err(o) = self.accounting.lines.add_chunk(at.file, at.index, &counts) {
-            shared.fail(o.into());
-        }
+        self.add_chunk(at, &counts, shared);
         buf.truncate(len);
         let aggregating = self.timings.aggregate - aggregated_before;
         self.timings.parse += parsing.elapsed() - aggregating;
@@ -367,6 +379,7 @@ impl<S: Sink> Worker<S> {
                 .parse_line(&mut buf[start..], end - start, &mut self.batch)
             {
                 Ok(LineKind::Record) => {
+                    let line = self.line_of(u64::from(line)) as u32;
                     self.batch.set_place(Place {
                         file: at.file,
                         chunk: at.index,
@@ -384,6 +397,36 @@ impl<S: Sink> Worker<S> {
                     return;
                 }
             }
+        }
+    }
+
+    /// The line of entry `i` of the chunk as positions count it: its index in a JSONL
+    /// chunk, its physical line from the chunk's first in a document's.
+    fn line_of(&self, i: u64) -> u64 {
+        match &self.spans {
+            Some(s) => s.starts.get(i as usize).map_or(i, |&l| u64::from(l)),
+            None => i,
+        }
+    }
+
+    /// The byte offset in its input of entry `i` of the chunk, at `offset` in the chunks:
+    /// the same for JSONL, the element's own for a document.
+    fn offset_of(&self, i: usize, offset: u64) -> u64 {
+        match &self.spans {
+            Some(s) => s.offsets.get(i).copied().unwrap_or(offset),
+            None => offset,
+        }
+    }
+
+    /// Adds the chunk's line counts (and a document chunk's physical lines).
+    fn add_chunk(&mut self, at: ChunkAt, counts: &LineCounts, shared: &Shared<'_>) {
+        let span = self.spans.as_ref().map(|s| s.lines);
+        if let Err(o) = self
+            .accounting
+            .lines
+            .add_chunk_spanning(at.file, at.index, counts, span)
+        {
+            shared.fail(o.into());
         }
     }
 

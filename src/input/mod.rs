@@ -13,12 +13,14 @@
 //! yield its length as [`ChunkData::Oversized`].
 
 pub mod decompress;
+pub mod document;
 mod error;
 mod expand;
 pub mod mmap;
 pub mod read;
 
 pub use decompress::Compression;
+pub use document::{Shape, Spans};
 pub use error::Error;
 pub use expand::{expand, Expanded};
 
@@ -69,6 +71,8 @@ pub struct FileInfo {
     pub bytes: u64,
     /// The compression it was read through.
     pub compression: Option<Compression>,
+    /// The document shape it was read as (`None`: JSONL).
+    pub shape: Option<Shape>,
 }
 
 /// The bytes of a chunk.
@@ -93,6 +97,8 @@ pub struct Chunk {
     pub offset: u64,
     /// The bytes.
     pub data: ChunkData,
+    /// For a chunk of a JSON document: where its entries are in the file.
+    pub spans: Option<Spans>,
 }
 
 impl Chunk {
@@ -121,11 +127,20 @@ pub trait Source: Send {
     fn compression(&self) -> Option<Compression> {
         None
     }
+    /// Where the entries of the chunk just yielded are, for a JSON document (call after
+    /// each [`Source::next_chunk`]).
+    fn take_spans(&mut self) -> Option<Spans> {
+        None
+    }
+    /// The document shape read, if the input is not JSONL.
+    fn shape(&self) -> Option<Shape> {
+        None
+    }
 }
 
 /// A source read through a decompressor.
 struct Decompressed {
-    inner: read::ReadSource<Box<dyn Read + Send>>,
+    inner: Box<dyn Source>,
     format: Compression,
 }
 
@@ -138,6 +153,12 @@ impl Source for Decompressed {
     }
     fn compression(&self) -> Option<Compression> {
         Some(self.format)
+    }
+    fn take_spans(&mut self) -> Option<Spans> {
+        self.inner.take_spans()
+    }
+    fn shape(&self) -> Option<Shape> {
+        self.inner.shape()
     }
 }
 
@@ -193,12 +214,13 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
     let path = match spec {
         InputSpec::Stdin => {
             let mut stdin = io::stdin();
-            let head = read_head(&mut stdin).map_err(|source| Error::Read {
+            let read_err = |source| Error::Read {
                 path: name(),
                 offset: 0,
                 source,
-            })?;
-            return Ok(stream(head, stdin, chunk_size, max_line));
+            };
+            let head = read_head(&mut stdin, Compression::MAGIC_LEN).map_err(read_err)?;
+            return stream(head, stdin, chunk_size, max_line).map_err(read_err);
         }
         InputSpec::Path(p) => p,
     };
@@ -212,38 +234,86 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
         return Err(Error::IsDirectory { path: name() });
     }
     // Pipes and devices too are read as they come; only regular files are mapped.
-    let head = read_head(&mut file).map_err(open_err)?;
-    if opts.mmap && meta.is_file() && meta.len() > 0 && Compression::detect(&head).is_none() {
+    let head = read_head(&mut file, DOCUMENT_HEAD).map_err(open_err)?;
+    let plain = Compression::detect(&head).is_none() && !document::detect(&head);
+    if opts.mmap && meta.is_file() && meta.len() > 0 && plain {
         if let Ok(src) = mmap::MmapSource::new(&file, chunk_size, max_line) {
             return Ok(Box::new(src));
         }
     }
-    Ok(stream(head, file, chunk_size, max_line))
+    // Decompressing the first bytes to look at them is reading already.
+    stream(head, file, chunk_size, max_line).map_err(|source| Error::Read {
+        path: name(),
+        offset: 0,
+        source,
+    })
 }
 
-/// A stream whose first bytes, `head`, were already read to recognise compression.
+/// Bytes looked at to tell a JSON document from JSONL.
+const DOCUMENT_HEAD: usize = 64 << 10;
+
+/// A stream whose first bytes, `head` (at least [`Compression::MAGIC_LEN`] unless the
+/// stream is shorter), were already read to recognise compression: read as JSONL or, if
+/// its (decompressed) content starts a JSON document, as one.
 fn stream<R: Read + Send + 'static>(
     head: Vec<u8>,
     rest: R,
     chunk_size: usize,
     max_line: u64,
-) -> Box<dyn Source> {
+) -> io::Result<Box<dyn Source>> {
     let format = Compression::detect(&head);
     let bytes = io::Cursor::new(head).chain(rest);
-    match format {
-        Some(format) => Box::new(Decompressed {
-            inner: read::ReadSource::new(format.decoder(bytes), chunk_size, max_line),
-            format,
-        }),
-        None => Box::new(read::ReadSource::new(bytes, chunk_size, max_line)),
-    }
+    let Some(format) = format else {
+        return plain(bytes, chunk_size, max_line);
+    };
+    Ok(Box::new(Decompressed {
+        inner: plain(format.decoder(bytes), chunk_size, max_line)?,
+        format,
+    }))
 }
 
-/// The first bytes of a stream, enough to recognise compression (fewer at its end).
-fn read_head(r: &mut impl Read) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(Compression::MAGIC_LEN);
-    r.by_ref()
-        .take(Compression::MAGIC_LEN as u64)
-        .read_to_end(&mut head)?;
+/// Uncompressed bytes as JSONL or a JSON document, by their first bytes.
+fn plain<R: Read + Send + 'static>(
+    mut bytes: R,
+    chunk_size: usize,
+    max_line: u64,
+) -> io::Result<Box<dyn Source>> {
+    let head = read_first_line(&mut bytes, DOCUMENT_HEAD)?;
+    let document = document::detect(&head);
+    let bytes = io::Cursor::new(head).chain(bytes);
+    Ok(if document {
+        Box::new(document::DocumentSource::new(bytes, chunk_size, max_line))
+    } else {
+        Box::new(read::ReadSource::new(bytes, chunk_size, max_line))
+    })
+}
+
+/// The bytes of a stream up to the end of its first line that is not blank, or its first
+/// `n` bytes, whichever is shorter (fewer at its end): enough to tell a document from JSONL
+/// without waiting on a slow pipe for more than a line.
+fn read_first_line(r: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut block = [0u8; 4096];
+    while head.len() < n {
+        let want = block.len().min(n - head.len());
+        let got = match r.read(&mut block[..want]) {
+            Ok(0) => break,
+            Ok(got) => got,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&block[..got]);
+        let text = head.iter().position(|b| !b.is_ascii_whitespace());
+        if text.is_some_and(|t| head[t..].contains(&b'\n')) {
+            break;
+        }
+    }
+    Ok(head)
+}
+
+/// The first `n` bytes of a stream (fewer at its end).
+fn read_head(r: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    r.by_ref().take(n as u64).read_to_end(&mut head)?;
     Ok(head)
 }

@@ -172,6 +172,10 @@ pub struct FileInput {
     pub bytes: u64,
     /// `gzip` or `zstd` for a compressed input, else null.
     pub compression: Option<String>,
+    /// How a JSON document was read (`list pages`, `JSON array`, `JSON documents`), in
+    /// which each element counts as a line; absent for JSONL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
     /// Lines by kind.
     #[serde(flatten)]
     pub counts: LineCounts,
@@ -193,11 +197,17 @@ impl LineCounts {
 
 impl FileInput {
     /// An input's entry before its lines are counted.
-    pub fn header(path: &str, bytes: u64, compression: Option<String>) -> FileInput {
+    pub fn header(
+        path: &str,
+        bytes: u64,
+        compression: Option<String>,
+        shape: Option<String>,
+    ) -> FileInput {
         FileInput {
             path: path.to_string(),
             bytes,
             compression,
+            shape,
             counts: LineCounts::default(),
         }
     }

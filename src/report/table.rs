@@ -242,9 +242,13 @@ impl Format for Table {
                 .map(String::from),
             );
             for f in &i.files {
-                let path = match &f.compression {
-                    Some(c) => format!("{} ({c})", visible(&f.path)),
-                    None => visible(&f.path),
+                let how: Vec<&str> = [f.compression.as_deref(), f.shape.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let path = match how.is_empty() {
+                    false => format!("{} ({})", visible(&f.path), how.join(", ")),
+                    true => visible(&f.path),
                 };
                 let mut row = vec![path, bytes(f.bytes), num(f.counts.lines)];
                 row.extend(f.counts.kinds().map(|(_, n)| num(n)));

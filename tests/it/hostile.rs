@@ -164,8 +164,9 @@ fn each_hostile_case_has_its_documented_outcome() {
             Malformed("wrong_type", Some("id")),
         ),
         (
+            // A JSON array's elements are its lines: this one's is an array.
             "an array",
-            b"[1,2,3]".to_vec(),
+            b"[[1,2,3]]".to_vec(),
             Malformed("not_an_object", None),
         ),
         (

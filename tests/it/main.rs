@@ -11,6 +11,7 @@ mod properties;
 mod realworld;
 mod reports;
 mod runs;
+mod shapes;
 mod state;
 mod unattended;
 mod util;

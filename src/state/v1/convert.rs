@@ -6,7 +6,7 @@ use crate::agg::{
     Aggregates, Bucket, Dim, DistinctIds, DurationStats, Example, Figures, FileCounts, Groups,
     Interval, LineCounts, LinePos, LineStats, TimeRange, UsageSums, SIGNIFICANT_DIGITS,
 };
-use crate::input::{Compression, FileInfo};
+use crate::input::{Compression, FileInfo, Shape};
 use crate::parse::Reason;
 use crate::summary::{Folded, Summary, View};
 use base64::Engine as _;
@@ -43,6 +43,7 @@ impl FileV1 {
             name: f.name.clone(),
             bytes: f.bytes,
             compression: f.compression.map(|c| c.as_str().to_string()),
+            shape: f.shape.map(|s| s.as_str().to_string()),
         }
     }
 }
@@ -56,6 +57,7 @@ impl LinesV1 {
                 .map(|f| FileCountsV1 {
                     totals: (&f.totals).into(),
                     chunk_lines: f.chunk_lines.clone(),
+                    chunk_spans: f.chunk_spans.clone(),
                 })
                 .collect(),
             by_reason: ReasonCounts(
@@ -164,10 +166,18 @@ impl FileV1 {
                     .ok_or_else(|| format!("input {}: unknown compression `{c}`", self.name))?,
             ),
         };
+        let shape = match self.shape.as_deref() {
+            None => None,
+            Some(s) => Some(
+                Shape::parse(s)
+                    .ok_or_else(|| format!("input {}: unknown shape `{s}`", self.name))?,
+            ),
+        };
         Ok(FileInfo {
             name: self.name,
             bytes: self.bytes,
             compression,
+            shape,
         })
     }
 }
@@ -352,6 +362,7 @@ impl LinesV1 {
                 .map(|f| FileCounts {
                     totals: (&f.totals).into(),
                     chunk_lines: f.chunk_lines,
+                    chunk_spans: f.chunk_spans,
                 })
                 .collect(),
             by_reason,

@@ -10,7 +10,8 @@
 //! { "format": "steplog-state", "version": 1,
 //!   "settings": { "group_by": [DIM], "since": SECS|null, "until": SECS|null,
 //!                 "dedup": BOOL, "max_line_bytes": N },
-//!   "files": [ { "name": S, "bytes": N, "compression": "gzip"|"zstd"|null } ],
+//!   "files": [ { "name": S, "bytes": N, "compression": "gzip"|"zstd"|null,
+//!                "shape"?: "list pages"|"JSON array"|"JSON documents" } ],
 //!   "summary": {
 //!     "lines": { "files": [ { "totals": COUNTS, "chunk_lines": [N] } ],
 //!                "by_reason": { REASON: N },
@@ -84,6 +85,9 @@ pub(super) struct FileV1 {
     pub bytes: u64,
     /// `gzip`, `zstd` or null.
     pub compression: Option<String>,
+    /// `list pages`, `JSON array`, `JSON documents`; absent for JSONL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<String>,
 }
 
 impl SummaryV1 {
@@ -154,6 +158,9 @@ struct FileCountsV1 {
     totals: CountsV1,
     /// Lines per chunk, to turn chunk-relative positions into line numbers.
     chunk_lines: Vec<u64>,
+    /// For a JSON document: physical lines per chunk (its entries are not its lines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    chunk_spans: Vec<u64>,
 }
 
 #[derive(Serialize, Deserialize)]

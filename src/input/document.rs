@@ -1,0 +1,723 @@
+//! JSON documents: the shapes people saved besides JSONL, turned into one entry per line.
+//!
+//! A list-steps page (`{"object":"list","data":[…],"has_more":…}`, one per line or one per
+//! file, compact or pretty-printed), a JSON array of steps or runs (or of pages), and
+//! pretty-printed objects one after another are read as a stream by a small scanner that
+//! knows strings and brackets and nothing else, so memory stays bounded by the chunk size
+//! and the line limit however large the document. Each element it finds (a page's `data`
+//! element, an array's element, a top-level object) is written on a line of its own in a
+//! chunk, its line breaks outside strings turned to spaces, and parsed like a JSONL line:
+//! elements are accounted for as lines are. What is not an element (a page's `first_id`,
+//! `has_more`, the brackets) is framing of the document and not kept.
+//!
+//! Positions stay the file's: each chunk carries [`Spans`], the physical line where each of
+//! its entries starts, so reports name the line where an element's object starts.
+//!
+//! Written by hand rather than with a streaming JSON crate: all it needs is where values
+//! start and end, and the elements' bytes go on to simd-json untouched.
+
+use super::{BufferPool, ChunkData, Source};
+use std::io::{self, Read};
+
+/// Where a document chunk's entries are in the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spans {
+    /// Physical lines the chunk covers (newlines from its start to the next chunk's).
+    pub lines: u64,
+    /// For each entry, its first physical line, counted from the chunk's first line.
+    pub starts: Vec<u32>,
+    /// For each entry, the byte offset of its first byte in the (decompressed) input.
+    pub offsets: Vec<u64>,
+}
+
+/// What a document turned out to hold, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// List-endpoint pages (`"data"` arrays).
+    ListPages,
+    /// JSON arrays of elements.
+    Array,
+    /// Whole objects spanning lines, one after another.
+    Documents,
+}
+
+impl Shape {
+    /// The name reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shape::ListPages => "list pages",
+            Shape::Array => "JSON array",
+            Shape::Documents => "JSON documents",
+        }
+    }
+
+    /// The shape called `name` (as [`Shape::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Shape> {
+        [Shape::ListPages, Shape::Array, Shape::Documents]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+}
+
+/// Whether `head`, the first bytes of an input (decompressed), starts a JSON document
+/// rather than JSONL: an array; an object alone on its first line, as pretty-printers
+/// start one; or an object with a `"data"` array at its top level on its first line (a
+/// list page, even one per line). A JSONL whose first line is cut short or broken stays
+/// JSONL: only those shapes switch the reader.
+pub fn detect(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let Some(first) = head.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    match head[first] {
+        b'[' => return true,
+        b'{' => {}
+        _ => return false,
+    }
+    let line = &head[first..];
+    let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+    if line[1..].iter().all(u8::is_ascii_whitespace) {
+        return true;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut key = KeyBuf::default();
+    let mut after_data_key = false;
+    for &b in line {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            } else if depth == 1 {
+                key.push(b);
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                if depth == 1 {
+                    key.clear();
+                }
+            }
+            b':' if depth == 1 => {
+                after_data_key = key.is(b"data");
+                continue;
+            }
+            b'[' if depth == 1 && after_data_key => return true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        if !b.is_ascii_whitespace() {
+            after_data_key = false;
+        }
+    }
+    false
+}
+
+/// The first bytes of a key, enough to tell `data` from the rest.
+#[derive(Default)]
+struct KeyBuf {
+    bytes: [u8; 8],
+    len: usize,
+    over: bool,
+}
+
+impl KeyBuf {
+    fn clear(&mut self) {
+        self.len = 0;
+        self.over = false;
+    }
+    fn push(&mut self, b: u8) {
+        if self.len < self.bytes.len() {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        } else {
+            self.over = true;
+        }
+    }
+    fn is(&self, key: &[u8]) -> bool {
+        !self.over && &self.bytes[..self.len] == key
+    }
+}
+
+/// Where the scanner is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Between top-level values.
+    Between,
+    /// Inside a top-level array, between its elements.
+    TopArray,
+    /// Inside a page's `data` array (at `depth`), between elements; the page object
+    /// itself opened at depth `page`.
+    PageData { page: usize },
+    /// Past a page's `data` array: skipping to the end of the page object.
+    PageRest { page: usize },
+    /// In an element that started at depth `base`.
+    Entry(EntryKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    /// An object or array (`may_be_page`: an object that becomes a page if it has a
+    /// `"data"` array at its top level).
+    Nested { base: usize, may_be_page: bool },
+    /// A string element.
+    Str,
+    /// A number, literal, or bytes that are not JSON: ends at a delimiter (or, at the top
+    /// level, at the end of the line).
+    Bare { base: usize },
+}
+
+/// A JSON document read as chunks of one-line entries.
+pub struct DocumentSource<R> {
+    reader: R,
+    chunk_size: usize,
+    max_line: usize,
+    block: Vec<u8>,
+    at: usize,
+    eof: bool,
+    /// Bytes read from the input.
+    consumed: u64,
+    /// Entry bytes yielded (the chunks' offsets).
+    offset: u64,
+    /// Physical line of the next byte, from 0.
+    line: u64,
+    /// Physical line where the current chunk starts.
+    chunk_line: u64,
+    mode: Mode,
+    /// Where the current entry ends up when it ends.
+    container: Mode,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    key: KeyBuf,
+    after_data_key: bool,
+    /// The chunk being filled, its entries' starts.
+    out: Vec<u8>,
+    starts: Vec<u32>,
+    /// The current entry: where it starts in `out`, its physical line, its length when it
+    /// is over the limit and no longer kept.
+    entry_start: usize,
+    entry_line: u64,
+    entry_offset: u64,
+    skipped: Option<u64>,
+    offsets: Vec<u64>,
+    /// The length of an oversized entry to yield after the current chunk.
+    pending: Option<u64>,
+    /// The physical lines where the pending entry starts and where it ends.
+    pending_lines: (u64, u64),
+    /// Bytes of `out` that hold whole entries.
+    committed: usize,
+    /// Spans of the chunk just yielded.
+    spans: Option<Spans>,
+    pages: u64,
+    arrays: u64,
+}
+
+const BLOCK: usize = 256 * 1024;
+
+impl<R: Read + Send> DocumentSource<R> {
+    /// Chunks of about `chunk_size` bytes of entries; an entry over `max_line` bytes is
+    /// read past and yielded as [`ChunkData::Oversized`].
+    pub fn new(reader: R, chunk_size: usize, max_line: u64) -> DocumentSource<R> {
+        DocumentSource {
+            reader,
+            chunk_size: chunk_size.max(1),
+            max_line: usize::try_from(max_line).unwrap_or(usize::MAX),
+            block: Vec::new(),
+            at: 0,
+            eof: false,
+            consumed: 0,
+            offset: 0,
+            line: 0,
+            chunk_line: 0,
+            mode: Mode::Between,
+            container: Mode::Between,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            key: KeyBuf::default(),
+            after_data_key: false,
+            out: Vec::new(),
+            starts: Vec::new(),
+            entry_start: 0,
+            entry_line: 0,
+            entry_offset: 0,
+            skipped: None,
+            offsets: Vec::new(),
+            pending: None,
+            pending_lines: (0, 0),
+            committed: 0,
+            spans: None,
+            pages: 0,
+            arrays: 0,
+        }
+    }
+
+    /// What the document held so far.
+    pub fn shape(&self) -> Shape {
+        if self.pages > 0 {
+            Shape::ListPages
+        } else if self.arrays > 0 {
+            Shape::Array
+        } else {
+            Shape::Documents
+        }
+    }
+
+    /// The next byte, or `None` at the end of the input.
+    fn next_byte(&mut self) -> io::Result<Option<u8>> {
+        if self.at == self.block.len() {
+            if self.eof {
+                return Ok(None);
+            }
+            self.block.resize(BLOCK, 0);
+            let n = loop {
+                match self.reader.read(&mut self.block) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            self.block.truncate(n);
+            self.at = 0;
+            if n == 0 {
+                self.eof = true;
+                return Ok(None);
+            }
+        }
+        let b = self.block[self.at];
+        self.at += 1;
+        self.consumed += 1;
+        Ok(Some(b))
+    }
+
+    fn begin_entry(&mut self, kind: EntryKind) {
+        self.container = self.mode;
+        self.mode = Mode::Entry(kind);
+        self.entry_start = self.out.len();
+        self.entry_line = self.line;
+        self.entry_offset = self.consumed.saturating_sub(1);
+        self.skipped = None;
+    }
+
+    /// Keeps a byte of the current entry (a line break as a space).
+    fn keep(&mut self, b: u8) {
+        if let Some(n) = &mut self.skipped {
+            *n += 1;
+            return;
+        }
+        // One entry, one line: a line break inside a string (which JSON does not allow)
+        // becomes a space as well.
+        let b = if b == b'\n' || b == b'\r' { b' ' } else { b };
+        self.out.push(b);
+        if self.out.len() - self.entry_start > self.max_line {
+            self.skipped = Some((self.out.len() - self.entry_start) as u64);
+            self.out.truncate(self.entry_start);
+        }
+    }
+
+    /// Ends the current entry; returns whether a chunk is ready.
+    fn end_entry(&mut self) -> bool {
+        self.mode = self.container;
+        let start = (self.entry_line - self.chunk_line).min(u64::from(u32::MAX)) as u32;
+        if let Some(len) = self.skipped.take() {
+            // Yielded on its own, after the entries before it.
+            self.pending = Some(len);
+            self.pending_lines = (self.entry_line, self.line);
+            return true;
+        }
+        self.out.push(b'\n');
+        self.starts.push(start);
+        self.offsets.push(self.entry_offset);
+        self.committed = self.out.len();
+        self.out.len() >= self.chunk_size
+    }
+
+    /// Scans one byte; returns whether a chunk is ready.
+    fn step(&mut self, b: u8) -> bool {
+        if b == b'\n' {
+            self.line += 1;
+        }
+        let copying = matches!(self.mode, Mode::Entry(_));
+        if self.in_string {
+            if copying {
+                self.keep(b);
+            }
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                if self.mode == Mode::Entry(EntryKind::Str) {
+                    return self.end_entry();
+                }
+            } else if matches!(
+                self.mode,
+                Mode::Entry(EntryKind::Nested { base, may_be_page: true }) if self.depth == base + 1
+            ) {
+                self.key.push(b);
+            }
+            return false;
+        }
+        match self.mode {
+            Mode::Between | Mode::TopArray | Mode::PageData { .. } => self.between(b),
+            Mode::PageRest { page } => {
+                match b {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        if self.depth == page {
+                            self.mode = if page == 0 {
+                                Mode::Between
+                            } else {
+                                Mode::TopArray
+                            };
+                        }
+                    }
+                    _ => {}
+                }
+                false
+            }
+            Mode::Entry(kind) => self.in_entry(kind, b),
+        }
+    }
+
+    fn between(&mut self, b: u8) -> bool {
+        if b.is_ascii_whitespace() || (b == b',' && self.mode != Mode::Between) {
+            return false;
+        }
+        match (self.mode, b) {
+            (Mode::Between, b'[') => {
+                self.depth = 1;
+                self.arrays += 1;
+                self.mode = Mode::TopArray;
+                false
+            }
+            (Mode::TopArray, b']') => {
+                self.depth = 0;
+                self.mode = Mode::Between;
+                false
+            }
+            (Mode::PageData { page }, b']') => {
+                self.depth -= 1;
+                self.mode = Mode::PageRest { page };
+                false
+            }
+            (mode, b'{' | b'[') => {
+                let may_be_page = b == b'{' && !matches!(mode, Mode::PageData { .. });
+                self.begin_entry(EntryKind::Nested {
+                    base: self.depth,
+                    may_be_page,
+                });
+                self.keep(b);
+                self.depth += 1;
+                false
+            }
+            (_, b'"') => {
+                self.begin_entry(EntryKind::Str);
+                self.keep(b);
+                self.in_string = true;
+                false
+            }
+            _ => {
+                self.begin_entry(EntryKind::Bare { base: self.depth });
+                self.keep(b);
+                false
+            }
+        }
+    }
+}
+
+impl<R: Read + Send> DocumentSource<R> {
+    /// A byte of an element that is an object, an array or a bare value.
+    fn in_entry(&mut self, kind: EntryKind, b: u8) -> bool {
+        match kind {
+            // Strings end in `step`, at their closing quote.
+            EntryKind::Str => false,
+            EntryKind::Bare { base } => {
+                let ends = if base == 0 {
+                    b == b'\n'
+                } else {
+                    matches!(b, b',' | b']' | b'}') || b.is_ascii_whitespace()
+                };
+                if !ends {
+                    self.keep(b);
+                    return false;
+                }
+                let ready = self.end_entry();
+                // The delimiter belongs to the container (a `]` closes it).
+                if base > 0 {
+                    self.between(b);
+                }
+                ready
+            }
+            EntryKind::Nested { base, may_be_page } => {
+                let keys = may_be_page && self.depth == base + 1;
+                let data_value = std::mem::take(&mut self.after_data_key);
+                match b {
+                    b'"' => {
+                        self.in_string = true;
+                        if keys {
+                            self.key.clear();
+                        }
+                    }
+                    b'[' if keys && data_value => {
+                        // A page: what was kept of it is framing; its elements are entries.
+                        self.out.truncate(self.entry_start);
+                        self.skipped = None;
+                        self.pages += 1;
+                        self.depth += 1;
+                        self.mode = Mode::PageData { page: base };
+                        return false;
+                    }
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.keep(b);
+                        self.depth -= 1;
+                        return self.depth == base && self.end_entry();
+                    }
+                    b':' if keys => self.after_data_key = self.key.is(b"data"),
+                    _ if b.is_ascii_whitespace() => self.after_data_key = data_value,
+                    _ => {}
+                }
+                self.keep(b);
+                false
+            }
+        }
+    }
+
+    /// Takes the chunk of entries kept so far, up to the last whole one.
+    fn take_chunk(&mut self, end_line: u64, pool: &BufferPool) -> (u64, ChunkData) {
+        let mut buf = pool.take();
+        buf.extend_from_slice(&self.out[..self.committed]);
+        self.out.drain(..self.committed);
+        self.entry_start = self.entry_start.saturating_sub(self.committed);
+        self.committed = 0;
+        self.spans = Some(Spans {
+            lines: end_line - self.chunk_line,
+            starts: std::mem::take(&mut self.starts),
+            offsets: std::mem::take(&mut self.offsets),
+        });
+        self.chunk_line = end_line;
+        let offset = self.offset;
+        self.offset += buf.len() as u64;
+        (offset, ChunkData::Owned(buf))
+    }
+}
+
+impl<R: Read + Send> Source for DocumentSource<R> {
+    fn next_chunk(&mut self, pool: &BufferPool) -> io::Result<Option<(u64, ChunkData)>> {
+        if self.pending.is_none() {
+            loop {
+                let Some(b) = self.next_byte()? else {
+                    // An element the input ends inside is an entry too (a malformed one).
+                    if let Mode::Entry(_) = self.mode {
+                        self.in_string = false;
+                        self.end_entry();
+                    }
+                    break;
+                };
+                if self.step(b) {
+                    break;
+                }
+            }
+        }
+        if self.committed > 0 {
+            let end = match self.pending {
+                Some(_) => self.pending_lines.0,
+                None => self.line,
+            };
+            return Ok(Some(self.take_chunk(end, pool)));
+        }
+        if let Some(len) = self.pending.take() {
+            let (start, end) = self.pending_lines;
+            self.spans = Some(Spans {
+                lines: end - self.chunk_line,
+                starts: vec![(start - self.chunk_line).min(u64::from(u32::MAX)) as u32],
+                offsets: vec![self.entry_offset],
+            });
+            self.chunk_line = end;
+            let offset = self.offset;
+            self.offset += len + 1;
+            return Ok(Some((offset, ChunkData::Oversized(len))));
+        }
+        Ok(None)
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.consumed
+    }
+
+    fn take_spans(&mut self) -> Option<Spans> {
+        self.spans.take()
+    }
+
+    fn shape(&self) -> Option<Shape> {
+        Some(DocumentSource::shape(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The entries of `doc` as (text, physical line from 1), read in chunks of `chunk`.
+    fn entries(doc: &str, chunk: usize, max_line: u64) -> Vec<(String, u64)> {
+        let pool = BufferPool::default();
+        let mut src = DocumentSource::new(doc.as_bytes(), chunk, max_line);
+        let mut out = Vec::new();
+        let mut first_line = 1;
+        while let Some((_, data)) = src.next_chunk(&pool).unwrap() {
+            let spans = src.take_spans().expect("every document chunk has spans");
+            let texts: Vec<String> = match data {
+                ChunkData::Owned(v) => String::from_utf8(v)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+                ChunkData::Oversized(n) => vec![format!("<{n}>")],
+                ChunkData::Mapped(..) => unreachable!(),
+            };
+            assert_eq!(texts.len(), spans.starts.len());
+            assert_eq!(texts.len(), spans.offsets.len());
+            for (t, &o) in texts.iter().zip(&spans.offsets) {
+                let first = doc.as_bytes()[o as usize];
+                assert!(
+                    t.starts_with('<') || t.as_bytes()[0] == first,
+                    "{t:?} at {o}"
+                );
+            }
+            for (t, s) in texts.into_iter().zip(&spans.starts) {
+                out.push((t, first_line + u64::from(*s)));
+            }
+            first_line += spans.lines;
+        }
+        assert_eq!(src.bytes_read(), doc.len() as u64);
+        out
+    }
+
+    fn all_ways(doc: &str) -> Vec<(String, u64)> {
+        let want = entries(doc, 1 << 20, u64::MAX);
+        for chunk in [1, 2, 7, 40] {
+            assert_eq!(entries(doc, chunk, u64::MAX), want, "chunk {chunk}");
+        }
+        want
+    }
+
+    fn e(s: &str, line: u64) -> (String, u64) {
+        (s.to_string(), line)
+    }
+
+    #[test]
+    fn list_pages_give_their_data_elements_at_the_lines_they_start() {
+        let one_line =
+            "{\"object\":\"list\",\"data\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"has_more\":false}\n\
+                        {\"object\":\"list\",\"data\":[{\"id\":\"c\"}],\"first_id\":\"c\"}\n";
+        assert_eq!(
+            all_ways(one_line),
+            [
+                e("{\"id\":\"a\"}", 1),
+                e("{\"id\":\"b\"}", 1),
+                e("{\"id\":\"c\"}", 2)
+            ]
+        );
+        // Keys sorted (`jq -S`): `data` first or not, it is the page's.
+        let pretty = "{\n  \"data\": [\n    {\n      \"id\": \"a\",\n      \"x\": \"]}\\\"[{\"\n    },\n    {\"id\": \"b\"}\n  ],\n  \"has_more\": true,\n  \"object\": \"list\"\n}\n";
+        assert_eq!(
+            all_ways(pretty),
+            [
+                e("{       \"id\": \"a\",       \"x\": \"]}\\\"[{\"     }", 3),
+                e("{\"id\": \"b\"}", 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn arrays_and_objects_spanning_lines_are_entries() {
+        let doc = "[\n {\"id\":\"a\",\n  \"n\":[1,2]},\n {\"object\":\"list\",\"data\":[{\"id\":\"b\"}]},\n 7, \"s\", null\n]\n{\n\"id\":\"c\"\n}\n";
+        assert_eq!(
+            all_ways(doc),
+            [
+                e("{\"id\":\"a\",   \"n\":[1,2]}", 2),
+                e("{\"id\":\"b\"}", 4),
+                e("7", 5),
+                e("\"s\"", 5),
+                e("null", 5),
+                e("{ \"id\":\"c\" }", 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_json_and_what_is_cut_short_are_entries_too() {
+        let doc = "[{\"id\":\"a\"}]\nnot json here\n{\"id\":\"b\",\n";
+        assert_eq!(
+            all_ways(doc),
+            [
+                e("{\"id\":\"a\"}", 1),
+                e("not json here", 2),
+                e("{\"id\":\"b\", ", 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_over_the_limit_is_measured_not_kept() {
+        let doc = "[{\"id\":\"a\"},\n{\"id\":\"0123456789\"},\n{\"id\":\"b\"}]";
+        for chunk in [1, 1 << 20] {
+            assert_eq!(
+                entries(doc, chunk, 12),
+                [e("{\"id\":\"a\"}", 1), e("<19>", 2), e("{\"id\":\"b\"}", 3)]
+            );
+        }
+        // An entry cut short swallows the lines up to the end of the input.
+        let doc = "[1,2]\n{\"id\":\"step_1\",\"status\":\n{\"id\":\"step_0\",\"x\":12345}\n";
+        for chunk in [1, 1 << 20] {
+            assert_eq!(
+                entries(doc, chunk, 30),
+                [e("1", 1), e("2", 1), e("<51>", 2)],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn detects_documents_but_not_jsonl_or_streams() {
+        for doc in [
+            "[{\"id\":1}]",
+            "\u{feff}  [",
+            "{\n\"id\":1}",
+            "  {  \r\n\"id\":1}",
+            "{\"object\":\"list\",\"data\":[{\"id\":1}]}\n",
+            "{\"has_more\":false, \"data\" : [",
+        ] {
+            assert!(detect(doc.as_bytes()), "{doc:?}");
+        }
+        for doc in [
+            "{\"id\":1}\n{\"id\":2}\n",
+            "{\"data\":{\"id\":1}}\n",
+            "{\"a\":{\"data\":[1]}}\n",
+            "event: thread.run.step.created\ndata: {\"id\":1}\n",
+            "",
+            "{\"id\":\"a\\n{\"}\n",
+            "{\"id\":\"step_1\",\"status\":\n]\n{\"id\":2}\n",
+            "{\"id\":1,\n\"data\":[",
+        ] {
+            assert!(!detect(doc.as_bytes()), "{doc:?}");
+        }
+    }
+}
