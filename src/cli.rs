@@ -94,17 +94,48 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
     /// Aligned text for people.
+    #[value(alias = "text", alias = "txt")]
     Table,
     /// The stable JSON contract (see the README).
     Json,
     /// Tidy CSV: one row per group and figure.
     Csv,
     /// Markdown tables, for wikis and pull requests.
+    #[value(alias = "md")]
     Markdown,
     /// Prometheus text exposition (node_exporter's textfile collector).
+    #[value(alias = "prom")]
     Prometheus,
     /// One self-contained HTML page with SVG charts.
     Html,
+}
+
+impl ReportFormat {
+    /// The format a file's extension names, if any.
+    pub fn of_path(path: &std::path::Path) -> Option<ReportFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "json" => ReportFormat::Json,
+            "csv" => ReportFormat::Csv,
+            "md" | "markdown" => ReportFormat::Markdown,
+            "prom" => ReportFormat::Prometheus,
+            "html" | "htm" => ReportFormat::Html,
+            "txt" | "text" => ReportFormat::Table,
+            _ => return None,
+        })
+    }
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportFormat::Table => "table",
+            ReportFormat::Json => "json",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Markdown => "markdown",
+            ReportFormat::Prometheus => "prometheus",
+            ReportFormat::Html => "html",
+        }
+    }
 }
 
 /// When to colour the table.
@@ -353,9 +384,10 @@ impl LimitArgs {
 /// How a report is rendered and delivered: shared by `summary` and `report`.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Output format. By default, table.
-    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    /// Output format: table, unless `-o FILE` names one by its extension (.json, .csv,
+    /// .md, .prom, .html, .txt).
+    #[arg(long = "format", short = 'f', value_enum, value_name = "FORMAT")]
+    pub format_flag: Option<ReportFormat>,
     /// Write the report to FILE instead of standard output, atomically: a temporary file
     /// in the same directory, renamed over FILE once complete (mode 0644).
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -384,6 +416,29 @@ pub struct RenderArgs {
 
 impl RenderArgs {
     /// How the report is shown.
+    /// The format: `--format`, else the one `--output`'s extension names, else table;
+    /// and a note when `--format` overrides a different extension.
+    pub fn format(&self) -> (ReportFormat, Option<String>) {
+        let by_extension = self.output.as_deref().and_then(ReportFormat::of_path);
+        match (self.format_flag, by_extension) {
+            (Some(f), Some(e)) if f != e => (
+                f,
+                Some(format!(
+                    "writing {} as --format {} says, although its extension is that of {}",
+                    self.output
+                        .as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    f.name(),
+                    e.name()
+                )),
+            ),
+            (Some(f), _) => (f, None),
+            (None, Some(e)) => (e, None),
+            (None, None) => (ReportFormat::Table, None),
+        }
+    }
+
     pub fn view(&self) -> View {
         View {
             interval: match self.interval {

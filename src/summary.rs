@@ -57,6 +57,10 @@ pub struct Summary {
     pub lines: LineStats,
     /// Records left out by the time window (`--since`/`--until`).
     pub filtered_out: u64,
+    /// The time window the records were read through (`--since`, `--until`).
+    pub window: (Option<i64>, Option<i64>),
+    /// The `created_at` range of the records the window left out.
+    pub outside: Option<(i64, i64)>,
     /// The figures over all records, the distinct-id sketch and the groups.
     pub aggregates: Aggregates,
     /// What `--dedup` folded, when it ran.
@@ -133,6 +137,7 @@ impl Summary {
             .try_fold(0u64, |t, f| t.checked_add(f.bytes))
             .ok_or(Overflow::of("input.bytes"))?;
         self.lines.merge(other.lines)?;
+        self.outside = widen(self.outside, other.outside);
         add(
             &mut self.filtered_out,
             other.filtered_out,
@@ -208,8 +213,13 @@ impl Summary {
         self.report_as(self.view)
     }
 
-    /// The report, shown as `view` says.
-    pub fn report_as(&self, view: View) -> Report {
+    /// What to say of the inputs without the figures: those that gave no step.
+    pub fn input_notes(&self) -> Vec<String> {
+        empty_inputs(&self.input())
+    }
+
+    /// The `input` section.
+    fn input(&self) -> report::Input {
         let headers: Vec<report::FileInput> = self
             .files
             .iter()
@@ -224,6 +234,18 @@ impl Summary {
             .collect();
         let mut input = self.lines.finish(&headers);
         input.filtered_out = self.filtered_out;
+        let (since, until) = self.window;
+        input.window =
+            (since.is_some() || until.is_some()).then(|| report::Window::new(since, until));
+        input.outside_window = self
+            .outside
+            .map(|(a, b)| report::TimeRange::new(Some(a), Some(b)));
+        input
+    }
+
+    /// The report, shown as `view` says.
+    pub fn report_as(&self, view: View) -> Report {
+        let input = self.input();
         let a = &self.aggregates;
         let groups_len = a.groups.table.len();
         let mut hints_cost = Vec::new();
@@ -240,7 +262,8 @@ impl Summary {
             .finish(view.interval, kept.then_some(&priced.hours));
         let steps = &mut sections.steps;
         steps.distinct_ids_estimate = a.distinct.estimate().min(steps.total);
-        let mut hints = self.hints(&input.counts, &sections.steps);
+        let mut hints = empty_inputs(&input);
+        hints.append(&mut self.hints(&input.counts, &sections.steps));
         hints.append(&mut hints_cost);
         let (groups, total) =
             a.groups
@@ -383,5 +406,61 @@ impl Summary {
              --dedup counts each step once, from its most advanced snapshot",
             why.join(", ")
         )]
+    }
+}
+
+/// What to say of inputs that gave no step: what they seem to hold, and what to run.
+fn empty_inputs(input: &report::Input) -> Vec<String> {
+    let mut out = Vec::new();
+    if input.files.is_empty() {
+        out.push("no input file was read".to_string());
+    }
+    for f in input.files.iter().filter(|f| f.counts.records == 0) {
+        let c = &f.counts;
+        let path = match f.path.as_str() {
+            "-" => "standard input".to_string(),
+            p => crate::report::visible(p),
+        };
+        let first_bad = input.malformed_examples.iter().find(|e| e.file == f.path);
+        let said = if c.lines == 0 {
+            format!("{path} is empty")
+        } else if first_bad.is_some_and(|e| e.message == crate::parse::STATE_FILE_LINE) {
+            format!("{path} is a steplog state file: read it with `steplog report {path}`")
+        } else if c.runs > 0 && c.malformed == 0 {
+            format!(
+                "{path} holds {} run objects and no steps: they give the steps read with them \
+                 their model (for costs); name the steps' files too",
+                c.runs
+            )
+        } else if c.malformed > 0 {
+            let why = first_bad.map_or_else(String::new, |e| {
+                format!(" (line {}: {})", e.line, crate::report::visible(&e.message))
+            });
+            let none = match c.lines {
+                1 => "its one line is not a run step".to_string(),
+                n => format!("none of its {n} lines is a run step"),
+            };
+            format!(
+                "{path}: {none}{why}; steplog reads JSONL of run steps (or of \
+                 `thread.run.step` events), list-steps pages and JSON arrays"
+            )
+        } else if c.deltas + c.framing > 0 {
+            format!(
+                "{path} holds {} stream deltas and framing lines but no step snapshot",
+                c.deltas + c.framing
+            )
+        } else {
+            format!("{path} holds only blank lines")
+        };
+        out.push(said);
+    }
+    out
+}
+
+/// The smallest range holding both.
+pub(crate) fn widen(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) | (None, x) => x,
     }
 }

@@ -412,6 +412,8 @@ impl LineStats {
             .collect();
         report::Input {
             filtered_out: 0,
+            window: None,
+            outside_window: None,
             bytes: files.iter().map(|f| f.bytes).sum(),
             files: per_file,
             counts: self.totals().finish(),

@@ -26,7 +26,11 @@ impl std::error::Error for Breached {}
 
 /// Renders `report` to stdout or `--output`, then checks `--fail-if`.
 pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
-    if args.format == ReportFormat::Prometheus && report.groups_top.is_none() {
+    let (chosen, note) = args.format();
+    if let (Some(note), false) = (note, quiet) {
+        eprintln!("steplog: note: {note}");
+    }
+    if chosen == ReportFormat::Prometheus && report.groups_top.is_none() {
         let unbounded: Vec<&str> = report
             .group_by
             .iter()
@@ -53,12 +57,15 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         }
     };
     let table = Table { color };
-    let format: &dyn Format = match args.format {
+    let prometheus = Prometheus {
+        generated_at: Some(generated_at()),
+    };
+    let format: &dyn Format = match chosen {
         ReportFormat::Table => &table,
         ReportFormat::Json => &Json,
         ReportFormat::Csv => &Csv,
         ReportFormat::Markdown => &Markdown,
-        ReportFormat::Prometheus => &Prometheus,
+        ReportFormat::Prometheus => &prometheus,
         ReportFormat::Html => &Html,
     };
     match &args.output {
@@ -70,6 +77,14 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
                 .render(report, &mut out)
                 .and_then(|()| out.flush())
                 .context("cannot write the report to standard output")?;
+        }
+    }
+    // Hints go to standard error too, unless the table shows them on this terminal.
+    let shown =
+        chosen == ReportFormat::Table && args.output.is_none() && io::stdout().is_terminal();
+    if !quiet && !shown {
+        for h in &report.hints {
+            eprintln!("steplog: note: {}", steplog::report::visible(h));
         }
     }
     let breaches: Vec<Breach> = args
@@ -89,6 +104,19 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     } else {
         Err(Breached(breaches).into())
     }
+}
+
+/// When the report is made: now, or `SOURCE_DATE_EPOCH` when set (for reproducible
+/// output, as reproducible builds define it).
+fn generated_at() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        })
 }
 
 pub fn write_state(path: &Path, state: &State) -> Result<()> {

@@ -14,6 +14,11 @@ use steplog::summary::View;
 pub fn partial(args: &PartialArgs) -> Result<()> {
     let cfg = config(&args.select, View::default())?;
     let outcome = execute(&args.select, cfg.clone())?;
+    if !args.select.quiet {
+        for note in outcome.notes() {
+            eprintln!("steplog: note: {note}");
+        }
+    }
     write_state(&args.output, &State::of(outcome, &cfg))
 }
 

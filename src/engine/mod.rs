@@ -171,6 +171,14 @@ impl Outcome {
         r.hints.extend(self.hints.iter().cloned());
         r
     }
+
+    /// What the report's hints say of the inputs, without computing the report: inputs
+    /// that gave no step, directory entries not read.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.summary.input_notes();
+        notes.extend(self.hints.iter().cloned());
+        notes
+    }
 }
 
 /// Time spent in each stage of a run. `read` is the producing thread's wall time in the
@@ -258,6 +266,8 @@ fn summarized(
         files: passed.files,
         lines: passed.lines,
         filtered_out: passed.filtered_out,
+        window: (cfg.window.since, cfg.window.until),
+        outside: passed.outside,
         aggregates,
         dedup: None,
         view: cfg.view,
@@ -339,16 +349,18 @@ pub fn find(
             fields,
             pending: Vec::new(),
         })
-        .map(|p| (p.files, p.lines, p.filtered_out, p.timings));
+        .map(|p| (p.files, p.lines, p.filtered_out, p.outside, p.timings));
     let (written, error) = ordered.finish();
     if let Some(source) = error {
         return Err(Error::Output { source });
     }
-    let (files, lines, filtered_out, timings) = passed?;
+    let (files, lines, filtered_out, outside, timings) = passed?;
     let summary = Summary {
         files,
         lines,
         filtered_out,
+        window: (cfg.window.since, cfg.window.until),
+        outside,
         view: cfg.view,
         pricing: cfg.pricing.clone(),
         ..Summary::default()
@@ -380,6 +392,8 @@ pub fn export(inputs: &[InputSpec], cfg: &Config, rows: &dyn RowSink) -> Result<
         files: passed.files,
         lines: passed.lines,
         filtered_out: passed.filtered_out,
+        window: (cfg.window.since, cfg.window.until),
+        outside: passed.outside,
         view: cfg.view,
         pricing: cfg.pricing.clone(),
         ..Summary::default()

@@ -21,6 +21,8 @@ pub(crate) struct Passed<S> {
     pub lines: LineStats,
     /// Records left out by the time window.
     pub filtered_out: u64,
+    /// Their `created_at` range (of those the window left out).
+    pub outside: Option<(i64, i64)>,
     /// Every worker's sink.
     pub sinks: Vec<S>,
     /// The inputs as read, in order.
@@ -122,6 +124,7 @@ impl Scheduler<'_> {
         Ok(Passed {
             lines,
             filtered_out: accounting.filtered_out,
+            outside: accounting.outside,
             sinks,
             files,
             timings,

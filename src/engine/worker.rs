@@ -20,11 +20,14 @@ use std::time::Instant;
 pub(super) struct Accounting {
     pub lines: LineStats,
     pub filtered_out: u64,
+    /// The `created_at` range of the records the time window left out.
+    pub outside: Option<(i64, i64)>,
 }
 
 impl Accounting {
     pub fn merge(&mut self, other: Accounting) -> Result<(), Overflow> {
         self.lines.merge(other.lines)?;
+        self.outside = crate::summary::widen(self.outside, other.outside);
         crate::agg::add(
             &mut self.filtered_out,
             other.filtered_out,
@@ -106,6 +109,10 @@ impl<S: Sink> Worker<S> {
                 .as_mut()
                 .is_some_and(|f| !f.matches(&w.batch, last))
         };
+        if outside {
+            let t = self.batch.created_at[last];
+            self.accounting.outside = crate::summary::widen(self.accounting.outside, Some((t, t)));
+        }
         if outside || unmatched(self) {
             self.batch.pop_row();
             self.accounting.filtered_out += 1;

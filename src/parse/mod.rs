@@ -120,10 +120,17 @@ impl LineParser {
             Some((e, skip)) => {
                 explain::explain(line.get(skip..).unwrap_or_default(), &self.failed, e)
             }
+            // The most common wrong file: a state given to `summary`.
+            None if line.starts_with(b"{\"format\":\"steplog-state\"") => {
+                STATE_FILE_LINE.to_string()
+            }
             None => m.message(),
         }
     }
 }
+
+/// How a state file's line is explained (reports look for it to say what to run).
+pub const STATE_FILE_LINE: &str = "a steplog state file, not a run step";
 
 /// One line of a chunk, as [`LineIndex::line`] gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -170,14 +170,33 @@ impl Rows {
             self.n("input.files.malformed", k, c.malformed);
             self.n("input.files.records", k, c.records);
             self.n("input.files.runs", k, c.runs);
+            if let Some(shape) = &f.shape {
+                self.opt("input.files.shape", k, Some(shape));
+            }
         }
         self.n("input.filtered_out", "", i.filtered_out);
         self.n("input.framing", "", c.framing);
         self.n("input.lines", "", c.lines);
         self.n("input.malformed", "", c.malformed);
         self.map("input.malformed_by_reason", "", &i.malformed_by_reason);
+        if let Some(o) = &i.outside_window {
+            self.opt(
+                "input.outside_window.first_created_at_utc",
+                "",
+                o.first_created_at_utc.as_ref(),
+            );
+            self.opt(
+                "input.outside_window.last_created_at_utc",
+                "",
+                o.last_created_at_utc.as_ref(),
+            );
+        }
         self.n("input.records", "", c.records);
         self.n("input.runs", "", c.runs);
+        if let Some(w) = &i.window {
+            self.opt("input.window.since_utc", "", w.since_utc.as_ref());
+            self.opt("input.window.until_utc", "", w.until_utc.as_ref());
+        }
     }
 
     fn steps(&mut self, s: &Steps) {

@@ -284,6 +284,19 @@ impl Format for Html {
         ) {
             let _ = write!(s, "<p>Steps created from {} to {}.</p>", esc(a), esc(b));
         }
+        if let Some(w) = &i.window {
+            let _ = write!(s, "<p>Window: {}.", esc(&w.text()));
+            if let Some(o) = &i.outside_window {
+                let _ = write!(
+                    s,
+                    " {} records outside it, created {} … {}.",
+                    num(i.filtered_out),
+                    esc(o.first_created_at_utc.as_deref().unwrap_or("?")),
+                    esc(o.last_created_at_utc.as_deref().unwrap_or("?"))
+                );
+            }
+            s.push_str("</p>");
+        }
         let rate = STYLE.rate(r.sections.failures.rate);
         let _ = write!(
             s,

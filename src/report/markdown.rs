@@ -106,11 +106,25 @@ impl Format for Markdown {
             i.counts.lines,
             kinds.join(", "),
             if i.filtered_out > 0 {
-                format!("; {} records outside the time window", i.filtered_out)
+                format!(
+                    "; {} records outside the window or `--where`",
+                    i.filtered_out
+                )
             } else {
                 String::new()
             }
         )?;
+        if let Some(w) = &i.window {
+            writeln!(out, "Window: {}.\n", w.text())?;
+        }
+        if let Some(o) = &i.outside_window {
+            writeln!(
+                out,
+                "Records outside it were created {} … {}.\n",
+                o.first_created_at_utc.as_deref().unwrap_or("?"),
+                o.last_created_at_utc.as_deref().unwrap_or("?")
+            )?;
+        }
         if let (Some(a), Some(b)) = (
             &r.sections.time_range.first_created_at_utc,
             &r.sections.time_range.last_created_at_utc,

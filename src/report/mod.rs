@@ -155,8 +155,14 @@ pub struct Input {
     /// Lines by kind, over all inputs.
     #[serde(flatten)]
     pub counts: LineCounts,
-    /// Records outside `--since`/`--until`, not summarised (0 without a time window).
+    /// Records outside `--since`/`--until` (or not matching `--where`), not summarised.
     pub filtered_out: u64,
+    /// The time window records were read through, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// The `created_at` range of the records the window left out, when it left any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_window: Option<TimeRange>,
     /// Malformed lines per reason; every reason is present.
     pub malformed_by_reason: BTreeMap<String, u64>,
     /// The first malformed lines, in input order.
@@ -277,6 +283,41 @@ pub struct TimeRange {
     pub first_created_at_utc: Option<String>,
     /// Latest, as RFC 3339 UTC.
     pub last_created_at_utc: Option<String>,
+}
+
+/// A time window: `--since` (inclusive) and `--until` (exclusive), Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// Earliest `created_at` read.
+    pub since: Option<i64>,
+    /// `created_at` from which records are left out.
+    pub until: Option<i64>,
+    /// `since` as RFC 3339 UTC.
+    pub since_utc: Option<String>,
+    /// `until` as RFC 3339 UTC.
+    pub until_utc: Option<String>,
+}
+
+impl Window {
+    /// A window from its bounds.
+    pub fn new(since: Option<i64>, until: Option<i64>) -> Window {
+        Window {
+            since,
+            until,
+            since_utc: since.map(format_utc),
+            until_utc: until.map(format_utc),
+        }
+    }
+
+    /// As people read it: `2024-01-05T00:00:00Z … 2024-01-06T00:00:00Z`.
+    pub fn text(&self) -> String {
+        let or = |s: &Option<String>, none: &str| s.clone().unwrap_or_else(|| none.to_string());
+        format!(
+            "{} … {}",
+            or(&self.since_utc, "the start"),
+            or(&self.until_utc, "the end")
+        )
+    }
 }
 
 impl TimeRange {

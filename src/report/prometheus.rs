@@ -16,7 +16,11 @@ use std::io::{self, Write};
 
 /// The Prometheus renderer.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Prometheus;
+pub struct Prometheus {
+    /// When the report is made (Unix seconds), for `steplog_report_timestamp_seconds`;
+    /// left out when `None`.
+    pub generated_at: Option<i64>,
+}
 
 /// Families in order, each with its samples.
 #[derive(Default)]
@@ -260,10 +264,29 @@ fn figures(f: &mut Families, s: &Scope<'_>, x: &Figures<'_>) {
         f.sample(name, "summary", help, "_sum", &base, sum);
         f.sample(name, "summary", help, "_count", &base, *count as f64);
     }
+    // Prompt and completion add up to the total (sum() over `kind` is the total); cached
+    // and reasoning tokens are parts of them, in metrics of their own so no sum counts a
+    // token twice.
     for (kind, v) in x.tokens {
-        let l = with(&s.labels, "kind", kind);
-        let help = "Tokens used by run steps, by kind.";
-        f.counter(fam!(s, "tokens_total"), help, &l, v);
+        let (name, l, help) = match kind {
+            "prompt" | "completion" => (
+                fam!(s, "tokens_total"),
+                with(&s.labels, "kind", kind),
+                "Tokens used by run steps: prompt and completion (summed over kind, the total).",
+            ),
+            "cached" => (
+                fam!(s, "cached_tokens_total"),
+                s.labels.clone(),
+                "Prompt tokens read from the prompt cache (part of kind=\"prompt\").",
+            ),
+            "reasoning" => (
+                fam!(s, "reasoning_tokens_total"),
+                s.labels.clone(),
+                "Completion tokens spent on reasoning (part of kind=\"completion\").",
+            ),
+            _ => continue,
+        };
+        f.counter(name, help, &l, v);
     }
     if let Some(t) = x.last_created {
         let help = "created_at of the newest step summarised (Unix seconds).";
@@ -300,6 +323,17 @@ impl Format for Prometheus {
         cost(&mut f, r);
         for g in &r.groups {
             group(&mut f, r, g);
+        }
+        if let Some(t) = self.generated_at {
+            let help = "When this report was made (Unix seconds).";
+            f.sample(
+                "steplog_report_timestamp_seconds",
+                "gauge",
+                help,
+                "",
+                &[],
+                t as f64,
+            );
         }
         f.write(out)
     }

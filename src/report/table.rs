@@ -179,8 +179,16 @@ impl Format for Table {
         } else {
             format!("{} inputs", i.files.len())
         };
+        // A JSON document's elements count as its lines.
+        let documents = i.files.iter().any(|f| f.shape.is_some());
+        let unit = match (documents, i.counts.lines) {
+            (true, 1) => "element",
+            (true, _) => "elements",
+            (false, 1) => "line",
+            (false, _) => "lines",
+        };
         let title = format!(
-            "steplog summary of {inputs}: {}, {} lines",
+            "steplog summary of {inputs}: {}, {} {unit}",
             bytes(i.bytes),
             num(i.counts.lines)
         );
@@ -203,10 +211,21 @@ impl Format for Table {
             num(i.counts.deltas),
             num(i.counts.malformed)
         )?;
+        if let Some(w) = &i.window {
+            writeln!(out, "  window   {}", w.text())?;
+        }
         if i.filtered_out > 0 {
+            let range = match &i.outside_window {
+                Some(o) => format!(
+                    " (created {} … {})",
+                    o.first_created_at_utc.as_deref().unwrap_or("?"),
+                    o.last_created_at_utc.as_deref().unwrap_or("?")
+                ),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "  {} records outside --since/--until, not summarised",
+                "  {} records outside the window or --where{range}, not summarised",
                 num(i.filtered_out)
             )?;
         }

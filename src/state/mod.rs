@@ -317,9 +317,15 @@ impl State {
             path: name.clone(),
             why,
         };
-        let head: Head = serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
+        let not_steps = |why: String| match holds_steps(text) {
+            Some(what) => invalid(format!(
+                "it holds {what}: summarise it with `steplog summary {name}`"
+            )),
+            None => invalid(why),
+        };
+        let head: Head = serde_json::from_slice(text).map_err(|e| not_steps(e.to_string()))?;
         if head.format.as_deref() != Some(FORMAT) {
-            return Err(invalid(format!("its \"format\" is not \"{FORMAT}\"")));
+            return Err(not_steps(format!("its \"format\" is not \"{FORMAT}\"")));
         }
         let (settings, files, summary) = match head.version {
             Some(1) => {
@@ -389,6 +395,8 @@ impl State {
             )));
         }
         // Written sorted; a state edited by hand reads the same as if it had been.
+        let mut summary = summary;
+        summary.window = (settings.since, settings.until);
         let mut state = State { settings, summary };
         state.sort_files();
         Ok(state)
@@ -422,5 +430,34 @@ impl State {
             summary: v2::SummaryV2::of(&self.summary),
         };
         serde_json::to_writer(out, &file).map_err(io::Error::other)
+    }
+}
+
+/// What a file given as a state holds instead, if it is what `summary` reads: the shape
+/// of its first line that is not blank.
+fn holds_steps(text: &[u8]) -> Option<&'static str> {
+    if crate::input::Compression::detect(text).is_some() {
+        return Some("compressed data (states are plain JSON)");
+    }
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let first = text
+        .split(|&b| b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))?;
+    let first = first.trim_ascii();
+    if first.starts_with(b"[") || crate::input::document::detect(text) {
+        return Some("a JSON document of run steps or pages");
+    }
+    if first.starts_with(b"data:") || first.starts_with(b"event:") {
+        return Some("a recorded event stream");
+    }
+    let value: serde_json::Value = serde_json::from_slice(first).ok()?;
+    let object = value.get("object").and_then(serde_json::Value::as_str);
+    let id = value.get("id").and_then(serde_json::Value::as_str);
+    match (object, id) {
+        (Some(o), _) if o.starts_with("thread.run") => Some("JSON lines of run steps or runs"),
+        (_, Some(i)) if i.starts_with("step_") || i.starts_with("run_") => {
+            Some("JSON lines of run steps or runs")
+        }
+        _ => None,
     }
 }

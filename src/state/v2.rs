@@ -63,6 +63,10 @@ pub(super) struct SummaryV2<G, R, C> {
     /// The cost ledger (version 4, when kept).
     #[serde(default = "none", skip_serializing_if = "Option::is_none")]
     cost: Option<C>,
+    /// The `created_at` range of the records the time window left out (version 4, when
+    /// it left any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    outside_window: Option<[i64; 2]>,
 }
 
 /// An absent field read as `None` (without asking its type for a default).
@@ -151,6 +155,7 @@ impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
             dedup: s.dedup.map(DedupV1::of),
             groups: GroupsOut(&a.groups),
             filtered_out: s.filtered_out,
+            outside_window: s.outside.map(|(a, b)| [a, b]),
             interval: s.view.interval.as_str().to_string(),
             runs: a.runs.enabled.then_some(RunsOut(&a.runs)),
             exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
@@ -322,6 +327,12 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
             files,
             lines: self.lines.into_stats().map_err(invalid)?,
             filtered_out: self.filtered_out,
+            window: (None, None),
+            outside: match self.outside_window {
+                Some([a, b]) if a <= b => Some((a, b)),
+                Some(_) => return Err(GroupsError::Invalid("outside_window is reversed".into())),
+                None => None,
+            },
             aggregates: Aggregates {
                 figures: self.figures.into_figures().map_err(invalid)?,
                 distinct: v1::distinct(&self.distinct).map_err(invalid)?,

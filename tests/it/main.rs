@@ -7,6 +7,7 @@ mod cli;
 mod cost;
 mod groups;
 mod hostile;
+mod notes;
 mod properties;
 mod realworld;
 mod reports;

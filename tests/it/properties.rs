@@ -174,6 +174,9 @@ proptest! {
         r2.input.files.clear();
         r1.input.malformed_examples.clear();
         r2.input.malformed_examples.clear();
+        // Hints name files, in file order.
+        r1.hints.clear();
+        r2.hints.clear();
         // Exemplars tied on value and id are ordered by where they are, so by file order
         // (checked above against one run over the same order).
         let exemplars = r1.exemplars.take();

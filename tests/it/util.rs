@@ -13,6 +13,8 @@ pub fn testdata() -> PathBuf {
 pub fn steplog() -> Command {
     let mut c = Command::cargo_bin("steplog").unwrap();
     c.current_dir(testdata());
+    // Reports that say when they were made say the same time in every run.
+    c.env("SOURCE_DATE_EPOCH", "1764547200");
     c
 }
 

@@ -66,6 +66,8 @@ pub(super) fn run(
         files: first_files,
         lines: first_lines,
         filtered_out: second.filtered_out,
+        window: (cfg.window.since, cfg.window.until),
+        outside: second.outside,
         aggregates,
         view: cfg.view,
         pricing: cfg.pricing.clone(),

@@ -271,6 +271,8 @@ impl SummaryV1 {
             files,
             lines: self.lines.into_stats()?,
             filtered_out: self.filtered_out,
+            window: (None, None),
+            outside: None,
             aggregates: Aggregates {
                 runs: crate::agg::Runs::default(),
                 exemplars: crate::agg::Exemplars::new(0),

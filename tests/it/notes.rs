@@ -1,0 +1,204 @@
+//! A tool that tells them what it did: notes on standard error (and in the JSON) for inputs
+//! that gave no step, the fix for the wrong file given to the wrong command, the format
+//! taken from `-o`'s extension, the time window and what it left out.
+
+use crate::util::*;
+use serde_json::Value;
+
+/// Runs `steplog ARGS` in `testdata/`: exit code, stdout, stderr.
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = steplog().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| path(&dir.path().join(n)).to_string();
+    let state = d("a.state");
+    ok(steplog().args(["partial", "tools.jsonl", "-o", &state]));
+    std::fs::write(d("empty.jsonl"), "").unwrap();
+    std::fs::write(d("blank.jsonl"), "\n  \n").unwrap();
+    std::fs::write(d("other.jsonl"), "{\"a\":1}\n{\"b\":2}\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("tree/sub")).unwrap();
+    std::fs::copy(
+        testdata().join("tools.jsonl"),
+        dir.path().join("tree/sub/t.jsonl"),
+    )
+    .unwrap();
+    let cases: [(Vec<String>, &[&str]); 6] = [
+        (vec![state.clone()], &["a.state is a steplog state file: read it with `steplog report"]),
+        (
+            vec!["samples/runs.jsonl".into()],
+            &["samples/runs.jsonl holds 18 run objects and no steps"],
+        ),
+        (vec![d("empty.jsonl")], &["empty.jsonl is empty"]),
+        (vec![d("blank.jsonl")], &["blank.jsonl holds only blank lines"]),
+        (
+            vec![d("other.jsonl")],
+            &["other.jsonl: none of its 2 lines is a run step (line 1: missing required field `id`)"],
+        ),
+        (
+            vec![d("tree")],
+            &["no input file was read", "1 subdirectory not read (-r reads subdirectories"],
+        ),
+    ];
+    for (inputs, said) in cases {
+        let json = d("out.json");
+        let mut args = vec!["summary", "-o", json.as_str()];
+        args.extend(inputs.iter().map(String::as_str));
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 0, "{err}");
+        let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let hints: Vec<&str> = report["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect();
+        for s in said {
+            assert!(err.contains(s), "{inputs:?}: stderr {err:?} lacks {s:?}");
+            assert!(
+                hints.iter().any(|h| h.contains(s)),
+                "{inputs:?}: hints {hints:?}"
+            );
+        }
+        // `-q` keeps standard error for errors.
+        args.insert(1, "-q");
+        let (_, _, err) = run(&args);
+        assert!(err.is_empty(), "{err}");
+    }
+    // `partial` says it too.
+    let (_, _, err) = run(&["partial", "-o", &d("b.state"), &d("empty.jsonl")]);
+    assert!(err.contains("empty.jsonl is empty"), "{err}");
+}
+
+#[test]
+fn the_wrong_file_for_report_is_named_with_the_command_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sse = dir.path().join("stream.txt");
+    std::fs::write(
+        &sse,
+        "event: thread.run.step.created\ndata: {\"id\":\"step_1\"}\n\n",
+    )
+    .unwrap();
+    let page = dir.path().join("page.json");
+    std::fs::write(&page, "{\n  \"object\": \"list\",\n  \"data\": []\n}\n").unwrap();
+    for (file, holds) in [
+        ("tools.jsonl", "JSON lines of run steps or runs"),
+        ("samples/runs.jsonl", "JSON lines of run steps or runs"),
+        (path(&sse), "a recorded event stream"),
+        (path(&page), "a JSON document of run steps or pages"),
+    ] {
+        let (code, _, err) = run(&["report", file]);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains(holds)
+                && err.contains(&format!("summarise it with `steplog summary {file}`")),
+            "{file}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_output_extension_picks_the_format_unless_format_says_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let looks: [(&str, fn(&str) -> bool); 6] = [
+        ("r.json", |t| serde_json::from_str::<Value>(t).is_ok()),
+        ("r.csv", |t| t.starts_with("bucket,metric,key,value")),
+        ("r.md", |t| t.starts_with("# steplog summary")),
+        ("r.prom", |t| t.starts_with("# HELP")),
+        ("r.html", |t| t.starts_with("<!DOCTYPE html>")),
+        ("r.txt", |t| t.starts_with("steplog summary of")),
+    ];
+    for (name, is) in looks {
+        let p = dir.path().join(name);
+        let (code, _, err) = run(&["summary", "tools.jsonl", "-o", path(&p)]);
+        assert_eq!(code, 0, "{err}");
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(is(&text), "{name}: {}", &text[..text.len().min(80)]);
+        assert!(!err.contains("extension"), "{err}");
+    }
+    // A different --format wins, and says so.
+    let p = dir.path().join("r.html");
+    let (code, _, err) = run(&["summary", "tools.jsonl", "-f", "json", "-o", path(&p)]);
+    assert_eq!(code, 0);
+    assert!(serde_json::from_slice::<Value>(&std::fs::read(&p).unwrap()).is_ok());
+    assert!(
+        err.contains("as --format json says, although its extension is that of html"),
+        "{err}"
+    );
+    // Short names.
+    for (short, long) in [("md", "markdown"), ("prom", "prometheus"), ("txt", "table")] {
+        let a = run(&["summary", "tools.jsonl", "-f", short]);
+        let b = run(&["summary", "tools.jsonl", "-f", long]);
+        assert_eq!(a, b, "-f {short}");
+    }
+}
+
+#[test]
+fn the_window_and_what_it_left_out_are_in_every_format() {
+    let args = ["summary", "--since", "2025-10-30T22:00:01Z", "tools.jsonl"];
+    let r = summary_value(&args[1..]);
+    let w = &r["input"]["window"];
+    assert_eq!(w["since_utc"], "2025-10-30T22:00:01Z");
+    assert!(w["until"].is_null());
+    let outside = &r["input"]["outside_window"];
+    let left_out = r["input"]["filtered_out"].as_u64().unwrap();
+    assert!(left_out > 0);
+    assert_eq!(outside["last_created_at_utc"], "2025-10-30T22:00:00Z");
+    let (_, table, _) = run(&args);
+    assert!(
+        table.contains("window   2025-10-30T22:00:01Z … the end"),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("{left_out} records outside the window")),
+        "{table}"
+    );
+    assert!(table.contains("… 2025-10-30T22:00:00Z)"), "{table}");
+    for (format, want) in [
+        ("markdown", "Window: 2025-10-30T22:00:01Z … the end."),
+        ("html", "Window: 2025-10-30T22:00:01Z … the end."),
+        ("csv", "input.window.since_utc,,2025-10-30T22:00:01Z"),
+    ] {
+        let (_, text, _) = run(&[&args[..], &["-f", format]].concat());
+        assert!(text.contains(want), "{format}: {want}");
+    }
+    // From a state, the same.
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("w.state");
+    ok(steplog().arg("partial").args(&args[1..]).arg("-o").arg(&s));
+    let from_state: Value =
+        serde_json::from_slice(&ok(steplog().args(["report", "-f", "json"]).arg(&s))).unwrap();
+    assert_eq!(from_state["input"], r["input"]);
+}
+
+#[test]
+fn prometheus_token_counts_add_up_and_say_when_they_were_made() {
+    let (_, prom, _) = run(&["summary", "-f", "prometheus", "usage.jsonl"]);
+    let r = summary_value(&["usage.jsonl"]);
+    let u = &r["usage"];
+    let value = |line: &str| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64;
+    let kinds: u64 = prom
+        .lines()
+        .filter(|l| l.starts_with("steplog_tokens_total{"))
+        .map(value)
+        .sum();
+    let n = |k: &str| u[k].as_u64().unwrap();
+    assert_eq!(kinds, n("prompt_tokens") + n("completion_tokens"));
+    assert!(!prom.contains("kind=\"total\"") && !prom.contains("kind=\"cached\""));
+    let one = |name: &str| value(prom.lines().find(|l| l.starts_with(name)).unwrap());
+    assert_eq!(one("steplog_cached_tokens_total "), n("cached_tokens"));
+    assert_eq!(
+        one("steplog_reasoning_tokens_total "),
+        n("reasoning_tokens")
+    );
+    // `SOURCE_DATE_EPOCH`, which the tests set, pins the report's time.
+    assert_eq!(one("steplog_report_timestamp_seconds "), 1_764_547_200);
+    crate::reports::promtool_accepts(&prom);
+}
