@@ -107,7 +107,8 @@ fn the_wrong_file_for_report_is_named_with_the_command_to_run() {
 #[test]
 fn the_output_extension_picks_the_format_unless_format_says_otherwise() {
     let dir = tempfile::tempdir().unwrap();
-    let looks: [(&str, fn(&str) -> bool); 6] = [
+    type Looks = fn(&str) -> bool;
+    let looks: [(&str, Looks); 6] = [
         ("r.json", |t| serde_json::from_str::<Value>(t).is_ok()),
         ("r.csv", |t| t.starts_with("bucket,metric,key,value")),
         ("r.md", |t| t.starts_with("# steplog summary")),
