@@ -67,7 +67,14 @@ pub enum Command {
     Report(ReportArgs),
     /// Write one row per run step, with the parsed columns, to a Parquet file (for Spark,
     /// Trino, DuckDB or DataFusion). Needs a build with `--features parquet`.
-    #[command(after_help = EXIT_CODES)]
+    #[command(
+        after_help = EXIT_CODES,
+        mut_arg("group_by", |a| a.hide(true)),
+        mut_arg("exemplars", |a| a.hide(true)),
+        mut_arg("no_runs", |a| a.hide(true)),
+        mut_arg("no_cost", |a| a.hide(true)),
+        mut_arg("dedup", |a| a.hide(true)),
+    )]
     Export(ExportArgs),
     /// Print the steps a `--where` expression matches, in input order: the lines
     /// themselves (jsonl, byte for byte, to pipe into jq), or a table or JSON of their ids

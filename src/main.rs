@@ -51,10 +51,23 @@ fn parse() -> Result<cli::Cli, ExitCode> {
                     return Err(ExitCode::from(Exit::Error as u8));
                 }
             }
+            if e.kind() == clap::error::ErrorKind::InvalidSubcommand {
+                if let Some(path) = std::env::args().nth(1).filter(|a| looks_like_a_path(a)) {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "\ntip: to summarise files, run `steplog summary {path}`"
+                    );
+                }
+            }
             // Clap's own codes: 0 for help and version, 2 for usage errors.
             Err(ExitCode::from(code as u8))
         }
     }
+}
+
+/// Whether a word where a subcommand goes names a file rather than a mistyped command.
+fn looks_like_a_path(arg: &str) -> bool {
+    arg == "-" || arg.contains(['/', '.']) || std::path::Path::new(arg).exists()
 }
 
 fn main() -> ExitCode {

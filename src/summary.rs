@@ -427,6 +427,9 @@ fn empty_inputs(input: &report::Input) -> Vec<String> {
         } else if first_bad.is_some_and(|e| e.message == crate::parse::STATE_FILE_LINE) {
             format!("{path} is a steplog state file: read it with `steplog report {path}`")
         } else if c.runs > 0 && c.malformed == 0 {
+            if input.counts.records > 0 {
+                continue; // the runs that price the steps of the other inputs
+            }
             format!(
                 "{path} holds {} run objects and no steps: they give the steps read with them \
                  their model (for costs); name the steps' files too",

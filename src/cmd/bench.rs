@@ -35,15 +35,6 @@ fn size(bytes: usize) -> String {
     }
 }
 
-/// Input size in decimal units, as throughput is quoted.
-fn amount(bytes: u64) -> String {
-    match bytes as f64 {
-        b if b >= 1e9 => format!("{:.2} GB", b / 1e9),
-        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
-        _ => format!("{bytes} bytes"),
-    }
-}
-
 fn table(r: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     let files = match r.files.as_slice() {
         [one] => one.clone(),
@@ -52,7 +43,7 @@ fn table(r: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "{files}: {}, {} lines ({} records, {} malformed)",
-        amount(r.bytes),
+        steplog::report::binary_bytes(r.bytes),
         r.counts.lines,
         r.counts.records,
         r.counts.malformed
@@ -112,6 +103,6 @@ fn table(r: &BenchReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Stage seconds are summed over workers (read is the reading thread alone)."
+        "Stage seconds are summed over workers (read is the reading thread alone); GB/s are 10^9 bytes a second."
     )
 }

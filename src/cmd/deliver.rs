@@ -57,16 +57,16 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         }
     };
     let table = Table { color };
-    let prometheus = Prometheus {
-        generated_at: Some(generated_at()),
-    };
+    let made = Some(generated_at());
+    let prometheus = Prometheus { generated_at: made };
+    let html = Html { generated_at: made };
     let format: &dyn Format = match chosen {
         ReportFormat::Table => &table,
         ReportFormat::Json => &Json,
         ReportFormat::Csv => &Csv,
         ReportFormat::Markdown => &Markdown,
         ReportFormat::Prometheus => &prometheus,
-        ReportFormat::Html => &Html,
+        ReportFormat::Html => &html,
     };
     match &args.output {
         Some(path) => steplog::output::write(path, |out| format.render(report, out))?,

@@ -23,17 +23,69 @@ fn print(text: &[u8], what: &str) -> Result<()> {
         .with_context(|| format!("cannot write {what} to standard output"))
 }
 
-/// Prints the man page: the top-level page, then one section per subcommand.
+/// Prints the man page: the top-level page, then one section per subcommand. Each page's
+/// closing text (exit codes, `--fail-if` metrics) goes in a section of its own, set as
+/// written: clap_mangen's "EXTRA" section refills it into one paragraph.
 pub fn man() -> Result<()> {
     let cmd = Cli::command();
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
+    render(&cmd, None, &mut page)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         // A one-shot command: leaking the title is how clap takes a non-static one.
         let title: &'static str = Box::leak(format!("steplog-{}", sub.get_name()).into_boxed_str());
-        clap_mangen::Man::new(sub.clone())
-            .title(title)
-            .render(&mut page)?;
+        render(sub, Some(title), &mut page)?;
     }
     print(&page, "the man page")
+}
+
+fn render(cmd: &clap::Command, title: Option<&'static str>, page: &mut Vec<u8>) -> Result<()> {
+    let mut man = clap_mangen::Man::new(cmd.clone());
+    if let Some(t) = title {
+        man = man.title(t);
+    }
+    man.render_title(page)?;
+    man.render_name_section(page)?;
+    man.render_synopsis_section(page)?;
+    man.render_description_section(page)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(page)?;
+    }
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(page)?;
+    }
+    if let Some(after) = cmd.get_after_help() {
+        for part in after.to_string().split("\n\n") {
+            // "Heading: text…", the text on the same line or the next.
+            let (heading, body) = part.split_once(':').unwrap_or(("Notes", part));
+            let body = body
+                .strip_prefix('\n')
+                .unwrap_or(body.trim_start_matches(' '));
+            let heading = heading.to_uppercase();
+            let heading = if heading == "EXIT CODES" {
+                "EXIT STATUS".to_string()
+            } else {
+                heading
+            };
+            writeln!(page, ".SH \"{}\"", roff(&heading))?;
+            writeln!(page, ".nf")?;
+            for line in body.lines() {
+                writeln!(page, "{}", roff(line))?;
+            }
+            writeln!(page, ".fi")?;
+        }
+    }
+    if cmd.get_version().is_some() {
+        man.render_version_section(page)?;
+    }
+    Ok(())
+}
+
+/// Text set in roff as it reads: backslashes escaped, and no line taken for a request.
+fn roff(line: &str) -> String {
+    let line = line.replace('\\', "\\e");
+    if line.starts_with(['.', '\'']) {
+        format!("\\&{line}")
+    } else {
+        line
+    }
 }

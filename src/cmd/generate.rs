@@ -3,7 +3,7 @@
 use crate::cli::GenerateArgs;
 use anyhow::{Context, Result};
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use steplog::generate::Generator;
 
@@ -13,6 +13,14 @@ fn create(path: &Path) -> Result<File> {
 
 /// Writes `args.lines` generated lines to the output.
 pub fn run(args: &GenerateArgs) -> Result<()> {
+    if args.output.is_none() && io::stdout().is_terminal() {
+        anyhow::bail!(
+            "not writing {} lines of JSONL (about {} MB) to a terminal: give -o FILE, or pipe \
+             it (`steplog generate -n 5 | jq .`)",
+            args.lines,
+            (args.lines * 870).div_ceil(1_000_000)
+        );
+    }
     let mut generator = Generator::new(args.seed);
     if args.stream {
         generator = generator.streaming();

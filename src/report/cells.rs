@@ -186,9 +186,6 @@ pub(super) const DURATION_HEAD: [&str; 11] = [
     "status", "count", "missing", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max",
 ];
 
-/// The columns of [`duration_rows`] the compact renderers show (no p95, no p99.9).
-pub(super) const DURATION_COMPACT: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 8, 10];
-
 /// One row per terminal status, then one per step type of completed steps.
 pub(super) fn duration_rows(d: &Durations) -> Vec<[Cell; 11]> {
     let mut rows: Vec<[Cell; 11]> = d

@@ -5,8 +5,7 @@
 //! with one row per group; with several time buckets, the time series.
 
 use super::cells::{
-    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD,
-    SPREAD_HEAD,
+    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
 };
 use super::escape;
 use super::{Format, Report};
@@ -98,11 +97,11 @@ impl Format for Markdown {
             .collect();
         writeln!(
             out,
-            "{} input{} ({}), {} bytes, {} lines: {}{}.\n",
+            "{} input{} ({}), {}, {} lines: {}{}.\n",
             i.files.len(),
             if i.files.len() == 1 { "" } else { "s" },
             files.join(", "),
-            i.bytes,
+            super::binary_bytes(i.bytes),
             i.counts.lines,
             kinds.join(", "),
             if i.filtered_out > 0 {
@@ -191,9 +190,9 @@ impl Format for Markdown {
         writeln!(out, "## Durations (seconds)\n")?;
         let rows: Vec<Vec<String>> = cells::duration_rows(&r.sections.durations_seconds)
             .iter()
-            .map(|row| DURATION_COMPACT.map(|c| STYLE.cell(&row[c])).to_vec())
+            .map(|row| row.iter().map(|c| STYLE.cell(c)).collect())
             .collect();
-        table(out, &DURATION_COMPACT.map(|c| DURATION_HEAD[c]), &rows)?;
+        table(out, &DURATION_HEAD, &rows)?;
 
         let u = &r.sections.usage;
         writeln!(

@@ -544,3 +544,19 @@ pub fn render_to_string(format: &dyn Format, report: &Report) -> String {
         .expect("writing to a Vec cannot fail");
     String::from_utf8(out).expect("renderers write UTF-8")
 }
+
+/// A size as the reports print it, in binary units: `3.47 KiB`, `1.41 GiB`.
+pub fn binary_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.2} {}", UNITS[u])
+    }
+}

@@ -3,6 +3,7 @@
 //! library. The allocation test is a separate binary (`tests/alloc.rs`) because it
 //! installs a global allocator.
 
+mod browser;
 mod cli;
 mod cost;
 mod groups;

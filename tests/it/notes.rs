@@ -203,3 +203,37 @@ fn prometheus_token_counts_add_up_and_say_when_they_were_made() {
     assert_eq!(one("steplog_report_timestamp_seconds "), 1_764_547_200);
     crate::reports::promtool_accepts(&prom);
 }
+
+#[test]
+fn a_file_where_the_command_goes_gets_the_command_and_the_man_page_keeps_its_lists() {
+    let (code, _, err) = run(&["tools.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("tip: to summarise files, run `steplog summary tools.jsonl`"),
+        "{err}"
+    );
+    let (_, man, _) = run(&["man"]);
+    assert!(
+        !man.contains(".SH EXTRA"),
+        "clap's refilled section is gone"
+    );
+    let status = man
+        .find(".SH \"EXIT STATUS\"\n.nf\n")
+        .expect("an EXIT STATUS section set as written");
+    assert!(
+        man[status..].contains("\n  3  a --fail-if condition held"),
+        "one line per code"
+    );
+    assert!(man.contains(".SH \"--FAIL-IF METRICS\""));
+    // `export` lists only what it takes.
+    let (_, help, _) = run(&["export", "--help"]);
+    for flag in [
+        "--group-by",
+        "--dedup",
+        "--exemplars",
+        "--no-runs",
+        "--no-cost",
+    ] {
+        assert!(!help.contains(flag), "export --help lists {flag}");
+    }
+}

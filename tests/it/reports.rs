@@ -570,5 +570,5 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     assert!(out.status.success());
     let man = String::from_utf8(out.stdout).unwrap();
     assert!(man.contains(".TH steplog") && man.contains(".TH steplog-summary"));
-    assert!(man.contains("fail\\-if") && man.contains("Exit codes"));
+    assert!(man.contains("fail\\-if") && man.contains(".SH \"EXIT STATUS\""));
 }

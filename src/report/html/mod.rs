@@ -3,17 +3,21 @@
 //! per terminal status, failures by error code over time, and tokens over time (and a
 //! fifth, cost over time, when costs are kept); then the figures as tables.
 
-use super::cells::{
-    self, Style, COST_MODEL_HEAD, DURATION_COMPACT, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
-};
+mod chart;
+
+use super::cells::{self, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD};
 use super::{Format, Report};
+use chart::{columns, duration_chart, hbars, status_color, PALETTE};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The HTML renderer.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Html;
+pub struct Html {
+    /// When the page is made (Unix seconds), shown under the title; left out when `None`.
+    pub generated_at: Option<i64>,
+}
 
 /// Numbers grouped in thousands, `–` for a missing value, values escaped.
 const STYLE: Style = Style {
@@ -46,21 +50,6 @@ fn head<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
     s
 }
 
-const PALETTE: [&str; 8] = [
-    "#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5",
-];
-
-fn status_color(status: &str) -> &'static str {
-    match status {
-        "completed" => "#3ca951",
-        "failed" => "#e8453c",
-        "cancelled" => "#9c9c9c",
-        "expired" => "#efb118",
-        "in_progress" => "#4269d0",
-        _ => "#a463f2",
-    }
-}
-
 /// Escapes text for HTML and SVG.
 fn esc(s: &str) -> String {
     super::escape::html(s)
@@ -70,177 +59,22 @@ fn num(n: u64) -> String {
     STYLE.count(n)
 }
 
-/// Compact axis numbers: 1.2k, 3.4M.
-fn short(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e9 {
-        format!("{:.1}G", v / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.1}k", v / 1e3)
-    } else {
-        format!("{v:.0}")
-    }
-}
-
-/// Horizontal bars: one labelled bar per entry.
-fn hbars(title: &str, entries: &[(String, u64, &str)]) -> String {
-    let max = entries.iter().map(|e| e.1).max().unwrap_or(0).max(1) as f64;
-    let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
-    let h = 40.0 + row_h * entries.len() as f64;
-    let mut s = format!(
-        r#"<figure><figcaption>{}</figcaption><svg role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}">"#,
-        esc(title),
-        w = label_w + bar_w + 110.0,
-        h = h
-    );
-    for (i, (label, v, color)) in entries.iter().enumerate() {
-        let y = 20.0 + row_h * i as f64;
-        let w = (*v as f64 / max * bar_w).max(if *v > 0 { 1.0 } else { 0.0 });
-        let _ = write!(
-            s,
-            r#"<text x="{lx}" y="{ty}" text-anchor="end">{label}</text><rect x="{x}" y="{y}" width="{w:.1}" height="18" fill="{color}"><title>{label}: {n}</title></rect><text x="{vx:.1}" y="{ty}">{n}</text>"#,
-            lx = label_w - 8.0,
-            ty = y + 14.0,
-            label = esc(label),
-            x = label_w,
-            vx = label_w + w + 6.0,
-            n = num(*v),
-        );
-    }
-    s.push_str("</svg></figure>");
-    s
-}
-
-/// Vertical (stacked) bars over time: one column per bucket, one layer per series.
-fn columns(
-    title: &str,
-    labels: &[String],
-    layers: &[(String, Vec<u64>, &str)],
-    unit: &str,
-) -> String {
-    let n = labels.len().max(1);
-    let totals: Vec<u64> = (0..labels.len())
-        .map(|i| layers.iter().map(|l| l.1[i]).sum())
-        .collect();
-    let max = totals.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let (left, top, plot_w, plot_h) = (60.0, 16.0, 640.0, 220.0);
-    let col_w = plot_w / n as f64;
-    let legend_h = if layers.len() > 1 {
-        22.0 * layers.len().div_ceil(3) as f64
-    } else {
-        0.0
-    };
-    let h = top + plot_h + 60.0 + legend_h;
-    let mut s = format!(
-        r#"<figure><figcaption>{}</figcaption><svg role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}">"#,
-        esc(title),
-        w = left + plot_w + 20.0,
-    );
-    for k in 0..=4 {
-        let v = max * k as f64 / 4.0;
-        let y = top + plot_h - plot_h * k as f64 / 4.0;
-        let _ = write!(
-            s,
-            r##"<line x1="{left}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{tx}" y="{ty:.1}" text-anchor="end" class="axis">{v}</text>"##,
-            x2 = left + plot_w,
-            tx = left - 6.0,
-            ty = y + 4.0,
-            v = short(v),
-        );
-    }
-    for (i, label) in labels.iter().enumerate() {
-        let x = left + col_w * i as f64;
-        let mut y = top + plot_h;
-        for (name, values, color) in layers {
-            let v = values[i];
-            if v == 0 {
-                continue;
-            }
-            let hgt = v as f64 / max * plot_h;
-            y -= hgt;
-            let _ = write!(
-                s,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{hgt:.1}" fill="{color}"><title>{label} {name}: {v} {unit}</title></rect>"#,
-                w = (col_w * 0.8).max(1.0),
-                label = esc(label),
-                name = esc(name),
-                v = num(v),
-            );
-        }
-        // Label every bucket when few, else about eight of them.
-        let every = n.div_ceil(8).max(1);
-        if i % every == 0 {
-            let _ = write!(
-                s,
-                r#"<text x="{tx:.1}" y="{ty}" class="axis" text-anchor="middle">{l}</text>"#,
-                tx = x + col_w * 0.4,
-                ty = top + plot_h + 16.0,
-                l = esc(label),
-            );
-        }
-    }
-    if layers.len() > 1 {
-        for (k, (name, _, color)) in layers.iter().enumerate() {
-            let x = left + 210.0 * (k % 3) as f64;
-            let y = top + plot_h + 40.0 + 22.0 * (k / 3) as f64;
-            let _ = write!(
-                s,
-                r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{color}"/><text x="{tx}" y="{ty}">{n}</text>"#,
-                tx = x + 18.0,
-                ty = y + 11.0,
-                n = esc(name),
-            );
-        }
-    }
-    if labels.is_empty() {
-        let _ = write!(
-            s,
-            r#"<text x="{left}" y="{y}">no data</text>"#,
-            y = top + 20.0
-        );
-    }
-    s.push_str("</svg></figure>");
-    s
-}
-
-/// The duration histogram of each terminal status, side by side on shared buckets.
-fn duration_chart(d: &super::Durations) -> String {
-    let statuses = [
-        ("completed", &d.completed),
-        ("failed", &d.failed),
-        ("cancelled", &d.cancelled),
-        ("expired", &d.expired),
-    ];
-    let labels: Vec<String> = d
-        .completed
-        .histogram
+/// A breakdown's entries, largest first (ties by name), in one colour per entry.
+fn ranked_bars<'a>(
+    map: &'a BTreeMap<String, u64>,
+    color: &dyn Fn(usize, &str) -> &'a str,
+) -> Vec<(String, u64, &'a str)> {
+    let (top, rest) = cells::ranked(map, 12, |n| *n);
+    let mut bars: Vec<(String, u64, &str)> = top
         .iter()
-        .map(|b| {
-            b.le.map_or_else(|| "longer".to_string(), |le| format!("≤{le}s"))
-        })
+        .enumerate()
+        .map(|(i, (k, n))| ((*k).clone(), **n, color(i, k)))
         .collect();
-    let mut s = String::from(
-        r#"<figure><figcaption>Duration distribution per terminal status (steps per bucket; each status scaled to its own largest bucket)</figcaption><div class="grid">"#,
-    );
-    for (name, ds) in statuses {
-        let values: Vec<u64> = ds.histogram.iter().map(|b| b.count).collect();
-        let title = format!(
-            "{name}: {} steps, p50 {}, p99 {}",
-            num(ds.count),
-            ds.p50.map_or_else(|| "–".into(), |v| format!("{v}s")),
-            ds.p99.map_or_else(|| "–".into(), |v| format!("{v}s"))
-        );
-        s.push_str(&columns(
-            &title,
-            &labels,
-            &[(name.to_string(), values, status_color(name))],
-            "steps",
-        ));
+    if rest > 0 {
+        let others = map.values().sum::<u64>() - bars.iter().map(|b| b.1).sum::<u64>();
+        bars.push((format!("{rest} others"), others, "#9c9c9c"));
     }
-    s.push_str("</div></figure>");
-    s
+    bars
 }
 
 fn map_table(title: &str, map: &BTreeMap<String, u64>) -> String {
@@ -258,15 +92,20 @@ fn map_table(title: &str, map: &BTreeMap<String, u64>) -> String {
     s
 }
 
-const CSS: &str = "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#222;max-width:1500px}\
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}\
+/// Light by default, dark when the reader's system prefers it; the charts take their
+/// text and rule colours from here.
+const CSS: &str = ":root{color-scheme:light dark;--fg:#222;--bg:#fff;--muted:#666;--rule:#ddd;--hint:#fff6d6}\
+@media (prefers-color-scheme:dark){:root{--fg:#e4e4e4;--bg:#17191e;--muted:#a0a0a0;--rule:#3a3d44;--hint:#3b3319}}\
+body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:var(--fg);background:var(--bg);max-width:1500px}\
+h1{font-size:22px;margin-bottom:2px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid var(--rule)}\
+.meta{color:var(--muted);margin-top:0}\
 figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}\
-svg text{font-size:12px;fill:#333}svg .axis{fill:#777;font-size:11px}\
-.grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.grid svg{width:100%;height:auto}\
-.cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px}\
+svg{max-width:100%;height:auto}svg text{font-size:12px;fill:var(--fg)}svg .axis{fill:var(--muted);font-size:11px}svg .rule{stroke:var(--rule)}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:8px}.grid svg{width:100%;height:auto}\
+.cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid var(--rule);border-radius:6px;padding:8px 14px}\
 .card b{display:block;font-size:20px}table{border-collapse:collapse;margin:8px 16px 8px 0;display:inline-table;vertical-align:top}\
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
-.hint{background:#fff6d6;border:1px solid #efb118;padding:6px 10px}";
+td,th{border:1px solid var(--rule);padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
+.hint{background:var(--hint);border:1px solid #efb118;padding:6px 10px}";
 
 impl Format for Html {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -274,10 +113,18 @@ impl Format for Html {
         let mut s = String::new();
         let _ = write!(
             s,
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>steplog summary</title><style>{CSS}</style></head><body>"
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>steplog summary</title><style>{CSS}</style></head><body>"
         );
         let names: Vec<String> = i.files.iter().map(|f| esc(&f.path)).collect();
-        let _ = write!(s, "<h1>steplog summary</h1><p>{}</p>", names.join(", "));
+        let _ = write!(
+            s,
+            "<h1>steplog summary</h1><p class=meta>{}",
+            names.join(", ")
+        );
+        if let Some(t) = self.generated_at {
+            let _ = write!(s, " · made {}", esc(&super::format_utc(t)));
+        }
+        s.push_str("</p>");
         if let (Some(a), Some(b)) = (
             &r.sections.time_range.first_created_at_utc,
             &r.sections.time_range.last_created_at_utc,
@@ -340,17 +187,46 @@ impl Format for Html {
             .collect();
         by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         s.push_str(&hbars("Steps by status", &by_status));
+        let steps = &r.sections.steps;
+        s.push_str(&hbars(
+            "Steps by type",
+            &ranked_bars(&steps.by_type, &|i, _| PALETTE[i % PALETTE.len()]),
+        ));
+        let tools = &r.sections.tool_calls;
+        if tools.total > 0 {
+            let _ = write!(
+                s,
+                "<h2>Tool calls</h2><p>{} tool calls.</p>",
+                num(tools.total)
+            );
+            let kinds: BTreeMap<String, u64> = tools
+                .by_kind
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (k.clone(), *n))
+                .collect();
+            s.push_str(&hbars(
+                "Tool calls by kind",
+                &ranked_bars(&kinds, &|i, _| PALETTE[i % PALETTE.len()]),
+            ));
+            if !tools.functions.is_empty() {
+                s.push_str(&hbars(
+                    "Function calls by name",
+                    &ranked_bars(&tools.functions, &|_, _| PALETTE[0]),
+                ));
+            }
+        }
 
         s.push_str("<h2>Durations</h2>");
         s.push_str(&duration_chart(&r.sections.durations_seconds));
         let durations: Vec<Vec<String>> = cells::duration_rows(&r.sections.durations_seconds)
             .iter()
-            .map(|row| DURATION_COMPACT.map(|c| STYLE.cell(&row[c])).to_vec())
+            .map(|row| row.iter().map(|c| STYLE.cell(c)).collect())
             .collect();
         let _ = write!(
             s,
             "<table>{}{}</table>",
-            head(DURATION_COMPACT.map(|c| DURATION_HEAD[c])),
+            head(DURATION_HEAD),
             rows(&durations)
         );
 
@@ -409,6 +285,7 @@ impl Format for Html {
         s.push_str(&map_table("error code", &r.sections.failures.by_code));
         s.push_str(&map_table("assistant", &r.sections.failures.by_assistant));
         s.push_str(&map_table("tool", &r.sections.failures.by_tool));
+        s.push_str(&map_table("step type", &r.sections.failures.by_step_type));
         if !r.sections.failures.top_messages.is_empty() {
             s.push_str("<table><tr><th>message</th><th>count</th></tr>");
             for m in &r.sections.failures.top_messages {
@@ -452,6 +329,29 @@ impl Format for Html {
             head(["tokens", "sum"]),
             rows(&sums)
         );
+        let usage = &r.sections.usage;
+        let (assistants, rest) = cells::ranked(&usage.by_assistant, 20, |u| u.total_tokens);
+        if !assistants.is_empty() {
+            let mut heading = vec!["assistant".to_string(), "steps".to_string()];
+            heading.extend(usage.tokens().map(|(k, _)| k.to_string()));
+            let mut body: Vec<Vec<String>> = assistants
+                .iter()
+                .map(|(k, u)| {
+                    let mut row = vec![esc(k), num(u.steps_with_usage)];
+                    row.extend(u.tokens().map(num));
+                    row
+                })
+                .collect();
+            if rest > 0 {
+                body.push(vec![format!("…and {rest} more")]);
+            }
+            let _ = write!(
+                s,
+                "<table>{}{}</table>",
+                head(heading.iter().map(String::as_str)),
+                rows(&body)
+            );
+        }
 
         if let Some(c) = &r.cost {
             s.push_str("<h2>Cost</h2>");
@@ -559,8 +459,8 @@ impl Format for Html {
             .collect();
         let _ = write!(
             s,
-            "<h2>Input</h2><p>{} bytes, {} lines: {}.</p>",
-            num(i.bytes),
+            "<h2>Input</h2><p>{}, {} lines: {}.</p>",
+            esc(&super::binary_bytes(i.bytes)),
             num(i.counts.lines),
             kinds.join(", ")
         );
