@@ -116,10 +116,7 @@ fn screenshot(browser: &str, html: &str, dir: &Path, dark: bool) -> (f64, usize)
     let px = info.color_type.samples();
     let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(px).collect();
     let background = pixels[0];
-    let painted = pixels
-        .iter()
-        .filter(|p| p[..3] != background[..3])
-        .count();
+    let painted = pixels.iter().filter(|p| p[..3] != background[..3]).count();
     let colours: std::collections::HashSet<&[u8]> = pixels.iter().map(|p| &p[..3]).collect();
     (painted as f64 / pixels.len() as f64, colours.len())
 }
