@@ -2,20 +2,21 @@
 
 mod generate;
 mod prices;
+mod render;
 mod values;
 
 pub use generate::GenerateArgs;
 
 pub use prices::{PriceArgs, PricesArgs, PricesFormat};
-use values::{parse_chunk_size, parse_dim, parse_size, parse_sort};
+pub use render::{RenderArgs, ReportFormat, When};
+use values::{parse_chunk_size, parse_dim, parse_size};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use steplog::agg::{Dim, Interval, Sort, DEFAULT_MAX_GROUPS, DEFAULT_MAX_RUNS};
+use steplog::agg::{Dim, DEFAULT_MAX_GROUPS, DEFAULT_MAX_RUNS};
 use steplog::engine::{Config, Shard, Window, DEFAULT_EXEMPLARS};
 use steplog::input::{InputSpec, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use steplog::summary::View;
-use steplog::threshold::Threshold;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -24,6 +25,15 @@ Exit codes:
   2  usage error, or an input that cannot be opened, read or decompressed, or that
      was truncated or changed while steplog read it, or an output that cannot be written
   3  a --fail-if condition held (the report is still written)";
+
+const SUMMARY_EXAMPLES: &str = "\
+Examples:
+  steplog summary logs/                       every file in logs/ (gzip, zstd, JSONL, pages)
+  steplog summary -r exports/ -o report.html  a whole tree, as a page (format from -o)
+  steplog summary --since 24h --group-by assistant --top 10 steps.jsonl.zst
+  steplog summary --where 'status == \"failed\"' --exemplars 5 steps.jsonl
+  steplog summary steps.jsonl runs.jsonl      runs give the steps their model, for costs
+  steplog summary -f json -o day.json --save-state day.state --fail-if failure_rate>0.05 x/";
 
 const FAIL_IF_METRICS: &str = "\
 --fail-if metrics: steps, failures, failure_rate, records, malformed, malformed_rate,
@@ -48,7 +58,7 @@ pub struct Cli {
 pub enum Command {
     /// Summarise run steps: counts by status and type, tool calls, failures and why,
     /// duration percentiles, token usage.
-    #[command(after_help = format!("{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
+    #[command(after_help = format!("{SUMMARY_EXAMPLES}\n\n{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
     Summary(SummaryArgs),
     /// Measure throughput: run the full summary several times on the same files and
     /// report wall time, GB/s and lines/s, and the time in each stage (read, split, parse,
@@ -97,74 +107,6 @@ pub enum Command {
     Man,
 }
 
-/// Output formats of `steplog summary`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// Aligned text for people.
-    #[value(alias = "text", alias = "txt")]
-    Table,
-    /// The stable JSON contract (see the README).
-    Json,
-    /// Tidy CSV: one row per group and figure.
-    Csv,
-    /// Markdown tables, for wikis and pull requests.
-    #[value(alias = "md")]
-    Markdown,
-    /// Prometheus text exposition (node_exporter's textfile collector).
-    #[value(alias = "prom")]
-    Prometheus,
-    /// One self-contained HTML page with SVG charts.
-    Html,
-}
-
-impl ReportFormat {
-    /// The format a file's extension names, if any.
-    pub fn of_path(path: &std::path::Path) -> Option<ReportFormat> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "json" => ReportFormat::Json,
-            "csv" => ReportFormat::Csv,
-            "md" | "markdown" => ReportFormat::Markdown,
-            "prom" => ReportFormat::Prometheus,
-            "html" | "htm" => ReportFormat::Html,
-            "txt" | "text" => ReportFormat::Table,
-            _ => return None,
-        })
-    }
-
-    /// Its name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReportFormat::Table => "table",
-            ReportFormat::Json => "json",
-            ReportFormat::Csv => "csv",
-            ReportFormat::Markdown => "markdown",
-            ReportFormat::Prometheus => "prometheus",
-            ReportFormat::Html => "html",
-        }
-    }
-}
-
-/// When to colour the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum When {
-    /// On a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
-}
-
-/// Time-series bucket widths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum IntervalArg {
-    /// UTC hours.
-    Hour,
-    /// UTC days.
-    Day,
-}
-
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -176,6 +118,7 @@ pub enum FormatArg {
 
 /// Settings shared by every command that runs the engine.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Performance")]
 pub struct EngineArgs {
     /// Worker threads. By default (0), one per core; at most four per core.
     #[arg(
@@ -191,7 +134,7 @@ pub struct EngineArgs {
     #[arg(long)]
     pub no_mmap: bool,
     /// Target chunk size (bytes; K, M and G suffixes allowed; at most 1G, as each worker
-    /// holds a chunk). Chunks always end at a newline. By default, 4M.
+    /// holds a chunk). Chunks always end at a newline.
     #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size, default_value = "4M")]
     pub chunk_size: usize,
     /// Lines longer than this (bytes; K, M and G suffixes allowed) are counted as
@@ -202,11 +145,11 @@ pub struct EngineArgs {
     /// in_progress, then the later timestamp, then the later line), for event streams and
     /// overlapping exports. Reads the inputs twice; standard input is saved to a
     /// temporary file first.
-    #[arg(long)]
+    #[arg(long, help_heading = "Input and selection")]
     pub dedup: bool,
     /// Read directories recursively. Without it, a directory stands for the files
     /// directly inside it. Either way files are read in sorted order, hidden ones skipped.
-    #[arg(long, short = 'r')]
+    #[arg(long, short = 'r', help_heading = "Input and selection")]
     pub recursive: bool,
 }
 
@@ -227,10 +170,12 @@ impl EngineArgs {
 
 /// What to read and how: shared by `summary` and `partial`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Input and selection")]
 pub struct SelectArgs {
-    /// JSONL files of run steps, one object per line, or server-sent-event captures;
-    /// gzip and zstd files are decompressed. A directory stands for the files in it. `-`,
-    /// or no file at all, reads standard input. Several files give one combined report.
+    /// Files of run steps: JSONL (one object per line), list-steps pages, JSON arrays, or
+    /// server-sent-event captures; gzip and zstd files are decompressed. A directory
+    /// stands for the files in it. `-`, or no file at all, reads standard input. Several
+    /// files give one combined report.
     pub files: Vec<String>,
     /// Also compute figures per group: one or more of assistant, type, status, tool,
     /// function, error_code, day, hour, run, thread, model, metadata.KEY (comma-separated
@@ -246,8 +191,6 @@ pub struct SelectArgs {
     /// `status == "failed" && (duration > 30 || code == "server_error")`.
     #[arg(long = "where", value_name = "EXPR")]
     pub filter: Option<String>,
-    #[command(flatten)]
-    pub limits: LimitArgs,
     /// Do not count runs and threads (`runs` and `threads` are null in the report; less
     /// memory on exports of millions of runs).
     #[arg(long)]
@@ -286,6 +229,8 @@ pub struct SelectArgs {
     /// input is small (by default: only on a terminal, for inputs over 256 MiB).
     #[arg(long, conflicts_with = "quiet")]
     pub progress: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -367,6 +312,7 @@ impl SelectArgs {
 
 /// The most groups and runs a run (or a merge) holds.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Limits")]
 pub struct LimitArgs {
     /// Stop with exit 2 past this many groups, instead of running out of memory (a group
     /// takes about 300 bytes). By default, 5000000.
@@ -388,76 +334,6 @@ impl LimitArgs {
     }
 }
 
-/// How a report is rendered and delivered: shared by `summary` and `report`.
-#[derive(Debug, Args)]
-pub struct RenderArgs {
-    /// Output format: table, unless `-o FILE` names one by its extension (.json, .csv,
-    /// .md, .prom, .html, .txt).
-    #[arg(long = "format", short = 'f', value_enum, value_name = "FORMAT")]
-    pub format_flag: Option<ReportFormat>,
-    /// Write the report to FILE instead of standard output, atomically: a temporary file
-    /// in the same directory, renamed over FILE once complete (mode 0644).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Bucket width of the time series (JSON, CSV, Markdown, HTML). By default, day.
-    #[arg(long, value_enum, default_value_t = IntervalArg::Day)]
-    pub interval: IntervalArg,
-    /// Exit 3 when this condition holds, naming it, e.g. failure_rate>0.05, p99>30,
-    /// malformed>0. Repeatable; the report is written either way.
-    #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
-    pub fail_if: Vec<Threshold>,
-    /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
-    pub color: When,
-    /// Only the first N groups (in --sort order) in every format. Without it, JSON and
-    /// CSV hold every group, and the table, Markdown and HTML show the first 20.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub top: Option<u64>,
-    /// The order of groups: steps, failures, failure_rate, p50, p99 (of completed
-    /// steps), tokens (largest first, ties by key) or key (ascending). By default, steps.
-    #[arg(long, value_name = "ORDER", value_parser = parse_sort, default_value = "steps", hide_default_value = true)]
-    pub sort: Sort,
-    #[command(flatten)]
-    pub prices: PriceArgs,
-}
-
-impl RenderArgs {
-    /// How the report is shown.
-    /// The format: `--format`, else the one `--output`'s extension names, else table;
-    /// and a note when `--format` overrides a different extension.
-    pub fn format(&self) -> (ReportFormat, Option<String>) {
-        let by_extension = self.output.as_deref().and_then(ReportFormat::of_path);
-        match (self.format_flag, by_extension) {
-            (Some(f), Some(e)) if f != e => (
-                f,
-                Some(format!(
-                    "writing {} as --format {} says, although its extension is that of {}",
-                    self.output
-                        .as_deref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
-                    f.name(),
-                    e.name()
-                )),
-            ),
-            (Some(f), _) => (f, None),
-            (None, Some(e)) => (e, None),
-            (None, None) => (ReportFormat::Table, None),
-        }
-    }
-
-    pub fn view(&self) -> View {
-        View {
-            interval: match self.interval {
-                IntervalArg::Hour => Interval::Hour,
-                IntervalArg::Day => Interval::Day,
-            },
-            sort: self.sort,
-            top: self.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
-        }
-    }
-}
-
 /// `steplog summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
@@ -466,7 +342,7 @@ pub struct SummaryArgs {
     #[command(flatten)]
     pub render: RenderArgs,
     /// Also save the summary's state to STATE (see `steplog partial`), atomically.
-    #[arg(long, value_name = "STATE")]
+    #[arg(long, value_name = "STATE", help_heading = "Output")]
     pub save_state: Option<PathBuf>,
 }
 
@@ -610,7 +486,7 @@ pub struct BenchArgs {
     /// Uncounted runs first, to warm the page cache.
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
-    /// Output format. By default, table.
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
     #[command(flatten)]

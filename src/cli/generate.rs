@@ -9,7 +9,7 @@ pub struct GenerateArgs {
     /// Lines to write.
     #[arg(long, short = 'n', default_value_t = 100_000)]
     pub lines: u64,
-    /// Seed; the same seed gives the same bytes. By default, 1.
+    /// Seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Output file. By default, standard output.

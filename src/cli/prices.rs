@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// How steps are priced: shared by `summary`, `report` and `prices`.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Costs")]
 pub struct PriceArgs {
     /// Prices in LiteLLM's model_prices_and_context_window.json layout
     /// (input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
@@ -27,7 +28,7 @@ pub struct PriceArgs {
 pub struct PricesArgs {
     /// Only this model (a dated snapshot the table lacks shows its base model's prices).
     pub model: Option<String>,
-    /// Output format: table or json. By default, table.
+    /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = PricesFormat::Table)]
     pub format: PricesFormat,
     /// Only the prices in force at this time (same forms as --since).

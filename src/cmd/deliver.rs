@@ -30,6 +30,12 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     if let (Some(note), false) = (note, quiet) {
         eprintln!("steplog: note: {note}");
     }
+    if chosen == ReportFormat::Prometheus && args.interval.is_some() {
+        anyhow::bail!(
+            "--interval does not apply to --format prometheus: it writes counters, which \
+             Prometheus turns into series itself; leave --interval out"
+        );
+    }
     if chosen == ReportFormat::Prometheus && report.groups_top.is_none() {
         let unbounded: Vec<&str> = report
             .group_by
@@ -56,7 +62,10 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
                 && io::stdout().is_terminal()
         }
     };
-    let table = Table { color };
+    let table = Table {
+        color,
+        width: args.output.is_none().then(table_width).flatten(),
+    };
     let made = Some(generated_at());
     let prometheus = Prometheus { generated_at: made };
     let html = Html { generated_at: made };
@@ -104,6 +113,17 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     } else {
         Err(Breached(breaches).into())
     }
+}
+
+/// The width the table fits on standard output: `COLUMNS` when set, else the terminal's;
+/// none (as wide as the cells) for a pipe or a file.
+fn table_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok());
+    columns
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .filter(|&w| w >= 40)
 }
 
 /// When the report is made: now, or `SOURCE_DATE_EPOCH` when set (for reproducible

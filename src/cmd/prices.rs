@@ -220,7 +220,7 @@ pub fn run(args: &PricesArgs) -> Result<()> {
                     ]);
                 }
             }
-            t.write(&mut out, "")?;
+            t.write(&mut out, "", None)?;
         }
     }
     Ok(())

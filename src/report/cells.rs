@@ -164,12 +164,9 @@ impl Breakdown {
         }
     }
 
-    /// Every entry of `map`, in key order.
+    /// Every entry of `map`, largest first (ties by key), as every format orders them.
     pub fn all(map: &BTreeMap<String, u64>, whole: u64) -> Breakdown {
-        Breakdown {
-            rows: map.iter().map(|(k, v)| row(k, *v, whole)).collect(),
-            more: 0,
-        }
+        Breakdown::top(map, whole, usize::MAX)
     }
 }
 

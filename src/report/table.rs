@@ -7,7 +7,9 @@ use super::cells::{
     self, Breakdown, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
 };
 use super::escape::visible;
+use super::grid::Grid;
 use super::{Format, Report};
+use anstyle::{AnsiColor, Style as Paint};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -19,6 +21,9 @@ const STYLE: Style = Style {
     text: visible,
 };
 
+/// Exemplar columns left out first when narrow: run, then status.
+const EXEMPLAR_OPTIONAL: [usize; 2] = [2, 3];
+
 /// How many entries of a long map the table shows.
 const TOP: usize = 10;
 
@@ -27,17 +32,34 @@ const TOP: usize = 10;
 pub struct Table {
     /// Colour headings, failures and hints with ANSI escapes (for a terminal).
     pub color: bool,
+    /// Fit tables within this many columns (a terminal's width); `None`: as wide as the
+    /// cells are (a file).
+    pub width: Option<usize>,
 }
 
 impl Table {
     /// `s` in bold (headings), when colouring.
     fn bold(&self, s: &str) -> String {
-        self.paint("1", s)
+        self.paint(Paint::new().bold(), s)
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
+    /// A sentence wrapped to the width (when there is one), each line after `indent`.
+    fn prose(&self, out: &mut dyn Write, indent: &str, text: &str) -> io::Result<()> {
+        let Some(width) = self.width else {
+            return writeln!(out, "{indent}{text}");
+        };
+        let options = textwrap::Options::new(width)
+            .initial_indent(indent)
+            .subsequent_indent(if indent.is_empty() { "  " } else { indent });
+        for line in textwrap::wrap(text, options) {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+
+    fn paint(&self, style: Paint, s: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{}{s}{}", style.render(), style.render_reset())
         } else {
             s.to_string()
         }
@@ -66,58 +88,6 @@ fn sparkline(counts: &[u64]) -> String {
         .collect()
 }
 
-/// Rows of cells, printed with the first column left-aligned and the others right-aligned
-/// (numbers), except columns from `text_from` on, left-aligned too (ids, text). Thirty
-/// lines of our own rather than a table crate: the layout is plain and fixed.
-#[derive(Default)]
-pub struct Grid {
-    rows: Vec<Vec<String>>,
-    text_from: Option<usize>,
-}
-
-impl Grid {
-    /// A grid whose columns from `text_from` on are text (left-aligned).
-    pub fn with_text_from(text_from: usize) -> Grid {
-        Grid {
-            rows: Vec::new(),
-            text_from: Some(text_from),
-        }
-    }
-
-    /// Appends a row.
-    pub fn row<I: IntoIterator<Item = String>>(&mut self, cells: I) {
-        self.rows.push(cells.into_iter().collect());
-    }
-
-    /// Writes the rows, each line starting with `indent`.
-    pub fn write(&self, out: &mut dyn Write, indent: &str) -> io::Result<()> {
-        let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
-        let width = |c: usize| {
-            self.rows
-                .iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        };
-        let widths: Vec<usize> = (0..cols).map(width).collect();
-        for r in &self.rows {
-            let mut line = String::from(indent);
-            for (c, cell) in r.iter().enumerate() {
-                if c == 0 {
-                    line.push_str(&format!("{cell:<w$}", w = widths[0]));
-                } else if self.text_from.is_some_and(|t| c >= t) {
-                    line.push_str(&format!("  {cell:<w$}", w = widths[c]));
-                } else {
-                    line.push_str(&format!("  {cell:>w$}", w = widths[c]));
-                }
-            }
-            writeln!(out, "{}", line.trim_end())?;
-        }
-        Ok(())
-    }
-}
-
 fn num(n: u64) -> String {
     STYLE.count(n)
 }
@@ -130,6 +100,7 @@ fn bytes(n: u64) -> String {
 /// `limit`, only the largest entries.
 fn breakdown(
     out: &mut dyn Write,
+    width: Option<usize>,
     title: &str,
     map: &BTreeMap<String, u64>,
     whole: u64,
@@ -148,7 +119,7 @@ fn breakdown(
     for r in &b.rows {
         g.row(STYLE.row(r));
     }
-    g.write(out, "    ")?;
+    g.write(out, "    ", width)?;
     more(out, b.more)
 }
 
@@ -234,7 +205,8 @@ impl Format for Table {
             writeln!(out, "  created  {a} … {b}")?;
         }
         if i.files.len() > 1 {
-            let mut g = Grid::default();
+            // Framing, deltas, blank lines, runs and bytes go first when narrow.
+            let mut g = Grid::default().optional(&[7, 6, 5, 4, 1]);
             g.row(
                 [
                     "file",
@@ -262,13 +234,13 @@ impl Format for Table {
                 row.extend(f.counts.kinds().map(|(_, n)| num(n)));
                 g.row(row);
             }
-            g.write(out, "  ")?;
+            g.write(out, "  ", self.width)?;
         }
 
         let s = &r.sections.steps;
         writeln!(out, "\n{}", self.bold(&format!("Steps {}", num(s.total))))?;
-        breakdown(out, "by status", &s.by_status, s.total, false)?;
-        breakdown(out, "by type", &s.by_type, s.total, false)?;
+        breakdown(out, self.width, "by status", &s.by_status, s.total, false)?;
+        breakdown(out, self.width, "by type", &s.by_type, s.total, false)?;
 
         let t = &r.sections.tool_calls;
         writeln!(
@@ -282,9 +254,9 @@ impl Format for Table {
             .filter(|(_, v)| **v > 0)
             .map(|(k, v)| (k.clone(), *v))
             .collect();
-        breakdown(out, "by kind", &kinds, t.total, false)?;
+        breakdown(out, self.width, "by kind", &kinds, t.total, false)?;
         let fn_total = t.by_kind.get("function").copied().unwrap_or(0);
-        breakdown(out, "functions", &t.functions, fn_total, true)?;
+        breakdown(out, self.width, "functions", &t.functions, fn_total, true)?;
 
         let f = &r.sections.failures;
         let rate = STYLE.rate(f.rate);
@@ -294,40 +266,65 @@ impl Format for Table {
             num(f.terminal_steps)
         );
         let heading = if f.total > 0 {
-            self.paint("1;31", &heading)
+            self.paint(
+                Paint::new().bold().fg_color(Some(AnsiColor::Red.into())),
+                &heading,
+            )
         } else {
             self.bold(&heading)
         };
         writeln!(out, "\n{heading}")?;
-        breakdown(out, "by error code", &f.by_code, f.total, true)?;
-        breakdown(out, "by assistant", &f.by_assistant, f.total, true)?;
-        breakdown(out, "by step type", &f.by_step_type, f.total, true)?;
-        breakdown(out, "by tool", &f.by_tool, f.total, true)?;
+        breakdown(out, self.width, "by error code", &f.by_code, f.total, true)?;
+        breakdown(
+            out,
+            self.width,
+            "by assistant",
+            &f.by_assistant,
+            f.total,
+            true,
+        )?;
+        breakdown(
+            out,
+            self.width,
+            "by step type",
+            &f.by_step_type,
+            f.total,
+            true,
+        )?;
+        breakdown(out, self.width, "by tool", &f.by_tool, f.total, true)?;
         if !f.top_messages.is_empty() {
             writeln!(out, "  top messages")?;
-            let mut g = Grid::default();
-            for m in &f.top_messages {
-                let mut msg: String = m.message.chars().take(100).collect();
-                if msg.len() < m.message.len() {
+            let counts: Vec<String> = f.top_messages.iter().map(|m| num(m.count)).collect();
+            let w = counts.iter().map(String::len).max().unwrap_or(0);
+            // Count first, right-aligned, then as much of the message as fits.
+            let room = self
+                .width
+                .map_or(100, |t| t.saturating_sub(6 + w).clamp(20, 100));
+            for (m, n) in f.top_messages.iter().zip(&counts) {
+                let mut msg: String = m.message.chars().take(room).collect();
+                if msg.chars().count() < m.message.chars().count() {
+                    msg.pop();
                     msg.push('…');
                 }
-                g.row([num(m.count), visible(&msg.replace(['\n', '\r'], " "))]);
-            }
-            // Count first, right-aligned: write by hand so the message column is not padded.
-            let w = g.rows.iter().map(|r| r[0].len()).max().unwrap_or(0);
-            for row in &g.rows {
-                writeln!(out, "    {:>w$}  {}", row[0], row[1])?;
+                writeln!(
+                    out,
+                    "    {n:>w$}  {}",
+                    visible(&msg.replace(['\n', '\r'], " "))
+                )?;
             }
         }
 
+        over_time(self, r, out)?;
+
         let d = &r.sections.durations_seconds;
         writeln!(out, "\n{}", self.bold("Durations (seconds)"))?;
-        let mut g = Grid::default();
+        // missing, p99.9, p95, mean and min go first when narrow.
+        let mut g = Grid::default().optional(&[2, 9, 7, 4, 3]);
         g.row(DURATION_HEAD.map(String::from));
         for row in cells::duration_rows(d) {
             g.row(STYLE.row(&row));
         }
-        g.write(out, "  ")?;
+        g.write(out, "  ", self.width)?;
         let with_data: Vec<_> = d
             .by_status()
             .into_iter()
@@ -353,7 +350,7 @@ impl Format for Table {
         for (k, v) in u.tokens() {
             g.row([format!("{k} tokens"), num(v)]);
         }
-        g.write(out, "  ")?;
+        g.write(out, "  ", self.width)?;
         if u.total_mismatch > 0 {
             writeln!(
                 out,
@@ -364,7 +361,8 @@ impl Format for Table {
         let (entries, rest) = cells::ranked(&u.by_assistant, TOP, |s| s.total_tokens);
         if !entries.is_empty() {
             writeln!(out, "  by assistant (most total tokens first)")?;
-            let mut g = Grid::default();
+            // reasoning, cached, steps, prompt and completion go first when narrow.
+            let mut g = Grid::default().optional(&[6, 5, 1, 2, 3]);
             let mut head = vec!["assistant".to_string(), "steps".to_string()];
             head.extend(u.tokens().map(|(k, _)| k.to_string()));
             g.row(head);
@@ -373,27 +371,27 @@ impl Format for Table {
                 row.extend(s.tokens().map(num));
                 g.row(row);
             }
-            g.write(out, "    ")?;
+            g.write(out, "    ", self.width)?;
             more(out, rest)?;
         }
 
         if let Some(c) = &r.cost {
             let heading = format!("Cost {}", cells::cost_heading(c));
             writeln!(out, "\n{}", self.bold(&heading))?;
-            writeln!(out, "  {}", cells::cost_sentence(c, &STYLE))?;
+            self.prose(out, "  ", &cells::cost_sentence(c, &STYLE))?;
             if let Some(s) = cells::unpriced_sentence(c, &STYLE) {
-                writeln!(out, "  {s}")?;
+                self.prose(out, "  ", &s)?;
             }
             for n in &c.notes {
-                writeln!(out, "  note: {}", visible(n))?;
+                self.prose(out, "  ", &format!("note: {}", visible(n)))?;
             }
             if !c.by_model.is_empty() {
-                let mut g = Grid::default();
+                let mut g = Grid::default().optional(&[6, 4, 3, 5, 2]);
                 g.row(COST_MODEL_HEAD.map(String::from));
                 for row in cells::cost_model_rows(c) {
                     g.row(STYLE.row(&row));
                 }
-                g.write(out, "  ")?;
+                g.write(out, "  ", self.width)?;
             }
             let (rows, rest) = cells::cost_assistant_rows(c, TOP);
             if !rows.is_empty() {
@@ -402,7 +400,7 @@ impl Format for Table {
                 for row in rows {
                     g.row(STYLE.row(&row));
                 }
-                g.write(out, "    ")?;
+                g.write(out, "    ", self.width)?;
                 more(out, rest)?;
             }
         }
@@ -416,7 +414,8 @@ impl Format for Table {
             let heading = format!("Runs {}", num(runs.total));
             writeln!(out, "\n{}", self.bold(&heading))?;
             if !outcomes.is_empty() {
-                writeln!(out, "  by outcome (last step): {}", outcomes.join(" · "))?;
+                let line = format!("by outcome (last step): {}", outcomes.join(" · "));
+                self.prose(out, "  ", &line)?;
             }
             if runs.steps_without_run > 0 {
                 writeln!(
@@ -433,21 +432,20 @@ impl Format for Table {
             for row in cells::spread_rows(runs, r.threads.as_ref()) {
                 g.row(STYLE.row(&row));
             }
-            g.write(out, "  ")?;
+            g.write(out, "  ", self.width)?;
         }
         for (title, figure, list) in cells::exemplar_lists(r) {
             writeln!(out, "\n{}", self.bold(title))?;
-            let mut g = Grid {
-                text_from: Some(1),
-                ..Grid::default()
-            };
+            // Past the figure: step, run, thread, assistant, …; thread and assistant go
+            // first when the width is short.
+            let mut g = Grid::with_text_from(1).optional(&EXEMPLAR_OPTIONAL);
             let mut head = vec![figure.to_string()];
             head.extend(EXEMPLAR_HEAD.map(String::from));
             g.row(head);
             for e in list {
                 g.row(STYLE.row(&cells::exemplar_row(e)));
             }
-            g.write(out, "  ")?;
+            g.write(out, "  ", self.width)?;
         }
 
         if i.counts.malformed > 0 {
@@ -457,21 +455,22 @@ impl Format for Table {
                 .filter(|(_, n)| **n > 0)
                 .map(|(k, n)| format!("{k} {}", num(*n)))
                 .collect();
-            writeln!(
-                out,
-                "\nMalformed lines {} ({})",
+            writeln!(out)?;
+            let heading = format!(
+                "Malformed lines {} ({})",
                 num(i.counts.malformed),
                 reasons.join(", ")
-            )?;
+            );
+            self.prose(out, "", &heading)?;
             for m in &i.malformed_examples {
-                writeln!(
-                    out,
-                    "  {}:{}: {}: {}",
+                let line = format!(
+                    "{}:{}: {}: {}",
                     visible(&m.file),
                     m.line,
                     m.reason,
                     visible(&m.message)
-                )?;
+                );
+                self.prose(out, "  ", &line)?;
             }
             if (i.malformed_examples.len() as u64) < i.counts.malformed {
                 writeln!(
@@ -482,29 +481,92 @@ impl Format for Table {
             }
         }
         if !r.groups.is_empty() {
-            writeln!(
+            writeln!(out)?;
+            let heading = self.bold(&format!("By {}", r.group_by.join(", ")));
+            self.prose(
                 out,
-                "\n{} ({})",
-                self.bold(&format!("By {}", r.group_by.join(", "))),
-                cells::groups_note(r, &STYLE)
+                "",
+                &format!("{heading} ({})", cells::groups_note(r, &STYLE)),
             )?;
-            let mut g = Grid::default();
+            // p50, tokens and failed go first when narrow.
+            let d = r.group_by.len();
+            let mut g = Grid::default().optional(&[d + 3, d + 5, d + 1]);
             let mut head: Vec<String> = r.group_by.clone();
             head.extend(cells::group_head(r, true));
             g.row(head);
             for row in cells::group_rows(r) {
                 g.row(STYLE.row(&row));
             }
-            g.write(out, "  ")?;
+            g.write(out, "  ", self.width)?;
         }
         if !r.hints.is_empty() {
             writeln!(out)?;
             for h in &r.hints {
-                writeln!(out, "{} {}", self.paint("33", "hint:"), visible(h))?;
+                let hint = self.paint(
+                    Paint::new().fg_color(Some(AnsiColor::Yellow.into())),
+                    "hint:",
+                );
+                let text = format!("{hint} {}", visible(h));
+                self.prose(out, "", &text)?;
             }
         }
         Ok(())
     }
+}
+
+/// Columns of the time-series sparklines: buckets beyond it are summed in pairs, threes…
+const SERIES_COLUMNS: usize = 64;
+
+/// The time series (`--interval`) as sparklines of steps, failed steps and tokens.
+fn over_time(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let ts = &r.sections.time_series;
+    let (Some(first), Some(last)) = (ts.buckets.first(), ts.buckets.last()) else {
+        return Ok(());
+    };
+    let per = ts.buckets.len().div_ceil(SERIES_COLUMNS);
+    let series = |f: &dyn Fn(&super::TimeBucket) -> u64| -> Vec<u64> {
+        ts.buckets
+            .chunks(per)
+            .map(|c| c.iter().map(f).fold(0u64, u64::saturating_add))
+            .collect()
+    };
+    let each = match per {
+        1 => format!("per {}", ts.interval),
+        n => format!("each column {n} {}s", ts.interval),
+    };
+    let title = format!(
+        "Over time ({each}; {} … {})",
+        first.start_utc, last.start_utc
+    );
+    writeln!(out, "\n{}", t.bold(&title))?;
+    let rows: [(&str, Vec<u64>); 3] = [
+        ("steps", series(&|b| b.steps)),
+        ("failed", series(&|b| b.failed)),
+        ("tokens", series(&|b| b.total_tokens)),
+    ];
+    for (name, values) in rows {
+        let max = values.iter().copied().max().unwrap_or(0);
+        writeln!(
+            out,
+            "  {name:<7} {}  max {}",
+            spark_columns(&values),
+            num(max)
+        )?;
+    }
+    Ok(())
+}
+
+/// One block per value, as tall as its share of the largest (a space for none).
+fn spark_columns(values: &[u64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|&n| match (n, max) {
+            (0, _) | (_, 0) => ' ',
+            (n, max) => BLOCKS[((n as f64 / max as f64) * 7.0).round() as usize],
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -326,7 +326,25 @@ fn help_documents_exit_codes_and_defaults() {
     let out = steplog().args(["summary", "--help"]).output().unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("Exit codes:") && help.contains("1  malformed input under --strict"));
-    assert!(help.contains("By default, 4M"));
+    // Each default stated once, options under headings, examples, wrapped to COLUMNS.
+    assert!(help.contains("[default: 4M]") && !help.contains("By default, 4M"));
+    for heading in [
+        "Input and selection:",
+        "Output:",
+        "Costs:",
+        "Performance:",
+        "Examples:",
+    ] {
+        assert!(help.contains(&format!("\n{heading}\n")), "{heading}");
+    }
+    let narrow = steplog()
+        .args(["summary", "--help"])
+        .env("COLUMNS", "60")
+        .output()
+        .unwrap();
+    for line in String::from_utf8(narrow.stdout).unwrap().lines() {
+        assert!(line.chars().count() <= 60, "{line:?}");
+    }
 }
 
 #[test]

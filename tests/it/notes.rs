@@ -237,3 +237,101 @@ fn a_file_where_the_command_goes_gets_the_command_and_the_man_page_keeps_its_lis
         assert!(!help.contains(flag), "export --help lists {flag}");
     }
 }
+
+#[test]
+fn every_format_orders_by_count_and_honours_the_interval_or_refuses_it() {
+    // Largest first, ties by name, in the table as in Markdown.
+    let (_, table, _) = run(&["summary", "timestamps.jsonl"]);
+    let statuses: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("  by status"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["completed", "expired", "cancelled", "failed", "in_progress"]
+    );
+    let (_, md, _) = run(&["summary", "-f", "md", "timestamps.jsonl"]);
+    let at = |s: &str| {
+        md.find(&format!("| `{s}` |"))
+            .or_else(|| md.find(&format!("| {s} |")))
+    };
+    assert!(
+        at("completed") < at("expired") && at("expired") < at("cancelled"),
+        "{md}"
+    );
+    // The table shows the series --interval asks for.
+    let (_, hourly, _) = run(&[
+        "summary",
+        "--interval",
+        "hour",
+        "tools.jsonl",
+        "samples/api-examples.jsonl",
+    ]);
+    assert!(hourly.contains("Over time (per hour;"), "{hourly}");
+    let (code, _, err) = run(&[
+        "summary",
+        "--interval",
+        "hour",
+        "-f",
+        "prometheus",
+        "tools.jsonl",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--interval does not apply to --format prometheus"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_table_fits_80_columns_and_uses_more_when_there_is_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("g.jsonl");
+    let runs = dir.path().join("g.runs.jsonl");
+    ok(steplog()
+        .args(["generate", "-n", "3000", "--seed", "2", "-o"])
+        .arg(&logs)
+        .arg("--runs")
+        .arg(&runs));
+    let args = [
+        "summary",
+        "--group-by",
+        "assistant",
+        "--interval",
+        "hour",
+        path(&logs),
+        path(&runs),
+        "malformed.jsonl",
+    ];
+    let at = |columns: &str| {
+        let out = steplog()
+            .args(args)
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let narrow = at("80");
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} wide: {line:?}",
+            line.chars().count()
+        );
+    }
+    // Ids shortened in the middle, and what was left out said.
+    assert!(narrow.contains('…'), "{narrow}");
+    let wide = at("250");
+    let widest = wide.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest > 80 && widest <= 250, "{widest}");
+    assert!(!wide.contains("not shown here"), "{wide}");
+    // Without a terminal or COLUMNS (a file), as wide as the cells: no id shortened.
+    let (_, piped, _) = run(&args);
+    assert!(!piped.contains("not shown here") && !piped.contains("asst_…"));
+    let ids = |t: &str| t.matches("asst_").count();
+    assert_eq!(ids(&piped), ids(&wide));
+}

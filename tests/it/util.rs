@@ -15,6 +15,8 @@ pub fn steplog() -> Command {
     c.current_dir(testdata());
     // Reports that say when they were made say the same time in every run.
     c.env("SOURCE_DATE_EPOCH", "1764547200");
+    // The table as wide as its cells unless a test asks for a width.
+    c.env_remove("COLUMNS");
     c
 }
 
