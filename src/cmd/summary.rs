@@ -78,6 +78,15 @@ pub fn execute(select: &SelectArgs, mut cfg: engine::Config) -> Result<engine::O
     result.map_err(explain)
 }
 
+/// Whether the file at `path` starts with a compression format's magic bytes.
+fn compressed(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; steplog::input::Compression::MAGIC_LEN];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| steplog::input::Compression::detect(&head).is_some())
+}
+
 type Bar = (std::thread::JoinHandle<()>, Arc<AtomicU64>, Arc<AtomicBool>);
 
 /// Starts a progress bar on stderr when it is wanted: `--progress`, or a terminal and
@@ -86,16 +95,25 @@ fn progress(args: &SelectArgs, inputs: &[InputSpec]) -> Option<Bar> {
     if args.quiet {
         return None;
     }
-    let total: u64 = inputs
+    // The bar measures files by their size on disk (a compressed file's progress is its
+    // compressed bytes); the work of a compressed byte is about that of four plain ones.
+    let sizes: Vec<(u64, bool)> = inputs
         .iter()
         .filter_map(|i| match i {
-            InputSpec::Path(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()),
+            InputSpec::Path(p) => std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| (m.len(), compressed(p))),
             InputSpec::Stdin => None,
         })
-        .map(|m| m.len())
-        .sum();
+        .collect();
+    let total: u64 = sizes.iter().map(|s| s.0).sum();
+    let work: u64 = sizes
+        .iter()
+        .map(|&(n, z)| if z { n.saturating_mul(4) } else { n })
+        .fold(0, u64::saturating_add);
     let tty = io::stderr().is_terminal();
-    let wanted = args.progress || (tty && total >= PROGRESS_MIN_BYTES);
+    let wanted = args.progress || (tty && work >= PROGRESS_MIN_BYTES);
     if !wanted {
         return None;
     }

@@ -187,6 +187,7 @@ fn produce(
         let mut source = input::open(spec, opts).map_err(|e| e.renamed(&name))?;
         reading += started.elapsed();
         let mut index = 0u64;
+        let mut compressed_before = 0u64;
         while !shared.stopped() {
             let started = Instant::now();
             let next = source
@@ -198,6 +199,12 @@ fn produce(
                 })?;
             reading += started.elapsed();
             let Some((offset, data)) = next else { break };
+            // A compressed input's progress is its compressed bytes, as its size is.
+            let compressed = source.compressed_bytes();
+            if let (Some(now), Some(p)) = (compressed, shared.progress) {
+                p.fetch_add(now - compressed_before, Ordering::Relaxed);
+                compressed_before = now;
+            }
             let chunk = Chunk {
                 file: file as u32,
                 index,
@@ -205,6 +212,7 @@ fn produce(
                 offset,
                 data,
                 spans: source.take_spans(),
+                progress_counted: compressed.is_some(),
             };
             if tx.send(chunk).is_err() {
                 break; // every worker is gone; the scope will report why

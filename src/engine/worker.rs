@@ -127,6 +127,7 @@ impl<S: Sink> Worker<S> {
             offset,
             data,
             spans,
+            progress_counted,
         } = chunk;
         self.spans = spans;
         let at = ChunkAt {
@@ -141,7 +142,7 @@ impl<S: Sink> Worker<S> {
             ChunkData::Owned(v) => v.len() as u64,
             ChunkData::Oversized(n) => *n,
         };
-        if let Some(p) = shared.progress {
+        if let (Some(p), false) = (shared.progress, progress_counted) {
             p.fetch_add(len, Ordering::Relaxed);
         }
         let nothing_to_do = shared.gate.skips(seq)

@@ -28,6 +28,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Default chunk size: large enough to amortise scheduling, small enough that two workers
@@ -99,6 +100,9 @@ pub struct Chunk {
     pub data: ChunkData,
     /// For a chunk of a JSON document: where its entries are in the file.
     pub spans: Option<Spans>,
+    /// Whether the reader already counted the chunk's progress (a compressed input's,
+    /// in compressed bytes).
+    pub progress_counted: bool,
 }
 
 impl Chunk {
@@ -136,12 +140,33 @@ pub trait Source: Send {
     fn shape(&self) -> Option<Shape> {
         None
     }
+    /// For a compressed input, the compressed bytes read so far (what a progress bar
+    /// measures against the file's size).
+    fn compressed_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A reader that counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// A source read through a decompressor.
 struct Decompressed {
     inner: Box<dyn Source>,
     format: Compression,
+    /// Compressed bytes read.
+    raw: Arc<AtomicU64>,
 }
 
 impl Source for Decompressed {
@@ -159,6 +184,9 @@ impl Source for Decompressed {
     }
     fn shape(&self) -> Option<Shape> {
         self.inner.shape()
+    }
+    fn compressed_bytes(&self) -> Option<u64> {
+        Some(self.raw.load(Ordering::Relaxed))
     }
 }
 
@@ -266,9 +294,15 @@ fn stream<R: Read + Send + 'static>(
     let Some(format) = format else {
         return plain(bytes, chunk_size, max_line);
     };
+    let raw = Arc::new(AtomicU64::new(0));
+    let counted = Counting {
+        inner: bytes,
+        count: Arc::clone(&raw),
+    };
     Ok(Box::new(Decompressed {
-        inner: plain(format.decoder(bytes), chunk_size, max_line)?,
+        inner: plain(format.decoder(counted), chunk_size, max_line)?,
         format,
+        raw,
     }))
 }
 

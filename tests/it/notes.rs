@@ -335,3 +335,63 @@ fn the_table_fits_80_columns_and_uses_more_when_there_is_more() {
     let ids = |t: &str| t.matches("asst_").count();
     assert_eq!(ids(&piped), ids(&wide));
 }
+
+#[test]
+fn the_progress_of_a_compressed_file_is_its_compressed_bytes() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = Vec::new();
+    steplog::generate::Generator::new(8)
+        .write(60_000, &mut text)
+        .unwrap();
+    let gz = dir.path().join("steps.jsonl.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&text).unwrap();
+    std::fs::write(&gz, e.finish().unwrap()).unwrap();
+    let out = steplog()
+        .args([
+            "summary",
+            "--progress",
+            "--threads",
+            "1",
+            "-f",
+            "json",
+            "-o",
+            "/dev/null",
+        ])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    // "▓▓░░ 3.31 MiB/10.15 MiB 32.92 MiB/s eta 0s": done and total, in bytes.
+    let bytes = |n: &str, unit: &str| {
+        let scale = match unit {
+            "B" => 1.0,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            _ => panic!("unit {unit}"),
+        };
+        n.parse::<f64>().unwrap() * scale
+    };
+    let shown: Vec<(f64, f64)> = err
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let (unit, total) = w.get(2)?.split_once('/')?;
+            Some((bytes(w[1], unit), bytes(total, w.get(3)?)))
+        })
+        .collect();
+    assert!(!shown.is_empty(), "{err}");
+    let size = std::fs::metadata(&gz).unwrap().len() as f64;
+    for &(done, total) in &shown {
+        // Measured against the file's size on disk, and never past it.
+        assert!(
+            (total - size).abs() / size < 0.01,
+            "{total} against {size}: {err}"
+        );
+        assert!(done <= total * 1.001, "{done} > {total}: {err}");
+    }
+    // Decompressed bytes would reach the compressed size a fifth of the way in.
+    assert!(shown.iter().any(|&(d, t)| d > 0.0 && d < 0.9 * t), "{err}");
+}
