@@ -262,7 +262,8 @@ pub fn open(spec: &InputSpec, opts: OpenOptions) -> Result<Box<dyn Source>, Erro
         return Err(Error::IsDirectory { path: name() });
     }
     // Pipes and devices too are read as they come; only regular files are mapped.
-    let head = read_head(&mut file, DOCUMENT_HEAD).map_err(open_err)?;
+    // Up to the first line: a FIFO is not waited on for more than a line.
+    let head = read_first_line(&mut file, DOCUMENT_HEAD).map_err(open_err)?;
     let plain = Compression::detect(&head).is_none() && !document::detect(&head);
     if opts.mmap && meta.is_file() && meta.len() > 0 && plain {
         if let Ok(src) = mmap::MmapSource::new(&file, chunk_size, max_line) {
