@@ -10,6 +10,9 @@ use unicode_width::UnicodeWidthStr;
 /// The narrowest an id or name is shortened to.
 const MIN_TEXT: usize = 14;
 
+/// The narrowest a message is cut to before other columns give way.
+const MIN_FLEXIBLE: usize = 24;
+
 /// Rows of cells: the first column left-aligned, the others right-aligned (numbers),
 /// except columns from `text_from` on, left-aligned too (ids, text).
 #[derive(Default)]
@@ -18,6 +21,10 @@ pub struct Grid {
     text_from: Option<usize>,
     /// Columns that may be left out to fit, the first to go first.
     optional: Vec<usize>,
+    /// A free-text column (a message) cut at its end, first, to fit.
+    flexible: Option<usize>,
+    /// Columns never shortened (times).
+    fixed: Vec<usize>,
 }
 
 impl Grid {
@@ -32,6 +39,18 @@ impl Grid {
     /// Columns that may be left out when the table is too wide, the first to go first.
     pub fn optional(mut self, columns: &[usize]) -> Grid {
         self.optional = columns.to_vec();
+        self
+    }
+
+    /// A free-text column, cut at its end before anything else is shortened.
+    pub fn flexible(mut self, column: usize) -> Grid {
+        self.flexible = Some(column);
+        self
+    }
+
+    /// Columns never shortened.
+    pub fn fixed(mut self, columns: &[usize]) -> Grid {
+        self.fixed = columns.to_vec();
         self
     }
 
@@ -66,23 +85,38 @@ impl Grid {
                 let visible: Vec<usize> = (0..cols).filter(|&c| shown[c]).map(|c| w[c]).collect();
                 indent.width() + visible.iter().sum::<usize>() + 2 * visible.len().saturating_sub(1)
             };
-            // Shorten text columns, widest first, down to MIN_TEXT.
-            while total(&widths, &shown) > budget {
-                let widest = (0..cols)
-                    .filter(|&c| self.is_text(c) && widths[c] > MIN_TEXT)
-                    .max_by_key(|&c| widths[c]);
-                let Some(c) = widest else { break };
-                let over = total(&widths, &shown) - budget;
-                widths[c] = widths[c].saturating_sub(over).max(MIN_TEXT);
+            let over =
+                |widths: &[usize], shown: &[bool]| total(widths, shown).saturating_sub(budget);
+            // The message column first, down to MIN_FLEXIBLE…
+            if let Some(f) = self.flexible.filter(|&f| f < cols) {
+                let cut = over(&widths, &shown);
+                widths[f] = widths[f]
+                    .saturating_sub(cut)
+                    .max(MIN_FLEXIBLE.min(widths[f]));
             }
-            // Then leave out optional columns.
+            // …then the optional columns, least useful first…
             for &c in &self.optional {
-                if total(&widths, &shown) <= budget {
+                if over(&widths, &shown) == 0 {
                     break;
                 }
                 if c < cols {
                     shown[c] = false;
                 }
+            }
+            // …then ids and names, widest first, down to MIN_TEXT (cut in the middle).
+            while over(&widths, &shown) > 0 {
+                let widest = (0..cols)
+                    .filter(|&c| shown[c] && self.is_text(c) && Some(c) != self.flexible)
+                    .filter(|c| !self.fixed.contains(c) && widths[*c] > MIN_TEXT)
+                    .max_by_key(|&c| widths[c]);
+                let Some(c) = widest else { break };
+                let cut = over(&widths, &shown);
+                widths[c] = widths[c].saturating_sub(cut).max(MIN_TEXT);
+            }
+            // …and the message again, as far as it takes.
+            if let Some(f) = self.flexible.filter(|&f| f < cols) {
+                let cut = over(&widths, &shown);
+                widths[f] = widths[f].saturating_sub(cut).max(8.min(widths[f]));
             }
         }
         let mut table = Table::new();
@@ -94,7 +128,10 @@ impl Grid {
                 .iter()
                 .enumerate()
                 .filter(|(c, _)| shown[*c])
-                .map(|(c, cell)| shorten(cell, widths[c]))
+                .map(|(c, cell)| match Some(c) == self.flexible {
+                    true => cut_end(cell, widths[c]),
+                    false => shorten(cell, widths[c]),
+                })
                 .collect();
             table.add_row(cells);
         }
@@ -129,6 +166,22 @@ impl Grid {
         }
         Ok(())
     }
+}
+
+/// `text` within `width` columns, cut at its end with `…`.
+pub fn cut_end(text: &str, width: usize) -> String {
+    if text.width() <= width || width < 2 {
+        return text.to_string();
+    }
+    let mut s = String::new();
+    for ch in text.chars() {
+        if (s.clone() + &ch.to_string()).width() + 1 > width {
+            break;
+        }
+        s.push(ch);
+    }
+    s.push('…');
+    s
 }
 
 /// `text` within `width` columns: cut in the middle with `…` (ids keep their prefix and
@@ -213,6 +266,27 @@ mod tests {
             "{narrow:?}"
         );
         assert!(!narrow[0].contains("reasoning") && !narrow[0].contains("cached"));
+    }
+
+    #[test]
+    fn a_message_column_gives_way_first_and_is_cut_at_its_end() {
+        let mut g = Grid::with_text_from(1).flexible(2).fixed(&[0]);
+        g.row(
+            [
+                "2024-01-01T03:32:36Z",
+                "step_yP6B88Z3Epzn1eLCTGikynkd",
+                "server_error: Sorry, something went wrong.",
+            ]
+            .map(String::from),
+        );
+        let got = lines(&g, Some(80));
+        assert!(got[0].width() <= 80, "{got:?}");
+        assert!(
+            got[0].contains("2024-01-01T03:32:36Z  step_yP6B88Z3Epzn1eLCTGikynkd  server_error"),
+            "{got:?}"
+        );
+        assert!(got[0].ends_with('…'));
+        assert_eq!(cut_end("abcdef", 4), "abc…");
     }
 
     #[test]

@@ -438,7 +438,10 @@ impl Format for Table {
             writeln!(out, "\n{}", self.bold(title))?;
             // Past the figure: step, run, thread, assistant, …; thread and assistant go
             // first when the width is short.
-            let mut g = Grid::with_text_from(1).optional(&EXEMPLAR_OPTIONAL);
+            let mut g = Grid::with_text_from(1)
+                .optional(&EXEMPLAR_OPTIONAL)
+                .flexible(EXEMPLAR_HEAD.len())
+                .fixed(&[0]);
             let mut head = vec![figure.to_string()];
             head.extend(EXEMPLAR_HEAD.map(String::from));
             g.row(head);
