@@ -13,7 +13,10 @@ use steplog::report::{self, Csv, Format, Html, Json, Markdown, Prometheus, Table
 use steplog::state::{Limits, State};
 use steplog::summary::View;
 
-const LIMITS: Limits = Limits { groups: 10_000, runs: 10_000 };
+const LIMITS: Limits = Limits {
+    groups: 10_000,
+    runs: 10_000,
+};
 
 fn json(r: &report::Report) -> String {
     report::render_to_string(&Json, r)
@@ -22,13 +25,23 @@ fn json(r: &report::Report) -> String {
 /// Renders the state in every format; writes it and reads it back.
 fn exercise(state: &State) -> String {
     let r = state.report(View::default());
-    let formats: [&dyn Format; 6] = [
+    // The table at its full width and fitted to a narrow terminal.
+    let narrow = Table {
+        color: true,
+        width: Some(40),
+    };
+    let formats: [&dyn Format; 7] = [
         &Json,
         &Table::default(),
+        &narrow,
         &Csv,
         &Markdown,
-        &Html,
-        &Prometheus,
+        &Html {
+            generated_at: Some(0),
+        },
+        &Prometheus {
+            generated_at: Some(0),
+        },
     ];
     for f in formats {
         let _ = report::render_to_string(f, &r);
@@ -50,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
     with_empty
         .merge(state.clone())
         .expect("the empty state merges with any state of its settings");
-    assert_eq!(exercise(&with_empty), once, "the empty state is the identity");
+    assert_eq!(
+        exercise(&with_empty),
+        once,
+        "the empty state is the identity"
+    );
     let mut twice = state.clone();
     if twice.merge(state).is_ok() {
         exercise(&twice);

@@ -1,5 +1,6 @@
-//! One pass over the inputs: the calling thread opens them in order and sends their chunks
-//! down a bounded channel; the pool's workers parse them and feed their sinks. A pass
+//! One pass over the inputs: reader threads open them (a few at once, so archives
+//! decompress in parallel) and the calling thread sends their chunks, in input order, down
+//! a bounded channel; the pool's workers parse them and feed their sinks. A pass
 //! returns every worker's sink and line accounting, the inputs as read, and the timings.
 //!
 //! With `strict`, the first malformed line in input order stops the pass: the
@@ -10,7 +11,7 @@ use super::sink::Sink;
 use super::worker::{Accounting, Worker};
 use super::{Config, Error, Lines, Timings};
 use crate::agg::LineStats;
-use crate::input::{self, BufferPool, Chunk, FileInfo, InputSpec, OpenOptions};
+use crate::input::{self, BufferPool, Chunk, ChunkData, FileInfo, InputSpec, OpenOptions};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
@@ -79,7 +80,7 @@ impl Scheduler<'_> {
                 });
             }
             // The calling thread reads; dropping `tx` (on return) lets the workers finish.
-            produce(inputs, self.cfg.open_options(), &buffers, &shared, tx)
+            produce(inputs, self.cfg.open_options(), threads, &buffers, &shared, tx)
         });
         if let Some(e) = shared
             .failure
@@ -169,71 +170,151 @@ impl Shared<'_> {
     }
 }
 
-/// Opens each input in order and sends its chunks to the workers. Returns the inputs and
-/// the time spent reading them (not waiting for workers).
+/// What a reader thread sends of one input: its chunks (with their spans and the
+/// compressed bytes read so far), then how it ended.
+enum Read {
+    Chunk(u64, ChunkData, Option<input::Spans>, Option<u64>),
+    Done(Result<(FileInfo, Duration), Error>),
+}
+
+/// Chunks a reader thread keeps ready for one input before the producer takes them.
+const READ_AHEAD_CHUNKS: usize = 2;
+
+/// Opens the inputs and sends their chunks to the workers, in input order. Each input is
+/// read (and decompressed) by a thread of its own, up to `ahead` inputs at once, each
+/// keeping [`READ_AHEAD_CHUNKS`] chunks ready: several archives decompress at once while
+/// the chunks still go out file by file, numbered as one reader would number them.
+/// Returns the inputs and the time spent reading them (summed over the readers).
 fn produce(
     inputs: &[InputSpec],
     opts: OpenOptions,
+    ahead: usize,
     buffers: &BufferPool,
     shared: &Shared<'_>,
     tx: mpsc::SyncSender<Chunk>,
 ) -> Result<(Vec<FileInfo>, Duration), Error> {
-    let mut reading = Duration::ZERO;
-    let mut files = Vec::with_capacity(inputs.len());
-    let mut seq = 0u64;
-    for (file, spec) in inputs.iter().enumerate() {
-        let name = shared.name(file as u32);
+    std::thread::scope(|scope| {
+        let mut readers = std::collections::VecDeque::new();
+        let mut opened = 0;
+        let mut files = Vec::with_capacity(inputs.len());
+        let mut reading = Duration::ZERO;
+        let mut seq = 0u64;
+        for file in 0..inputs.len() {
+            while opened < inputs.len() && opened < file + ahead.max(1) {
+                let (rtx, rrx) = mpsc::sync_channel(READ_AHEAD_CHUNKS);
+                let spec = &inputs[opened];
+                let name = shared.name(opened as u32);
+                scope.spawn(move || read_one(spec, name, opts, buffers, shared, &rtx));
+                readers.push_back(rrx);
+                opened += 1;
+            }
+            let rx = readers.pop_front().expect("a reader per input");
+            let mut index = 0u64;
+            let mut compressed_before = 0u64;
+            let mut ended = None;
+            // A reader that stopped early (the run is stopping) sends no `Done`.
+            while let Ok(message) = rx.recv() {
+                match message {
+                    Read::Chunk(offset, data, spans, compressed) => {
+                        // A compressed input's progress is its compressed bytes, as its
+                        // size is.
+                        if let (Some(now), Some(p)) = (compressed, shared.progress) {
+                            p.fetch_add(now - compressed_before, Ordering::Relaxed);
+                            compressed_before = now;
+                        }
+                        let chunk = Chunk {
+                            file: file as u32,
+                            index,
+                            seq,
+                            offset,
+                            data,
+                            spans,
+                            progress_counted: compressed.is_some(),
+                        };
+                        if tx.send(chunk).is_err() {
+                            break; // every worker is gone; the scope will report why
+                        }
+                        index += 1;
+                        seq += 1;
+                    }
+                    Read::Done(result) => ended = Some(result),
+                }
+            }
+            match ended {
+                Some(Ok((info, took))) => {
+                    reading += took;
+                    files.push(info);
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+            if shared.stopped() {
+                break;
+            }
+        }
+        // Leaving the scope drops the receivers, so readers still sending stop.
+        Ok((files, reading))
+    })
+}
+
+/// Reads one input into `tx`: its chunks, then its [`FileInfo`] (or the error that
+/// stopped it).
+fn read_one(
+    spec: &InputSpec,
+    name: String,
+    opts: OpenOptions,
+    buffers: &BufferPool,
+    shared: &Shared<'_>,
+    tx: &mpsc::SyncSender<Read>,
+) {
+    let started = Instant::now();
+    let mut source = match input::open(spec, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Read::Done(Err(e.renamed(&name).into())));
+            return;
+        }
+    };
+    let mut reading = started.elapsed();
+    while !shared.stopped() {
         let started = Instant::now();
-        let mut source = input::open(spec, opts).map_err(|e| e.renamed(&name))?;
+        let next = source.next_chunk(buffers);
         reading += started.elapsed();
-        let mut index = 0u64;
-        let mut compressed_before = 0u64;
-        while !shared.stopped() {
-            let started = Instant::now();
-            let next = source
-                .next_chunk(buffers)
-                .map_err(|source_err| input::Error::Read {
-                    path: name.clone(),
+        match next {
+            Ok(Some((offset, data))) => {
+                let spans = source.take_spans();
+                let chunk = Read::Chunk(offset, data, spans, source.compressed_bytes());
+                if tx.send(chunk).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let err = input::Error::Read {
+                    path: name,
                     offset: source.bytes_read(),
-                    source: source_err,
-                })?;
-            reading += started.elapsed();
-            let Some((offset, data)) = next else { break };
-            // A compressed input's progress is its compressed bytes, as its size is.
-            let compressed = source.compressed_bytes();
-            if let (Some(now), Some(p)) = (compressed, shared.progress) {
-                p.fetch_add(now - compressed_before, Ordering::Relaxed);
-                compressed_before = now;
+                    source: e,
+                };
+                let _ = tx.send(Read::Done(Err(err.into())));
+                return;
             }
-            let chunk = Chunk {
-                file: file as u32,
-                index,
-                seq,
-                offset,
-                data,
-                spans: source.take_spans(),
-                progress_counted: compressed.is_some(),
-            };
-            if tx.send(chunk).is_err() {
-                break; // every worker is gone; the scope will report why
-            }
-            index += 1;
-            seq += 1;
-        }
-        if source.truncated() {
-            return Err(Error::Truncated { path: name });
-        }
-        files.push(FileInfo {
-            name,
-            bytes: source.bytes_read(),
-            compression: source.compression(),
-            shape: source.shape(),
-        });
-        if shared.stopped() {
-            break;
         }
     }
-    Ok((files, reading))
+    // Stopped or not, what was read of it is said (a stopped run reports no further).
+    let done = if source.truncated() {
+        Err(Error::Truncated { path: name })
+    } else {
+        Ok((
+            FileInfo {
+                name,
+                bytes: source.bytes_read(),
+                compression: source.compression(),
+                shape: source.shape(),
+            },
+            reading,
+        ))
+    };
+    let _ = tx.send(Read::Done(done));
 }
 
 /// `--strict`: the lowest chunk sequence number holding a malformed line. Chunks after it
