@@ -80,7 +80,14 @@ impl Scheduler<'_> {
                 });
             }
             // The calling thread reads; dropping `tx` (on return) lets the workers finish.
-            produce(inputs, self.cfg.open_options(), threads, &buffers, &shared, tx)
+            produce(
+                inputs,
+                self.cfg.open_options(),
+                threads,
+                &buffers,
+                &shared,
+                tx,
+            )
         });
         if let Some(e) = shared
             .failure

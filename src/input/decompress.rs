@@ -50,15 +50,45 @@ impl Compression {
         let inner = BufReader::with_capacity(256 * 1024, inner);
         match self {
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(inner)),
-            Compression::Zstd => Box::new(ZstdFrames {
-                source: Some(inner),
-                frame: None,
-            }),
+            Compression::Zstd => zstd_decoder(inner),
         }
     }
 }
 
+/// A zstd decoder: libzstd's (concatenated frames included), when built with it.
+#[cfg(feature = "libzstd")]
+fn zstd_decoder<R: BufRead + Send + 'static>(inner: R) -> Box<dyn Read + Send> {
+    match zstd::stream::read::Decoder::with_buffer(inner) {
+        Ok(d) => Box::new(d),
+        Err(e) => Box::new(Failing(Some(e))),
+    }
+}
+
+/// A zstd decoder: ruzstd's, in a build without C.
+#[cfg(not(feature = "libzstd"))]
+fn zstd_decoder<R: BufRead + Send + 'static>(inner: R) -> Box<dyn Read + Send> {
+    Box::new(ZstdFrames {
+        source: Some(inner),
+        frame: None,
+    })
+}
+
+/// A reader whose first read fails (a decoder that could not be made).
+#[cfg(feature = "libzstd")]
+struct Failing(Option<io::Error>);
+
+#[cfg(feature = "libzstd")]
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("zstd decoder")))
+    }
+}
+
 /// Concatenated zstd frames, one [`ruzstd::decoding::StreamingDecoder`] at a time.
+#[cfg_attr(feature = "libzstd", allow(dead_code))]
 struct ZstdFrames<R: BufRead> {
     source: Option<R>,
     frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
