@@ -138,6 +138,10 @@ impl Summary {
             .ok_or(Overflow::of("input.bytes"))?;
         self.lines.merge(other.lines)?;
         self.outside = widen(self.outside, other.outside);
+        // Summaries merge only under one window (states check it); an empty one takes it.
+        if self.window == (None, None) {
+            self.window = other.window;
+        }
         add(
             &mut self.filtered_out,
             other.filtered_out,

@@ -188,6 +188,7 @@ impl State {
         a.runs = agg::Runs::new(settings.runs, limits.runs);
         a.exemplars = agg::Exemplars::new(settings.exemplars);
         a.ledger = agg::Ledger::new(settings.cost, limits.runs);
+        summary.window = (settings.since, settings.until);
         State { settings, summary }
     }
 

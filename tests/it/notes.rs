@@ -399,3 +399,25 @@ fn the_progress_of_a_compressed_file_is_its_compressed_bytes() {
         assert!(drawn.iter().any(|&&(d, t)| d < 0.9 * t), "{err}");
     }
 }
+
+#[test]
+fn the_window_survives_a_merge_with_the_empty_state() {
+    use steplog::state::{Limits, State};
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("w.state");
+    ok(steplog()
+        .args([
+            "partial",
+            "--since",
+            "2025-10-30T22:00:01Z",
+            "tools.jsonl",
+            "-o",
+        ])
+        .arg(&s));
+    let state = State::read(&s, Limits::default()).unwrap();
+    let window = state.report(Default::default()).input.window;
+    assert!(window.is_some());
+    let mut merged = State::empty(state.settings.clone());
+    merged.merge(state).unwrap();
+    assert_eq!(merged.report(Default::default()).input.window, window);
+}
