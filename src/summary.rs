@@ -60,7 +60,7 @@ pub struct Summary {
     /// The time window the records were read through (`--since`, `--until`).
     pub window: (Option<i64>, Option<i64>),
     /// The `created_at` range of the records the window left out.
-    pub outside: Option<(i64, i64)>,
+    pub outside: crate::agg::TimeRange,
     /// The figures over all records, the distinct-id sketch and the groups.
     pub aggregates: Aggregates,
     /// What `--dedup` folded, when it ran.
@@ -137,7 +137,7 @@ impl Summary {
             .try_fold(0u64, |t, f| t.checked_add(f.bytes))
             .ok_or(Overflow::of("input.bytes"))?;
         self.lines.merge(other.lines)?;
-        self.outside = widen(self.outside, other.outside);
+        self.outside.widen(other.outside.bounds);
         // Summaries merge only under one window (states check it); an empty one takes it.
         if self.window == (None, None) {
             self.window = other.window;
@@ -243,7 +243,9 @@ impl Summary {
             (since.is_some() || until.is_some()).then(|| report::Window::new(since, until));
         input.outside_window = self
             .outside
-            .map(|(a, b)| report::TimeRange::new(Some(a), Some(b)));
+            .bounds
+            .is_some()
+            .then(|| crate::agg::Aggregator::finish(&self.outside));
         input
     }
 
@@ -462,12 +464,4 @@ fn empty_inputs(input: &report::Input) -> Vec<String> {
         out.push(said);
     }
     out
-}
-
-/// The smallest range holding both.
-pub(crate) fn widen(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
-    match (a, b) {
-        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
-        (x, None) | (None, x) => x,
-    }
 }

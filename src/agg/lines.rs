@@ -72,6 +72,14 @@ same_fields!(LineCounts => report::LineCounts {
     lines, records, runs, blank_lines, deltas, framing, malformed
 });
 
+/// Adds `n` lines to chunk `c` of a per-chunk count, growing it as needed.
+fn add_at(per_chunk: &mut Vec<u64>, c: usize, n: u64) -> Result<(), Overflow> {
+    if c >= per_chunk.len() {
+        per_chunk.resize(c + 1, 0);
+    }
+    add(&mut per_chunk[c], n, "input.lines")
+}
+
 /// Where a line is, as a worker knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LinePos {
@@ -152,16 +160,10 @@ impl LineStats {
         let f = self.file(file);
         f.totals.add(counts)?;
         let c = chunk as usize;
-        if c >= f.chunk_lines.len() {
-            f.chunk_lines.resize(c + 1, 0);
-        }
         if let Some(span) = span {
-            if c >= f.chunk_spans.len() {
-                f.chunk_spans.resize(c + 1, 0);
-            }
-            add(&mut f.chunk_spans[c], span, "input.lines")?;
+            add_at(&mut f.chunk_spans, c, span)?;
         }
-        add(&mut f.chunk_lines[c], counts.lines, "input.lines")
+        add_at(&mut f.chunk_lines, c, counts.lines)
     }
 
     /// Counts a malformed line (its chunk's totals still go through [`Self::add_chunk`]);
@@ -192,17 +194,11 @@ impl LineStats {
         for (i, f) in other.files.into_iter().enumerate() {
             let mine = self.file(i as u32);
             mine.totals.add(&f.totals)?;
-            if mine.chunk_lines.len() < f.chunk_lines.len() {
-                mine.chunk_lines.resize(f.chunk_lines.len(), 0);
+            for (c, n) in f.chunk_lines.into_iter().enumerate() {
+                add_at(&mut mine.chunk_lines, c, n)?;
             }
-            for (a, b) in mine.chunk_lines.iter_mut().zip(f.chunk_lines) {
-                add(a, b, "input.lines")?;
-            }
-            if mine.chunk_spans.len() < f.chunk_spans.len() {
-                mine.chunk_spans.resize(f.chunk_spans.len(), 0);
-            }
-            for (a, b) in mine.chunk_spans.iter_mut().zip(f.chunk_spans) {
-                add(a, b, "input.lines")?;
+            for (c, n) in f.chunk_spans.into_iter().enumerate() {
+                add_at(&mut mine.chunk_spans, c, n)?;
             }
         }
         for (r, n) in other.by_reason {

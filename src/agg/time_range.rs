@@ -11,7 +11,12 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    fn widen(&mut self, other: Option<(i64, i64)>) {
+    /// Takes in `t`.
+    pub(crate) fn include(&mut self, t: i64) {
+        self.widen(Some((t, t)));
+    }
+
+    pub(crate) fn widen(&mut self, other: Option<(i64, i64)>) {
         self.bounds = match (self.bounds, other) {
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
             (x, None) | (None, x) => x,

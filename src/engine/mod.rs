@@ -255,6 +255,27 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
     })
 }
 
+/// What a pass read, as a summary without aggregates: the inputs, their line accounting,
+/// what the time window (or `--where`) left out, and how the run shows and prices it.
+pub(super) fn read_summary(
+    files: Vec<crate::input::FileInfo>,
+    lines: crate::agg::LineStats,
+    filtered_out: u64,
+    outside: crate::agg::TimeRange,
+    cfg: &Config,
+) -> Summary {
+    Summary {
+        files,
+        lines,
+        filtered_out,
+        window: (cfg.window.since, cfg.window.until),
+        outside,
+        view: cfg.view,
+        pricing: cfg.pricing.clone(),
+        ..Summary::default()
+    }
+}
+
 /// The summary of a summarising pass (its sinks merged), and the timings with the merge.
 fn summarized(
     passed: scheduler::Passed<Summarize>,
@@ -263,15 +284,14 @@ fn summarized(
 ) -> Result<(Summary, Timings), Error> {
     let aggregates = merge_sinks(passed.sinks, &mut timings)?;
     let summary = Summary {
-        files: passed.files,
-        lines: passed.lines,
-        filtered_out: passed.filtered_out,
-        window: (cfg.window.since, cfg.window.until),
-        outside: passed.outside,
         aggregates,
-        dedup: None,
-        view: cfg.view,
-        pricing: cfg.pricing.clone(),
+        ..read_summary(
+            passed.files,
+            passed.lines,
+            passed.filtered_out,
+            passed.outside,
+            cfg,
+        )
     };
     Ok((summary, timings))
 }
@@ -355,16 +375,7 @@ pub fn find(
         return Err(Error::Output { source });
     }
     let (files, lines, filtered_out, outside, timings) = passed?;
-    let summary = Summary {
-        files,
-        lines,
-        filtered_out,
-        window: (cfg.window.since, cfg.window.until),
-        outside,
-        view: cfg.view,
-        pricing: cfg.pricing.clone(),
-        ..Summary::default()
-    };
+    let summary = read_summary(files, lines, filtered_out, outside, cfg);
     Ok((
         Outcome {
             summary,
@@ -388,16 +399,13 @@ pub fn export(inputs: &[InputSpec], cfg: &Config, rows: &dyn RowSink) -> Result<
     };
     let names = &plan.names[..];
     let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Export { rows, names })?;
-    let summary = Summary {
-        files: passed.files,
-        lines: passed.lines,
-        filtered_out: passed.filtered_out,
-        window: (cfg.window.since, cfg.window.until),
-        outside: passed.outside,
-        view: cfg.view,
-        pricing: cfg.pricing.clone(),
-        ..Summary::default()
-    };
+    let summary = read_summary(
+        passed.files,
+        passed.lines,
+        passed.filtered_out,
+        passed.outside,
+        cfg,
+    );
     Ok(Outcome {
         summary,
         timings: passed.timings,

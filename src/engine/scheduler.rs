@@ -23,7 +23,7 @@ pub(crate) struct Passed<S> {
     /// Records left out by the time window.
     pub filtered_out: u64,
     /// Their `created_at` range (of those the window left out).
-    pub outside: Option<(i64, i64)>,
+    pub outside: crate::agg::TimeRange,
     /// Every worker's sink.
     pub sinks: Vec<S>,
     /// The inputs as read, in order.

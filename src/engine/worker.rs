@@ -6,7 +6,7 @@
 use super::scheduler::Shared;
 use super::sink::Sink;
 use super::{Config, Error, Lines, Timings, Window};
-use crate::agg::{LineCounts, LinePos, LineStats, Overflow};
+use crate::agg::{LineCounts, LinePos, LineStats, Overflow, TimeRange};
 use crate::batch::{pos, Batch, Place};
 use crate::filter::Matcher;
 use crate::input::{BufferPool, Chunk, ChunkData, Spans};
@@ -21,13 +21,13 @@ pub(super) struct Accounting {
     pub lines: LineStats,
     pub filtered_out: u64,
     /// The `created_at` range of the records the time window left out.
-    pub outside: Option<(i64, i64)>,
+    pub outside: TimeRange,
 }
 
 impl Accounting {
     pub fn merge(&mut self, other: Accounting) -> Result<(), Overflow> {
         self.lines.merge(other.lines)?;
-        self.outside = crate::summary::widen(self.outside, other.outside);
+        self.outside.widen(other.outside.bounds);
         crate::agg::add(
             &mut self.filtered_out,
             other.filtered_out,
@@ -110,8 +110,7 @@ impl<S: Sink> Worker<S> {
                 .is_some_and(|f| !f.matches(&w.batch, last))
         };
         if outside {
-            let t = self.batch.created_at[last];
-            self.accounting.outside = crate::summary::widen(self.accounting.outside, Some((t, t)));
+            self.accounting.outside.include(self.batch.created_at[last]);
         }
         if outside || unmatched(self) {
             self.batch.pop_row();

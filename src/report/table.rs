@@ -73,18 +73,9 @@ const HIST_LABELS: [&str; 13] = [
 
 /// A one-line histogram: a block per bucket, as tall as its share of the largest.
 fn sparkline(counts: &[u64]) -> String {
-    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let max = counts.iter().copied().max().unwrap_or(0);
-    counts
-        .iter()
-        .map(|&n| {
-            let c = if n == 0 || max == 0 {
-                ' '
-            } else {
-                BLOCKS[((n as f64 / max as f64) * 7.0).round() as usize]
-            };
-            format!("{:>4}", c.to_string().repeat(3))
-        })
+    spark_columns(counts)
+        .chars()
+        .map(|c| format!("{:>4}", c.to_string().repeat(3)))
         .collect()
 }
 
@@ -559,7 +550,8 @@ fn over_time(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// One block per value, as tall as its share of the largest (a space for none).
+/// One block per value, as tall as its share of the largest (a space for none); the
+/// duration histogram's [`sparkline`] widens each to three.
 fn spark_columns(values: &[u64]) -> String {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let max = values.iter().copied().max().unwrap_or(0);

@@ -155,7 +155,7 @@ impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
             dedup: s.dedup.map(DedupV1::of),
             groups: GroupsOut(&a.groups),
             filtered_out: s.filtered_out,
-            outside_window: s.outside.map(|(a, b)| [a, b]),
+            outside_window: s.outside.bounds.map(|(a, b)| [a, b]),
             interval: s.view.interval.as_str().to_string(),
             runs: a.runs.enabled.then_some(RunsOut(&a.runs)),
             exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
@@ -328,10 +328,14 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
             lines: self.lines.into_stats().map_err(invalid)?,
             filtered_out: self.filtered_out,
             window: (None, None),
-            outside: match self.outside_window {
-                Some([a, b]) if a <= b => Some((a, b)),
-                Some(_) => return Err(GroupsError::Invalid("outside_window is reversed".into())),
-                None => None,
+            outside: crate::agg::TimeRange {
+                bounds: match self.outside_window {
+                    Some([a, b]) if a <= b => Some((a, b)),
+                    Some(_) => {
+                        return Err(GroupsError::Invalid("outside_window is reversed".into()))
+                    }
+                    None => None,
+                },
             },
             aggregates: Aggregates {
                 figures: self.figures.into_figures().map_err(invalid)?,

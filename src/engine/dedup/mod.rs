@@ -58,19 +58,17 @@ pub(super) fn run(
             path: scheduler.names.join(", "),
         });
     }
+    let snapshots = first_lines.totals().records;
     let summary = Summary {
-        dedup: Some(Folded {
-            snapshots: first_lines.totals().records,
-            steps,
-        }),
-        files: first_files,
-        lines: first_lines,
-        filtered_out: second.filtered_out,
-        window: (cfg.window.since, cfg.window.until),
-        outside: second.outside,
+        dedup: Some(Folded { snapshots, steps }),
         aggregates,
-        view: cfg.view,
-        pricing: cfg.pricing.clone(),
+        ..super::read_summary(
+            first_files,
+            first_lines,
+            second.filtered_out,
+            second.outside,
+            cfg,
+        )
     };
     Ok((summary, timings))
 }

@@ -227,14 +227,19 @@ impl<R: Read + Send> DocumentSource<R> {
 
     /// Keeps a byte of the current entry (a line break as a space).
     fn keep(&mut self, b: u8) {
-        if let Some(n) = &mut self.skipped {
-            *n += 1;
-            return;
-        }
         // One entry, one line: a line break inside a string (which JSON does not allow)
         // becomes a space as well.
         let b = if b == b'\n' || b == b'\r' { b' ' } else { b };
-        self.out.push(b);
+        self.keep_bytes(&[b]);
+    }
+
+    /// Keeps bytes of the current entry; past the line limit, only counts them.
+    fn keep_bytes(&mut self, bytes: &[u8]) {
+        if let Some(n) = &mut self.skipped {
+            *n += bytes.len() as u64;
+            return;
+        }
+        self.out.extend_from_slice(bytes);
         if self.out.len() - self.entry_start > self.max_line {
             self.skipped = Some((self.out.len() - self.entry_start) as u64);
             self.out.truncate(self.entry_start);
@@ -422,9 +427,12 @@ impl<R: Read + Send> DocumentSource<R> {
     /// line break (which [`Self::step`] takes one at a time), copying them if the string
     /// is part of an entry. Most of a document's bytes are in strings.
     fn skim_string(&mut self) {
-        let rest = &self.block[self.at..];
+        // Taken for the while (a pointer swap) so that its bytes can be kept.
+        let block = std::mem::take(&mut self.block);
+        let rest = &block[self.at..];
         let n = memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
         if n == 0 {
+            self.block = block;
             return;
         }
         let keys = matches!(
@@ -437,17 +445,9 @@ impl<R: Read + Send> DocumentSource<R> {
             }
         }
         if let Mode::Entry(_) = self.mode {
-            match &mut self.skipped {
-                Some(len) => *len += n as u64,
-                None => {
-                    self.out.extend_from_slice(&rest[..n]);
-                    if self.out.len() - self.entry_start > self.max_line {
-                        self.skipped = Some((self.out.len() - self.entry_start) as u64);
-                        self.out.truncate(self.entry_start);
-                    }
-                }
-            }
+            self.keep_bytes(&rest[..n]);
         }
+        self.block = block;
         self.at += n;
         self.consumed += n as u64;
     }

@@ -59,16 +59,16 @@ fn num(n: u64) -> String {
     STYLE.count(n)
 }
 
-/// A breakdown's entries, largest first (ties by name), in one colour per entry.
-fn ranked_bars<'a>(
-    map: &'a BTreeMap<String, u64>,
-    color: &dyn Fn(usize, &str) -> &'a str,
-) -> Vec<(String, u64, &'a str)> {
+/// A breakdown's entries, largest first (ties by name), coloured from `colors` in turn.
+fn ranked_bars(
+    map: &BTreeMap<String, u64>,
+    colors: &[&'static str],
+) -> Vec<(String, u64, &'static str)> {
     let (top, rest) = cells::ranked(map, 12, |n| *n);
     let mut bars: Vec<(String, u64, &str)> = top
         .iter()
         .enumerate()
-        .map(|(i, (k, n))| ((*k).clone(), **n, color(i, k)))
+        .map(|(i, (k, n))| ((*k).clone(), **n, colors[i % colors.len()]))
         .collect();
     if rest > 0 {
         let others = map.values().sum::<u64>() - bars.iter().map(|b| b.1).sum::<u64>();
@@ -190,7 +190,7 @@ impl Format for Html {
         let steps = &r.sections.steps;
         s.push_str(&hbars(
             "Steps by type",
-            &ranked_bars(&steps.by_type, &|i, _| PALETTE[i % PALETTE.len()]),
+            &ranked_bars(&steps.by_type, &PALETTE),
         ));
         let tools = &r.sections.tool_calls;
         if tools.total > 0 {
@@ -205,14 +205,11 @@ impl Format for Html {
                 .filter(|(_, n)| **n > 0)
                 .map(|(k, n)| (k.clone(), *n))
                 .collect();
-            s.push_str(&hbars(
-                "Tool calls by kind",
-                &ranked_bars(&kinds, &|i, _| PALETTE[i % PALETTE.len()]),
-            ));
+            s.push_str(&hbars("Tool calls by kind", &ranked_bars(&kinds, &PALETTE)));
             if !tools.functions.is_empty() {
                 s.push_str(&hbars(
                     "Function calls by name",
-                    &ranked_bars(&tools.functions, &|_, _| PALETTE[0]),
+                    &ranked_bars(&tools.functions, &PALETTE[..1]),
                 ));
             }
         }

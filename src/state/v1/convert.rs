@@ -272,7 +272,7 @@ impl SummaryV1 {
             lines: self.lines.into_stats()?,
             filtered_out: self.filtered_out,
             window: (None, None),
-            outside: None,
+            outside: Default::default(),
             aggregates: Aggregates {
                 runs: crate::agg::Runs::default(),
                 exemplars: crate::agg::Exemplars::new(0),
