@@ -92,7 +92,9 @@ type Bar = (std::thread::JoinHandle<()>, Arc<AtomicU64>, Arc<AtomicBool>);
 /// Starts a progress bar on stderr when it is wanted: `--progress`, or a terminal and
 /// more than [`PROGRESS_MIN_BYTES`] of files (not with `--quiet`).
 fn progress(args: &SelectArgs, inputs: &[InputSpec]) -> Option<Bar> {
-    if args.quiet {
+    let tty = io::stderr().is_terminal();
+    // Off a terminal, only `--progress` asks for one: the files need not be looked at.
+    if args.quiet || !(tty || args.progress) {
         return None;
     }
     // The bar measures files by their size on disk (a compressed file's progress is its
@@ -112,7 +114,6 @@ fn progress(args: &SelectArgs, inputs: &[InputSpec]) -> Option<Bar> {
         .iter()
         .map(|&(n, z)| if z { n.saturating_mul(4) } else { n })
         .fold(0, u64::saturating_add);
-    let tty = io::stderr().is_terminal();
     let wanted = args.progress || (tty && work >= PROGRESS_MIN_BYTES);
     if !wanted {
         return None;
