@@ -11,6 +11,7 @@ use super::{Config, Error};
 use crate::agg::groups::Models;
 use crate::agg::{Aggregates, Groups, Ledger, Runs};
 use crate::batch::{Batch, Keep, StepFields};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A consumer of full batches.
@@ -153,17 +154,42 @@ impl Sink for RunModels {
 
 /// The first pass of deduplication: offers every snapshot to the shared index, and
 /// notes the models of the run objects (the second pass reads only the winning steps).
+///
+/// With `speculative`, it also summarises every batch as a plain summary would, until
+/// some worker sees a step for the second time (`folded`): if no step ever repeats, every
+/// record is its step's only snapshot, that summary is the answer, and the second pass
+/// is not needed (a log of distinct steps is read once).
 pub(crate) struct Index<'a> {
     pub index: &'a SnapshotIndex,
     pub models: Ledger,
+    pub speculative: Option<Summarize>,
+    pub folded: &'a AtomicBool,
 }
 
 impl Sink for Index<'_> {
     const POSITIONS: bool = true;
     const UNWINDOWED: bool = true;
 
+    fn keep(&self) -> Keep {
+        self.speculative
+            .as_ref()
+            .map_or_else(Keep::default, Summarize::keep)
+    }
+
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        self.index.offer_batch(batch);
+        if self.index.offer_batch(batch) {
+            self.folded.store(true, Ordering::Relaxed);
+        }
+        if self.folded.load(Ordering::Relaxed) {
+            // Steps repeat: the second pass will summarise the winners.
+            self.speculative = None;
+        } else if let Some(s) = &mut self.speculative {
+            if s.take(batch).is_err() {
+                // The second pass meets the error again if it is real.
+                self.speculative = None;
+                self.folded.store(true, Ordering::Relaxed);
+            }
+        }
         // Only the run objects: the steps' tokens come from the second pass.
         Ok(self.models.add_runs(batch)?)
     }

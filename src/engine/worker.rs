@@ -370,14 +370,16 @@ impl<S: Sink> Worker<S> {
         shared: &Shared<'_>,
     ) {
         let wins = winners.within(at.file, at.offset, at.offset + len as u64);
-        // Line numbers of the winners, counted on from one to the next (in offset order).
+        // Line numbers of the winners, counted on from one to the next (in offset order),
+        // only over bytes not parsed yet: parsing unescapes a line's strings in place, and
+        // an escaped `\n` becomes a newline byte.
         let (mut line, mut counted) = (0u32, 0usize);
         for &o in wins {
             let start = (o - at.offset) as usize;
             let from = counted.min(start);
             line += memchr::memchr_iter(b'\n', &buf[from..start]).count() as u32;
-            counted = start;
-            let mut end = memchr::memchr(b'\n', &buf[start..len]).map_or(len, |p| start + p);
+            let newline = memchr::memchr(b'\n', &buf[start..len]).map_or(len, |p| start + p);
+            let mut end = newline;
             if end > start && buf[end - 1] == b'\r' {
                 end -= 1;
             }
@@ -386,16 +388,19 @@ impl<S: Sink> Worker<S> {
                 .parse_line(&mut buf[start..], end - start, &mut self.batch)
             {
                 Ok(LineKind::Record) => {
-                    let line = self.line_of(u64::from(line)) as u32;
+                    let place = self.line_of(u64::from(line)) as u32;
                     self.batch.set_place(Place {
                         file: at.file,
                         chunk: at.index,
-                        line,
+                        line: place,
                     });
                     self.keep_in_window();
                     if self.batch.is_full() {
                         self.flush(shared);
                     }
+                    // On past this line and its newline, which are counted here.
+                    counted = (newline + 1).min(len);
+                    line += u32::from(newline < len);
                 }
                 _ => {
                     shared.fail(Error::InputChanged {

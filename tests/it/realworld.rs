@@ -263,6 +263,85 @@ fn dedup_counts_each_step_once_from_its_most_advanced_snapshot() {
     assert_eq!(piped["input"]["files"][0]["path"], "-");
 }
 
+/// `--dedup` reads a log of distinct steps once (the first pass's summary serves) and a
+/// log where a step repeats twice; both must give the figures of the plain summary of the
+/// same winners, to the exemplar lines.
+#[test]
+fn dedup_gives_the_same_report_in_one_pass_or_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("steps.jsonl");
+    steplog()
+        .args(["generate", "-n", "3000", "--seed", "5", "-o"])
+        .arg(&log)
+        .assert()
+        .success();
+    let args = |f: &Path| {
+        let a = [
+            "--exemplars",
+            "3",
+            "-j",
+            "2",
+            "--chunk-size",
+            "64K",
+            path(f),
+        ];
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str], f: &Path| {
+        let mut a: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        a.extend(args(f));
+        summary_value(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let plain = run(&[], &log);
+    let once = run(&["--dedup"], &log);
+    assert_eq!(once["dedup"]["folded"], 0);
+    let strip = |r: &Value| {
+        let mut v = r.clone();
+        v.as_object_mut().unwrap().remove("dedup");
+        v.as_object_mut().unwrap().remove("hints");
+        v
+    };
+    assert_eq!(strip(&once), strip(&plain), "one pass = the plain summary");
+
+    // The same log with two losing snapshots appended: an in-progress copy of its first
+    // step, and a terminal copy of its second with an earlier event time. The second pass
+    // now runs; the same lines win, so every figure and place must be the same.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines = text.lines();
+    let mut first: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    first["status"] = "in_progress".into();
+    for k in ["completed_at", "failed_at", "cancelled_at", "expired_at"] {
+        first[k] = Value::Null;
+    }
+    let mut second: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    second["status"] = "completed".into();
+    second["completed_at"] = second["created_at"].clone();
+    for k in ["failed_at", "cancelled_at", "expired_at"] {
+        second[k] = Value::Null;
+    }
+    second["created_at"] = (second["created_at"].as_i64().unwrap() - 10_000).into();
+    second["completed_at"] = second["created_at"].clone();
+    // Under the same name, so the exemplars' file names match.
+    let other = tempfile::tempdir().unwrap();
+    let twice = other.path().join("steps.jsonl");
+    std::fs::write(&twice, format!("{text}{first}\n{second}\n")).unwrap();
+    let two = run(&["--dedup"], &twice).to_string();
+    let two: Value =
+        serde_json::from_str(&two.replace(path(other.path()), path(dir.path()))).unwrap();
+    assert_eq!(two["dedup"]["folded"], 2);
+    assert_eq!(two["dedup"]["steps"], once["dedup"]["steps"]);
+    let figures_only = |r: &Value| {
+        let mut v = strip(r);
+        v.as_object_mut().unwrap().remove("input");
+        v
+    };
+    let (a, b) = (figures_only(&two), figures_only(&once));
+    for (k, v) in a.as_object().unwrap() {
+        assert_eq!(v, &b[k], "two passes = one, in {k}");
+    }
+    assert_eq!(a, b);
+}
+
 #[test]
 fn gzip_and_zstd_read_like_the_plain_file_from_files_and_stdin() {
     let dir = tempfile::tempdir().unwrap();

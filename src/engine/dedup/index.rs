@@ -43,8 +43,9 @@ impl Table {
         ((u128::from(key) * cap as u128) >> 64) as usize
     }
 
-    /// Keeps the better of `(word, pos)` and what is stored for `key`/`tag`.
-    fn offer(&mut self, key: u64, tag: u64, word: u64, pos: u64) {
+    /// Keeps the better of `(word, pos)` and what is stored for `key`/`tag`; true when
+    /// the step had been seen before.
+    fn offer(&mut self, key: u64, tag: u64, word: u64, pos: u64) -> bool {
         if (self.len + 1) * 5 > self.slots.len() * 4 {
             self.grow();
         }
@@ -55,14 +56,14 @@ impl Table {
             if s[0] == 0 {
                 *s = [key, word, pos];
                 self.len += 1;
-                return;
+                return false;
             }
             if s[0] == key && s[1] & TAG_MASK == tag {
                 if (word >> TAG_BITS, pos) > (s[1] >> TAG_BITS, s[2]) {
                     s[1] = word;
                     s[2] = pos;
                 }
-                return;
+                return true;
             }
             i = if i + 1 == cap { 0 } else { i + 1 };
         }
@@ -94,6 +95,13 @@ impl Default for SnapshotIndex {
     }
 }
 
+/// The table key (never 0, which marks an empty slot; the tag still tells a real 0 from
+/// a real 1) and the tag checked beside it.
+#[inline]
+fn key_tag(id_hash: u128) -> (u64, u64) {
+    ((id_hash as u64).max(1), (id_hash >> 64) as u64 & TAG_MASK)
+}
+
 /// A snapshot's rank: terminal first, then event time. Fits 39 bits (times are at most
 /// year 9999, under 2^38 seconds).
 #[inline]
@@ -112,23 +120,25 @@ impl SnapshotIndex {
         SnapshotIndex::default()
     }
 
-    /// Offers every row of `batch` (whose [`Batch::pos`] the engine has set).
-    pub fn offer_batch(&self, batch: &Batch) {
+    /// Offers every row of `batch` (whose [`Batch::pos`] the engine has set); true when
+    /// one of its steps had been seen before (in this batch or an earlier one).
+    pub fn offer_batch(&self, batch: &Batch) -> bool {
+        let mut seen = false;
         for i in 0..batch.len() {
-            self.offer(batch.id_hash[i], rank(batch, i), batch.pos[i]);
+            seen |= self.offer(batch.id_hash[i], rank(batch, i), batch.pos[i]);
         }
+        seen
     }
 
-    /// Offers one snapshot: id hash, rank, line position.
-    pub fn offer(&self, id_hash: u128, rank: u64, pos: u64) {
-        // 0 marks an empty slot; the tag still tells a real 0 from a real 1.
-        let key = (id_hash as u64).max(1);
-        let tag = (id_hash >> 64) as u64 & TAG_MASK;
+    /// Offers one snapshot: id hash, rank, line position. True when the step had been
+    /// seen before.
+    pub fn offer(&self, id_hash: u128, rank: u64, pos: u64) -> bool {
+        let (key, tag) = key_tag(id_hash);
         let word = (rank << TAG_BITS) | tag;
         // Low bits pick the shard; the table places keys by their high bits.
         let shard = key as usize % SHARDS;
         let mut table = self.shards[shard].lock().unwrap_or_else(|e| e.into_inner());
-        table.offer(key, tag, word, pos);
+        table.offer(key, tag, word, pos)
     }
 
     /// Distinct steps seen.
