@@ -42,6 +42,19 @@ impl Mapping {
         Ok(Mapping { map, slot })
     }
 
+    /// Asks the kernel to start reading `range` into the page cache now, so that a file
+    /// not in the cache is read ahead of the workers instead of one page fault at a time
+    /// as they copy it. Advice only: errors are ignored, and cached pages cost a lookup.
+    pub fn will_need(&self, range: std::ops::Range<usize>) {
+        let end = range.end.min(self.map.len());
+        if range.start < end {
+            #[cfg(unix)]
+            let _ =
+                self.map
+                    .advise_range(memmap2::Advice::WillNeed, range.start, end - range.start);
+        }
+    }
+
     /// The mapped bytes. A range read after the file shrank reads as zeros.
     pub fn bytes(&self) -> &[u8] {
         &self.map
@@ -74,6 +87,8 @@ pub struct MmapSource {
     pos: usize,
     chunk_size: usize,
     max_line: usize,
+    /// How far the kernel was asked to read ahead ([`Mapping::will_need`]).
+    advised: usize,
 }
 
 impl MmapSource {
@@ -85,6 +100,7 @@ impl MmapSource {
             pos: 0,
             chunk_size,
             max_line: usize::try_from(max_line).unwrap_or(usize::MAX),
+            advised: 0,
         })
     }
 }
@@ -132,6 +148,14 @@ impl Source for MmapSource {
             (end_of_crossing + 1).min(len)
         };
         self.pos = end;
+        // Keep the kernel reading two chunks (at least 2 MiB) past the one handed out;
+        // each byte is advised once.
+        let window = self.chunk_size.max(1 << 20);
+        if end.saturating_add(window) > self.advised {
+            let to = end.saturating_add(2 * window);
+            self.map.will_need(self.advised.max(start)..to);
+            self.advised = to;
+        }
         Ok(Some((
             start as u64,
             ChunkData::Mapped(Arc::clone(&self.map), start..end),
