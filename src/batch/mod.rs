@@ -12,6 +12,7 @@
 mod column;
 mod dict;
 pub mod pos;
+mod select;
 
 pub use column::{Column, I64Column, TextColumn, U64Column, Validity};
 pub use dict::{Code, Dict, NULL};
@@ -321,6 +322,27 @@ macro_rules! batch {
 
             fn clear_rows(&mut self) {
                 $(self.$name.clear_rows();)*
+            }
+
+            /// Keeps the per-row columns' rows `rows` (ascending indexes), in order; the
+            /// text columns too when they hold every row.
+            fn select_rows(&mut self, rows: &[usize]) {
+                let n = self.len();
+                $(
+                    let old = std::mem::replace(&mut self.$name, Column::with_rows(rows.len()));
+                    for &i in rows {
+                        self.$name.push_row_of(&old, i);
+                    }
+                )*
+                let text = [&mut self.ids, &mut self.run_id, &mut self.thread_id];
+                for c in text.into_iter().chain(self.metadata.iter_mut()) {
+                    if c.len() == n {
+                        let old = std::mem::take(c);
+                        for &i in rows {
+                            c.push_row_of(&old, i);
+                        }
+                    }
+                }
             }
 
             fn truncate_rows(&mut self, n: usize) {

@@ -5,13 +5,14 @@
 //! text, whether records outside the time window reach it) is stated by constants, so the
 //! worker's loop is compiled once per sink with those branches decided.
 
-use super::dedup::SnapshotIndex;
+use super::dedup::index::is_terminal;
+use super::dedup::{Seen, SnapshotIndex};
 use super::find::{Found, Match, Ordered};
 use super::{Config, Error};
 use crate::agg::groups::Models;
 use crate::agg::{Aggregates, Groups, Ledger, Runs};
 use crate::batch::{Batch, Keep, StepFields};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// A consumer of full batches.
@@ -153,17 +154,20 @@ impl Sink for RunModels {
 }
 
 /// The first pass of deduplication: offers every snapshot to the shared index, and
-/// notes the models of the run objects (the second pass reads only the winning steps).
+/// notes the models of the run objects.
 ///
-/// With `speculative`, it also summarises every batch as a plain summary would, until
-/// some worker sees a step for the second time (`folded`): if no step ever repeats, every
-/// record is its step's only snapshot, that summary is the answer, and the second pass
-/// is not needed (a log of distinct steps is read once).
+/// It also summarises as it goes, so that the second pass can be skipped or narrowed:
+/// `all` takes every record until some worker meets a step it has seen (then, if none
+/// ever repeats, it is the answer); `terminal` takes the terminal snapshots until some
+/// worker meets a step with two of them (then, if none has, each terminal snapshot is
+/// its step's winner, and the second pass reads only the steps that never finished).
+/// `seen` is the most any worker's offer has seen ([`Seen`] as a number).
 pub(crate) struct Index<'a> {
     pub index: &'a SnapshotIndex,
     pub models: Ledger,
-    pub speculative: Option<Summarize>,
-    pub folded: &'a AtomicBool,
+    pub all: Option<Summarize>,
+    pub terminal: Option<Summarize>,
+    pub seen: &'a AtomicU8,
 }
 
 impl Sink for Index<'_> {
@@ -171,27 +175,38 @@ impl Sink for Index<'_> {
     const UNWINDOWED: bool = true;
 
     fn keep(&self) -> Keep {
-        self.speculative
+        self.terminal
             .as_ref()
             .map_or_else(Keep::default, Summarize::keep)
     }
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        if self.index.offer_batch(batch) {
-            self.folded.store(true, Ordering::Relaxed);
+        let offered = self.index.offer_batch(batch) as u8;
+        let seen = self.seen.fetch_max(offered, Ordering::Relaxed).max(offered);
+        if seen > Seen::New as u8 {
+            self.all = None;
         }
-        if self.folded.load(Ordering::Relaxed) {
-            // Steps repeat: the second pass will summarise the winners.
-            self.speculative = None;
-        } else if let Some(s) = &mut self.speculative {
+        if seen > Seen::Again as u8 {
+            self.terminal = None;
+        }
+        if let Some(s) = &mut self.all {
             if s.take(batch).is_err() {
-                // The second pass meets the error again if it is real.
-                self.speculative = None;
-                self.folded.store(true, Ordering::Relaxed);
+                // A later pass meets the error again if it is real.
+                self.all = None;
+                self.seen.fetch_max(Seen::Again as u8, Ordering::Relaxed);
             }
         }
-        // Only the run objects: the steps' tokens come from the second pass.
-        Ok(self.models.add_runs(batch)?)
+        // The run objects' models, for a second pass that reads every winner.
+        self.models.add_runs(batch)?;
+        if let Some(s) = &mut self.terminal {
+            batch.retain_rows(is_terminal);
+            if s.take(batch).is_err() {
+                self.terminal = None;
+                self.seen
+                    .fetch_max(Seen::TerminalAgain as u8, Ordering::Relaxed);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -321,25 +321,33 @@ fn dedup_gives_the_same_report_in_one_pass_or_two() {
     }
     second["created_at"] = (second["created_at"].as_i64().unwrap() - 10_000).into();
     second["completed_at"] = second["created_at"].clone();
-    // Under the same name, so the exemplars' file names match.
-    let other = tempfile::tempdir().unwrap();
-    let twice = other.path().join("steps.jsonl");
-    std::fs::write(&twice, format!("{text}{first}\n{second}\n")).unwrap();
-    let two = run(&["--dedup"], &twice).to_string();
-    let two: Value =
-        serde_json::from_str(&two.replace(path(other.path()), path(dir.path()))).unwrap();
-    assert_eq!(two["dedup"]["folded"], 2);
-    assert_eq!(two["dedup"]["steps"], once["dedup"]["steps"]);
     let figures_only = |r: &Value| {
         let mut v = strip(r);
         v.as_object_mut().unwrap().remove("input");
         v
     };
-    let (a, b) = (figures_only(&two), figures_only(&once));
-    for (k, v) in a.as_object().unwrap() {
-        assert_eq!(v, &b[k], "two passes = one, in {k}");
+    // An in-progress copy alone leaves every terminal snapshot the winner (the second
+    // pass reads only the steps that never finished); with a second terminal snapshot of
+    // a step, the second pass reads every winner.
+    for (appended, folded) in [
+        (format!("{first}\n"), 1),
+        (format!("{first}\n{second}\n"), 2),
+    ] {
+        // Under the same name, so the exemplars' file names match.
+        let other = tempfile::tempdir().unwrap();
+        let twice = other.path().join("steps.jsonl");
+        std::fs::write(&twice, format!("{text}{appended}")).unwrap();
+        let two = run(&["--dedup"], &twice).to_string();
+        let two: Value =
+            serde_json::from_str(&two.replace(path(other.path()), path(dir.path()))).unwrap();
+        assert_eq!(two["dedup"]["folded"], folded);
+        assert_eq!(two["dedup"]["steps"], once["dedup"]["steps"]);
+        let (a, b) = (figures_only(&two), figures_only(&once));
+        for (k, v) in a.as_object().unwrap() {
+            assert_eq!(v, &b[k], "{folded} appended: the same {k}");
+        }
+        assert_eq!(a, b);
     }
-    assert_eq!(a, b);
 }
 
 #[test]

@@ -43,9 +43,9 @@ impl Table {
         ((u128::from(key) * cap as u128) >> 64) as usize
     }
 
-    /// Keeps the better of `(word, pos)` and what is stored for `key`/`tag`; true when
-    /// the step had been seen before.
-    fn offer(&mut self, key: u64, tag: u64, word: u64, pos: u64) -> bool {
+    /// Keeps the better of `(word, pos)` and what is stored for `key`/`tag`; says what
+    /// was known of the step.
+    fn offer(&mut self, key: u64, tag: u64, word: u64, pos: u64) -> Seen {
         if (self.len + 1) * 5 > self.slots.len() * 4 {
             self.grow();
         }
@@ -56,14 +56,20 @@ impl Table {
             if s[0] == 0 {
                 *s = [key, word, pos];
                 self.len += 1;
-                return false;
+                return Seen::New;
             }
             if s[0] == key && s[1] & TAG_MASK == tag {
+                // The rank's top bit (terminal) is the word's top bit.
+                let seen = if (s[1] & word) >> 63 == 1 {
+                    Seen::TerminalAgain
+                } else {
+                    Seen::Again
+                };
                 if (word >> TAG_BITS, pos) > (s[1] >> TAG_BITS, s[2]) {
                     s[1] = word;
                     s[2] = pos;
                 }
-                return true;
+                return seen;
             }
             i = if i + 1 == cap { 0 } else { i + 1 };
         }
@@ -107,14 +113,32 @@ fn key_tag(id_hash: u128) -> (u64, u64) {
     ((id_hash as u64).max(1), (id_hash >> 64) as u64 & TAG_MASK)
 }
 
+/// What the index knew of a step when one of its snapshots was offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Seen {
+    /// Nothing: its first snapshot.
+    New,
+    /// An earlier snapshot, not both terminal.
+    Again,
+    /// A terminal snapshot, and this one is terminal too.
+    TerminalAgain,
+}
+
+/// Whether row `i` of `batch` is a terminal snapshot (completed, failed, cancelled,
+/// expired), which beats any other.
+#[inline]
+pub fn is_terminal(batch: &Batch, i: usize) -> bool {
+    matches!(
+        batch.status[i],
+        STATUS_COMPLETED | STATUS_FAILED | STATUS_CANCELLED | STATUS_EXPIRED
+    )
+}
+
 /// A snapshot's rank: terminal first, then event time. Fits 39 bits (times are at most
 /// year 9999, under 2^38 seconds).
 #[inline]
 fn rank(batch: &Batch, i: usize) -> u64 {
-    let terminal = matches!(
-        batch.status[i],
-        STATUS_COMPLETED | STATUS_FAILED | STATUS_CANCELLED | STATUS_EXPIRED
-    );
+    let terminal = is_terminal(batch, i);
     let time = batch.latest_at(i).max(0) as u64 & ((1 << 38) - 1);
     (u64::from(terminal) << 38) | time
 }
@@ -125,19 +149,19 @@ impl SnapshotIndex {
         SnapshotIndex::default()
     }
 
-    /// Offers every row of `batch` (whose [`Batch::pos`] the engine has set); true when
-    /// one of its steps had been seen before (in this batch or an earlier one).
-    pub fn offer_batch(&self, batch: &Batch) -> bool {
-        let mut seen = false;
+    /// Offers every row of `batch` (whose [`Batch::pos`] the engine has set); says the
+    /// most that was known of one of its steps (in this batch or an earlier one).
+    pub fn offer_batch(&self, batch: &Batch) -> Seen {
+        let mut seen = Seen::New;
         for i in 0..batch.len() {
-            seen |= self.offer(batch.id_hash[i], rank(batch, i), batch.pos[i]);
+            seen = seen.max(self.offer(batch.id_hash[i], rank(batch, i), batch.pos[i]));
         }
         seen
     }
 
-    /// Offers one snapshot: id hash, rank, line position. True when the step had been
-    /// seen before.
-    pub fn offer(&self, id_hash: u128, rank: u64, pos: u64) -> bool {
+    /// Offers one snapshot: id hash, rank, line position. Says what was known of the
+    /// step.
+    pub fn offer(&self, id_hash: u128, rank: u64, pos: u64) -> Seen {
         let (key, tag) = key_tag(id_hash);
         let word = (rank << TAG_BITS) | tag;
         // Low bits pick the shard; the table places keys by their high bits.
@@ -170,22 +194,25 @@ impl SnapshotIndex {
 
     /// The winning lines, shard by shard, freeing each table as it goes (so the peak is
     /// the tables, not the tables plus the 8 bytes per step of the result).
-    pub fn into_winners(self, files: usize) -> Winners {
+    ///
+    /// With `unfinished_only`, only the steps whose best snapshot is not terminal.
+    pub fn into_winners(self, files: usize, unfinished_only: bool) -> Winners {
         let tables: Vec<Table> = self
             .shards
             .into_iter()
             .map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect();
         let file_of = |s: &Slot| pos::file(s[2]);
+        let wanted = |s: &&Slot| s[0] != 0 && !(unfinished_only && s[1] >> 63 == 1);
         let mut counts = vec![0usize; files];
-        for s in tables.iter().flat_map(|t| &t.slots).filter(|s| s[0] != 0) {
+        for s in tables.iter().flat_map(|t| &t.slots).filter(wanted) {
             if let Some(c) = counts.get_mut(file_of(s)) {
                 *c += 1;
             }
         }
         let mut by_file: Vec<Vec<u64>> = counts.into_iter().map(Vec::with_capacity).collect();
         for table in tables {
-            for s in table.slots.iter().filter(|s| s[0] != 0) {
+            for s in table.slots.iter().filter(wanted) {
                 if let Some(v) = by_file.get_mut(file_of(s)) {
                     v.push(s[2] & MAX_OFFSET);
                 }
@@ -253,7 +280,7 @@ mod tests {
         let index = SnapshotIndex::new();
         offer_lines(&index, &lines, 0);
         assert_eq!(index.len(), 3);
-        let w = index.into_winners(1);
+        let w = index.into_winners(1, false);
         // a: the completed line (1); b: the later of two equal lines (4); c: the later
         // terminal time (5).
         assert_eq!(w.within(0, 0, u64::MAX), &[100, 400, 500]);
@@ -265,10 +292,30 @@ mod tests {
         let mut rev: Vec<&str> = lines.to_vec();
         rev.reverse();
         offer_lines(&index, &rev, 0);
-        let w = index.into_winners(1);
+        let w = index.into_winners(1, false);
         // Reversed, a's completed line is 5 (500), b's later equal line is 3 (300), and
         // c's cancelled line (the later terminal time) is 1 (100).
         assert_eq!(w.within(0, 0, u64::MAX), &[100, 300, 500]);
+    }
+
+    #[test]
+    fn offers_say_what_was_known_and_winners_can_be_the_unfinished_only() {
+        let index = SnapshotIndex::new();
+        let terminal = 1 << 38;
+        let h = |id: &str| xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+        assert_eq!(index.offer(h("a"), 5, pos::pack(0, 0)), Seen::New);
+        assert_eq!(index.offer(h("a"), terminal | 6, pos::pack(0, 10)), Seen::Again);
+        assert_eq!(index.offer(h("a"), 7, pos::pack(0, 20)), Seen::Again);
+        assert_eq!(
+            index.offer(h("a"), terminal | 5, pos::pack(0, 30)),
+            Seen::TerminalAgain
+        );
+        assert_eq!(index.offer(h("b"), 9, pos::pack(0, 40)), Seen::New);
+        assert_eq!(index.offer(h("b"), 8, pos::pack(0, 50)), Seen::Again);
+        assert_eq!(index.offer(h("c"), terminal, pos::pack(0, 60)), Seen::New);
+        let w = index.into_winners(1, true);
+        // Only b never finished; its later event time (9, at 40) won.
+        assert_eq!(w.within(0, 0, u64::MAX), &[40]);
     }
 
     #[test]
@@ -284,7 +331,7 @@ mod tests {
         assert_eq!(index.len(), n as usize);
         let per_step = index.heap_bytes() as f64 / n as f64;
         assert!(per_step <= 38.0, "{per_step:.1} bytes per distinct step");
-        let w = index.into_winners(1);
+        let w = index.into_winners(1, false);
         assert_eq!(w.len(), n as usize);
         assert_eq!(w.within(0, 0, n), &[] as &[u64], "rank 2 won everywhere");
     }

@@ -12,7 +12,7 @@
 
 pub mod index;
 
-pub use index::{SnapshotIndex, Winners};
+pub use index::{Seen, SnapshotIndex, Winners};
 
 use super::scheduler::Scheduler;
 use super::sink::{Index, Summarize};
@@ -20,9 +20,14 @@ use super::{spool, Error, Lines, Timings};
 use crate::agg::Ledger;
 use crate::input::InputSpec;
 use crate::summary::{Folded, Summary};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Runs both passes over `inputs`.
+/// How far the first pass's summaries still serve (the most any worker's index offer
+/// has seen, [`Seen`] as a number).
+const ALL_SERVE: u8 = Seen::New as u8;
+const TERMINAL_SERVE: u8 = Seen::Again as u8;
+
+/// Runs both passes over `inputs` (or only the first, when its summaries serve).
 pub(super) fn run(
     scheduler: &Scheduler<'_>,
     inputs: &[InputSpec],
@@ -30,74 +35,91 @@ pub(super) fn run(
     let cfg = scheduler.cfg;
     let (specs, _spooled) = spool::once_only(inputs)?;
     let index = SnapshotIndex::new();
-    // A plain summary in the first pass serves when no step repeats. Not when the window
-    // or `--where` leaves records out (the first pass must see them all), nor for
+    // The first pass summarises as it goes (see `Index`), except when the window or
+    // `--where` leaves records out (the first pass must see them all) and for
     // `--group-by model` (the models are known only once the pass is over).
     let speculate = cfg.window.is_open()
         && cfg.filter.is_none()
         && !cfg.group_by.contains(&crate::agg::Dim::Model);
-    let folded = AtomicBool::new(!speculate);
-    let first = {
+    let seen = AtomicU8::new(if speculate {
+        ALL_SERVE
+    } else {
+        Seen::TerminalAgain as u8
+    });
+    let super::scheduler::Passed {
+        lines,
+        outside,
+        sinks,
+        files,
+        timings: first_timings,
+        ..
+    } = {
         let sink = || Index {
             index: &index,
             models: Ledger::new(cfg.cost, cfg.max_runs),
-            speculative: speculate.then(|| Summarize::new(cfg, None)),
-            folded: &folded,
+            all: speculate.then(|| Summarize::new(cfg, None)),
+            terminal: speculate.then(|| Summarize::new(cfg, None)),
+            seen: &seen,
         };
-        let mut passed = scheduler.pass(&specs, Lines::Every, &sink)?;
-        let mut models = Ledger::new(cfg.cost, cfg.max_runs);
-        let mut speculative = Vec::with_capacity(passed.sinks.len());
-        for s in std::mem::take(&mut passed.sinks) {
-            models.merge(s.models, &[])?;
-            speculative.extend(s.speculative);
-        }
-        (passed, models, speculative)
+        scheduler.pass(&specs, Lines::Every, &sink)?
     };
-    let (first, models, speculative) = first;
-    let steps = index.len() as u64;
-    let snapshots = first.lines.totals().records;
-    if !folded.load(Ordering::Relaxed) && snapshots == steps {
-        // Every record was its step's only snapshot: the first pass's summary is exact.
-        let mut timings = first.timings;
-        let aggregates = super::merge_sinks(speculative, &mut timings)?;
-        let summary = Summary {
-            dedup: Some(Folded { snapshots, steps }),
-            aggregates,
-            ..super::read_summary(first.files, first.lines, 0, first.outside, cfg)
-        };
-        return Ok((summary, timings));
+    let mut models = Ledger::new(cfg.cost, cfg.max_runs);
+    let (mut all, mut terminal) = (Vec::new(), Vec::new());
+    for s in sinks {
+        models.merge(s.models, &[])?;
+        all.extend(s.all);
+        terminal.extend(s.terminal);
     }
-    drop(speculative);
-    let (first_lines, first_files, first_timings) = (first.lines, first.files, first.timings);
-    let winners = index.into_winners(specs.len());
-    // The run objects were all read in the first pass: `--group-by model` has them.
-    let by_model = cfg
-        .group_by
-        .contains(&crate::agg::Dim::Model)
-        .then(|| std::sync::Arc::new(super::models_of(&models, cfg)));
-    let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
-        Summarize::new(cfg, by_model.clone())
-    })?;
+    let steps = index.len() as u64;
+    let snapshots = lines.totals().records;
+    let seen = seen.load(Ordering::Relaxed);
     let mut timings = first_timings;
-    timings.add(&second.timings);
-    super::same_inputs(&first_files, &second.files)?;
-    let mut aggregates = super::merge_sinks(second.sinks, &mut timings)?;
-    aggregates.ledger.merge(models, &[])?;
-    if aggregates.figures.steps.total() + second.filtered_out != steps {
+    let done = |aggregates, filtered_out, outside| Summary {
+        dedup: Some(Folded { snapshots, steps }),
+        aggregates,
+        ..super::read_summary(files.clone(), lines.clone(), filtered_out, outside, cfg)
+    };
+    if seen == ALL_SERVE && snapshots == steps {
+        // Every record was its step's only snapshot: the plain summary is exact.
+        let aggregates = super::merge_sinks(all, &mut timings)?;
+        return Ok((done(aggregates, 0, outside), timings));
+    }
+    drop(all);
+    // With no step twice terminal, every terminal snapshot won and is summarised: the
+    // second pass reads the best snapshots of the steps that never finished, if any.
+    let unfinished_only = seen == TERMINAL_SERVE;
+    if !unfinished_only {
+        // Some workers may not have heard in time; none of these serve.
+        terminal.clear();
+    }
+    let winners = index.into_winners(specs.len(), unfinished_only);
+    let (aggregates, filtered_out, outside) = if unfinished_only && winners.is_empty() {
+        (super::merge_sinks(terminal, &mut timings)?, 0, outside)
+    } else {
+        // The run objects were all read in the first pass: `--group-by model` has them.
+        let by_model = cfg
+            .group_by
+            .contains(&crate::agg::Dim::Model)
+            .then(|| std::sync::Arc::new(super::models_of(&models, cfg)));
+        let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
+            Summarize::new(cfg, by_model.clone())
+        })?;
+        timings.add(&second.timings);
+        super::same_inputs(&files, &second.files)?;
+        let mut sinks = second.sinks;
+        let read_runs = !terminal.is_empty();
+        sinks.extend(terminal);
+        let mut aggregates = super::merge_sinks(sinks, &mut timings)?;
+        // The terminal summaries read the run objects with their steps.
+        if !read_runs {
+            aggregates.ledger.merge(models, &[])?;
+        }
+        (aggregates, second.filtered_out, second.outside)
+    };
+    if aggregates.figures.steps.total() + filtered_out != steps {
         return Err(Error::InputChanged {
             path: scheduler.names.join(", "),
         });
     }
-    let summary = Summary {
-        dedup: Some(Folded { snapshots, steps }),
-        aggregates,
-        ..super::read_summary(
-            first_files,
-            first_lines,
-            second.filtered_out,
-            second.outside,
-            cfg,
-        )
-    };
-    Ok((summary, timings))
+    Ok((done(aggregates, filtered_out, outside), timings))
 }
