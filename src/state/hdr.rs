@@ -24,6 +24,23 @@ const MAX_HIGHEST: u64 = 1 << 40;
 /// digits, up to 2^40) of at most 9 bytes each, with room to spare.
 const MAX_PAYLOAD: usize = 512 * 1024;
 
+/// Encodes a histogram as `hdrhistogram`'s `V2DeflateSerializer` does: the cookie, the
+/// compressed length, then the V2 encoding compressed by zlib at level 6. Written here, with
+/// miniz_oxide called directly, because that serializer compresses through flate2, whose
+/// backend (chosen for reading gzip inputs fast) would otherwise decide the bytes of every
+/// state: states must stay byte-identical across builds.
+pub(super) fn encode(h: &Histogram<u64>) -> Option<Vec<u8>> {
+    use hdrhistogram::serialization::{Serializer as _, V2Serializer};
+    let mut plain = Vec::new();
+    V2Serializer::new().serialize(h, &mut plain).ok()?;
+    let packed = miniz_oxide::deflate::compress_to_vec_zlib(&plain, 6);
+    let mut bytes = Vec::with_capacity(8 + packed.len());
+    bytes.extend_from_slice(&COMPRESSED_COOKIE.to_be_bytes());
+    bytes.extend_from_slice(&u32::try_from(packed.len()).ok()?.to_be_bytes());
+    bytes.extend_from_slice(&packed);
+    Some(bytes)
+}
+
 /// Decodes one `hdr_v2_deflate` field.
 pub(super) fn decode(base64: &str) -> Result<Histogram<u64>, String> {
     let bytes = base64::engine::general_purpose::STANDARD

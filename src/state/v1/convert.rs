@@ -129,7 +129,6 @@ impl FiguresV1 {
 
 impl DurationV1 {
     fn of(d: &DurationStats) -> DurationV1 {
-        use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
         let count = d.count();
         let hdr = d.hist.as_deref().filter(|h| !h.is_empty()).and_then(|h| {
             // The encoding records the histogram's range, which depends on how it grew;
@@ -138,11 +137,10 @@ impl DurationV1 {
             let mut canonical =
                 Histogram::<u64>::new_with_bounds(1, h.max().max(2), SIGNIFICANT_DIGITS).ok()?;
             canonical.add(h).ok()?;
-            let mut bytes = Vec::new();
-            V2DeflateSerializer::new()
-                .serialize(&canonical, &mut bytes)
-                .ok()?;
-            Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+            Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(super::super::hdr::encode(&canonical)?),
+            )
         });
         DurationV1 {
             count,
