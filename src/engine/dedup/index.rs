@@ -304,7 +304,10 @@ mod tests {
         let terminal = 1 << 38;
         let h = |id: &str| xxhash_rust::xxh3::xxh3_128(id.as_bytes());
         assert_eq!(index.offer(h("a"), 5, pos::pack(0, 0)), Seen::New);
-        assert_eq!(index.offer(h("a"), terminal | 6, pos::pack(0, 10)), Seen::Again);
+        assert_eq!(
+            index.offer(h("a"), terminal | 6, pos::pack(0, 10)),
+            Seen::Again
+        );
         assert_eq!(index.offer(h("a"), 7, pos::pack(0, 20)), Seen::Again);
         assert_eq!(
             index.offer(h("a"), terminal | 5, pos::pack(0, 30)),
