@@ -1,14 +1,16 @@
 //! Deduplication as a strategy of the engine: count every step once, from its most
-//! advanced snapshot, by reading the inputs twice.
+//! advanced snapshot, by reading the inputs twice (or once, when the first pass serves).
 //!
 //! The first pass accounts for every line and offers each record to a [`SnapshotIndex`]
 //! (see [`index`]); the index becomes the [`Winners`], the sorted positions of the chosen
 //! snapshots' lines; the second pass parses only those lines and summarises them. The
 //! summary keeps the first pass's line accounting and the second pass's figures.
 //!
-//! Most logs given `--dedup` to be safe hold each step once. The first pass therefore
-//! also summarises, as a plain run would, until a worker meets a step it has seen: when
-//! none repeats, that summary is the answer and the second pass is skipped.
+//! The first pass also summarises as it goes (the `Index` sink), so the second often has
+//! less to do or nothing: most logs given `--dedup` to be safe hold each step once, and
+//! then the summary of every record is the answer; in an event stream each step finishes
+//! once, and then the summary of the terminal snapshots is exact for the steps that
+//! finished, leaving the second pass only the steps that never did.
 
 pub mod index;
 
