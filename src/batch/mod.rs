@@ -325,11 +325,13 @@ macro_rules! batch {
             }
 
             /// Keeps the per-row columns' rows `rows` (ascending indexes), in order; the
-            /// text columns too when they hold every row.
+            /// text columns too when they hold every row. The new columns have room for a
+            /// full batch, as the old ones had.
             fn select_rows(&mut self, rows: &[usize]) {
                 let n = self.len();
+                let room = Batch::CAPACITY.max(rows.len());
                 $(
-                    let old = std::mem::replace(&mut self.$name, Column::with_rows(rows.len()));
+                    let old = std::mem::replace(&mut self.$name, Column::with_rows(room));
                     for &i in rows {
                         self.$name.push_row_of(&old, i);
                     }
@@ -337,7 +339,7 @@ macro_rules! batch {
                 let text = [&mut self.ids, &mut self.run_id, &mut self.thread_id];
                 for c in text.into_iter().chain(self.metadata.iter_mut()) {
                     if c.len() == n {
-                        let old = std::mem::take(c);
+                        let old = std::mem::replace(c, Column::with_rows(room));
                         for &i in rows {
                             c.push_row_of(&old, i);
                         }

@@ -12,9 +12,12 @@ impl Batch {
         if rows.len() == self.len() {
             return;
         }
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        let mut offsets = Vec::with_capacity(self.tool_offsets.capacity());
         offsets.push(0u32);
-        let (mut kinds, mut functions) = (Vec::new(), Vec::new());
+        let (mut kinds, mut functions) = (
+            Vec::with_capacity(self.tool_kind.capacity()),
+            Vec::with_capacity(self.tool_function.capacity()),
+        );
         for &i in &rows {
             for t in self.tools(i) {
                 kinds.push(self.tool_kind[t]);
