@@ -2,7 +2,7 @@
 
 use super::tally::{merge_maps, Tally};
 use super::{add, Aggregator, Overflow, NONE_KEY};
-use crate::batch::{Batch, ToolKind, STATUS_FAILED, STATUS_IN_PROGRESS};
+use crate::batch::{is_terminal, Batch, ToolKind, STATUS_FAILED};
 use crate::report;
 use std::collections::BTreeMap;
 
@@ -22,13 +22,6 @@ pub struct Failures {
     pub(crate) messages: BTreeMap<String, u64>,
     tallies: [Tally<u64>; 4],
     overflow: Option<Overflow>,
-}
-
-/// Whether a status code is terminal: the four known final statuses. Unknown statuses
-/// are neither terminal nor failed.
-#[inline]
-fn is_terminal(code: u32) -> bool {
-    (STATUS_IN_PROGRESS + 1..=crate::batch::STATUS_EXPIRED).contains(&code)
 }
 
 impl Aggregator for Failures {

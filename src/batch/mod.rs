@@ -32,6 +32,13 @@ pub const STATUS_COMPLETED: Code = 3;
 /// Dictionary code of `expired`.
 pub const STATUS_EXPIRED: Code = 4;
 
+/// Whether a status code is terminal: the four known final statuses. Unknown statuses
+/// are neither terminal nor failed.
+#[inline]
+pub fn is_terminal(code: Code) -> bool {
+    (STATUS_IN_PROGRESS + 1..=STATUS_EXPIRED).contains(&code)
+}
+
 /// The kind of one tool call. Unknown `type` values are [`ToolKind::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]

@@ -5,13 +5,12 @@
 //! text, whether records outside the time window reach it) is stated by constants, so the
 //! worker's loop is compiled once per sink with those branches decided.
 
-use super::dedup::index::is_terminal;
 use super::dedup::{Seen, SnapshotIndex};
 use super::find::{Found, Match, Ordered};
 use super::{Config, Error};
 use crate::agg::groups::Models;
 use crate::agg::{Aggregates, Groups, Ledger, Runs};
-use crate::batch::{Batch, Keep, StepFields};
+use crate::batch::{is_terminal, Batch, Keep, StepFields};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
@@ -199,7 +198,7 @@ impl Sink for Index<'_> {
         // The run objects' models, for a second pass that reads every winner.
         self.models.add_runs(batch)?;
         if let Some(s) = &mut self.terminal {
-            batch.retain_rows(is_terminal);
+            batch.retain_rows(|b, i| is_terminal(b.status[i]));
             if s.take(batch).is_err() {
                 self.terminal = None;
                 self.seen

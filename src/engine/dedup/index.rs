@@ -17,12 +17,16 @@
 //! (at a billion steps, a chance of about one in a billion).
 
 use crate::batch::pos::{self, MAX_OFFSET};
-use crate::batch::{Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED};
+use crate::batch::{is_terminal, Batch};
 use std::sync::Mutex;
 
 const SHARDS: usize = 64;
 const TAG_BITS: u32 = 25;
 const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
+/// The rank's bit of a terminal snapshot (above its 38 bits of time), and where it is in
+/// a slot's word (`rank << 25 | tag`: the top bit).
+const TERMINAL_RANK: u64 = 1 << 38;
+const TERMINAL_WORD: u64 = TERMINAL_RANK << TAG_BITS;
 
 /// One entry: `[key, rank << 25 | tag, position]`; a key of 0 marks an empty slot.
 type Slot = [u64; 3];
@@ -59,8 +63,7 @@ impl Table {
                 return Seen::New;
             }
             if s[0] == key && s[1] & TAG_MASK == tag {
-                // The rank's top bit (terminal) is the word's top bit.
-                let seen = if (s[1] & word) >> 63 == 1 {
+                let seen = if s[1] & word & TERMINAL_WORD != 0 {
                     Seen::TerminalAgain
                 } else {
                     Seen::Again
@@ -124,23 +127,17 @@ pub enum Seen {
     TerminalAgain,
 }
 
-/// Whether row `i` of `batch` is a terminal snapshot (completed, failed, cancelled,
-/// expired), which beats any other.
-#[inline]
-pub fn is_terminal(batch: &Batch, i: usize) -> bool {
-    matches!(
-        batch.status[i],
-        STATUS_COMPLETED | STATUS_FAILED | STATUS_CANCELLED | STATUS_EXPIRED
-    )
-}
-
 /// A snapshot's rank: terminal first, then event time. Fits 39 bits (times are at most
 /// year 9999, under 2^38 seconds).
 #[inline]
 fn rank(batch: &Batch, i: usize) -> u64 {
-    let terminal = is_terminal(batch, i);
-    let time = batch.latest_at(i).max(0) as u64 & ((1 << 38) - 1);
-    (u64::from(terminal) << 38) | time
+    let time = batch.latest_at(i).max(0) as u64 & (TERMINAL_RANK - 1);
+    let terminal = if is_terminal(batch.status[i]) {
+        TERMINAL_RANK
+    } else {
+        0
+    };
+    terminal | time
 }
 
 impl SnapshotIndex {
@@ -203,7 +200,7 @@ impl SnapshotIndex {
             .map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
             .collect();
         let file_of = |s: &Slot| pos::file(s[2]);
-        let wanted = |s: &&Slot| s[0] != 0 && !(unfinished_only && s[1] >> 63 == 1);
+        let wanted = |s: &&Slot| s[0] != 0 && !(unfinished_only && s[1] & TERMINAL_WORD != 0);
         let mut counts = vec![0usize; files];
         for s in tables.iter().flat_map(|t| &t.slots).filter(wanted) {
             if let Some(c) = counts.get_mut(file_of(s)) {
@@ -301,7 +298,7 @@ mod tests {
     #[test]
     fn offers_say_what_was_known_and_winners_can_be_the_unfinished_only() {
         let index = SnapshotIndex::new();
-        let terminal = 1 << 38;
+        let terminal = TERMINAL_RANK;
         let h = |id: &str| xxhash_rust::xxh3::xxh3_128(id.as_bytes());
         assert_eq!(index.offer(h("a"), 5, pos::pack(0, 0)), Seen::New);
         assert_eq!(

@@ -24,11 +24,6 @@ use crate::input::InputSpec;
 use crate::summary::{Folded, Summary};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// How far the first pass's summaries still serve (the most any worker's index offer
-/// has seen, [`Seen`] as a number).
-const ALL_SERVE: u8 = Seen::New as u8;
-const TERMINAL_SERVE: u8 = Seen::Again as u8;
-
 /// Runs both passes over `inputs` (or only the first, when its summaries serve).
 pub(super) fn run(
     scheduler: &Scheduler<'_>,
@@ -43,8 +38,10 @@ pub(super) fn run(
     let speculate = cfg.window.is_open()
         && cfg.filter.is_none()
         && !cfg.group_by.contains(&crate::agg::Dim::Model);
+    // The most any worker's index offer has seen (`Seen` as a number): how far the
+    // first pass's summaries still serve.
     let seen = AtomicU8::new(if speculate {
-        ALL_SERVE
+        Seen::New as u8
     } else {
         Seen::TerminalAgain as u8
     });
@@ -76,52 +73,52 @@ pub(super) fn run(
     let snapshots = lines.totals().records;
     let seen = seen.load(Ordering::Relaxed);
     let mut timings = first_timings;
-    let done = |aggregates, filtered_out, outside| Summary {
-        dedup: Some(Folded { snapshots, steps }),
-        aggregates,
-        ..super::read_summary(files.clone(), lines.clone(), filtered_out, outside, cfg)
-    };
-    if seen == ALL_SERVE && snapshots == steps {
+    let (aggregates, filtered_out, outside) = if seen == Seen::New as u8 && snapshots == steps {
         // Every record was its step's only snapshot: the plain summary is exact.
-        let aggregates = super::merge_sinks(all, &mut timings)?;
-        return Ok((done(aggregates, 0, outside), timings));
-    }
-    drop(all);
-    // With no step twice terminal, every terminal snapshot won and is summarised: the
-    // second pass reads the best snapshots of the steps that never finished, if any.
-    let unfinished_only = seen == TERMINAL_SERVE;
-    if !unfinished_only {
-        // Some workers may not have heard in time; none of these serve.
-        terminal.clear();
-    }
-    let winners = index.into_winners(specs.len(), unfinished_only);
-    let (aggregates, filtered_out, outside) = if unfinished_only && winners.is_empty() {
-        (super::merge_sinks(terminal, &mut timings)?, 0, outside)
+        (super::merge_sinks(all, &mut timings)?, 0, outside)
     } else {
-        // The run objects were all read in the first pass: `--group-by model` has them.
-        let by_model = cfg
-            .group_by
-            .contains(&crate::agg::Dim::Model)
-            .then(|| std::sync::Arc::new(super::models_of(&models, cfg)));
-        let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
-            Summarize::new(cfg, by_model.clone())
-        })?;
-        timings.add(&second.timings);
-        super::same_inputs(&files, &second.files)?;
-        let mut sinks = second.sinks;
-        let read_runs = !terminal.is_empty();
-        sinks.extend(terminal);
-        let mut aggregates = super::merge_sinks(sinks, &mut timings)?;
-        // The terminal summaries read the run objects with their steps.
-        if !read_runs {
-            aggregates.ledger.merge(models, &[])?;
+        drop(all);
+        // With no step twice terminal, every terminal snapshot won and is summarised: the
+        // second pass reads the best snapshots of the steps that never finished, if any.
+        let unfinished_only = seen == Seen::Again as u8;
+        if !unfinished_only {
+            // Some workers may not have heard in time; none of these serve.
+            terminal.clear();
         }
-        (aggregates, second.filtered_out, second.outside)
+        let winners = index.into_winners(specs.len(), unfinished_only);
+        if unfinished_only && winners.is_empty() {
+            (super::merge_sinks(terminal, &mut timings)?, 0, outside)
+        } else {
+            // The run objects were all read in the first pass: `--group-by model` has them.
+            let by_model = cfg
+                .group_by
+                .contains(&crate::agg::Dim::Model)
+                .then(|| std::sync::Arc::new(super::models_of(&models, cfg)));
+            let second = scheduler.pass(&specs, Lines::Winners(&winners), &|| {
+                Summarize::new(cfg, by_model.clone())
+            })?;
+            timings.add(&second.timings);
+            super::same_inputs(&files, &second.files)?;
+            let mut sinks = second.sinks;
+            let read_runs = !terminal.is_empty();
+            sinks.extend(terminal);
+            let mut aggregates = super::merge_sinks(sinks, &mut timings)?;
+            // The terminal summaries read the run objects with their steps.
+            if !read_runs {
+                aggregates.ledger.merge(models, &[])?;
+            }
+            (aggregates, second.filtered_out, second.outside)
+        }
     };
     if aggregates.figures.steps.total() + filtered_out != steps {
         return Err(Error::InputChanged {
             path: scheduler.names.join(", "),
         });
     }
-    Ok((done(aggregates, filtered_out, outside), timings))
+    let summary = Summary {
+        dedup: Some(Folded { snapshots, steps }),
+        aggregates,
+        ..super::read_summary(files, lines, filtered_out, outside, cfg)
+    };
+    Ok((summary, timings))
 }
