@@ -1,6 +1,7 @@
 //! The figures computed from records, overall and per group, and the aggregates a worker
 //! keeps: those figures, the distinct-id sketch and the groups.
 
+use super::ids::BatchKeys;
 use super::{
     Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
     Overflow, Runs, Series, Steps, TimeRange, ToolCalls, Usage,
@@ -184,6 +185,8 @@ pub struct Aggregates {
     /// Tokens by run, assistant, group and hour, and the runs' models: what costs are
     /// priced from.
     pub ledger: Ledger,
+    /// The current batch's id keys, hashed once for the run table and the ledger.
+    pub(crate) keys: BatchKeys,
 }
 
 impl Aggregates {
@@ -214,15 +217,18 @@ impl Aggregates {
     pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
         if batch.is_empty() {
             // Run objects only.
-            return self.ledger.update(batch, None);
+            return self.ledger.update(batch, &self.keys, None);
         }
         self.figures.update(batch)?;
         self.distinct.update(batch);
-        self.runs.update(batch)?;
+        if self.runs.enabled || self.ledger.enabled {
+            self.keys.fill(batch);
+        }
+        self.runs.update(batch, &self.keys)?;
         self.exemplars.update(batch);
         self.groups.update(batch)?;
         let rows = self.groups.is_enabled().then_some(&self.groups.rows[..]);
-        self.ledger.update(batch, rows)
+        self.ledger.update(batch, &self.keys, rows)
     }
 
     /// Merges another part.

@@ -1,5 +1,5 @@
 //! Interned keys: every key once in one byte buffer, and a hash table from key to its
-//! index. Groups, runs and threads are tables of figures indexed by such keys; looking a
+//! index. Groups are tables of figures indexed by such keys; looking a
 //! key up hashes its bytes, and nothing is allocated unless the key is new.
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -27,12 +27,6 @@ fn spread(h: u32) -> u64 {
 }
 
 impl Keys {
-    /// Number of keys.
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
     /// Key `k`.
     #[inline]
     pub fn get(&self, k: usize) -> &[u8] {
@@ -45,18 +39,6 @@ impl Keys {
     fn hash(&self, key: &[u8]) -> u32 {
         let h = self.hasher.hash_one(key);
         (h ^ (h >> 32)) as u32
-    }
-
-    /// The index of `key`, if known.
-    #[inline]
-    pub fn find(&self, key: &[u8]) -> Option<usize> {
-        let h = self.hash(key);
-        let (bytes, ends) = (&self.bytes, &self.ends);
-        self.index
-            .find(spread(h), |&(k, kh)| {
-                kh == h && key_at(bytes, ends, k as usize) == key
-            })
-            .map(|&(k, _)| k as usize)
     }
 
     /// The index of `key`, and whether it is new; `None` when it is new and the table
@@ -104,8 +86,7 @@ mod tests {
         assert_eq!(k.intern(b"run_b", 10), Some((1, true)));
         assert_eq!(k.intern(b"run_a", 10), Some((0, false)));
         assert_eq!(k.intern(b"", 10), Some((2, true)));
-        assert_eq!(k.find(b"run_b"), Some(1));
-        assert_eq!(k.find(b"run_c"), None);
+        assert_eq!(k.intern(b"run_b", 10), Some((1, false)));
         assert_eq!(k.get(1), b"run_b");
         assert_eq!(k.get(2), b"");
         assert_eq!(k.intern(b"run_c", 3), None);
@@ -113,6 +94,6 @@ mod tests {
         for i in 0..10_000u32 {
             k.intern(&i.to_le_bytes(), usize::MAX).unwrap();
         }
-        assert_eq!(k.find(&77u32.to_le_bytes()), Some(3 + 77));
+        assert_eq!(k.intern(&77u32.to_le_bytes(), 0), Some((3 + 77, false)));
     }
 }

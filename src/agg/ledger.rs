@@ -10,7 +10,7 @@
 //! (see [`crate::cost`]). Steps of one run, one assistant and one hour come in bursts, so
 //! a ledger holds about one entry per run and hour: a little more than the run table.
 
-use super::keys::Keys;
+use super::ids::{BatchKeys, IdKey, IdTable};
 use super::runs::{TooManyRuns, NONE};
 use super::{add, Error, Overflow};
 use crate::batch::{Batch, Code, Dict};
@@ -76,7 +76,7 @@ pub struct Ledger {
     pub enabled: bool,
     max: usize,
     /// Run ids, from steps and run objects.
-    runs: Keys,
+    runs: IdTable,
     /// Per run: its model (a code of `names`), or [`NONE`] while no run object named one.
     models: Vec<u32>,
     /// Model names and assistant ids.
@@ -98,7 +98,7 @@ impl Ledger {
         Ledger {
             enabled,
             max,
-            runs: Keys::default(),
+            runs: IdTable::default(),
             models: Vec::new(),
             names: Dict::default(),
             entries: HashMap::new(),
@@ -166,9 +166,15 @@ impl Ledger {
 
     /// The run called `id`, added (without a model) if new.
     pub fn run(&mut self, id: &str) -> Result<u32, Error> {
+        self.run_keyed(IdKey::of(id.as_bytes()), id)
+    }
+
+    /// The run called `id`, whose key is `key`, added (without a model) if new.
+    #[inline]
+    pub fn run_keyed(&mut self, key: IdKey, id: &str) -> Result<u32, Error> {
         let (r, new) = self
             .runs
-            .intern(id.as_bytes(), self.max)
+            .intern(key, id.as_bytes(), self.max)
             .ok_or_else(|| self.too_many())?;
         if new {
             self.models.push(NONE);
@@ -203,27 +209,34 @@ impl Ledger {
     /// Folds a batch in: its run objects' models, and each step with usage under its
     /// entry. `groups` lists (row, group) pairs when grouping (a row may be in several
     /// groups, or none listed when grouping is off: then `None`).
-    pub fn update(&mut self, batch: &Batch, groups: Option<&[(u32, u32)]>) -> Result<(), Error> {
+    pub fn update(
+        &mut self,
+        batch: &Batch,
+        keys: &BatchKeys,
+        groups: Option<&[(u32, u32)]>,
+    ) -> Result<(), Error> {
         if !self.enabled {
             return Ok(());
         }
         self.add_runs(batch)?;
         self.assistant_codes.clear();
-        let mut last: Option<(usize, u32)> = None; // (row, run)
+        let mut last: Option<(IdKey, u32)> = None; // (key, run)
         let mut row_entry = |ledger: &mut Ledger, i: usize| -> Result<Option<Entry>, Error> {
             if !batch.has_usage.get(i) {
                 return Ok(None);
             }
             let run = match batch.run_id.get(i) {
                 None => NONE,
-                Some(id) => match last {
-                    Some((row, r)) if batch.run_id.get(row) == Some(id) => r,
-                    _ => ledger.run(id)?,
-                },
+                Some(id) => {
+                    let key = keys.runs[i];
+                    let r = match last {
+                        Some((at, r)) if at == key => r,
+                        _ => ledger.run_keyed(key, id)?,
+                    };
+                    last = Some((key, r));
+                    r
+                }
             };
-            if run != NONE {
-                last = Some((i, run));
-            }
             let assistant = ledger.assistant_code(batch.assistant[i], &batch.dicts.assistant);
             let hour = (batch.created_at[i].max(0) / 3600).min(i64::from(u32::MAX)) as u32;
             Ok(Some(Entry {
@@ -317,6 +330,7 @@ impl Ledger {
             .collect();
         let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
         let mut runs = Vec::with_capacity(other.models.len());
+        self.runs.reserve(other.runs.len());
         for (r, &m) in other.models.iter().enumerate() {
             let mine = self.run(other.run_id(r as u32))?;
             if m != NONE {

@@ -105,16 +105,33 @@ fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) -> Result<(), O
 }
 
 /// Hourly buckets of `created_at` (keyed by hours since the epoch).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct TimeSeries {
     pub(crate) hours: BTreeMap<i64, Bucket>,
     /// Failures by error code of the run of rows being summed (empty between batches).
     run_codes: Vec<(Code, u64)>,
     overflow: Option<Overflow>,
+    /// A batch's sums per hour, from its earliest hour (reused from batch to batch).
+    dense: Vec<Run>,
+    /// A batch's failures: (hour from its earliest, error code).
+    failed: Vec<(u32, Code)>,
 }
 
+impl PartialEq for TimeSeries {
+    /// The buckets and any overflow (not the scratch space of an update).
+    fn eq(&self, other: &Self) -> bool {
+        self.hours == other.hours && self.overflow == other.overflow
+    }
+}
+
+impl Eq for TimeSeries {}
+
+/// The widest hour range a batch is summed in densely (about six months): a batch of a
+/// log in any order spans far fewer; one that spans more is summed hour run by hour run.
+const DENSE_HOURS: i64 = 4096;
+
 /// The rows of one hour in a batch, summed before they reach the map.
-#[derive(Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Run {
     steps: u64,
     failed: u64,
@@ -202,10 +219,79 @@ impl TimeSeries {
     }
 }
 
+impl TimeSeries {
+    /// Sums the batch per hour in a dense array from its earliest hour, then adds each
+    /// hour to the map once: a shuffled log's batch touches the map once per hour it
+    /// spans, not once per row. `None` when the batch spans too many hours.
+    fn update_dense(&mut self, batch: &Batch) -> Option<()> {
+        let created = &batch.created_at[..batch.len()];
+        let (lo, hi) = created.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &c| {
+            let h = c.div_euclid(HOUR);
+            (lo.min(h), hi.max(h))
+        });
+        if hi.checked_sub(lo)? >= DENSE_HOURS {
+            return None;
+        }
+        let mut dense = std::mem::take(&mut self.dense);
+        dense.clear();
+        dense.resize((hi - lo + 1) as usize, Run::default());
+        self.failed.clear();
+        for (i, &c) in created.iter().enumerate() {
+            let at = (c.div_euclid(HOUR) - lo) as usize;
+            let r = &mut dense[at];
+            r.steps += 1;
+            if batch.status[i] == STATUS_FAILED {
+                r.failed += 1;
+                self.failed.push((at as u32, batch.error_code[i]));
+            }
+            if batch.has_usage.get(i) {
+                let sums = add(
+                    &mut r.prompt_tokens,
+                    batch.prompt_tokens.values()[i],
+                    "time_series.prompt_tokens",
+                )
+                .and(add(
+                    &mut r.completion_tokens,
+                    batch.completion_tokens.values()[i],
+                    "time_series.completion_tokens",
+                ))
+                .and(add(
+                    &mut r.total_tokens,
+                    batch.total_tokens.values()[i],
+                    "time_series.total_tokens",
+                ));
+                r.overflow = r.overflow.or(sums.err());
+            }
+        }
+        self.failed.sort_unstable();
+        let mut failed = std::mem::take(&mut self.failed);
+        let mut codes = failed.iter().peekable();
+        for (at, r) in dense.iter_mut().enumerate() {
+            if r.steps == 0 {
+                continue;
+            }
+            while let Some(&(_, code)) = codes.next_if(|(h, _)| *h as usize == at) {
+                match self.run_codes.last_mut() {
+                    Some((c, n)) if *c == code => *n += 1,
+                    _ => self.run_codes.push((code, 1)),
+                }
+            }
+            self.flush(lo + at as i64, std::mem::take(r), batch);
+        }
+        failed.clear();
+        self.failed = failed;
+        self.dense = dense;
+        Some(())
+    }
+}
+
 impl Aggregator for TimeSeries {
     type Output = report::TimeSeries;
 
     fn update(&mut self, batch: &Batch) {
+        if self.update_dense(batch).is_some() {
+            return;
+        }
         // Rows of one hour are summed locally and added to the map when the hour changes,
         // so nothing is allocated once every hour and error code has been seen.
         let mut run: Option<(i64, Run)> = None;

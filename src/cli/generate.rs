@@ -19,6 +19,15 @@ pub struct GenerateArgs {
     /// snapshot, a delta event and its final snapshot (for `--dedup`).
     #[arg(long)]
     pub stream: bool,
+    /// How the steps of runs are laid out: `grouped` (each run's steps together, as a
+    /// list export), `interleaved` (--in-flight runs under way at once, in `created_at`
+    /// order, as a service logs them), `shuffled` (held in memory and shuffled), `single`
+    /// (every step its own run).
+    #[arg(long, default_value = "grouped", value_parser = ["grouped", "interleaved", "shuffled", "single"])]
+    pub order: String,
+    /// Runs under way at once with `--order interleaved`.
+    #[arg(long, default_value_t = steplog::generate::DEFAULT_IN_FLIGHT, value_name = "N")]
+    pub in_flight: usize,
     /// Also write the `thread.run` object of each run to FILE (a list-runs export: the
     /// models that price the steps; one run in twenty has none).
     #[arg(long, value_name = "FILE")]

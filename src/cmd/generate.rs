@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
-use steplog::generate::Generator;
+use steplog::generate::{write_corpus, Generator, Order};
 
 fn create(path: &Path) -> Result<File> {
     File::create(path).with_context(|| format!("cannot create {}", path.display()))
@@ -33,17 +33,16 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         || "standard output".to_string(),
         |p| p.display().to_string(),
     );
+    let order = Order::parse(&args.order, args.in_flight)
+        .with_context(|| format!("unknown order `{}`", args.order))?;
     match &args.runs {
         Some(runs) => {
             let file = create(runs)?;
-            generator
-                .with_runs(args.seed)
-                .write_with_runs(args.lines, out, file)
+            write_corpus(generator.with_runs(args.seed), args.lines, order, out, file)
                 .with_context(|| format!("cannot write {name} or {}", runs.display()))?;
         }
         None => {
-            generator
-                .write(args.lines, out)
+            write_corpus(generator, args.lines, order, out, io::sink())
                 .with_context(|| format!("cannot write {name}"))?;
         }
     }

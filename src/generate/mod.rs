@@ -21,6 +21,9 @@
 //! steps are the same bytes with or without them.
 
 mod content;
+mod order;
+
+pub use order::{write_corpus, Order, DEFAULT_IN_FLIGHT};
 
 use std::io::{self, Write};
 
@@ -121,6 +124,13 @@ pub struct Generator {
     /// With runs: their own random stream, each assistant's model, and the run objects
     /// not yet written.
     runs: Option<Runs>,
+    /// Every run has one step (exporters that write one step per run).
+    one_step_runs: bool,
+    /// The `created_at` of the step written last.
+    created: i64,
+    /// Each run starts after the one before ended, never late: one writer of several
+    /// concurrent ones, whose lines are then in `created_at` order.
+    sequential: bool,
 }
 
 /// What [`Generator::with_runs`] keeps.
@@ -166,7 +176,35 @@ impl Generator {
             stream: false,
             pending: Vec::new(),
             runs: None,
+            one_step_runs: false,
+            created: 0,
+            sequential: false,
         }
+    }
+
+    /// Every run has a single step.
+    pub fn one_step_runs(mut self) -> Generator {
+        self.one_step_runs = true;
+        self
+    }
+
+    /// The same assistants (and, with runs, the same models per assistant) and clock, but
+    /// an independent random stream for ids, runs and steps: one of several concurrent
+    /// writers.
+    fn lane(&self, lane: u64) -> Generator {
+        let mix = lane.wrapping_add(1).wrapping_mul(0xA076_1D64_78BD_642F);
+        let mut g = self.clone();
+        g.rng = Rng(self.rng.0 ^ mix);
+        g.sequential = true;
+        if let Some(r) = &mut g.runs {
+            r.rng = Rng(r.rng.0 ^ mix.rotate_left(17));
+        }
+        g
+    }
+
+    /// The `created_at` of the step written last.
+    fn created(&self) -> i64 {
+        self.created
     }
 
     /// Also writes the `thread.run` object of each run (see [`Generator::write_with_runs`]).
@@ -346,17 +384,25 @@ impl Generator {
         self.thread.runs_left -= 1;
         let mut id = String::new();
         r.id("run_", &mut id);
-        // Runs start a few seconds apart, now and then late in an export.
+        // Runs start a few seconds apart, now and then late in an export (a sequential
+        // writer's when the one before ended).
+        if self.sequential {
+            self.clock = self.clock.max(self.run.clock);
+        }
         self.clock += r.below(40) as i64;
-        let start = self.clock
-            - if r.permille(20) {
-                r.below(3600) as i64
-            } else {
-                0
-            };
+        let late = if r.permille(20) {
+            r.below(3600) as i64
+        } else {
+            0
+        };
+        let start = self.clock - if self.sequential { 0 } else { late };
         self.run = Run {
             id,
-            steps_left: 1 + r.below(8) as u32,
+            steps_left: if self.one_step_runs {
+                1
+            } else {
+                1 + r.below(8) as u32
+            },
             outcome: r.weighted(&[
                 (850, "completed"),
                 (70, "failed"),
@@ -389,6 +435,7 @@ impl Generator {
         let expires = self.run.expires;
         // Steps of a run follow one another: each starts when the one before ended.
         let created = self.run.clock + r.below(3) as i64;
+        self.created = created;
 
         let mut s = String::new();
         r.id("step_", &mut s);

@@ -346,6 +346,7 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
                     .exemplars
                     .map_or_else(|| Exemplars::new(0), ExemplarsV3::into_exemplars),
                 ledger,
+                ..Aggregates::default()
             },
             dedup: self.dedup.map(|d| d.folded()),
             pricing: Default::default(),

@@ -2,14 +2,14 @@
 //! the steps sharing a `thread_id`.
 //!
 //! Each worker keeps one table of runs and one of threads, keyed by their ids (interned
-//! once, see [`Keys`]), with a few fixed-size figures per run: steps, the earliest
+//! once per line, see [`IdTable`]), with a few fixed-size figures per run: steps, the earliest
 //! `created_at`, the latest terminal timestamp, tool calls, tokens, and the run's last
 //! step (greatest `created_at`, ties broken by the later terminal timestamp, then by the
 //! greater step id), whose status is the run's outcome. Tables merge exactly (a run whose
 //! steps lie in several chunks, files or states is one run), and the figures over runs
 //! and threads are computed once, at the end, from the merged tables.
 
-use super::keys::Keys;
+use super::ids::{BatchKeys, IdKey, IdTable};
 use super::{add, Error};
 use crate::batch::{Batch, Code, Dict, Place, NULL};
 use crate::report;
@@ -82,11 +82,11 @@ pub struct Runs {
     /// Whether runs are counted at all (else every method is a no-op).
     pub enabled: bool,
     max: usize,
-    runs: Keys,
+    runs: IdTable,
     figures: Vec<Run>,
     /// Last-step ids, each run's written over in place when the new one fits.
     ids: Vec<u8>,
-    threads: Keys,
+    threads: IdTable,
     /// Steps per thread.
     thread_steps: Vec<u64>,
     /// Statuses and assistant ids the runs refer to.
@@ -112,10 +112,10 @@ impl Runs {
         Runs {
             enabled,
             max,
-            runs: Keys::default(),
+            runs: IdTable::default(),
             figures: Vec::new(),
             ids: Vec::new(),
-            threads: Keys::default(),
+            threads: IdTable::default(),
             thread_steps: Vec::new(),
             names: Dict::default(),
             without_run: 0,
@@ -156,16 +156,18 @@ impl Runs {
         batch_code(cache, names, code, dict)
     }
 
-    /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids).
-    pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
+    /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids); `keys` are its
+    /// rows' id keys.
+    pub fn update(&mut self, batch: &Batch, keys: &BatchKeys) -> Result<(), Error> {
         if !self.enabled {
             return Ok(());
         }
         self.status_codes.clear();
         self.assistant_codes.clear();
-        let mut last_thread: Option<(usize, usize)> = None; // (row, thread)
-                                                            // Steps of a run mostly come together: the previous row's run is looked up once.
-        let mut last_run: Option<(usize, usize)> = None; // (row, run)
+        // Steps of a run (and of a thread) mostly come together: the previous row's is
+        // looked up once.
+        let mut last_thread: Option<(IdKey, usize)> = None;
+        let mut last_run: Option<(IdKey, usize)> = None;
         for i in 0..batch.len() {
             let thread = match batch.thread_id.get(i) {
                 None => {
@@ -173,15 +175,13 @@ impl Runs {
                     NONE
                 }
                 Some(t) => {
-                    let same = last_thread
-                        .filter(|&(row, _)| batch.thread_id.get(row) == Some(t))
-                        .map(|(_, k)| k);
-                    let k = match same {
-                        Some(k) => k,
-                        None => {
+                    let key = keys.threads[i];
+                    let k = match last_thread {
+                        Some((at, k)) if at == key => k,
+                        _ => {
                             let (k, new) = self
                                 .threads
-                                .intern(t.as_bytes(), self.max)
+                                .intern(key, t.as_bytes(), self.max)
                                 .ok_or_else(|| self.too_many("threads"))?;
                             if new {
                                 self.thread_steps.push(0);
@@ -189,7 +189,7 @@ impl Runs {
                             k
                         }
                     };
-                    last_thread = Some((i, k));
+                    last_thread = Some((key, k));
                     self.thread_steps[k] += 1;
                     k as u32
                 }
@@ -198,6 +198,15 @@ impl Runs {
                 self.without_run += 1;
                 continue;
             };
+            let key = keys.runs[i];
+            let (r, new) = match last_run {
+                Some((at, r)) if at == key => (r, false),
+                _ => self
+                    .runs
+                    .intern(key, run_id.as_bytes(), self.max)
+                    .ok_or_else(|| self.too_many("runs"))?,
+            };
+            last_run = Some((key, r));
             let status = Self::batch_code(
                 &mut self.status_codes,
                 &mut self.names,
@@ -215,17 +224,6 @@ impl Runs {
             let id = batch.id(i).unwrap_or("");
             let tools = batch.tools(i).len() as u64;
             let tokens = batch.total_tokens.get(i).unwrap_or(0);
-            let same = last_run
-                .filter(|&(row, _)| batch.run_id.get(row) == Some(run_id))
-                .map(|(_, r)| r);
-            let (r, new) = match same {
-                Some(r) => (r, false),
-                None => self
-                    .runs
-                    .intern(run_id.as_bytes(), self.max)
-                    .ok_or_else(|| self.too_many("runs"))?,
-            };
-            last_run = Some((i, r));
             let place = batch.place[i];
             if new {
                 let at = self.ids.len();
@@ -260,11 +258,17 @@ impl Runs {
             if lower(run.assistant, assistant, |a| self.names.get(a).as_bytes()) {
                 run.assistant = assistant;
             }
-            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
-            if later(
-                (created, terminal, id.as_bytes(), place),
-                (run.last.created, run.last.terminal, mine, run.last.place),
-            ) {
+            // Ids are compared only when the times tie.
+            let newer = (created, terminal).cmp(&(run.last.created, run.last.terminal));
+            let later = newer == Ordering::Greater
+                || (newer == Ordering::Equal && {
+                    let mine = &self.ids[run.last.id.0..][..run.last.id.1];
+                    later(
+                        (created, terminal, id.as_bytes(), place),
+                        (run.last.created, run.last.terminal, mine, run.last.place),
+                    )
+                });
+            if later {
                 let slot = write_id(&mut self.ids, run.last.id, id.as_bytes());
                 run.last = Last {
                     created,
@@ -295,10 +299,12 @@ impl Runs {
             "threads.steps_without_thread",
         )?;
         let mut threads = Vec::with_capacity(other.threads.len());
+        self.threads.reserve(other.threads.len());
         for (t, &n) in other.thread_steps.iter().enumerate() {
+            let id = other.threads.get(t);
             let (k, new) = self
                 .threads
-                .intern(other.threads.get(t), self.max)
+                .intern(IdKey::of(id), id, self.max)
                 .ok_or_else(|| self.too_many("threads"))?;
             if new {
                 self.thread_steps.push(0);
@@ -311,11 +317,14 @@ impl Runs {
             .collect();
         let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
         let thread = |t: u32| if t == NONE { NONE } else { threads[t as usize] };
+        self.runs.reserve(other.runs.len());
+        self.figures.reserve(other.figures.len());
         for (r, theirs) in other.figures.iter().enumerate() {
             let their_id = &other.ids[theirs.last.id.0..][..theirs.last.id.1];
+            let id = other.runs.get(r);
             let (k, new) = self
                 .runs
-                .intern(other.runs.get(r), self.max)
+                .intern(IdKey::of(id), id, self.max)
                 .ok_or_else(|| self.too_many("runs"))?;
             if new {
                 let at = self.ids.len();

@@ -2,6 +2,7 @@
 //! table checked against every invariant the reports and merges rely on.
 
 use super::{text, Last, Run, Runs, NONE, NO_TIME};
+use crate::agg::ids::IdKey;
 use crate::batch::Place;
 
 /// The inputs of [`Runs::push_run`].
@@ -38,7 +39,7 @@ impl Runs {
     pub fn push_run(&mut self, id: &str, run: RunParts<'_>) -> Result<(), String> {
         let (r, new) = self
             .runs
-            .intern(id.as_bytes(), self.max)
+            .intern(IdKey::of(id.as_bytes()), id.as_bytes(), self.max)
             .ok_or_else(|| format!("more than {} runs", self.max))?;
         if !new {
             return Err(format!("run `{id}` is listed twice"));
@@ -48,7 +49,7 @@ impl Runs {
             None => NONE,
             Some(t) => self
                 .threads
-                .find(t.as_bytes())
+                .find(IdKey::of(t.as_bytes()))
                 .ok_or_else(|| format!("run `{id}` is in thread `{t}`, which is not listed"))?
                 as u32,
         };
@@ -79,7 +80,7 @@ impl Runs {
     pub fn push_thread(&mut self, id: &str, steps: u64) -> Result<(), String> {
         let (_, new) = self
             .threads
-            .intern(id.as_bytes(), self.max)
+            .intern(IdKey::of(id.as_bytes()), id.as_bytes(), self.max)
             .ok_or_else(|| format!("more than {} threads", self.max))?;
         if !new {
             return Err(format!("thread `{id}` is listed twice"));

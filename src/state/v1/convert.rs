@@ -278,6 +278,7 @@ impl SummaryV1 {
                 figures: self.figures.into_figures()?,
                 distinct: distinct(&self.distinct)?,
                 groups,
+                ..Aggregates::default()
             },
             dedup: self.dedup.map(|d| d.folded()),
             pricing: Default::default(),
