@@ -235,10 +235,15 @@ impl Aggregates {
     pub fn merge(&mut self, other: Aggregates) -> Result<(), Error> {
         self.figures.merge(other.figures)?;
         self.distinct.merge(other.distinct)?;
-        self.runs.merge(other.runs)?;
         self.exemplars.merge(other.exemplars);
         let went = self.groups.merge(other.groups)?;
-        self.ledger.merge(other.ledger, &went)
+        // The two large tables merge side by side (in the current rayon pool).
+        let (runs, ledger) = (&mut self.runs, &mut self.ledger);
+        let (a, b) = rayon::join(
+            || runs.merge(other.runs),
+            || ledger.merge(other.ledger, &went),
+        );
+        a.and(b)
     }
 
     /// Renumbers inputs as if `by` came before them.

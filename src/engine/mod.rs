@@ -242,11 +242,11 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         same_inputs(&first.files, &passed.files)?;
         let mut timings = first.timings;
         timings.add(&passed.timings);
-        summarized(passed, timings, cfg)?
+        summarized(&plan.pool, passed, timings, cfg)?
     } else {
         let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg, None))?;
         let timings = passed.timings;
-        summarized(passed, timings, cfg)?
+        summarized(&plan.pool, passed, timings, cfg)?
     };
     Ok(Outcome {
         summary,
@@ -278,11 +278,12 @@ pub(super) fn read_summary(
 
 /// The summary of a summarising pass (its sinks merged), and the timings with the merge.
 fn summarized(
+    pool: &rayon::ThreadPool,
     passed: scheduler::Passed<Summarize>,
     mut timings: Timings,
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
-    let aggregates = merge_sinks(passed.sinks, &mut timings)?;
+    let aggregates = merge_sinks(pool, passed.sinks, &mut timings)?;
     let summary = Summary {
         aggregates,
         ..read_summary(
@@ -330,7 +331,11 @@ pub(crate) fn same_inputs(first: &[FileInfo], second: &[FileInfo]) -> Result<(),
 }
 
 /// The workers' aggregates, merged; the time it takes counts as aggregation.
-fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Result<Aggregates, Error> {
+fn merge_sinks(
+    pool: &rayon::ThreadPool,
+    sinks: Vec<Summarize>,
+    timings: &mut Timings,
+) -> Result<Aggregates, Error> {
     let merging = Instant::now();
     // The largest first: merging into it moves the fewest groups and runs.
     let mut all: Vec<Aggregates> = sinks.into_iter().map(|s| s.aggregates).collect();
@@ -338,7 +343,7 @@ fn merge_sinks(sinks: Vec<Summarize>, timings: &mut Timings) -> Result<Aggregate
     let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();
     for part in all {
-        merged.merge(part)?;
+        pool.install(|| merged.merge(part))?;
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)

@@ -75,7 +75,11 @@ pub(super) fn run(
     let mut timings = first_timings;
     let (aggregates, filtered_out, outside) = if seen == Seen::New as u8 && snapshots == steps {
         // Every record was its step's only snapshot: the plain summary is exact.
-        (super::merge_sinks(all, &mut timings)?, 0, outside)
+        (
+            super::merge_sinks(scheduler.pool, all, &mut timings)?,
+            0,
+            outside,
+        )
     } else {
         drop(all);
         // With no step twice terminal, every terminal snapshot won and is summarised: the
@@ -87,7 +91,11 @@ pub(super) fn run(
         }
         let winners = index.into_winners(specs.len(), unfinished_only);
         if unfinished_only && winners.is_empty() {
-            (super::merge_sinks(terminal, &mut timings)?, 0, outside)
+            (
+                super::merge_sinks(scheduler.pool, terminal, &mut timings)?,
+                0,
+                outside,
+            )
         } else {
             // The run objects were all read in the first pass: `--group-by model` has them.
             let by_model = cfg
@@ -102,7 +110,7 @@ pub(super) fn run(
             let mut sinks = second.sinks;
             let read_runs = !terminal.is_empty();
             sinks.extend(terminal);
-            let mut aggregates = super::merge_sinks(sinks, &mut timings)?;
+            let mut aggregates = super::merge_sinks(scheduler.pool, sinks, &mut timings)?;
             // The terminal summaries read the run objects with their steps.
             if !read_runs {
                 aggregates.ledger.merge(models, &[])?;
