@@ -255,13 +255,16 @@ impl Summary {
         let a = &self.aggregates;
         let groups_len = a.groups.table.len();
         let mut hints_cost = Vec::new();
-        let priced = self
-            .pricing
-            .price(&a.ledger, groups_len)
-            .unwrap_or_else(|e| {
-                hints_cost.push(format!("costs are left out: {e}"));
-                crate::cost::Priced::default()
-            });
+        // Pricing the ledger and the figures over runs each walk a table as large as the
+        // runs: side by side.
+        let (priced, (runs_threads, exemplars)) = rayon::join(
+            || self.pricing.price(&a.ledger, groups_len),
+            || (a.runs.finish(), self.exemplars()),
+        );
+        let priced = priced.unwrap_or_else(|e| {
+            hints_cost.push(format!("costs are left out: {e}"));
+            crate::cost::Priced::default()
+        });
         let kept = priced.cost.is_some();
         let mut sections = a
             .figures
@@ -274,8 +277,7 @@ impl Summary {
         let (groups, total) =
             a.groups
                 .finish(view.sort, view.top, kept.then_some(&priced.groups[..]));
-        let (runs, threads) = a.runs.finish().unzip();
-        let exemplars = self.exemplars();
+        let (runs, threads) = runs_threads.unzip();
         Report {
             schema_version: SCHEMA_VERSION,
             input,

@@ -224,7 +224,7 @@ impl Aggregates {
         if self.runs.enabled || self.ledger.enabled {
             self.keys.fill(batch);
         }
-        self.runs.update(batch, &self.keys)?;
+        self.runs.update(batch, &mut self.keys)?;
         self.exemplars.update(batch);
         self.groups.update(batch)?;
         let rows = self.groups.is_enabled().then_some(&self.groups.rows[..]);

@@ -126,6 +126,9 @@ pub struct BatchKeys {
     pub runs: Vec<IdKey>,
     /// Each row's `thread_id` key ([`IdKey::default`] for none).
     pub threads: Vec<IdKey>,
+    /// Each row's row in the worker's run table, once [`crate::agg::Runs::update`] has
+    /// found it (`u32::MAX` for none): the cost ledger files by it.
+    pub rows: Vec<u32>,
 }
 
 impl BatchKeys {
@@ -133,6 +136,8 @@ impl BatchKeys {
     pub fn fill(&mut self, batch: &Batch) {
         fill(&mut self.runs, &batch.run_id, batch.len());
         fill(&mut self.threads, &batch.thread_id, batch.len());
+        self.rows.clear();
+        self.rows.resize(batch.len(), u32::MAX);
     }
 }
 

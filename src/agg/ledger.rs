@@ -14,7 +14,8 @@ use super::ids::{BatchKeys, IdKey, IdTable};
 use super::runs::{TooManyRuns, NONE};
 use super::{add, Error, Overflow};
 use crate::batch::{Batch, Code, Dict};
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::BuildHasher;
 
 /// What a step's tokens are filed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,7 +82,13 @@ pub struct Ledger {
     models: Vec<u32>,
     /// Model names and assistant ids.
     names: Dict,
-    entries: HashMap<Entry, Tokens>,
+    /// Every entry, in the order first filed, found through `index`.
+    entries: Vec<(Entry, Tokens)>,
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+    /// Per row of the worker's run table (see [`BatchKeys::rows`]): this ledger's run and
+    /// the entry it filed last, so that a run's next step finds both without a lookup.
+    by_row: Vec<[u32; 2]>,
     /// A batch's assistant codes → this ledger's (a cache per batch).
     assistant_codes: Vec<u32>,
 }
@@ -101,7 +108,10 @@ impl Ledger {
             runs: IdTable::default(),
             models: Vec::new(),
             names: Dict::default(),
-            entries: HashMap::new(),
+            entries: Vec::new(),
+            index: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            by_row: Vec::new(),
             assistant_codes: Vec::new(),
         }
     }
@@ -144,7 +154,7 @@ impl Ledger {
 
     /// Every entry.
     pub fn entries(&self) -> impl Iterator<Item = (&Entry, &Tokens)> {
-        self.entries.iter()
+        self.entries.iter().map(|(e, t)| (e, t))
     }
 
     /// Entries held.
@@ -199,7 +209,40 @@ impl Ledger {
 
     /// Adds `tokens` to `entry`.
     pub fn file(&mut self, entry: Entry, tokens: &Tokens) -> Result<(), Overflow> {
-        self.entries.entry(entry).or_default().add(tokens)
+        self.file_at(entry, tokens).map(|_| ())
+    }
+
+    /// Adds `tokens` to `entry`; returns the entry's index.
+    fn file_at(&mut self, entry: Entry, tokens: &Tokens) -> Result<u32, Overflow> {
+        let h = self.hasher.hash_one(entry);
+        let entries = &self.entries;
+        if let Some(&at) = self.index.find(h, |&at| entries[at as usize].0 == entry) {
+            self.entries[at as usize].1.add(tokens)?;
+            return Ok(at);
+        }
+        let at = self.entries.len() as u32;
+        self.entries.push((entry, *tokens));
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index
+            .insert_unique(h, at, |&i| hasher.hash_one(entries[i as usize].0));
+        Ok(at)
+    }
+
+    /// Adds `tokens` to `entry`, filed from run-table row `row` (or [`NONE`]): the row's
+    /// last entry is tried first.
+    fn file_from(&mut self, row: u32, entry: Entry, tokens: &Tokens) -> Result<(), Overflow> {
+        if let Some(&[_, at]) = self.by_row.get(row as usize) {
+            if let Some((e, t)) = self.entries.get_mut(at as usize) {
+                if *e == entry {
+                    return t.add(tokens);
+                }
+            }
+        }
+        let at = self.file_at(entry, tokens)?;
+        if let Some(slot) = self.by_row.get_mut(row as usize) {
+            slot[1] = at;
+        }
+        Ok(())
     }
 
     fn assistant_code(&mut self, code: Code, dict: &Dict) -> u32 {
@@ -221,12 +264,16 @@ impl Ledger {
         self.add_runs(batch)?;
         self.assistant_codes.clear();
         let mut last: Option<(IdKey, u32)> = None; // (key, run)
-        let mut row_entry = |ledger: &mut Ledger, i: usize| -> Result<Option<Entry>, Error> {
+        let mut row_entry = |ledger: &mut Ledger,
+                             i: usize|
+         -> Result<Option<(Entry, u32)>, Error> {
             if !batch.has_usage.get(i) {
                 return Ok(None);
             }
+            let row = keys.rows.get(i).copied().unwrap_or(NONE);
             let run = match batch.run_id.get(i) {
                 None => NONE,
+                Some(_) if row != NONE && ledger.known_row(row) != NONE => ledger.known_row(row),
                 Some(id) => {
                     let key = keys.runs[i];
                     let r = match last {
@@ -234,17 +281,23 @@ impl Ledger {
                         _ => ledger.run_keyed(key, id)?,
                     };
                     last = Some((key, r));
+                    if row != NONE {
+                        ledger.remember_row(row, r);
+                    }
                     r
                 }
             };
             let assistant = ledger.assistant_code(batch.assistant[i], &batch.dicts.assistant);
             let hour = (batch.created_at[i].max(0) / 3600).min(i64::from(u32::MAX)) as u32;
-            Ok(Some(Entry {
-                run,
-                assistant,
-                group: NONE,
-                hour,
-            }))
+            Ok(Some((
+                Entry {
+                    run,
+                    assistant,
+                    group: NONE,
+                    hour,
+                },
+                row,
+            )))
         };
         // Cached tokens are part of the prompt and reasoning tokens part of the
         // completion: a step claiming more of them than the whole is billed for the whole.
@@ -261,18 +314,19 @@ impl Ledger {
         };
         // Steps of one run, assistant and hour come in bursts: their tokens are added up
         // here and filed once per burst, not looked up step by step.
-        let mut pending: Option<(Entry, Tokens)> = None;
-        let mut add = |ledger: &mut Ledger, e: Entry, t: Tokens| -> Result<(), Error> {
-            match &mut pending {
-                Some((at, sum)) if *at == e => sum.add(&t)?,
-                _ => {
-                    if let Some((at, sum)) = pending.replace((e, t)) {
-                        ledger.file(at, &sum)?;
+        let mut pending: Option<(Entry, Tokens, u32)> = None;
+        let mut add =
+            |ledger: &mut Ledger, (e, row): (Entry, u32), t: Tokens| -> Result<(), Error> {
+                match &mut pending {
+                    Some((at, sum, _)) if *at == e => sum.add(&t)?,
+                    _ => {
+                        if let Some((at, sum, row)) = pending.replace((e, t, row)) {
+                            ledger.file_from(row, at, &sum)?;
+                        }
                     }
                 }
-            }
-            Ok(())
-        };
+                Ok(())
+            };
         match groups {
             None => {
                 for i in 0..batch.len() {
@@ -282,7 +336,7 @@ impl Ledger {
                 }
             }
             Some(pairs) => {
-                let mut entry: Option<(usize, Option<Entry>)> = None;
+                let mut entry: Option<(usize, Option<(Entry, u32)>)> = None;
                 for &(row, group) in pairs {
                     let i = row as usize;
                     let e = match entry {
@@ -290,16 +344,31 @@ impl Ledger {
                         _ => row_entry(self, i)?,
                     };
                     entry = Some((i, e));
-                    if let Some(e) = e {
-                        add(self, Entry { group, ..e }, tokens(i))?;
+                    if let Some((e, row)) = e {
+                        add(self, (Entry { group, ..e }, row), tokens(i))?;
                     }
                 }
             }
         }
-        if let Some((at, sum)) = pending {
-            self.file(at, &sum)?;
+        if let Some((at, sum, row)) = pending {
+            self.file_from(row, at, &sum)?;
         }
         Ok(())
+    }
+
+    /// This ledger's run for run-table row `row`, if known.
+    #[inline]
+    fn known_row(&self, row: u32) -> u32 {
+        self.by_row.get(row as usize).map_or(NONE, |s| s[0])
+    }
+
+    /// Remembers that run-table row `row` is this ledger's run `r`.
+    fn remember_row(&mut self, row: u32, r: u32) {
+        let row = row as usize;
+        if row >= self.by_row.len() {
+            self.by_row.resize(row + 1, [NONE, NONE]);
+        }
+        self.by_row[row][0] = r;
     }
 
     /// Folds in the batch's run objects (their models) only.
@@ -338,7 +407,13 @@ impl Ledger {
             }
             runs.push(mine);
         }
+        // Rows of the run table are a worker's: no longer this ledger's once merged.
+        self.by_row = Vec::new();
         self.entries.reserve(other.entries.len());
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.index.reserve(other.entries.len(), |&i| {
+            hasher.hash_one(entries[i as usize].0)
+        });
         for (e, t) in other.entries {
             let entry = Entry {
                 run: if e.run == NONE {
@@ -398,6 +473,8 @@ impl Ledger {
     pub fn heap_bytes(&self) -> usize {
         self.runs.heap_bytes()
             + self.models.capacity() * 4
-            + self.entries.capacity() * (std::mem::size_of::<(Entry, Tokens)>() + 1)
+            + self.entries.capacity() * std::mem::size_of::<(Entry, Tokens)>()
+            + self.index.capacity() * 5
+            + self.by_row.capacity() * 8
     }
 }

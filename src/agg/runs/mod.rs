@@ -158,7 +158,7 @@ impl Runs {
 
     /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids); `keys` are its
     /// rows' id keys.
-    pub fn update(&mut self, batch: &Batch, keys: &BatchKeys) -> Result<(), Error> {
+    pub fn update(&mut self, batch: &Batch, keys: &mut BatchKeys) -> Result<(), Error> {
         if !self.enabled {
             return Ok(());
         }
@@ -207,6 +207,7 @@ impl Runs {
                     .ok_or_else(|| self.too_many("runs"))?,
             };
             last_run = Some((key, r));
+            keys.rows[i] = r as u32;
             let status = Self::batch_code(
                 &mut self.status_codes,
                 &mut self.names,
