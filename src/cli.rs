@@ -300,6 +300,7 @@ impl SelectArgs {
             group_by: self.group_by.clone(),
             max_groups: self.limits.max_groups,
             max_runs: self.limits.max_runs,
+            memory_limit: self.limits.memory_limit(),
             runs: !self.no_runs,
             cost: !self.no_cost,
             exemplars: self.exemplars,
@@ -318,13 +319,25 @@ pub struct LimitArgs {
     /// takes about 300 bytes). By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
     pub max_groups: usize,
-    /// Stop with exit 2 past this many runs, or threads (a run takes about 280 bytes).
-    /// By default, 5000000.
+    /// Stop with exit 2 past this many runs, or threads (a run takes about 400 bytes
+    /// with its costs). By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
     pub max_runs: usize,
+    /// Stop with exit 2, naming what to change, when the tables of runs, threads, costs
+    /// and groups would hold more than SIZE together (64M, 2G), rather than meet the
+    /// system's out-of-memory killer. By default, half of the memory (or of the
+    /// container's limit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
 }
 
 impl LimitArgs {
+    /// The memory budget, in bytes.
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
+            .map_or_else(steplog::engine::default_memory_limit, |m| m as u64)
+    }
+
     /// The limits for reading and merging states.
     pub fn limits(&self) -> steplog::state::Limits {
         steplog::state::Limits {

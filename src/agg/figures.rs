@@ -246,6 +246,12 @@ impl Aggregates {
         a.and(b)
     }
 
+    /// Bytes the tables that grow with the input's cardinality hold (runs, threads, the
+    /// cost ledger, groups), about: what the memory budget counts. Constant time.
+    pub fn held_bytes(&self) -> usize {
+        self.runs.heap_bytes() + self.ledger.heap_bytes() + self.groups.table.held_bytes()
+    }
+
     /// Renumbers inputs as if `by` came before them.
     pub fn shift_files(&mut self, by: u32) {
         self.runs.shift_files(by);

@@ -24,14 +24,22 @@ pub fn partial(args: &PartialArgs) -> Result<()> {
 
 /// `steplog merge`: the merged state, written atomically.
 pub fn merge(args: &MergeArgs) -> Result<()> {
-    let state = read_merged(&args.states, args.limits.limits())?;
+    let state = read_merged(
+        &args.states,
+        args.limits.limits(),
+        args.limits.memory_limit(),
+    )?;
     write_state(&args.output, &state)
 }
 
 /// `steplog report`: the merged states, rendered.
 pub fn report(args: &ReportArgs) -> Result<()> {
     let pricing = super::prices::pricing(&args.render.prices)?;
-    let mut state = read_merged(&args.states, args.limits.limits())?;
+    let mut state = read_merged(
+        &args.states,
+        args.limits.limits(),
+        args.limits.memory_limit(),
+    )?;
     check_report_flags(args, &state)?;
     state.summary.pricing = std::sync::Arc::new(pricing);
     deliver(&state.report(args.render.view()), &args.render, args.quiet)
@@ -73,7 +81,13 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
     Ok(())
 }
 
-fn read_merged(paths: &[PathBuf], limits: steplog::state::Limits) -> Result<State> {
+/// The states at `paths`, merged in order; stops (exit 2) when the merged tables of runs,
+/// threads, costs and groups pass `memory_limit` bytes.
+fn read_merged(
+    paths: &[PathBuf],
+    limits: steplog::state::Limits,
+    memory_limit: u64,
+) -> Result<State> {
     use steplog::state::Error as E;
     let mut merged: Option<State> = None;
     for p in paths {
@@ -89,6 +103,16 @@ fn read_merged(paths: &[PathBuf], limits: steplog::state::Limits) -> Result<Stat
                 E::TooManyRuns(r) => anyhow::Error::new(e).context(super::summary::run_limit(r)),
                 other => anyhow::Error::new(other).context(format!("cannot merge {}", p.display())),
             })?,
+        }
+        let held = merged
+            .as_ref()
+            .map_or(0, |m| m.summary.aggregates.held_bytes()) as u64;
+        if held > memory_limit {
+            let e = steplog::engine::Error::MemoryLimit {
+                limit: memory_limit,
+                held,
+            };
+            return Err(super::summary::explain(e));
         }
     }
     merged.ok_or_else(|| anyhow::anyhow!("no state files given"))

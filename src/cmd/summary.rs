@@ -41,6 +41,10 @@ pub fn explain(e: engine::Error) -> anyhow::Error {
     match e {
         engine::Error::TooManyGroups(g) => anyhow::Error::new(e).context(limit(g)),
         engine::Error::TooManyRuns(r) => anyhow::Error::new(e).context(run_limit(r)),
+        engine::Error::MemoryLimit { .. } => anyhow::Error::new(e).context(
+            "stopped before running out of memory: give a larger --memory-limit, leave runs \
+             and costs out (--no-runs --no-cost), or group by fewer values",
+        ),
         other => other.into(),
     }
 }
@@ -57,7 +61,7 @@ pub fn limit(g: steplog::agg::TooManyGroups) -> String {
 /// The message for the run limit, and the flags.
 pub fn run_limit(r: steplog::agg::TooManyRuns) -> String {
     format!(
-        "stopped at {} {}: --max-runs is {}; raise it (a run takes about 280 bytes) or \
+        "stopped at {} {}: --max-runs is {}; raise it (a run takes about 400 bytes with its costs) or \
          leave runs out with --no-runs",
         r.limit, r.what, r.limit
     )

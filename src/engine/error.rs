@@ -83,6 +83,14 @@ pub enum Error {
     /// More runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] crate::agg::TooManyRuns),
+    /// The tables of runs, threads, costs and groups grew past the memory budget.
+    #[error("the tables of runs, threads, costs and groups need more than the memory limit of {}: {} held", crate::report::binary_bytes(*limit), crate::report::binary_bytes(*held))]
+    MemoryLimit {
+        /// The budget, in bytes.
+        limit: u64,
+        /// What the tables held when they passed it.
+        held: u64,
+    },
     /// A count or sum would not hold its total.
     #[error(transparent)]
     Overflow(#[from] crate::agg::Overflow),

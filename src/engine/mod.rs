@@ -93,6 +93,43 @@ pub struct Config {
     pub progress: Option<std::sync::Arc<AtomicU64>>,
     /// Read only this share of the (expanded) input files.
     pub shard: Option<Shard>,
+    /// The most bytes the tables of runs, threads, costs and groups may hold together
+    /// (all workers, and while merging them); past it the run stops with
+    /// [`Error::MemoryLimit`] rather than meet the operating system's out-of-memory
+    /// killer. By default, [`default_memory_limit`].
+    pub memory_limit: u64,
+}
+
+/// The memory budget unless told otherwise: half of the memory this process may use (the
+/// machine's, or its control group's limit when lower), and at least 256 MiB. Half,
+/// because the input's pages, the batches, and the report need room too, and a machine
+/// running a nightly job is seldom running nothing else.
+pub fn default_memory_limit() -> u64 {
+    let physical = {
+        // SAFETY: sysconf only reads system configuration; it has no memory effects.
+        let (pages, size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && size > 0 {
+            (pages as u64).saturating_mul(size as u64)
+        } else {
+            8 << 30
+        }
+    };
+    // cgroup v2, then v1: a container's limit is what the kernel enforces.
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .filter_map(|t| t.trim().parse::<u64>().ok())
+    .min();
+    let usable = cgroup.map_or(physical, |c| c.min(physical));
+    (usable / 2).max(256 << 20)
 }
 
 impl Default for Config {
@@ -117,6 +154,7 @@ impl Default for Config {
             pricing: Default::default(),
             progress: None,
             shard: None,
+            memory_limit: default_memory_limit(),
         }
     }
 }
@@ -283,7 +321,7 @@ fn summarized(
     mut timings: Timings,
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
-    let aggregates = merge_sinks(pool, passed.sinks, &mut timings)?;
+    let aggregates = merge_sinks(pool, passed.sinks, &mut timings, cfg.memory_limit)?;
     let summary = Summary {
         aggregates,
         ..read_summary(
@@ -335,6 +373,7 @@ fn merge_sinks(
     pool: &rayon::ThreadPool,
     sinks: Vec<Summarize>,
     timings: &mut Timings,
+    limit: u64,
 ) -> Result<Aggregates, Error> {
     let merging = Instant::now();
     // The largest first: merging into it moves the fewest groups and runs.
@@ -342,8 +381,14 @@ fn merge_sinks(
     all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.runs.len()));
     let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();
+    let mut rest: u64 = all.as_slice().iter().map(|a| a.held_bytes() as u64).sum();
     for part in all {
+        rest -= part.held_bytes() as u64;
         pool.install(|| merged.merge(part))?;
+        let held = merged.held_bytes() as u64 + rest;
+        if held > limit {
+            return Err(Error::MemoryLimit { limit, held });
+        }
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)

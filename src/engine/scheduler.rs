@@ -61,6 +61,8 @@ impl Scheduler<'_> {
             max_line: self.cfg.max_line_bytes,
             lines,
             progress: self.cfg.progress.as_deref(),
+            held: AtomicU64::new(0),
+            memory_limit: self.cfg.memory_limit,
         };
         let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
         let rx = Mutex::new(rx);
@@ -153,9 +155,34 @@ pub(super) struct Shared<'a> {
     pub max_line: u64,
     pub lines: Lines<'a>,
     pub progress: Option<&'a AtomicU64>,
+    /// What the workers' tables hold together, and the most they may.
+    pub held: AtomicU64,
+    pub memory_limit: u64,
 }
 
 impl Shared<'_> {
+    /// Records that a worker's tables went from `before` to `now` bytes; stops the pass
+    /// when all workers' together pass the memory limit.
+    pub fn hold(&self, before: u64, now: u64) {
+        let held = if now >= before {
+            let grew = now - before;
+            self.held
+                .fetch_add(grew, Ordering::Relaxed)
+                .saturating_add(grew)
+        } else {
+            let shrank = before - now;
+            self.held
+                .fetch_sub(shrank, Ordering::Relaxed)
+                .saturating_sub(shrank)
+        };
+        if held > self.memory_limit {
+            self.fail(Error::MemoryLimit {
+                limit: self.memory_limit,
+                held,
+            });
+        }
+    }
+
     /// Stops the pass with `e` (the first error wins).
     pub fn fail(&self, e: Error) {
         let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());

@@ -34,6 +34,12 @@ pub(crate) trait Sink: Send {
     /// Takes one batch; the worker clears it afterwards.
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error>;
 
+    /// Bytes its tables hold that grow with the input (runs, costs, groups), about, in
+    /// constant time: the worker adds them up across workers for the memory budget.
+    fn held_bytes(&self) -> usize {
+        0
+    }
+
     /// After each chunk (with [`Sink::CHUNKS`]), once its rows went to [`Sink::take`]:
     /// the chunk and its records' lines. Returns false to end the pass early, without
     /// an error.
@@ -137,6 +143,10 @@ impl Sink for Summarize {
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
         Ok(self.aggregates.update(batch)?)
     }
+
+    fn held_bytes(&self) -> usize {
+        self.aggregates.held_bytes()
+    }
 }
 
 /// The pass before the steps' for `--group-by model`: the models the run objects name.
@@ -172,6 +182,11 @@ pub(crate) struct Index<'a> {
 impl Sink for Index<'_> {
     const POSITIONS: bool = true;
     const UNWINDOWED: bool = true;
+
+    fn held_bytes(&self) -> usize {
+        let summary = |s: &Option<Summarize>| s.as_ref().map_or(0, Summarize::held_bytes);
+        summary(&self.all) + summary(&self.terminal) + self.models.heap_bytes()
+    }
 
     fn keep(&self) -> Keep {
         self.terminal

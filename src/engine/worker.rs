@@ -64,6 +64,8 @@ pub(super) struct Worker<S> {
     records: Vec<(u32, usize, usize)>,
     /// Where the current chunk's entries are in its file, for a JSON document's chunk.
     spans: Option<Spans>,
+    /// The sink's table bytes as last added to the shared count (the memory budget).
+    held: u64,
 }
 
 impl<S: Sink> Worker<S> {
@@ -93,6 +95,7 @@ impl<S: Sink> Worker<S> {
             original: Vec::new(),
             records: Vec::new(),
             spans: None,
+            held: 0,
         }
     }
 
@@ -268,6 +271,11 @@ impl<S: Sink> Worker<S> {
         let t = Instant::now();
         if let Err(e) = self.sink.take(&mut self.batch) {
             shared.fail(e);
+        }
+        let held = self.sink.held_bytes() as u64;
+        if held != self.held {
+            shared.hold(self.held, held);
+            self.held = held;
         }
         self.batch.clear();
         self.timings.aggregate += t.elapsed();

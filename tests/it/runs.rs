@@ -379,6 +379,74 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
 }
 
 #[test]
+fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
+    use steplog::generate::{write_corpus, Generator, Order};
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("single.jsonl");
+    // 30,000 runs of one step: several MiB of run, thread and cost tables.
+    write_corpus(
+        Generator::new(4),
+        30_000,
+        Order::Single,
+        std::fs::File::create(&logs).unwrap(),
+        std::io::sink(),
+    )
+    .unwrap();
+    let logs = path(&logs);
+    let fails = |args: &[&str]| {
+        let out = steplog().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "no report after the limit");
+        assert!(
+            err.contains("--memory-limit") && err.contains("1.00 MiB"),
+            "{err}"
+        );
+    };
+    for threads in ["1", "3"] {
+        fails(&[
+            "summary",
+            "-q",
+            "-f",
+            "json",
+            "--memory-limit",
+            "1M",
+            "-j",
+            threads,
+            logs,
+        ]);
+    }
+    // Without runs and costs the same budget holds; a larger one changes nothing.
+    ok(steplog().args([
+        "summary",
+        "-q",
+        "--memory-limit",
+        "1M",
+        "--no-runs",
+        "--no-cost",
+        logs,
+    ]));
+    let unlimited = summary_json(&["-q", logs]);
+    assert_eq!(
+        summary_json(&["-q", "--memory-limit", "1G", logs]),
+        unlimited
+    );
+    // Merging and reporting states count the merged tables.
+    let state = dir.path().join("day.state");
+    ok(steplog().args(["partial", "-q", "-o", path(&state), logs]));
+    fails(&["report", "--memory-limit", "1M", path(&state)]);
+    fails(&[
+        "merge",
+        "--memory-limit",
+        "1M",
+        "-o",
+        path(&dir.path().join("m.state")),
+        path(&state),
+    ]);
+    ok(steplog().args(["report", "--memory-limit", "1G", path(&state)]));
+}
+
+#[test]
 fn shards_of_runs_that_cross_files_merge_into_one_run() {
     let dir = tempfile::tempdir().unwrap();
     let (logs, _) = shuffled_corpus(dir.path(), 8_000, 5);

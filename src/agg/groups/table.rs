@@ -106,6 +106,13 @@ impl Table {
         Ok(went)
     }
 
+    /// Bytes the table itself holds, about, in constant time: keys and figures without
+    /// what each group's figures hold beyond themselves (for the memory budget, after
+    /// every batch).
+    pub fn held_bytes(&self) -> usize {
+        self.keys.heap_bytes() + self.figures.capacity() * std::mem::size_of::<GroupFigures>()
+    }
+
     /// Bytes this table holds on the heap, about.
     pub fn heap_bytes(&self) -> usize {
         self.keys.heap_bytes()

@@ -98,6 +98,8 @@ pub struct Runs {
     /// A batch's status and assistant codes → this table's (a cache per batch).
     status_codes: Vec<u32>,
     assistant_codes: Vec<u32>,
+    /// A batch's rows' threads (reused from batch to batch).
+    row_threads: Vec<u32>,
 }
 
 impl Default for Runs {
@@ -122,6 +124,7 @@ impl Runs {
             without_thread: 0,
             status_codes: Vec::new(),
             assistant_codes: Vec::new(),
+            row_threads: Vec::new(),
         }
     }
 
@@ -164,10 +167,15 @@ impl Runs {
         }
         self.status_codes.clear();
         self.assistant_codes.clear();
+        // In phases, each a tight loop over the batch: every row's thread, then the
+        // threads' step counts, then every row's run, then the runs' figures. The rows of a
+        // shuffled log each touch another part of a large table: tight loops let the
+        // processor wait for many of those loads at once instead of one after another.
         // Steps of a run (and of a thread) mostly come together: the previous row's is
         // looked up once.
-        let mut last_thread: Option<(IdKey, usize)> = None;
-        let mut last_run: Option<(IdKey, usize)> = None;
+        let mut row_threads = std::mem::take(&mut self.row_threads);
+        row_threads.clear();
+        let mut last_thread: Option<(IdKey, u32)> = None;
         for i in 0..batch.len() {
             let thread = match batch.thread_id.get(i) {
                 None => {
@@ -186,28 +194,49 @@ impl Runs {
                             if new {
                                 self.thread_steps.push(0);
                             }
-                            k
+                            k as u32
                         }
                     };
                     last_thread = Some((key, k));
-                    self.thread_steps[k] += 1;
-                    k as u32
+                    k
                 }
             };
+            row_threads.push(thread);
+        }
+        for &k in &row_threads {
+            if k != NONE {
+                self.thread_steps[k as usize] += 1;
+            }
+        }
+        let mut last_run: Option<(IdKey, usize)> = None;
+        for i in 0..batch.len() {
             let Some(run_id) = batch.run_id.get(i) else {
-                self.without_run += 1;
                 continue;
             };
             let key = keys.runs[i];
-            let (r, new) = match last_run {
-                Some((at, r)) if at == key => (r, false),
-                _ => self
-                    .runs
-                    .intern(key, run_id.as_bytes(), self.max)
-                    .ok_or_else(|| self.too_many("runs"))?,
+            let r = match last_run {
+                Some((at, r)) if at == key => r,
+                _ => {
+                    self.runs
+                        .intern(key, run_id.as_bytes(), self.max)
+                        .ok_or_else(|| self.too_many("runs"))?
+                        .0
+                }
             };
             last_run = Some((key, r));
             keys.rows[i] = r as u32;
+        }
+        for i in 0..batch.len() {
+            let thread = row_threads[i];
+            let r = keys.rows[i];
+            if r == NONE {
+                self.without_run += 1;
+                continue;
+            }
+            let r = r as usize;
+            // Rows are numbered in the order runs are first seen, and their figures
+            // pushed in the same order.
+            let new = r == self.figures.len();
             let status = Self::batch_code(
                 &mut self.status_codes,
                 &mut self.names,

@@ -76,7 +76,7 @@ pub(super) fn run(
     let (aggregates, filtered_out, outside) = if seen == Seen::New as u8 && snapshots == steps {
         // Every record was its step's only snapshot: the plain summary is exact.
         (
-            super::merge_sinks(scheduler.pool, all, &mut timings)?,
+            super::merge_sinks(scheduler.pool, all, &mut timings, cfg.memory_limit)?,
             0,
             outside,
         )
@@ -92,7 +92,7 @@ pub(super) fn run(
         let winners = index.into_winners(specs.len(), unfinished_only);
         if unfinished_only && winners.is_empty() {
             (
-                super::merge_sinks(scheduler.pool, terminal, &mut timings)?,
+                super::merge_sinks(scheduler.pool, terminal, &mut timings, cfg.memory_limit)?,
                 0,
                 outside,
             )
@@ -110,7 +110,8 @@ pub(super) fn run(
             let mut sinks = second.sinks;
             let read_runs = !terminal.is_empty();
             sinks.extend(terminal);
-            let mut aggregates = super::merge_sinks(scheduler.pool, sinks, &mut timings)?;
+            let mut aggregates =
+                super::merge_sinks(scheduler.pool, sinks, &mut timings, cfg.memory_limit)?;
             // The terminal summaries read the run objects with their steps.
             if !read_runs {
                 aggregates.ledger.merge(models, &[])?;
