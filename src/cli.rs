@@ -241,6 +241,15 @@ impl SelectArgs {
         inputs(&self.files)
     }
 
+    /// The files and directories named (not standard input).
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        self.files
+            .iter()
+            .filter(|f| f.as_str() != "-")
+            .map(PathBuf::from)
+            .collect()
+    }
+
     /// The engine settings; `now` anchors relative times.
     pub fn config(&self, now: i64, view: View) -> anyhow::Result<Config> {
         let at = |s: &Option<String>| {

@@ -10,7 +10,13 @@
 //!   (a dangling link gets its file created);
 //! - a character device, a FIFO or a socket (`/dev/stdout`, `/dev/null`, a named pipe):
 //!   written to directly, as the shell would, and never replaced by a file;
-//! - a directory: an error.
+//! - a directory: an error;
+//! - standard output or error by name (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/2`):
+//!   the descriptor itself, as the shell set it up (`>> log` appends, a pipe stays a
+//!   pipe), never the file its link names, which an atomic replace would destroy.
+//!
+//! [`check_distinct`] refuses an output that is one of the inputs, or two outputs that are
+//! one file, before anything is read: writing either would destroy data.
 
 use std::fs;
 use std::io::{self, Write};
@@ -40,6 +46,22 @@ pub enum Error {
         /// The path as given.
         path: String,
     },
+    /// The output is one of the inputs.
+    #[error(
+        "{path} is one of the inputs: writing there would replace what it holds; name another file"
+    )]
+    IsInput {
+        /// The path as given.
+        path: String,
+    },
+    /// Two outputs name the same file.
+    #[error("{a} and {b} are the same file: one output would replace the other; name two files")]
+    SameOutput {
+        /// One output, as given.
+        a: String,
+        /// The other.
+        b: String,
+    },
     /// Writing failed.
     #[error("cannot write {path}")]
     Write {
@@ -61,6 +83,9 @@ pub fn write(
         path: shown.clone(),
         source,
     };
+    if let Some(std) = standard_stream(path) {
+        return std.write(write).map_err(failed);
+    }
     let target = resolve(path).ok_or_else(|| Error::LinkLoop {
         path: shown.clone(),
     })?;
@@ -80,6 +105,108 @@ pub fn write(
             atomically(&target, None, write).map_err(failed)
         }
         Err(e) => Err(failed(e)),
+    }
+}
+
+/// Standard output or error, named as a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standard {
+    Out,
+    Err,
+}
+
+impl Standard {
+    /// Writes to the descriptor itself (the process's own handle, so a redirection's
+    /// append mode and offset hold).
+    fn write(
+        self,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self {
+            Standard::Out => {
+                let mut out = io::BufWriter::new(io::stdout());
+                write(&mut out)?;
+                out.flush()
+            }
+            Standard::Err => {
+                let mut out = io::BufWriter::new(io::stderr());
+                write(&mut out)?;
+                out.flush()
+            }
+        }
+    }
+}
+
+/// Whether `path` names standard output or error: `/dev/stdout`, `/dev/stderr`, and
+/// descriptors 1 and 2 under `/dev/fd/` or `/proc/self/fd/`.
+fn standard_stream(path: &Path) -> Option<Standard> {
+    match path.to_str()? {
+        "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1" => Some(Standard::Out),
+        "/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2" => Some(Standard::Err),
+        _ => None,
+    }
+}
+
+/// The identity of the file `path` leads to, if it exists: device and inode.
+#[cfg(unix)]
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    let _ = path;
+    None
+}
+
+/// Refuses outputs that would destroy data: an output that is one of `inputs` (a file
+/// given, or a file inside a directory given: it would have been read), or two of
+/// `outputs` that are one file. Standard output and error, devices and FIFOs are never
+/// refused (writing to them replaces nothing).
+///
+/// A directory stands for the files directly in it, or (`recursive`) all below it.
+pub fn check_distinct(outputs: &[&Path], inputs: &[PathBuf], recursive: bool) -> Result<(), Error> {
+    let replaceable = |p: &Path| {
+        standard_stream(p).is_none()
+            && resolve(p).is_some_and(|t| fs::metadata(&t).map_or(true, |m| m.is_file()))
+    };
+    let outputs: Vec<&Path> = outputs.iter().copied().filter(|p| replaceable(p)).collect();
+    for (i, a) in outputs.iter().enumerate() {
+        let (ra, ia) = (resolve(a), identity(a));
+        for b in &outputs[i + 1..] {
+            let same_path = ra.is_some() && ra == resolve(b);
+            if same_path || (ia.is_some() && ia == identity(b)) {
+                return Err(Error::SameOutput {
+                    a: a.display().to_string(),
+                    b: b.display().to_string(),
+                });
+            }
+        }
+        let Some(id) = ia else { continue };
+        let is_input = inputs.iter().any(|input| {
+            identity(input) == Some(id)
+                || fs::metadata(input).is_ok_and(|m| m.is_dir()) && inside(a, input, recursive)
+        });
+        if is_input {
+            return Err(Error::IsInput {
+                path: a.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether the existing file `file` lies in directory `dir` (or, `recursive`, below it).
+fn inside(file: &Path, dir: &Path, recursive: bool) -> bool {
+    let (Ok(f), Ok(d)) = (fs::canonicalize(file), fs::canonicalize(dir)) else {
+        return false;
+    };
+    if recursive {
+        f.starts_with(d)
+    } else {
+        f.parent() == Some(d.as_path())
     }
 }
 

@@ -24,6 +24,19 @@ impl std::fmt::Display for Breached {
 
 impl std::error::Error for Breached {}
 
+/// Refuses, before anything is read, outputs that would destroy data: one that is an
+/// input (a file named, or one a directory named holds), or two that are one file.
+pub fn check_outputs(
+    outputs: &[Option<&Path>],
+    inputs: &[std::path::PathBuf],
+    recursive: bool,
+) -> Result<()> {
+    let outputs: Vec<&Path> = outputs.iter().flatten().copied().collect();
+    Ok(steplog::output::check_distinct(
+        &outputs, inputs, recursive,
+    )?)
+}
+
 /// Renders `report` to stdout or `--output`, then checks `--fail-if`.
 pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     let (chosen, note) = args.format();

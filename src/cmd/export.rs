@@ -10,6 +10,11 @@ use steplog::summary::View;
 
 /// `steplog export`: every record as a Parquet row, written atomically.
 pub fn export(args: &ExportArgs) -> Result<()> {
+    super::deliver::check_outputs(
+        &[Some(args.output.as_path())],
+        &args.select.input_paths(),
+        args.select.engine.recursive,
+    )?;
     let cfg = config(&args.select, View::default())?;
     if !cfg.group_by.is_empty() || cfg.dedup {
         anyhow::bail!("export writes every record: --group-by and --dedup do not apply");

@@ -21,6 +21,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             (args.lines * 870).div_ceil(1_000_000)
         );
     }
+    super::deliver::check_outputs(&[args.output.as_deref(), args.runs.as_deref()], &[], false)?;
     let mut generator = Generator::new(args.seed);
     if args.stream {
         generator = generator.streaming();

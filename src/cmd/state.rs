@@ -12,6 +12,11 @@ use steplog::summary::View;
 
 /// `steplog partial`: the run's state, written atomically.
 pub fn partial(args: &PartialArgs) -> Result<()> {
+    super::deliver::check_outputs(
+        &[Some(args.output.as_path())],
+        &args.select.input_paths(),
+        args.select.engine.recursive,
+    )?;
     let cfg = config(&args.select, View::default())?;
     let outcome = execute(&args.select, cfg.clone())?;
     if !args.select.quiet {
@@ -34,6 +39,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
 
 /// `steplog report`: the merged states, rendered.
 pub fn report(args: &ReportArgs) -> Result<()> {
+    // A report written over a state it reads would replace the state.
+    super::deliver::check_outputs(&[args.render.output.as_deref()], &args.states, false)?;
     let pricing = super::prices::pricing(&args.render.prices)?;
     let mut state = read_merged(
         &args.states,

@@ -18,6 +18,11 @@ const PROGRESS_MIN_BYTES: u64 = 256 << 20;
 
 /// Runs the summary and writes it.
 pub fn run(args: &SummaryArgs) -> Result<()> {
+    super::deliver::check_outputs(
+        &[args.render.output.as_deref(), args.save_state.as_deref()],
+        &args.select.input_paths(),
+        args.select.engine.recursive,
+    )?;
     let mut cfg = config(&args.select, args.render.view())?;
     cfg.pricing = Arc::new(super::prices::pricing(&args.render.prices)?);
     let outcome = execute(&args.select, cfg.clone())?;

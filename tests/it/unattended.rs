@@ -740,3 +740,114 @@ fn settings_that_differ_are_named_on_both_sides() {
     assert_eq!(code, 2);
     assert!(err.contains("no grouping vs assistant,day"), "{err}");
 }
+
+#[test]
+fn standard_output_by_name_is_the_descriptor_the_shell_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    fs::write(&log, "KEEP\n").unwrap();
+    // `steplog … -o /dev/stdout >> log.txt`: the report is appended, the log kept.
+    for name in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let appended = fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let status = Std::new(env!("CARGO_BIN_EXE_steplog"))
+            .current_dir(testdata())
+            .args(["summary", "usage.jsonl", "-q", "-f", "json", "-o", name])
+            .stdout(Stdio::from(appended))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+    }
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("KEEP\n"), "{text}");
+    assert_eq!(text.matches("\"schema_version\"").count(), 3);
+    // Into a pipe, as `| jq` reads it.
+    let out = steplog()
+        .args([
+            "summary",
+            "usage.jsonl",
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            "/dev/stdout",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["steps"]["total"].as_u64().unwrap() > 0);
+    let err = steplog()
+        .args([
+            "summary",
+            "usage.jsonl",
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            "/dev/stderr",
+        ])
+        .output()
+        .unwrap();
+    assert!(err.status.success() && err.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("\"schema_version\""));
+}
+
+#[test]
+fn an_output_that_is_an_input_or_another_output_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let log = logs.join("steps.jsonl");
+    fs::copy(testdata().join("usage.jsonl"), &log).unwrap();
+    let before = fs::read(&log).unwrap();
+    let (state, report) = (dir.path().join("day.state"), dir.path().join("r.json"));
+    let refused = |args: &[&str], says: &str| {
+        let (code, err) = fails(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let (l, d) = (path(&log), path(&logs));
+    refused(&["summary", l, "-o", l], "is one of the inputs");
+    refused(&["summary", l, "--save-state", l], "is one of the inputs");
+    refused(&["summary", d, "-o", l], "is one of the inputs");
+    refused(&["partial", d, "-o", l], "is one of the inputs");
+    // The same file by another name, and two outputs at one path.
+    let other = dir.path().join("logs/../logs/./steps.jsonl");
+    refused(&["summary", l, "-o", path(&other)], "is one of the inputs");
+    let (r, s) = (path(&report), path(&state));
+    refused(
+        &["summary", l, "-o", r, "--save-state", r],
+        "are the same file",
+    );
+    let runs = dir.path().join("g.jsonl");
+    refused(
+        &[
+            "generate",
+            "-n",
+            "5",
+            "--output",
+            path(&runs),
+            "--runs",
+            path(&runs),
+        ],
+        "are the same file",
+    );
+    assert_eq!(fs::read(&log).unwrap(), before, "the log is untouched");
+    // A report over the state it reads would replace the state.
+    ok(steplog().args(["partial", "-q", l, "-o", s]));
+    let kept = fs::read(&state).unwrap();
+    refused(&["report", s, "-o", s], "is one of the inputs");
+    assert_eq!(fs::read(&state).unwrap(), kept);
+    // Outputs beside the inputs, and a new file in a directory read, are fine; so is a
+    // file in a subdirectory that a directory read without -r does not reach.
+    ok(steplog().args(["summary", l, "-q", "-o", r, "--save-state", s]));
+    ok(steplog().args(["summary", d, "-q", "-o", path(&logs.join("new.json"))]));
+    fs::create_dir(logs.join("out")).unwrap();
+    let nested = logs.join("out/report.json");
+    fs::write(&nested, "old").unwrap();
+    ok(steplog().args(["summary", d, "-q", "-o", path(&nested)]));
+    refused(
+        &["summary", "-r", d, "-o", path(&nested)],
+        "is one of the inputs",
+    );
+}

@@ -226,8 +226,7 @@ impl Runs {
             last_run = Some((key, r));
             keys.rows[i] = r as u32;
         }
-        for i in 0..batch.len() {
-            let thread = row_threads[i];
+        for (i, &thread) in row_threads.iter().enumerate() {
             let r = keys.rows[i];
             if r == NONE {
                 self.without_run += 1;
@@ -309,6 +308,7 @@ impl Runs {
                 };
             }
         }
+        self.row_threads = row_threads;
         Ok(())
     }
 
