@@ -17,9 +17,17 @@ enum Exit {
 }
 
 fn exit_for(err: &anyhow::Error) -> Exit {
+    // An io::Error anywhere in the chain, or a JSON writer's error, bare or wrapped in an
+    // io::Error (whose `source` skips the error it wraps).
+    let json_pipe = |e: &serde_json::Error| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe);
     let broken_pipe = err.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        let io = c.downcast_ref::<io::Error>();
+        io.is_some_and(|e| {
+            e.kind() == io::ErrorKind::BrokenPipe
+                || e.get_ref()
+                    .and_then(|inner| inner.downcast_ref::<serde_json::Error>())
+                    .is_some_and(json_pipe)
+        }) || c.downcast_ref::<serde_json::Error>().is_some_and(json_pipe)
     });
     if broken_pipe {
         return Exit::Success;

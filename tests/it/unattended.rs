@@ -851,3 +851,42 @@ fn an_output_that_is_an_input_or_another_output_is_refused_before_reading() {
         "is one of the inputs",
     );
 }
+
+#[test]
+fn every_command_and_format_exits_0_when_the_reader_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("big.jsonl");
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(6)
+        .write(20_000, &mut data)
+        .unwrap();
+    fs::write(&logs, data).unwrap();
+    let l = path(&logs);
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for f in ["jsonl", "json", "table"] {
+        cases.push(vec!["find", l, "--where", "duration >= 0", "-f", f]);
+    }
+    for f in ["table", "json"] {
+        cases.push(vec!["prices", "-f", f]);
+    }
+    for f in ["table", "json", "csv", "markdown", "html", "prometheus"] {
+        cases.push(vec!["summary", l, "-q", "-f", f]);
+    }
+    for args in cases {
+        // A reader that takes nothing and goes away: every write meets a closed pipe.
+        let mut child = Std::new(env!("CARGO_BIN_EXE_steplog"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
