@@ -296,6 +296,7 @@ impl SelectArgs {
                 Some(Shard { index, count: n })
             }
         };
+        check_dims(&self.group_by)?;
         let filter = self
             .filter
             .as_deref()
@@ -318,6 +319,27 @@ impl SelectArgs {
             ..self.engine.config()
         })
     }
+}
+
+/// Refuses a `--group-by` that names a dimension twice or more than
+/// [`steplog::agg::groups::MAX_DIMS`] of them: a state made so could not be read back.
+fn check_dims(dims: &[Dim]) -> anyhow::Result<()> {
+    for (i, d) in dims.iter().enumerate() {
+        if dims[..i].contains(d) {
+            anyhow::bail!(
+                "--group-by names {} twice; name each dimension once",
+                d.name()
+            );
+        }
+    }
+    let max = steplog::agg::groups::MAX_DIMS;
+    if dims.len() > max {
+        anyhow::bail!(
+            "--group-by names {} dimensions; at most {max} fit in a group key: group by fewer",
+            dims.len()
+        );
+    }
+    Ok(())
 }
 
 /// The most groups and runs a run (or a merge) holds.

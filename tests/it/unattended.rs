@@ -890,3 +890,38 @@ fn every_command_and_format_exits_0_when_the_reader_goes_away() {
         );
     }
 }
+
+#[test]
+fn a_group_by_no_state_could_hold_is_refused_at_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("g.state");
+    let nine = "assistant,type,status,tool,function,error_code,day,hour,run";
+    for command in ["summary", "partial"] {
+        for (dims, says) in [
+            ("assistant,assistant", "names assistant twice"),
+            ("type,metadata.team,type", "names type twice"),
+            (nine, "names 9 dimensions"),
+        ] {
+            let mut args = vec![command, "usage.jsonl", "-q", "--group-by", dims];
+            if command == "partial" {
+                args.extend(["-o", path(&state)]);
+            }
+            let (code, err) = fails(&args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+    assert!(!state.exists(), "no state is written");
+    // Eight distinct dimensions make a state that report reads back.
+    let eight = "assistant,type,status,tool,function,error_code,day,hour";
+    ok(steplog().args([
+        "partial",
+        "usage.jsonl",
+        "-q",
+        "--group-by",
+        eight,
+        "-o",
+        path(&state),
+    ]));
+    ok(steplog().args(["report", path(&state)]));
+}
