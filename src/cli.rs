@@ -354,8 +354,9 @@ pub struct LimitArgs {
     /// with its costs). By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
     pub max_runs: usize,
-    /// Stop with exit 2, naming what to change, when the tables of runs, threads, costs
-    /// and groups would hold more than SIZE together (64M, 2G), rather than meet the
+    /// Stop with exit 2, naming what to change, when the tables that grow with the input
+    /// (runs, threads, costs, groups, step types) would hold more than SIZE together
+    /// (64M, 2G), rather than meet the
     /// system's out-of-memory killer. By default, half of the memory (or of the
     /// container's limit).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]

@@ -247,9 +247,13 @@ impl Aggregates {
     }
 
     /// Bytes the tables that grow with the input's cardinality hold (runs, threads, the
-    /// cost ledger, groups), about: what the memory budget counts. Constant time.
+    /// cost ledger, groups, the duration histograms of step types), about: what the
+    /// memory budget counts. Constant time.
     pub fn held_bytes(&self) -> usize {
-        self.runs.heap_bytes() + self.ledger.heap_bytes() + self.groups.table.held_bytes()
+        self.runs.heap_bytes()
+            + self.ledger.heap_bytes()
+            + self.groups.table.held_bytes()
+            + self.figures.durations.held_bytes()
     }
 
     /// Renumbers inputs as if `by` came before them.

@@ -83,8 +83,9 @@ pub enum Error {
     /// More runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] crate::agg::TooManyRuns),
-    /// The tables of runs, threads, costs and groups grew past the memory budget.
-    #[error("the tables of runs, threads, costs and groups need more than the memory limit of {}: {} held", crate::report::binary_bytes(*limit), crate::report::binary_bytes(*held))]
+    /// The tables that grow with the input (runs, threads, costs, groups, step types) grew
+    /// past the memory budget.
+    #[error("the tables that grow with the input (runs, threads, costs, groups, step types) need more than the memory limit of {}: {} held", crate::report::binary_bytes(*limit), crate::report::binary_bytes(*held))]
     MemoryLimit {
         /// The budget, in bytes.
         limit: u64,

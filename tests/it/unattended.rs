@@ -925,3 +925,30 @@ fn a_group_by_no_state_could_hold_is_refused_at_the_command_line() {
     ]));
     ok(steplog().args(["report", path(&state)]));
 }
+
+#[test]
+fn thousands_of_step_types_meet_the_memory_limit_not_the_oom_killer() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("types.jsonl");
+    // Each distinct type of completed step keeps a duration histogram (about 33 KB).
+    let text: String = (0..5_000)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"s{i}\",\"object\":\"thread.run.step\",\"created_at\":1700000000,\
+                 \"status\":\"completed\",\"completed_at\":{},\"type\":\"t{i}\"}}\n",
+                1_700_000_000 + i % 500
+            )
+        })
+        .collect();
+    fs::write(&logs, text).unwrap();
+    let l = path(&logs);
+    let (code, err) = fails(&["summary", l, "-q", "--memory-limit", "64M"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("step types") && err.contains("--memory-limit"),
+        "{err}"
+    );
+    let out = ok(steplog().args(["summary", l, "-q", "-f", "json", "--memory-limit", "1G"]));
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["steps"]["by_type"].as_object().unwrap().len(), 5_000);
+}
