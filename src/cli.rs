@@ -257,19 +257,7 @@ impl SelectArgs {
                 .map(|t| steplog::report::parse_instant(t, now))
                 .transpose()
         };
-        let window = Window {
-            since: at(&self.since)?,
-            until: at(&self.until)?,
-        };
-        if let (Some(a), Some(b)) = (window.since, window.until) {
-            if a >= b {
-                anyhow::bail!(
-                    "--since ({}) must be before --until ({})",
-                    steplog::report::format_utc(a),
-                    steplog::report::format_utc(b)
-                );
-            }
-        }
+        let window = window(at(&self.since)?, at(&self.until)?)?;
         let shard = match self.shard_count {
             None => None,
             Some(n) => {
@@ -319,6 +307,20 @@ impl SelectArgs {
             ..self.engine.config()
         })
     }
+}
+
+/// The time window `--since`/`--until` give; refused when it is empty.
+fn window(since: Option<i64>, until: Option<i64>) -> anyhow::Result<Window> {
+    if let (Some(a), Some(b)) = (since, until) {
+        if a >= b {
+            anyhow::bail!(
+                "--since ({}) must be before --until ({})",
+                steplog::report::format_utc(a),
+                steplog::report::format_utc(b)
+            );
+        }
+    }
+    Ok(Window { since, until })
 }
 
 /// Refuses a `--group-by` that names a dimension twice or more than
@@ -469,10 +471,7 @@ impl FindArgs {
         };
         let filter = steplog::filter::Filter::parse(&self.filter, now)?;
         Ok(Config {
-            window: Window {
-                since: at(&self.since)?,
-                until: at(&self.until)?,
-            },
+            window: window(at(&self.since)?, at(&self.until)?)?,
             filter: Some(std::sync::Arc::new(filter)),
             runs: false,
             exemplars: 0,

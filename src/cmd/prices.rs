@@ -58,6 +58,8 @@ pub fn pricing(args: &PriceArgs) -> Result<Pricing> {
     for given in &args.models {
         if let Some(file) = given.strip_prefix('@') {
             let text = read_text(Path::new(file), "the model list")?;
+            // A byte-order mark (as some editors save) is not part of the first line.
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             for (n, line) in text.lines().enumerate() {
                 let line = line.split('#').next().unwrap_or("").trim();
                 if line.is_empty() {
@@ -71,6 +73,15 @@ pub fn pricing(args: &PriceArgs) -> Result<Pricing> {
             let (a, m) = mapping(given, "")?;
             add(a, m, "")?;
         }
+    }
+    if args
+        .default_model
+        .as_deref()
+        .is_some_and(|m| m.trim().is_empty())
+    {
+        bail!(
+            "--default-model needs a model name (`--default-model gpt-4o`); leave it out for none"
+        );
     }
     Ok(Pricing {
         table: table(args.prices.as_deref())?,

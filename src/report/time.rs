@@ -57,8 +57,10 @@ pub fn parse_instant(s: &str, now: i64) -> Result<i64, TimeError> {
         return Ok(secs);
     }
     if let Some(age) = age(s) {
+        // An age reaching before 1970 means everything: no log is older than Unix time 0.
         return age
             .and_then(|d| now.checked_sub(d))
+            .map(|t| t.max(0))
             .ok_or_else(|| fail("that age is too long".into()));
     }
     let secs = if let Some(d) = (s.len() == 10).then(|| s.parse::<Date>().ok()).flatten() {

@@ -4,11 +4,13 @@
 //! installs a global allocator.
 
 mod browser;
+mod careless;
 mod cli;
 mod cost;
 mod groups;
 mod hostile;
 mod notes;
+mod orders;
 mod properties;
 mod realworld;
 mod reports;

@@ -1,0 +1,274 @@
+//! Nothing lost (2): what a careless or hostile user still broke, each fixed and kept
+//! fixed here: standard output by name, outputs that are inputs, closed pipes, group-bys
+//! no state could hold, the memory budget against thousands of step types, model lists
+//! with a byte-order mark, empty windows and defaults.
+
+use crate::util::{ok, path, steplog, testdata};
+use serde_json::Value;
+use std::fs;
+use std::process::{Command as Std, Stdio};
+
+/// Runs `steplog ARGS` and returns (exit code, stderr).
+fn fails(args: &[&str]) -> (i32, String) {
+    let out = steplog().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn standard_output_by_name_is_the_descriptor_the_shell_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log.txt");
+    fs::write(&log, "KEEP\n").unwrap();
+    // `steplog … -o /dev/stdout >> log.txt`: the report is appended, the log kept.
+    for name in ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"] {
+        let appended = fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let status = Std::new(env!("CARGO_BIN_EXE_steplog"))
+            .current_dir(testdata())
+            .args(["summary", "usage.jsonl", "-q", "-f", "json", "-o", name])
+            .stdout(Stdio::from(appended))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+    }
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("KEEP\n"), "{text}");
+    assert_eq!(text.matches("\"schema_version\"").count(), 3);
+    // Into a pipe, as `| jq` reads it.
+    let out = steplog()
+        .args([
+            "summary",
+            "usage.jsonl",
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            "/dev/stdout",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["steps"]["total"].as_u64().unwrap() > 0);
+    let err = steplog()
+        .args([
+            "summary",
+            "usage.jsonl",
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            "/dev/stderr",
+        ])
+        .output()
+        .unwrap();
+    assert!(err.status.success() && err.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&err.stderr).contains("\"schema_version\""));
+}
+
+#[test]
+fn an_output_that_is_an_input_or_another_output_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let log = logs.join("steps.jsonl");
+    fs::copy(testdata().join("usage.jsonl"), &log).unwrap();
+    let before = fs::read(&log).unwrap();
+    let (state, report) = (dir.path().join("day.state"), dir.path().join("r.json"));
+    let refused = |args: &[&str], says: &str| {
+        let (code, err) = fails(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    let (l, d) = (path(&log), path(&logs));
+    refused(&["summary", l, "-o", l], "is one of the inputs");
+    refused(&["summary", l, "--save-state", l], "is one of the inputs");
+    refused(&["summary", d, "-o", l], "is one of the inputs");
+    refused(&["partial", d, "-o", l], "is one of the inputs");
+    // The same file by another name, and two outputs at one path.
+    let other = dir.path().join("logs/../logs/./steps.jsonl");
+    refused(&["summary", l, "-o", path(&other)], "is one of the inputs");
+    let (r, s) = (path(&report), path(&state));
+    refused(
+        &["summary", l, "-o", r, "--save-state", r],
+        "are the same file",
+    );
+    let runs = dir.path().join("g.jsonl");
+    refused(
+        &[
+            "generate",
+            "-n",
+            "5",
+            "--output",
+            path(&runs),
+            "--runs",
+            path(&runs),
+        ],
+        "are the same file",
+    );
+    assert_eq!(fs::read(&log).unwrap(), before, "the log is untouched");
+    // A report over the state it reads would replace the state.
+    ok(steplog().args(["partial", "-q", l, "-o", s]));
+    let kept = fs::read(&state).unwrap();
+    refused(&["report", s, "-o", s], "is one of the inputs");
+    assert_eq!(fs::read(&state).unwrap(), kept);
+    // Outputs beside the inputs, and a new file in a directory read, are fine; so is a
+    // file in a subdirectory that a directory read without -r does not reach.
+    ok(steplog().args(["summary", l, "-q", "-o", r, "--save-state", s]));
+    ok(steplog().args(["summary", d, "-q", "-o", path(&logs.join("new.json"))]));
+    fs::create_dir(logs.join("out")).unwrap();
+    let nested = logs.join("out/report.json");
+    fs::write(&nested, "old").unwrap();
+    ok(steplog().args(["summary", d, "-q", "-o", path(&nested)]));
+    refused(
+        &["summary", "-r", d, "-o", path(&nested)],
+        "is one of the inputs",
+    );
+}
+
+#[test]
+fn every_command_and_format_exits_0_when_the_reader_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("big.jsonl");
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(6)
+        .write(20_000, &mut data)
+        .unwrap();
+    fs::write(&logs, data).unwrap();
+    let l = path(&logs);
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for f in ["jsonl", "json", "table"] {
+        cases.push(vec!["find", l, "--where", "duration >= 0", "-f", f]);
+    }
+    for f in ["table", "json"] {
+        cases.push(vec!["prices", "-f", f]);
+    }
+    for f in ["table", "json", "csv", "markdown", "html", "prometheus"] {
+        cases.push(vec!["summary", l, "-q", "-f", f]);
+    }
+    for args in cases {
+        // A reader that takes nothing and goes away: every write meets a closed pipe.
+        let mut child = Std::new(env!("CARGO_BIN_EXE_steplog"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_group_by_no_state_could_hold_is_refused_at_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("g.state");
+    let nine = "assistant,type,status,tool,function,error_code,day,hour,run";
+    for command in ["summary", "partial"] {
+        for (dims, says) in [
+            ("assistant,assistant", "names assistant twice"),
+            ("type,metadata.team,type", "names type twice"),
+            (nine, "names 9 dimensions"),
+        ] {
+            let mut args = vec![command, "usage.jsonl", "-q", "--group-by", dims];
+            if command == "partial" {
+                args.extend(["-o", path(&state)]);
+            }
+            let (code, err) = fails(&args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+            assert!(err.contains(says), "{args:?}: {err}");
+        }
+    }
+    assert!(!state.exists(), "no state is written");
+    // Eight distinct dimensions make a state that report reads back.
+    let eight = "assistant,type,status,tool,function,error_code,day,hour";
+    ok(steplog().args([
+        "partial",
+        "usage.jsonl",
+        "-q",
+        "--group-by",
+        eight,
+        "-o",
+        path(&state),
+    ]));
+    ok(steplog().args(["report", path(&state)]));
+}
+
+#[test]
+fn thousands_of_step_types_meet_the_memory_limit_not_the_oom_killer() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("types.jsonl");
+    // Each distinct type of completed step keeps a duration histogram (about 33 KB).
+    let text: String = (0..5_000)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"s{i}\",\"object\":\"thread.run.step\",\"created_at\":1700000000,\
+                 \"status\":\"completed\",\"completed_at\":{},\"type\":\"t{i}\"}}\n",
+                1_700_000_000 + i % 500
+            )
+        })
+        .collect();
+    fs::write(&logs, text).unwrap();
+    let l = path(&logs);
+    let (code, err) = fails(&["summary", l, "-q", "--memory-limit", "64M"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("step types") && err.contains("--memory-limit"),
+        "{err}"
+    );
+    let out = ok(steplog().args(["summary", l, "-q", "-f", "json", "--memory-limit", "1G"]));
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["steps"]["by_type"].as_object().unwrap().len(), 5_000);
+}
+
+#[test]
+fn model_lists_windows_and_defaults_mean_what_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("s.jsonl");
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(2)
+        .write(300, &mut data)
+        .unwrap();
+    fs::write(&logs, &data).unwrap();
+    let first: Value = serde_json::from_slice(data.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let assistant = first["assistant_id"].as_str().unwrap();
+    let l = path(&logs);
+    // A model list saved with a byte-order mark: its first line still counts.
+    let models_from = |list: &[u8]| {
+        let file = dir.path().join("models.txt");
+        fs::write(&file, list).unwrap();
+        let flag = format!("@{}", path(&file));
+        let out = ok(steplog().args(["summary", l, "-q", "-f", "json", "--model", &flag]));
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        v["cost"]["model_from"]["model_flag"].as_u64().unwrap_or(0)
+    };
+    let plain = format!("{assistant}=gpt-4\n");
+    let with_bom = [&b"\xef\xbb\xbf"[..], plain.as_bytes()].concat();
+    let n = models_from(plain.as_bytes());
+    assert!(n > 0);
+    assert_eq!(models_from(&with_bom), n);
+    // An empty default model, and an empty window in find, are refused.
+    let (code, err) = fails(&["summary", l, "-q", "--default-model", ""]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--default-model needs a model name"), "{err}");
+    let window = ["--since", "2024-02-01", "--until", "2024-01-01"];
+    let mut find = vec!["find", l, "--where", "duration >= 0"];
+    find.extend(window);
+    let (code, err) = fails(&find);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("must be before --until"), "{err}");
+    // An age reaching before 1970 is everything since 1970, said as such.
+    let out = ok(steplog().args(["summary", l, "-q", "-f", "json", "--since", "100000d"]));
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["input"]["window"]["since"], 0);
+    assert_eq!(v["input"]["window"]["since_utc"], "1970-01-01T00:00:00Z");
+    assert_eq!(v["input"]["filtered_out"], 0);
+}

@@ -1,0 +1,166 @@
+//! The orders real logs come in (`steplog generate --order`): every one gives the runs,
+//! threads, exemplars and costs of an independent computation, whatever the threads and
+//! chunks; and the memory budget stops a summary whose tables outgrow it.
+
+use crate::runs::{expected_runs, Ranked, Step};
+use crate::util::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The steps of a JSONL file, with their places.
+fn read_steps(file: &Path) -> Vec<Step> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| Step {
+            v: serde_json::from_str(l).unwrap(),
+            raw: l.to_string(),
+            file: path(file).to_string(),
+            line: i as u64 + 1,
+        })
+        .collect()
+}
+
+#[test]
+fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() {
+    use steplog::generate::{write_corpus, Generator, Order};
+    let dir = tempfile::tempdir().unwrap();
+    let mut costs = BTreeMap::new();
+    for (name, order) in [
+        ("grouped", Order::Grouped),
+        ("interleaved", Order::Interleaved { in_flight: 300 }),
+        ("shuffled", Order::Shuffled),
+        ("single", Order::Single),
+    ] {
+        let logs = dir.path().join(format!("{name}.jsonl"));
+        let runs_file = dir.path().join(format!("{name}.runs.jsonl"));
+        write_corpus(
+            Generator::new(7).with_runs(7),
+            6_000,
+            order,
+            std::fs::File::create(&logs).unwrap(),
+            std::fs::File::create(&runs_file).unwrap(),
+        )
+        .unwrap();
+        let steps = read_steps(&logs);
+        let (runs, threads, slowest, costliest) = expected_runs(&steps);
+        let inputs = [path(&logs), path(&runs_file)];
+        let r = summary_value(&inputs);
+        assert_eq!(r["runs"], runs, "{name}");
+        assert_eq!(r["threads"], threads, "{name}");
+        let pairs = |list: &Value| -> Ranked {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["run_id"].as_str().unwrap().into(),
+                        x["value"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(pairs(&r["exemplars"]["slowest_runs"]), slowest, "{name}");
+        assert_eq!(
+            pairs(&r["exemplars"]["costliest_runs"]),
+            costliest,
+            "{name}"
+        );
+        // Every priced step is a step with usage, whatever the order.
+        let with_usage = steps.iter().filter(|s| s.v["usage"].is_object()).count() as u64;
+        let cost = &r["cost"];
+        let unpriced = cost["unpriced"]["steps"].as_u64().unwrap();
+        let priced: u64 = cost["by_model"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|m| m["steps"].as_u64().unwrap())
+            .sum();
+        assert_eq!(priced + unpriced, with_usage, "{name}: {cost}");
+        costs.insert(name, cost.clone());
+        // Any threads and chunking give the same report.
+        let whole = summary_json(&inputs);
+        for args in [
+            &["--threads", "1"][..],
+            &["--threads", "3", "--chunk-size", "1K"],
+            &["--no-mmap", "--chunk-size", "7K", "--threads", "2"],
+        ] {
+            let mut a = args.to_vec();
+            a.extend(inputs);
+            assert_eq!(summary_json(&a), whole, "{name} {args:?}");
+        }
+    }
+    // The shuffled corpus holds the grouped one's lines: the same costs.
+    assert_eq!(costs["grouped"], costs["shuffled"]);
+    assert_ne!(costs["grouped"], costs["single"]);
+}
+
+#[test]
+fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
+    use steplog::generate::{write_corpus, Generator, Order};
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("single.jsonl");
+    // 30,000 runs of one step: several MiB of run, thread and cost tables.
+    write_corpus(
+        Generator::new(4),
+        30_000,
+        Order::Single,
+        std::fs::File::create(&logs).unwrap(),
+        std::io::sink(),
+    )
+    .unwrap();
+    let logs = path(&logs);
+    let fails = |args: &[&str]| {
+        let out = steplog().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "no report after the limit");
+        assert!(
+            err.contains("--memory-limit") && err.contains("1.00 MiB"),
+            "{err}"
+        );
+    };
+    for threads in ["1", "3"] {
+        fails(&[
+            "summary",
+            "-q",
+            "-f",
+            "json",
+            "--memory-limit",
+            "1M",
+            "-j",
+            threads,
+            logs,
+        ]);
+    }
+    // Without runs and costs the same budget holds; a larger one changes nothing.
+    ok(steplog().args([
+        "summary",
+        "-q",
+        "--memory-limit",
+        "1M",
+        "--no-runs",
+        "--no-cost",
+        logs,
+    ]));
+    let unlimited = summary_json(&["-q", logs]);
+    assert_eq!(
+        summary_json(&["-q", "--memory-limit", "1G", logs]),
+        unlimited
+    );
+    // Merging and reporting states count the merged tables.
+    let state = dir.path().join("day.state");
+    ok(steplog().args(["partial", "-q", "-o", path(&state), logs]));
+    fails(&["report", "--memory-limit", "1M", path(&state)]);
+    fails(&[
+        "merge",
+        "--memory-limit",
+        "1M",
+        "-o",
+        path(&dir.path().join("m.state")),
+        path(&state),
+    ]);
+    ok(steplog().args(["report", "--memory-limit", "1G", path(&state)]));
+}
