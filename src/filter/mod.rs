@@ -9,7 +9,7 @@
 mod lex;
 mod parse;
 
-pub use parse::{parse, Expr, Field, Op, ParseError, Tokens, Value, FIELDS};
+pub use parse::{parse, Expr, Field, Op, ParseError, Tokens, Value, FIELDS, MAX_DEPTH};
 
 use crate::batch::{Batch, Code, Dict, Keep, ToolKind, NULL};
 

@@ -246,7 +246,14 @@ struct Parser<'a> {
     at: usize,
     now: i64,
     text: &'a str,
+    /// `!` and `(` open around the token being parsed.
+    depth: usize,
 }
+
+/// The deepest nesting of `!` and `(` an expression may have. Parsing, printing and
+/// matching recurse once per level: a bound keeps every stack (a worker's is smaller than
+/// the main thread's) far from overflowing, and no real filter comes near it.
+pub const MAX_DEPTH: usize = 64;
 
 type Fail = (usize, String);
 
@@ -293,11 +300,30 @@ impl Parser<'_> {
         })
     }
 
+    /// One level deeper, at the `!` or `(` at `at`; refused past [`MAX_DEPTH`].
+    fn enter(&mut self, at: usize) -> Result<(), Fail> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err((
+                at,
+                format!("`!` and `(` nest more than {MAX_DEPTH} deep here; write it flatter"),
+            ));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, Fail> {
         match self.next() {
-            (Tok::Not, _) => Ok(Expr::Not(Box::new(self.unary()?))),
+            (Tok::Not, at) => {
+                self.enter(at)?;
+                let e = self.unary()?;
+                self.depth -= 1;
+                Ok(Expr::Not(Box::new(e)))
+            }
             (Tok::Open, at) => {
+                self.enter(at)?;
                 let e = self.expr()?;
+                self.depth -= 1;
                 match self.next() {
                     (Tok::Close, _) => Ok(e),
                     (_, here) => Err((
@@ -457,6 +483,7 @@ pub fn parse(text: &str, now: i64) -> Result<Expr, ParseError> {
         at: 0,
         now,
         text,
+        depth: 0,
     };
     let e = p.expr().map_err(fail)?;
     match p.next() {

@@ -272,3 +272,27 @@ fn model_lists_windows_and_defaults_mean_what_they_say() {
     assert_eq!(v["input"]["window"]["since_utc"], "1970-01-01T00:00:00Z");
     assert_eq!(v["input"]["filtered_out"], 0);
 }
+
+#[test]
+fn a_where_nested_past_the_limit_is_an_error_pointing_at_it_not_a_crash() {
+    let deep = |n: usize, open: &str, close: &str| {
+        format!("{}status == \"failed\"{}", open.repeat(n), close.repeat(n))
+    };
+    let max = steplog::filter::MAX_DEPTH;
+    for (n, open, close) in [(max, "!", ""), (max, "(", ")"), (max / 2, "!(", ")")] {
+        let e = deep(n, open, close);
+        ok(steplog().args(["summary", "usage.jsonl", "-q", "--where", &e]));
+        ok(steplog().args(["find", "usage.jsonl", "-q", "--where", &e]));
+    }
+    for (n, open, close) in [(max + 1, "!", ""), (10_000, "!", ""), (10_000, "(", ")")] {
+        let e = deep(n, open, close);
+        for command in ["summary", "find"] {
+            let (code, err) = fails(&[command, "usage.jsonl", "-q", "--where", &e]);
+            assert_eq!(code, 2, "{command} {n}{open}: {err}");
+            assert!(
+                err.contains(&format!("at column {}", max + 1)) && err.contains("nest more than"),
+                "{err}"
+            );
+        }
+    }
+}
