@@ -234,7 +234,7 @@ impl Aggregator for Durations {
     type Output = report::Durations;
 
     fn update(&mut self, batch: &Batch) {
-        for (i, (&status, &created)) in batch.status.iter().zip(&batch.created_at).enumerate() {
+        for (i, &status) in batch.status.iter().enumerate() {
             let slot = match status {
                 STATUS_COMPLETED => 0,
                 STATUS_FAILED => 1,
@@ -243,10 +243,7 @@ impl Aggregator for Durations {
                 _ => continue,
             };
             // A terminal time before creation is no duration: counted as missing.
-            let d = batch
-                .terminal_at(i)
-                .map(|t| t - created)
-                .filter(|d| *d >= 0);
+            let d = batch.duration(i);
             self.by_status[slot].record(d);
             if slot == 0 {
                 self.type_tally.slot(batch.step_type[i]).record(d);

@@ -123,11 +123,7 @@ impl Exemplars {
         }
         for i in 0..batch.len() {
             let id = batch.id(i).unwrap_or("");
-            if let Some(d) = batch
-                .terminal_at(i)
-                .map(|t| t.saturating_sub(batch.created_at[i]))
-                .filter(|d| *d >= 0)
-            {
+            if let Some(d) = batch.duration(i) {
                 if self.slowest.admits(n, d, id, batch.place[i]) {
                     self.slowest.insert(n, Step::of(batch, i, d));
                 }

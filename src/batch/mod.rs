@@ -541,6 +541,17 @@ impl Batch {
         }
     }
 
+    /// Row `i`'s duration in seconds: from `created_at` to its terminal timestamp. `None`
+    /// for a step that has none, and for one whose terminal time comes before its
+    /// creation (clock skew): reports count both as missing, and filters and exemplars
+    /// use this same definition.
+    #[inline]
+    pub fn duration(&self, i: usize) -> Option<i64> {
+        self.terminal_at(i)
+            .and_then(|t| t.checked_sub(self.created_at[i]))
+            .filter(|d| *d >= 0)
+    }
+
     /// Removes the last row (and its tool calls), as if it had never been pushed.
     pub fn pop_row(&mut self) {
         let Some(n) = self.len().checked_sub(1) else {

@@ -263,9 +263,8 @@ fn compare(x: i128, op: Op, v: &Value) -> bool {
 
 fn number_of(batch: &Batch, i: usize, field: Number) -> Option<i128> {
     match field {
-        Number::Duration => batch
-            .terminal_at(i)
-            .map(|t| i128::from(t) - i128::from(batch.created_at[i])),
+        // As reports count it: a terminal time before creation is no duration.
+        Number::Duration => batch.duration(i).map(i128::from),
         Number::CreatedAt => Some(i128::from(batch.created_at[i])),
         Number::Tokens(t) => {
             if !batch.has_usage.get(i) {

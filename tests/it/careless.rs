@@ -296,3 +296,56 @@ fn a_where_nested_past_the_limit_is_an_error_pointing_at_it_not_a_crash() {
         }
     }
 }
+
+#[test]
+fn a_step_that_ends_before_it_starts_has_no_duration_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("skew.jsonl");
+    let step = |id: &str, created: i64, done: i64| {
+        format!(
+            "{{\"id\":\"{id}\",\"object\":\"thread.run.step\",\"created_at\":{created},\
+             \"status\":\"completed\",\"completed_at\":{done},\"run_id\":\"run_{id}\"}}\n"
+        )
+    };
+    let text = [
+        step("skewed", 1_700_000_100, 1_700_000_095),
+        step("ok", 1_700_000_000, 1_700_000_007),
+    ]
+    .concat();
+    fs::write(&logs, text).unwrap();
+    let l = path(&logs);
+    let r: Value =
+        serde_json::from_slice(&ok(steplog().args(["summary", l, "-q", "-f", "json"]))).unwrap();
+    assert_eq!(r["durations_seconds"]["completed"]["missing"], 1);
+    assert_eq!(r["durations_seconds"]["completed"]["count"], 1);
+    let found = |expr: &str| {
+        let out = ok(steplog().args(["find", l, "-q", "--where", expr]));
+        let text = String::from_utf8(out).unwrap();
+        let mut ids: Vec<String> = text
+            .lines()
+            .map(|line| {
+                serde_json::from_str::<Value>(line).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(found("duration < 0").is_empty());
+    assert_eq!(found("duration == null"), ["skewed"]);
+    assert_eq!(found("duration >= 0"), ["ok"]);
+    // The summary's filter agrees with find.
+    let r: Value = serde_json::from_slice(&ok(steplog().args([
+        "summary",
+        l,
+        "-q",
+        "-f",
+        "json",
+        "--where",
+        "duration <= 2",
+    ])))
+    .unwrap();
+    assert_eq!(r["steps"]["total"], 0);
+}

@@ -41,8 +41,11 @@ impl Step {
         })
     }
 
+    /// As reports count it: none for a step whose terminal time comes before its creation.
     fn duration(&self) -> Option<i64> {
-        self.terminal().map(|t| t - self.created())
+        self.terminal()
+            .map(|t| t - self.created())
+            .filter(|d| *d >= 0)
     }
 
     fn tool_calls(&self) -> u64 {

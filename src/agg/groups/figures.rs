@@ -99,10 +99,7 @@ impl GroupFigures {
         }
         if let Some(s) = slot(status) {
             // A terminal time before creation is no duration (counted as missing).
-            if let Some(d) = batch
-                .terminal_at(i)
-                .and_then(|t| u64::try_from(t - created).ok())
-            {
+            if let Some(d) = batch.duration(i).and_then(|d| u64::try_from(d).ok()) {
                 self.durations
                     .record(s, d)
                     .map_err(|_| Overflow::of("groups[].durations_seconds"))?;
