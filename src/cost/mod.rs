@@ -84,9 +84,10 @@ pub struct Priced {
     pub hours: BTreeMap<u32, (Usd, u64)>,
 }
 
-/// A sum in picodollars passed 2^128 − 1 (about 3.4 × 10^26 dollars).
+/// A sum in picodollars passed 2^128 − 1 (about 3.4 × 10^26 dollars), or a count of
+/// steps or tokens 2^64 − 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("cost would pass the largest amount it holds (2^128 − 1 picodollars)")]
+#[error("a cost figure would pass the largest value it holds (2^128 − 1 picodollars, 2^64 − 1 steps or tokens)")]
 pub struct CostOverflow;
 
 impl Pricing {
@@ -101,7 +102,19 @@ impl Pricing {
             *a = a.checked_add(b).ok_or(CostOverflow)?;
             Ok(())
         };
-        let count = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        // Counts never saturate: one that would not fit fails the pricing (the report then
+        // leaves costs out and says why).
+        let overflowed = std::cell::Cell::new(false);
+        let count = |a: &mut u64, b: u64| match a.checked_add(b) {
+            Some(v) => *a = v,
+            None => overflowed.set(true),
+        };
+        let tokens_of = |t: &crate::agg::ledger::Tokens| {
+            t.prompt.checked_add(t.completion).unwrap_or_else(|| {
+                overflowed.set(true);
+                0
+            })
+        };
         // Models by local code: from a run object (by the ledger's name code), from
         // --model (by assistant code), or --default-model.
         let mut models: Vec<&str> = Vec::new();
@@ -169,7 +182,7 @@ impl Pricing {
             };
             let Some((m, from)) = resolved else {
                 count(&mut no_model.steps, t.steps);
-                count(&mut no_model.tokens, t.total());
+                count(&mut no_model.tokens, tokens_of(t));
                 unpriced(group, hour);
                 continue;
             };
@@ -188,7 +201,7 @@ impl Pricing {
             }
             let Some((price, base, before)) = found else {
                 count(&mut unknown[m].0, t.steps);
-                count(&mut unknown[m].1, t.total());
+                count(&mut unknown[m].1, tokens_of(t));
                 unpriced(group, hour);
                 continue;
             };
@@ -246,8 +259,13 @@ impl Pricing {
         unpriced
             .by_reason
             .insert("unknown_model".into(), unknown_total);
-        unpriced.steps = no_model.steps.saturating_add(unknown_total.steps);
-        unpriced.tokens = no_model.tokens.saturating_add(unknown_total.tokens);
+        unpriced.steps = no_model.steps;
+        count(&mut unpriced.steps, unknown_total.steps);
+        unpriced.tokens = no_model.tokens;
+        count(&mut unpriced.tokens, unknown_total.tokens);
+        if overflowed.get() {
+            return Err(CostOverflow);
+        }
         let by_assistant = assistants
             .iter()
             .enumerate()

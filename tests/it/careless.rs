@@ -349,3 +349,27 @@ fn a_step_that_ends_before_it_starts_has_no_duration_anywhere() {
     .unwrap();
     assert_eq!(r["steps"]["total"], 0);
 }
+
+#[test]
+fn unpriced_tokens_that_would_pass_2_64_leave_costs_out_saying_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("huge.jsonl");
+    // Prompt and completion sums fit; their total (what cost figures count) does not.
+    fs::write(
+        &logs,
+        "{\"id\":\"s1\",\"object\":\"thread.run.step\",\"created_at\":1700000000,\
+         \"status\":\"completed\",\"completed_at\":1700000001,\"usage\":{\
+         \"prompt_tokens\":9223372036854775808,\"completion_tokens\":9223372036854775808,\
+         \"total_tokens\":1}}\n",
+    )
+    .unwrap();
+    let out = ok(steplog().args(["summary", path(&logs), "-q", "-f", "json"]));
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert!(r["cost"].is_null(), "{}", r["cost"]);
+    let hints = r["hints"].to_string();
+    assert!(
+        hints.contains("costs are left out") && hints.contains("2^64"),
+        "{hints}"
+    );
+    assert_eq!(r["usage"]["prompt_tokens"], 9_223_372_036_854_775_808u64);
+}
