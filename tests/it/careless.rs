@@ -373,3 +373,54 @@ fn unpriced_tokens_that_would_pass_2_64_leave_costs_out_saying_why() {
     );
     assert_eq!(r["usage"]["prompt_tokens"], 9_223_372_036_854_775_808u64);
 }
+
+#[test]
+fn documents_saved_with_a_byte_order_mark_read_like_those_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(12)
+        .write(500, &mut data)
+        .unwrap();
+    let steps: Vec<Value> = String::from_utf8(data)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let page = |s: &[Value]| serde_json::json!({"object": "list", "data": s, "has_more": true});
+    let shapes: Vec<(&str, Vec<u8>)> = vec![
+        ("array.json", serde_json::to_vec(&steps).unwrap()),
+        ("pretty.json", serde_json::to_vec_pretty(&steps).unwrap()),
+        (
+            "pages.jsonl",
+            steps
+                .chunks(100)
+                .map(|c| serde_json::to_string(&page(c)).unwrap() + "\n")
+                .collect::<String>()
+                .into_bytes(),
+        ),
+    ];
+    for (name, body) in shapes {
+        let plain = dir.path().join(name);
+        let marked = dir.path().join(format!("bom-{name}"));
+        fs::write(&plain, &body).unwrap();
+        fs::write(&marked, [&b"\xef\xbb\xbf"[..], &body].concat()).unwrap();
+        let report = |p: &std::path::Path| -> Value {
+            serde_json::from_slice(&ok(steplog().args([
+                "summary",
+                path(p),
+                "-q",
+                "-f",
+                "json",
+            ])))
+            .unwrap()
+        };
+        let (a, b) = (report(&plain), report(&marked));
+        assert_eq!(b["steps"]["total"], 500, "{name}");
+        assert_eq!(b["input"]["malformed"], 0, "{name}");
+        for section in ["steps", "failures", "usage", "runs", "durations_seconds"] {
+            assert_eq!(a[section], b[section], "{name}: {section}");
+        }
+        assert_eq!(a["input"]["records"], b["input"]["records"], "{name}");
+        assert_eq!(a["input"]["lines"], b["input"]["lines"], "{name}");
+    }
+}

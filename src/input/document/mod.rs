@@ -102,6 +102,8 @@ pub struct DocumentSource<R> {
     eof: bool,
     /// Bytes read from the input.
     consumed: u64,
+    /// Bytes of a byte-order mark skipped at the start (0 to 3).
+    bom: u8,
     /// Entry bytes yielded (the chunks' offsets).
     offset: u64,
     /// Physical line of the next byte, from 0.
@@ -152,6 +154,7 @@ impl<R: Read + Send> DocumentSource<R> {
             at: 0,
             eof: false,
             consumed: 0,
+            bom: 0,
             offset: 0,
             line: 0,
             chunk_line: 0,
@@ -316,6 +319,18 @@ impl<R: Read + Send> DocumentSource<R> {
 
     fn between(&mut self, b: u8) -> bool {
         if b.is_ascii_whitespace() || (b == b',' && self.mode != Mode::Between) {
+            return false;
+        }
+        // A UTF-8 byte-order mark before the first value (as some editors and exporters
+        // save files) is skipped like white space: the first byte is read as byte 1.
+        const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+        let at = self.consumed as usize;
+        if self.mode == Mode::Between
+            && at == usize::from(self.bom) + 1
+            && at <= 3
+            && BOM[at - 1] == b
+        {
+            self.bom += 1;
             return false;
         }
         match (self.mode, b) {
