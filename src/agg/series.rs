@@ -219,6 +219,33 @@ impl TimeSeries {
     }
 }
 
+impl Run {
+    /// Adds row `i`'s tokens, when it has usage; a sum that would not fit is kept to be
+    /// told.
+    #[inline]
+    fn add_usage(&mut self, batch: &Batch, i: usize) {
+        if !batch.has_usage.get(i) {
+            return;
+        }
+        let sums = add(
+            &mut self.prompt_tokens,
+            batch.prompt_tokens.values()[i],
+            "time_series.prompt_tokens",
+        )
+        .and(add(
+            &mut self.completion_tokens,
+            batch.completion_tokens.values()[i],
+            "time_series.completion_tokens",
+        ))
+        .and(add(
+            &mut self.total_tokens,
+            batch.total_tokens.values()[i],
+            "time_series.total_tokens",
+        ));
+        self.overflow = self.overflow.or(sums.err());
+    }
+}
+
 impl TimeSeries {
     /// Sums the batch per hour in a dense array from its earliest hour, then adds each
     /// hour to the map once: a shuffled log's batch touches the map once per hour it
@@ -244,24 +271,7 @@ impl TimeSeries {
                 r.failed += 1;
                 self.failed.push((at as u32, batch.error_code[i]));
             }
-            if batch.has_usage.get(i) {
-                let sums = add(
-                    &mut r.prompt_tokens,
-                    batch.prompt_tokens.values()[i],
-                    "time_series.prompt_tokens",
-                )
-                .and(add(
-                    &mut r.completion_tokens,
-                    batch.completion_tokens.values()[i],
-                    "time_series.completion_tokens",
-                ))
-                .and(add(
-                    &mut r.total_tokens,
-                    batch.total_tokens.values()[i],
-                    "time_series.total_tokens",
-                ));
-                r.overflow = r.overflow.or(sums.err());
-            }
+            r.add_usage(batch, i);
         }
         self.failed.sort_unstable();
         let mut failed = std::mem::take(&mut self.failed);
@@ -311,24 +321,7 @@ impl Aggregator for TimeSeries {
                     None => self.run_codes.push((code, 1)),
                 }
             }
-            if batch.has_usage.get(i) {
-                let sums = add(
-                    &mut r.prompt_tokens,
-                    batch.prompt_tokens.values()[i],
-                    "time_series.prompt_tokens",
-                )
-                .and(add(
-                    &mut r.completion_tokens,
-                    batch.completion_tokens.values()[i],
-                    "time_series.completion_tokens",
-                ))
-                .and(add(
-                    &mut r.total_tokens,
-                    batch.total_tokens.values()[i],
-                    "time_series.total_tokens",
-                ));
-                r.overflow = r.overflow.or(sums.err());
-            }
+            r.add_usage(batch, i);
         }
         if let Some((h, r)) = run {
             self.flush(h, r, batch);

@@ -3,19 +3,10 @@
 //! no state could hold, the memory budget against thousands of step types, model lists
 //! with a byte-order mark, empty windows and defaults.
 
-use crate::util::{ok, path, steplog, testdata};
+use crate::util::{fails, generated, ok, path, steplog, testdata};
 use serde_json::Value;
 use std::fs;
 use std::process::{Command as Std, Stdio};
-
-/// Runs `steplog ARGS` and returns (exit code, stderr).
-fn fails(args: &[&str]) -> (i32, String) {
-    let out = steplog().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn standard_output_by_name_is_the_descriptor_the_shell_set_up() {
@@ -132,11 +123,7 @@ fn an_output_that_is_an_input_or_another_output_is_refused_before_reading() {
 fn every_command_and_format_exits_0_when_the_reader_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("big.jsonl");
-    let mut data = Vec::new();
-    steplog::generate::Generator::new(6)
-        .write(20_000, &mut data)
-        .unwrap();
-    fs::write(&logs, data).unwrap();
+    generated(&logs, 20_000, 6);
     let l = path(&logs);
     let mut cases: Vec<Vec<&str>> = Vec::new();
     for f in ["jsonl", "json", "table"] {
@@ -233,11 +220,7 @@ fn thousands_of_step_types_meet_the_memory_limit_not_the_oom_killer() {
 fn model_lists_windows_and_defaults_mean_what_they_say() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("s.jsonl");
-    let mut data = Vec::new();
-    steplog::generate::Generator::new(2)
-        .write(300, &mut data)
-        .unwrap();
-    fs::write(&logs, &data).unwrap();
+    let data = generated(&logs, 300, 2);
     let first: Value = serde_json::from_slice(data.split(|&b| b == b'\n').next().unwrap()).unwrap();
     let assistant = first["assistant_id"].as_str().unwrap();
     let l = path(&logs);

@@ -2,7 +2,7 @@
 //! root in a container) with what it writes over, with damaged state files, with sums
 //! that would not fit, with hostile text in the logs, and with odd settings.
 
-use crate::util::{ok, path, steplog, testdata};
+use crate::util::{fails, ok, path, steplog, testdata};
 use serde_json::Value;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -28,15 +28,6 @@ fn fifo(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     assert!(Std::new("mkfifo").arg(&p).status().unwrap().success());
     p
-}
-
-/// Runs `steplog ARGS` and returns (exit code, stderr).
-fn fails(args: &[&str]) -> (i32, String) {
-    let out = steplog().args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

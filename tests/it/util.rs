@@ -151,3 +151,22 @@ pub fn forget_places(r: &mut Value) {
         x["line"] = Value::Null;
     });
 }
+
+/// Runs `steplog ARGS` and returns (exit code, stderr).
+pub fn fails(args: &[&str]) -> (i32, String) {
+    let out = steplog().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `n` generated lines (seed `seed`) written to `file`; the bytes.
+pub fn generated(file: &Path, n: u64, seed: u64) -> Vec<u8> {
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(seed)
+        .write(n, &mut data)
+        .unwrap();
+    std::fs::write(file, &data).unwrap();
+    data
+}
