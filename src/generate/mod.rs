@@ -238,15 +238,22 @@ impl Generator {
             self.line(&mut buf);
             bytes += buf.len() as u64;
             out.write_all(&buf)?;
-            for l in self.runs.iter_mut().flat_map(|r| r.lines.drain(..)) {
-                run_bytes += l.len() as u64 + 1;
-                runs.write_all(l.as_bytes())?;
-                runs.write_all(b"\n")?;
-            }
+            run_bytes += self.write_runs(&mut runs)?;
         }
         out.flush()?;
         runs.flush()?;
         Ok((bytes, run_bytes))
+    }
+
+    /// Writes the run objects made since the last call, a line each; returns their bytes.
+    fn write_runs(&mut self, runs: &mut dyn Write) -> io::Result<u64> {
+        let mut bytes = 0;
+        for l in self.runs.iter_mut().flat_map(|r| r.lines.drain(..)) {
+            bytes += l.len() as u64 + 1;
+            runs.write_all(l.as_bytes())?;
+            runs.write_all(b"\n")?;
+        }
+        Ok(bytes)
     }
 
     /// The current run's object, when runs are written.

@@ -92,11 +92,7 @@ fn interleaved<W: Write, R: Write>(
     let mut step = |g: &mut Generator, buf: &mut Vec<u8>, runs: &mut dyn Write| {
         buf.clear();
         g.line(buf);
-        for l in g.runs.iter_mut().flat_map(|r| r.lines.drain(..)) {
-            run_bytes += l.len() as u64 + 1;
-            runs.write_all(l.as_bytes())?;
-            runs.write_all(b"\n")?;
-        }
+        run_bytes += g.write_runs(runs)?;
         io::Result::Ok(g.created())
     };
     for (lane, (g, buf)) in writers.iter_mut().zip(&mut next).enumerate() {
