@@ -251,7 +251,10 @@ impl Ledger {
 
     /// Folds a batch in: its run objects' models, and each step with usage under its
     /// entry. `groups` lists (row, group) pairs when grouping (a row may be in several
-    /// groups, or none listed when grouping is off: then `None`).
+    /// groups, or none listed when grouping is off: then `None`). `keys` are the batch's
+    /// id keys; their `rows` must be those the same worker's run table gave this batch
+    /// (as [`crate::agg::Aggregates`] does), or `u32::MAX` each, since the ledger
+    /// remembers its runs by those rows.
     pub fn update(
         &mut self,
         batch: &Batch,
@@ -275,7 +278,11 @@ impl Ledger {
                 None => NONE,
                 Some(_) if row != NONE && ledger.known_row(row) != NONE => ledger.known_row(row),
                 Some(id) => {
-                    let key = keys.runs[i];
+                    let key = keys
+                        .runs
+                        .get(i)
+                        .copied()
+                        .unwrap_or_else(|| IdKey::of(id.as_bytes()));
                     let r = match last {
                         Some((at, r)) if at == key => r,
                         _ => ledger.run_keyed(key, id)?,

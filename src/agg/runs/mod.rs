@@ -165,6 +165,10 @@ impl Runs {
         if !self.enabled {
             return Ok(());
         }
+        if keys.rows.len() != batch.len() {
+            // Keys made for another batch (or none): hash this one's.
+            keys.fill(batch);
+        }
         self.status_codes.clear();
         self.assistant_codes.clear();
         // In phases, each a tight loop over the batch: every row's thread, then the
