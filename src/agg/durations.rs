@@ -220,7 +220,7 @@ const FIGURES: [&str; 4] = [
 
 /// What one step type's duration histogram holds, about (HDR at three significant
 /// digits over the durations a log has: measured 33 KB).
-pub(crate) const HISTOGRAM_BYTES: usize = 33 << 10;
+const HISTOGRAM_BYTES: usize = 33 << 10;
 
 impl Durations {
     /// Bytes the per-type histograms hold, about, in constant time (for the memory

@@ -267,45 +267,46 @@ impl Ledger {
         self.add_runs(batch)?;
         self.assistant_codes.clear();
         let mut last: Option<(IdKey, u32)> = None; // (key, run)
-        let mut row_entry = |ledger: &mut Ledger,
-                             i: usize|
-         -> Result<Option<(Entry, u32)>, Error> {
-            if !batch.has_usage.get(i) {
-                return Ok(None);
-            }
-            let row = keys.rows.get(i).copied().unwrap_or(NONE);
-            let run = match batch.run_id.get(i) {
-                None => NONE,
-                Some(_) if row != NONE && ledger.known_row(row) != NONE => ledger.known_row(row),
-                Some(id) => {
-                    let key = keys
-                        .runs
-                        .get(i)
-                        .copied()
-                        .unwrap_or_else(|| IdKey::of(id.as_bytes()));
-                    let r = match last {
-                        Some((at, r)) if at == key => r,
-                        _ => ledger.run_keyed(key, id)?,
-                    };
-                    last = Some((key, r));
-                    if row != NONE {
-                        ledger.remember_row(row, r);
-                    }
-                    r
+        let mut row_entry =
+            |ledger: &mut Ledger, i: usize| -> Result<Option<(Entry, u32)>, Error> {
+                if !batch.has_usage.get(i) {
+                    return Ok(None);
                 }
+                let row = keys.rows.get(i).copied().unwrap_or(NONE);
+                let run = match batch.run_id.get(i) {
+                    None => NONE,
+                    Some(id) => match ledger.known_row(row) {
+                        NONE => {
+                            let key = keys
+                                .runs
+                                .get(i)
+                                .copied()
+                                .unwrap_or_else(|| IdKey::of(id.as_bytes()));
+                            let r = match last {
+                                Some((at, r)) if at == key => r,
+                                _ => ledger.run_keyed(key, id)?,
+                            };
+                            last = Some((key, r));
+                            if row != NONE {
+                                ledger.remember_row(row, r);
+                            }
+                            r
+                        }
+                        known => known,
+                    },
+                };
+                let assistant = ledger.assistant_code(batch.assistant[i], &batch.dicts.assistant);
+                let hour = (batch.created_at[i].max(0) / 3600).min(i64::from(u32::MAX)) as u32;
+                Ok(Some((
+                    Entry {
+                        run,
+                        assistant,
+                        group: NONE,
+                        hour,
+                    },
+                    row,
+                )))
             };
-            let assistant = ledger.assistant_code(batch.assistant[i], &batch.dicts.assistant);
-            let hour = (batch.created_at[i].max(0) / 3600).min(i64::from(u32::MAX)) as u32;
-            Ok(Some((
-                Entry {
-                    run,
-                    assistant,
-                    group: NONE,
-                    hour,
-                },
-                row,
-            )))
-        };
         // Cached tokens are part of the prompt and reasoning tokens part of the
         // completion: a step claiming more of them than the whole is billed for the whole.
         let tokens = |i: usize| {
@@ -363,7 +364,7 @@ impl Ledger {
         Ok(())
     }
 
-    /// This ledger's run for run-table row `row`, if known.
+    /// This ledger's run for run-table row `row`, or [`NONE`] (also for row [`NONE`]).
     #[inline]
     fn known_row(&self, row: u32) -> u32 {
         self.by_row.get(row as usize).map_or(NONE, |s| s[0])

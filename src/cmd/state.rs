@@ -114,13 +114,7 @@ fn read_merged(
         let held = merged
             .as_ref()
             .map_or(0, |m| m.summary.aggregates.held_bytes()) as u64;
-        if held > memory_limit {
-            let e = steplog::engine::Error::MemoryLimit {
-                limit: memory_limit,
-                held,
-            };
-            return Err(super::summary::explain(e));
-        }
+        steplog::engine::check_memory(held, memory_limit).map_err(super::summary::explain)?;
     }
     merged.ok_or_else(|| anyhow::anyhow!("no state files given"))
 }

@@ -105,6 +105,13 @@ pub struct Config {
 /// because the input's pages, the batches, and the report need room too, and a machine
 /// running a nightly job is seldom running nothing else.
 pub fn default_memory_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(memory_limit_of_this_machine)
+}
+
+/// Half of the machine's memory or its control group's limit (see
+/// [`default_memory_limit`]), read from the system.
+fn memory_limit_of_this_machine() -> u64 {
     let physical = {
         // SAFETY: sysconf only reads system configuration; it has no memory effects.
         let (pages, size) = unsafe {
@@ -130,6 +137,14 @@ pub fn default_memory_limit() -> u64 {
     .min();
     let usable = cgroup.map_or(physical, |c| c.min(physical));
     (usable / 2).max(256 << 20)
+}
+
+/// [`Error::MemoryLimit`] when tables holding `held` bytes pass `limit`.
+pub fn check_memory(held: u64, limit: u64) -> Result<(), Error> {
+    if held > limit {
+        return Err(Error::MemoryLimit { limit, held });
+    }
+    Ok(())
 }
 
 impl Default for Config {
@@ -385,10 +400,7 @@ fn merge_sinks(
     for part in all {
         rest -= part.held_bytes() as u64;
         pool.install(|| merged.merge(part))?;
-        let held = merged.held_bytes() as u64 + rest;
-        if held > limit {
-            return Err(Error::MemoryLimit { limit, held });
-        }
+        check_memory(merged.held_bytes() as u64 + rest, limit)?;
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)

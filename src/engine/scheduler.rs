@@ -175,11 +175,8 @@ impl Shared<'_> {
                 .fetch_sub(shrank, Ordering::Relaxed)
                 .saturating_sub(shrank)
         };
-        if held > self.memory_limit {
-            self.fail(Error::MemoryLimit {
-                limit: self.memory_limit,
-                held,
-            });
+        if let Err(e) = super::check_memory(held, self.memory_limit) {
+            self.fail(e);
         }
     }
 

@@ -27,35 +27,20 @@ fn standard_output_by_name_is_the_descriptor_the_shell_set_up() {
     let text = fs::read_to_string(&log).unwrap();
     assert!(text.starts_with("KEEP\n"), "{text}");
     assert_eq!(text.matches("\"schema_version\"").count(), 3);
-    // Into a pipe, as `| jq` reads it.
-    let out = steplog()
-        .args([
-            "summary",
-            "usage.jsonl",
-            "-q",
-            "-f",
-            "json",
-            "-o",
-            "/dev/stdout",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    // Into a pipe, as `| jq` reads it, and to standard error.
+    let to = |name: &str| {
+        let out = steplog()
+            .args(["summary", "usage.jsonl", "-q", "-f", "json", "-o", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}");
+        out
+    };
+    let out = to("/dev/stdout");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["steps"]["total"].as_u64().unwrap() > 0);
-    let err = steplog()
-        .args([
-            "summary",
-            "usage.jsonl",
-            "-q",
-            "-f",
-            "json",
-            "-o",
-            "/dev/stderr",
-        ])
-        .output()
-        .unwrap();
-    assert!(err.status.success() && err.stdout.is_empty());
+    let err = to("/dev/stderr");
+    assert!(err.stdout.is_empty());
     assert!(String::from_utf8_lossy(&err.stderr).contains("\"schema_version\""));
 }
 

@@ -291,17 +291,11 @@ impl Runs {
             if lower(run.assistant, assistant, |a| self.names.get(a).as_bytes()) {
                 run.assistant = assistant;
             }
-            // Ids are compared only when the times tie.
-            let newer = (created, terminal).cmp(&(run.last.created, run.last.terminal));
-            let later = newer == Ordering::Greater
-                || (newer == Ordering::Equal && {
-                    let mine = &self.ids[run.last.id.0..][..run.last.id.1];
-                    later(
-                        (created, terminal, id.as_bytes(), place),
-                        (run.last.created, run.last.terminal, mine, run.last.place),
-                    )
-                });
-            if later {
+            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
+            if later(
+                (created, terminal, id.as_bytes(), place),
+                (run.last.created, run.last.terminal, mine, run.last.place),
+            ) {
                 let slot = write_id(&mut self.ids, run.last.id, id.as_bytes());
                 run.last = Last {
                     created,
