@@ -171,7 +171,7 @@ impl Summary {
         self.aggregates.groups.check(f.steps.total)?;
         self.aggregates
             .runs
-            .check(f.steps.total, self.files.len())?;
+            .check(&self.aggregates.table, f.steps.total, self.files.len())?;
         self.aggregates.exemplars.check(self.files.len())?;
         let groups = &self.aggregates.groups;
         let multi = groups
@@ -179,6 +179,7 @@ impl Summary {
             .iter()
             .any(|d| matches!(d, agg::Dim::Tool | agg::Dim::Function));
         self.aggregates.ledger.check(
+            self.aggregates.table.len(),
             if groups.is_enabled() {
                 groups.table.len().max(1)
             } else {
@@ -258,7 +259,7 @@ impl Summary {
         // Pricing the ledger and the figures over runs each walk a table as large as the
         // runs: side by side.
         let (priced, (runs_threads, exemplars)) = rayon::join(
-            || self.pricing.price(&a.ledger, groups_len),
+            || self.pricing.price(&a.ledger, &a.table, groups_len),
             || (a.runs.finish(), self.exemplars()),
         );
         let priced = priced.unwrap_or_else(|e| {
@@ -340,7 +341,7 @@ impl Summary {
         };
         let runs = &a.runs;
         let run = |(r, value): (usize, u64), figure: &str| {
-            let (id, run) = runs.run(r);
+            let (id, run) = runs.run(&a.table, r);
             let (file, line) = self.where_is(run.last.place);
             report::Exemplar {
                 id: runs.last_id(r).to_string(),
@@ -369,12 +370,12 @@ impl Summary {
                 .map(|s| step(s, "duration_seconds"))
                 .collect(),
             slowest_runs: runs
-                .top(n, |r| r.span())
+                .top(&a.table, n, |r| r.span())
                 .into_iter()
                 .map(|r| run(r, "span_seconds"))
                 .collect(),
             costliest_runs: runs
-                .top(n, |r| Some(r.tokens))
+                .top(&a.table, n, |r| Some(r.tokens))
                 .into_iter()
                 .map(|r| run(r, "total_tokens"))
                 .collect(),

@@ -4,7 +4,7 @@
 use super::ids::BatchKeys;
 use super::{
     Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
-    Overflow, Runs, Series, Steps, TimeRange, ToolCalls, Usage,
+    Overflow, RunTable, Runs, Series, Steps, TimeRange, ToolCalls, Usage,
 };
 use crate::batch::{Batch, Keep};
 use crate::report;
@@ -178,12 +178,14 @@ pub struct Aggregates {
     pub distinct: DistinctIds,
     /// Figures per group (`--group-by`), when grouping.
     pub groups: Groups,
+    /// Every run met, by id, with its model: the rows `runs` and `ledger` file under.
+    pub table: RunTable,
     /// Runs and threads.
     pub runs: Runs,
     /// The steps behind the figures.
     pub exemplars: Exemplars,
-    /// Tokens by run, assistant, group and hour, and the runs' models: what costs are
-    /// priced from.
+    /// Tokens by run, assistant, group and hour: what costs are priced from (with the
+    /// runs' models in `table`).
     pub ledger: Ledger,
     /// The current batch's id keys, hashed once for the run table and the ledger.
     pub(crate) keys: BatchKeys,
@@ -192,9 +194,11 @@ pub struct Aggregates {
 impl Aggregates {
     /// Empty aggregates that group along `groups`' dimensions, count `runs` (when
     /// enabled), keep `exemplars` steps of each kind and a cost `ledger` (when enabled).
+    /// They hold as many runs as `runs` may threads.
     pub fn new(mut groups: Groups, runs: Runs, ledger: Ledger, exemplars: usize) -> Aggregates {
         groups.track_rows = ledger.enabled;
         Aggregates {
+            table: RunTable::new(runs.max()),
             groups,
             runs,
             exemplars: Exemplars::new(exemplars),
@@ -215,20 +219,24 @@ impl Aggregates {
 
     /// Folds a batch in.
     pub fn update(&mut self, batch: &Batch) -> Result<(), Error> {
+        if self.ledger.enabled {
+            // The models, for pricing.
+            self.table.add_objects(batch)?;
+        }
         if batch.is_empty() {
-            // Run objects only.
-            return self.ledger.update(batch, &self.keys, None);
+            return Ok(());
         }
         self.figures.update(batch)?;
         self.distinct.update(batch);
         if self.runs.enabled || self.ledger.enabled {
             self.keys.fill(batch);
+            self.table.rows(batch, &mut self.keys)?;
         }
-        self.runs.update(batch, &mut self.keys)?;
+        self.runs.update(batch, &mut self.table, &mut self.keys)?;
         self.exemplars.update(batch);
         self.groups.update(batch)?;
-        let rows = self.groups.is_enabled().then_some(&self.groups.rows[..]);
-        self.ledger.update(batch, &self.keys, rows)
+        let groups = self.groups.is_enabled().then_some(&self.groups.rows[..]);
+        self.ledger.update(batch, &self.keys.rows, groups)
     }
 
     /// Merges another part.
@@ -237,11 +245,12 @@ impl Aggregates {
         self.distinct.merge(other.distinct)?;
         self.exemplars.merge(other.exemplars);
         let went = self.groups.merge(other.groups)?;
-        // The two large tables merge side by side (in the current rayon pool).
+        let rows = self.table.merge(other.table)?;
+        // The figures over runs and the ledger merge side by side (in the current pool).
         let (runs, ledger) = (&mut self.runs, &mut self.ledger);
         let (a, b) = rayon::join(
-            || runs.merge(other.runs),
-            || ledger.merge(other.ledger, &went),
+            || runs.merge(other.runs, &rows),
+            || ledger.merge(other.ledger, &rows, &went),
         );
         a.and(b)
     }
@@ -250,7 +259,8 @@ impl Aggregates {
     /// cost ledger, groups, the duration histograms of step types), about: what the
     /// memory budget counts. Constant time.
     pub fn held_bytes(&self) -> usize {
-        self.runs.heap_bytes()
+        self.table.heap_bytes()
+            + self.runs.heap_bytes()
             + self.ledger.heap_bytes()
             + self.groups.table.held_bytes()
             + self.figures.durations.held_bytes()

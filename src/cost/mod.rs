@@ -26,6 +26,7 @@ pub use table::{Dated, Price, Table, TableError};
 use crate::agg::groups::{ModelFlags, ModelFrom};
 use crate::agg::ledger::{Ledger, Tokens};
 use crate::agg::runs::NONE;
+use crate::agg::RunTable;
 use crate::agg::NONE_KEY;
 use crate::report::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -91,10 +92,16 @@ pub struct Priced {
 pub struct CostOverflow;
 
 impl Pricing {
-    /// Prices every entry of `ledger` (`groups` groups). Entries are summed into
-    /// vectors indexed by model and assistant codes (one model resolution and one price
-    /// lookup per distinct model and hour), and named only at the end.
-    pub fn price(&self, ledger: &Ledger, groups: usize) -> Result<Priced, CostOverflow> {
+    /// Prices every entry of `ledger` (`groups` groups), with the models of `runs`.
+    /// Entries are summed into vectors indexed by model and assistant codes (one model
+    /// resolution and one price lookup per distinct model and hour), and named only at
+    /// the end.
+    pub fn price(
+        &self,
+        ledger: &Ledger,
+        runs: &RunTable,
+        groups: usize,
+    ) -> Result<Priced, CostOverflow> {
         if !ledger.enabled {
             return Ok(Priced::default());
         }
@@ -130,7 +137,7 @@ impl Pricing {
             })
         }
         let names = ledger.names_len();
-        let mut by_run_model: Vec<Option<u32>> = vec![None; names];
+        let mut by_run_model: Vec<Option<u32>> = vec![None; runs.models_len()];
         let mut by_flag: Vec<Option<Option<(u32, ModelFrom)>>> = vec![None; names + 1];
         // Per local model: its price at an hour (cached), its sums.
         let mut prices: HashMap<(u32, u32), Option<InForce<'_>>> = HashMap::new();
@@ -149,15 +156,11 @@ impl Pricing {
         for (e, t) in ledger.entries() {
             let group = per_group.get_mut(e.group as usize);
             let hour = hours.entry(e.hour).or_default();
-            let run_model = (e.run != NONE).then(|| ledger.model_code(e.run)).flatten();
+            let run_model = (e.run != NONE).then(|| runs.model_code(e.run)).flatten();
             let resolved = match run_model {
                 Some(c) => {
                     let m = *by_run_model[c as usize].get_or_insert_with(|| {
-                        local(
-                            ledger.name(c).unwrap_or_default(),
-                            &mut models,
-                            &mut code_of,
-                        )
+                        local(runs.model_name(c), &mut models, &mut code_of)
                     });
                     Some((m, ModelFrom::Run))
                 }

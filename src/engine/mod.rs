@@ -25,7 +25,7 @@ pub use plan::{Shard, Window};
 pub use sink::RowSink;
 
 use crate::agg::groups::Models;
-use crate::agg::{Aggregates, Dim, Ledger, DEFAULT_MAX_GROUPS};
+use crate::agg::{Aggregates, Dim, RunTable, DEFAULT_MAX_GROUPS};
 use crate::input::{FileInfo, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use crate::report::Report;
 use crate::summary::{Summary, View};
@@ -359,18 +359,18 @@ fn run_models(
 ) -> Result<(Arc<Models>, scheduler::Passed<sink::RunModels>), Error> {
     let cfg = scheduler.cfg;
     let mut passed = scheduler.pass(specs, Lines::Every, &|| sink::RunModels {
-        models: Ledger::new(true, cfg.max_runs),
+        models: RunTable::new(cfg.max_runs),
     })?;
-    let mut all = Ledger::new(true, cfg.max_runs);
+    let mut all = RunTable::new(cfg.max_runs);
     for s in std::mem::take(&mut passed.sinks) {
-        all.merge(s.models, &[])?;
+        all.merge(s.models)?;
     }
     Ok((Arc::new(models_of(&all, cfg)), passed))
 }
 
-/// The steps' models from the run objects in `ledger` and the pricing flags of `cfg`.
-pub(crate) fn models_of(ledger: &Ledger, cfg: &Config) -> Models {
-    Models::new(ledger, cfg.pricing.models.clone())
+/// The steps' models from the run objects in `table` and the pricing flags of `cfg`.
+pub(crate) fn models_of(table: &RunTable, cfg: &Config) -> Models {
+    Models::new(table, cfg.pricing.models.clone())
 }
 
 /// The second pass read what the first did (a file replaced in between would not be).
@@ -393,7 +393,7 @@ fn merge_sinks(
     let merging = Instant::now();
     // The largest first: merging into it moves the fewest groups and runs.
     let mut all: Vec<Aggregates> = sinks.into_iter().map(|s| s.aggregates).collect();
-    all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.runs.len()));
+    all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.table.len()));
     let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();
     let mut rest: u64 = all.as_slice().iter().map(|a| a.held_bytes() as u64).sum();

@@ -9,7 +9,7 @@ use super::dedup::{Seen, SnapshotIndex};
 use super::find::{Found, Match, Ordered};
 use super::{Config, Error};
 use crate::agg::groups::Models;
-use crate::agg::{Aggregates, Groups, Ledger, Runs};
+use crate::agg::{Aggregates, Groups, Ledger, RunTable, Runs};
 use crate::batch::{is_terminal, Batch, Keep, StepFields};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -128,7 +128,7 @@ impl Summarize {
             aggregates: Aggregates::new(
                 groups,
                 Runs::new(cfg.runs, cfg.max_runs),
-                Ledger::new(cfg.cost, cfg.max_runs),
+                Ledger::new(cfg.cost),
                 cfg.exemplars,
             ),
         }
@@ -151,14 +151,14 @@ impl Sink for Summarize {
 
 /// The pass before the steps' for `--group-by model`: the models the run objects name.
 pub(crate) struct RunModels {
-    pub models: Ledger,
+    pub models: RunTable,
 }
 
 impl Sink for RunModels {
     const UNWINDOWED: bool = true;
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        Ok(self.models.add_runs(batch)?)
+        Ok(self.models.add_objects(batch)?)
     }
 }
 
@@ -173,7 +173,9 @@ impl Sink for RunModels {
 /// `seen` is the most any worker's offer has seen ([`Seen`] as a number).
 pub(crate) struct Index<'a> {
     pub index: &'a SnapshotIndex,
-    pub models: Ledger,
+    pub models: RunTable,
+    /// Whether the run objects' models are kept (for the cost, `--group-by model`).
+    pub read_models: bool,
     pub all: Option<Summarize>,
     pub terminal: Option<Summarize>,
     pub seen: &'a AtomicU8,
@@ -211,7 +213,9 @@ impl Sink for Index<'_> {
             }
         }
         // The run objects' models, for a second pass that reads every winner.
-        self.models.add_runs(batch)?;
+        if self.read_models {
+            self.models.add_objects(batch)?;
+        }
         if let Some(s) = &mut self.terminal {
             batch.retain_rows(|b, i| is_terminal(b.status[i]));
             if s.take(batch).is_err() {

@@ -185,9 +185,10 @@ impl State {
         let mut summary = Summary::default();
         let a = &mut summary.aggregates;
         a.groups = agg::Groups::new(&settings.group_by, limits.groups);
+        a.table = agg::RunTable::new(limits.runs);
         a.runs = agg::Runs::new(settings.runs, limits.runs);
         a.exemplars = agg::Exemplars::new(settings.exemplars);
-        a.ledger = agg::Ledger::new(settings.cost, limits.runs);
+        a.ledger = agg::Ledger::new(settings.cost);
         summary.window = (settings.since, settings.until);
         State { settings, summary }
     }

@@ -157,10 +157,11 @@ impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
             filtered_out: s.filtered_out,
             outside_window: s.outside.bounds.map(|(a, b)| [a, b]),
             interval: s.view.interval.as_str().to_string(),
-            runs: a.runs.enabled.then_some(RunsOut(&a.runs)),
+            runs: a.runs.enabled.then_some(RunsOut(&a.runs, &a.table)),
             exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
             cost: a.ledger.enabled.then(|| CostOut {
                 ledger: &a.ledger,
+                table: &a.table,
                 group_rank: group_rank(&a.groups),
             }),
         }
@@ -315,12 +316,13 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
     ) -> Result<Summary, GroupsError> {
         let groups = read_groups(self.groups, max_groups)?;
         let invalid = GroupsError::Invalid;
+        let mut table = crate::agg::RunTable::new(max_runs);
         let runs = match self.runs {
-            Some(r) => r.into_runs(max_runs).map_err(invalid)?,
+            Some(r) => r.into_runs(&mut table).map_err(invalid)?,
             None => Runs::default(),
         };
         let ledger = match self.cost {
-            Some(c) => c.into_ledger(max_runs).map_err(invalid)?,
+            Some(c) => c.into_ledger(&mut table).map_err(invalid)?,
             None => crate::agg::Ledger::default(),
         };
         Ok(Summary {
@@ -341,6 +343,7 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
                 figures: self.figures.into_figures().map_err(invalid)?,
                 distinct: v1::distinct(&self.distinct).map_err(invalid)?,
                 groups,
+                table,
                 runs,
                 exemplars: self
                     .exemplars

@@ -19,12 +19,13 @@
 
 use crate::agg::exemplars::{Exemplars, Step, Top};
 use crate::agg::runs::{RunParts, Runs};
+use crate::agg::RunTable;
 use crate::batch::{Place, StepFields};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// The runs of a summary, as a state file writes them.
-pub(super) struct RunsOut<'a>(pub &'a Runs);
+pub(super) struct RunsOut<'a>(pub &'a Runs, pub &'a RunTable);
 
 /// One run, as a list (see the module's layout).
 type RunRow<'a> = (
@@ -48,13 +49,13 @@ type RunRow<'a> = (
 impl Serialize for RunsOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let runs = self.0;
+        let (runs, table) = (self.0, self.1);
         let mut threads: Vec<(&str, u64)> = runs.threads().collect();
         threads.sort_unstable();
-        let mut order: Vec<usize> = (0..runs.len()).collect();
-        order.sort_unstable_by_key(|&r| runs.run(r).0);
+        let mut order: Vec<usize> = runs.rows().collect();
+        order.sort_unstable_by_key(|&r| table.id_bytes(r as u32));
         let rows = Rows(order.iter().map(|&r| {
-            let (id, run) = runs.run(r);
+            let (id, run) = runs.run(table, r);
             let l = &run.last;
             (
                 Cow::Borrowed(id),
@@ -104,9 +105,10 @@ pub(super) struct RunsIn<'a> {
 }
 
 impl RunsIn<'_> {
-    /// The runs table, at most `max` runs and threads, read one run at a time.
-    pub fn into_runs(self, max: usize) -> Result<Runs, String> {
-        let mut runs = Runs::new(true, max);
+    /// The runs table, as rows of `table`, at most as many threads as `table` may hold
+    /// runs, read one run at a time.
+    pub fn into_runs(self, table: &mut RunTable) -> Result<Runs, String> {
+        let mut runs = Runs::new(true, table.max());
         runs.without_run = self.without_run;
         runs.without_thread = self.without_thread;
         for (id, steps) in &self.threads {
@@ -132,7 +134,8 @@ impl RunsIn<'_> {
                     line: row.14,
                 },
             };
-            runs.push_run(&row.0, r).map_err(|e| failed = Some(e))
+            runs.push_run(table, &row.0, r)
+                .map_err(|e| failed = Some(e))
         })
         .map_err(|e| failed.take().unwrap_or(e))?;
         Ok(runs)

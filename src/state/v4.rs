@@ -16,6 +16,7 @@
 
 use crate::agg::ledger::{Entry, Ledger, Tokens};
 use crate::agg::runs::NONE;
+use crate::agg::RunTable;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
@@ -36,21 +37,35 @@ type EntryRow = (
 /// position among the groups as written.
 pub(super) struct CostOut<'a> {
     pub ledger: &'a Ledger,
+    /// The runs the entries name, with their models.
+    pub table: &'a RunTable,
     pub group_rank: Vec<u32>,
 }
 
 impl Serialize for CostOut<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let l = self.ledger;
-        let mut runs: Vec<u32> = (0..l.runs() as u32).collect();
-        runs.sort_unstable_by_key(|&r| l.run_id(r));
-        let mut run_rank = vec![0u32; runs.len()];
+        let (l, table) = (self.ledger, self.table);
+        // The runs with a model or named by an entry (a run of steps without usage has
+        // nothing to price).
+        let mut listed = vec![false; table.len()];
+        for (e, _) in l.entries() {
+            if let Some(x) = listed.get_mut(e.run as usize) {
+                *x = true;
+            }
+        }
+        let mut runs: Vec<u32> = (0..table.len() as u32)
+            .filter(|&r| listed[r as usize] || table.model_code(r).is_some())
+            .collect();
+        runs.sort_unstable_by_key(|&r| table.id_bytes(r));
+        let mut run_rank = vec![0u32; table.len()];
         for (i, &r) in runs.iter().enumerate() {
             run_rank[r as usize] = i as u32;
         }
-        let run_rows: Vec<(&str, Option<&str>)> =
-            runs.iter().map(|&r| (l.run_id(r), l.model(r))).collect();
+        let run_rows: Vec<(&str, Option<&str>)> = runs
+            .iter()
+            .map(|&r| (table.id(r), table.model(r)))
+            .collect();
         // The assistants the entries name, sorted, and each one's place.
         let mut names: Vec<&str> = l
             .entries()
@@ -100,20 +115,20 @@ pub(super) struct CostIn<'a> {
 }
 
 impl CostIn<'_> {
-    /// The ledger, at most `max` runs; indexes out of range are refused (the summary's
-    /// check then tests the rest against the groups and steps).
-    pub fn into_ledger(self, max: usize) -> Result<Ledger, String> {
-        let mut l = Ledger::new(true, max);
+    /// The ledger, its runs added to `table`; indexes out of range are refused (the
+    /// summary's check then tests the rest against the groups and steps).
+    pub fn into_ledger(self, table: &mut RunTable) -> Result<Ledger, String> {
+        let mut l = Ledger::new(true);
         let mut runs = Vec::with_capacity(self.runs.len());
         for (i, (id, model)) in self.runs.iter().enumerate() {
             if i > 0 && self.runs[i - 1].0 >= *id {
                 return Err(format!("cost.runs are not sorted and distinct at {id:?}"));
             }
-            let r = l
-                .run(id)
-                .map_err(|_| format!("cost.runs: more than --max-runs {max}"))?;
+            let r = table
+                .row(id)
+                .map_err(|_| format!("cost.runs: more than --max-runs {}", table.max()))?;
             if let Some(m) = model {
-                l.set_model(r, m);
+                table.set_model(r, m);
             }
             runs.push(r);
         }

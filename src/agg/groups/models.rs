@@ -2,7 +2,7 @@
 //! `--default-model`. [`ModelFlags`] is the rule for steps whose run named none, shared by
 //! pricing and `--group-by model`; [`Models`] adds the run objects read before the steps.
 
-use crate::agg::Ledger;
+use crate::agg::RunTable;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a step's model came from.
@@ -64,18 +64,18 @@ pub struct Models {
 }
 
 impl Models {
-    /// The models `ledger`'s run objects name, with `flags` for the runs without one.
-    pub fn new(ledger: &Ledger, flags: ModelFlags) -> Models {
+    /// The models the run objects in `table` name, with `flags` for the runs without one.
+    pub fn new(table: &RunTable, flags: ModelFlags) -> Models {
         let mut names: Vec<Box<str>> = Vec::new();
         let mut code: HashMap<&str, u32> = HashMap::new();
         let mut runs = HashMap::new();
-        for r in 0..ledger.runs() as u32 {
-            let Some(m) = ledger.model(r) else { continue };
+        for r in 0..table.len() as u32 {
+            let Some(m) = table.model(r) else { continue };
             let c = *code.entry(m).or_insert_with(|| {
                 names.push(m.into());
                 names.len() as u32 - 1
             });
-            runs.insert(ledger.run_id(r).into(), c);
+            runs.insert(table.id(r).into(), c);
         }
         Models { runs, names, flags }
     }

@@ -1,8 +1,9 @@
 //! Runs and threads, from the steps alone: a run is the steps sharing a `run_id`, a thread
 //! the steps sharing a `thread_id`.
 //!
-//! Each worker keeps one table of runs and one of threads, keyed by their ids (interned
-//! once per line, see [`IdTable`]), with a few fixed-size figures per run: steps, the earliest
+//! Runs are rows of the summary's [`RunTable`] (each run id looked up once per line, for
+//! these figures and the cost ledger together); threads are this table's own, keyed by
+//! their ids (see [`IdTable`]). Each run has a few fixed-size figures: steps, the earliest
 //! `created_at`, the latest terminal timestamp, tool calls, tokens, and the run's last
 //! step (greatest `created_at`, ties broken by the later terminal timestamp, then by the
 //! greater step id), whose status is the run's outcome. Tables merge exactly (a run whose
@@ -10,6 +11,7 @@
 //! and threads are computed once, at the end, from the merged tables.
 
 use super::ids::{BatchKeys, IdKey, IdTable};
+use super::run_table::RunTable;
 use super::{add, Error};
 use crate::batch::{Batch, Code, Dict, Place, NULL};
 use crate::report;
@@ -26,7 +28,7 @@ pub const NONE: u32 = u32::MAX;
 /// No terminal timestamp.
 const NO_TIME: i64 = i64::MIN;
 
-/// The default most runs (and most threads) a summary holds: about 280 bytes each.
+/// The default most runs (and most threads) a summary holds.
 pub const DEFAULT_MAX_RUNS: usize = 5_000_000;
 
 /// More runs or threads than allowed.
@@ -81,9 +83,13 @@ pub struct Last {
 pub struct Runs {
     /// Whether runs are counted at all (else every method is a no-op).
     pub enabled: bool,
+    /// The most threads.
     max: usize,
-    runs: IdTable,
+    /// Per row of the run table: its figures (a run met only through its run object, or
+    /// not yet, has none: [`Run::NONE`]).
     figures: Vec<Run>,
+    /// Runs with steps.
+    count: usize,
     /// Last-step ids, each run's written over in place when the new one fits.
     ids: Vec<u8>,
     threads: IdTable,
@@ -114,8 +120,8 @@ impl Runs {
         Runs {
             enabled,
             max,
-            runs: IdTable::default(),
             figures: Vec::new(),
+            count: 0,
             ids: Vec::new(),
             threads: IdTable::default(),
             thread_steps: Vec::new(),
@@ -128,17 +134,17 @@ impl Runs {
         }
     }
 
-    /// Number of runs.
+    /// Number of runs (with steps).
     pub fn len(&self) -> usize {
-        self.figures.len()
+        self.count
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.figures.is_empty()
+        self.count == 0
     }
 
-    /// The most runs (and threads) allowed.
+    /// The most threads allowed.
     pub fn max(&self) -> usize {
         self.max
     }
@@ -160,19 +166,26 @@ impl Runs {
     }
 
     /// Folds a batch in (its rows keep `run_id`, `thread_id` and ids); `keys` are its
-    /// rows' id keys.
-    pub fn update(&mut self, batch: &Batch, keys: &mut BatchKeys) -> Result<(), Error> {
+    /// rows' id keys with their rows in `table` (see [`RunTable::rows`]).
+    pub fn update(
+        &mut self,
+        batch: &Batch,
+        table: &mut RunTable,
+        keys: &mut BatchKeys,
+    ) -> Result<(), Error> {
         if !self.enabled {
             return Ok(());
         }
         if keys.rows.len() != batch.len() {
-            // Keys made for another batch (or none): hash this one's.
+            // Keys made for another batch (or none): hash this one's and find its runs.
             keys.fill(batch);
+            table.rows(batch, keys)?;
         }
         self.status_codes.clear();
         self.assistant_codes.clear();
         // In phases, each a tight loop over the batch: every row's thread, then the
-        // threads' step counts, then every row's run, then the runs' figures. The rows of a
+        // threads' step counts, then the runs' figures (the rows' runs were found before).
+        // The rows of a
         // shuffled log each touch another part of a large table: tight loops let the
         // processor wait for many of those loads at once instead of one after another.
         // Steps of a run (and of a thread) mostly come together: the previous row's is
@@ -212,23 +225,8 @@ impl Runs {
                 self.thread_steps[k as usize] += 1;
             }
         }
-        let mut last_run: Option<(IdKey, usize)> = None;
-        for i in 0..batch.len() {
-            let Some(run_id) = batch.run_id.get(i) else {
-                continue;
-            };
-            let key = keys.runs[i];
-            let r = match last_run {
-                Some((at, r)) if at == key => r,
-                _ => {
-                    self.runs
-                        .intern(key, run_id.as_bytes(), self.max)
-                        .ok_or_else(|| self.too_many("runs"))?
-                        .0
-                }
-            };
-            last_run = Some((key, r));
-            keys.rows[i] = r as u32;
+        if self.figures.len() < table.len() {
+            self.figures.resize(table.len(), Run::NONE);
         }
         for (i, &thread) in row_threads.iter().enumerate() {
             let r = keys.rows[i];
@@ -237,9 +235,7 @@ impl Runs {
                 continue;
             }
             let r = r as usize;
-            // Rows are numbered in the order runs are first seen, and their figures
-            // pushed in the same order.
-            let new = r == self.figures.len();
+            let new = self.figures[r].steps == 0;
             let status = Self::batch_code(
                 &mut self.status_codes,
                 &mut self.names,
@@ -261,7 +257,8 @@ impl Runs {
             if new {
                 let at = self.ids.len();
                 self.ids.extend_from_slice(id.as_bytes());
-                self.figures.push(Run {
+                self.count += 1;
+                self.figures[r] = Run {
                     steps: 1,
                     first: created,
                     end: terminal,
@@ -276,7 +273,7 @@ impl Runs {
                         id: (at, id.len()),
                         place,
                     },
-                });
+                };
                 continue;
             }
             let run = &mut self.figures[r];
@@ -310,8 +307,9 @@ impl Runs {
         Ok(())
     }
 
-    /// Merges another part: runs and threads with the same id become one.
-    pub fn merge(&mut self, other: Runs) -> Result<(), Error> {
+    /// Merges another part: runs and threads with the same id become one. `rows[r]` is
+    /// this side's row of the other's run `r` (see [`RunTable::merge`]).
+    pub fn merge(&mut self, other: Runs, rows: &[u32]) -> Result<(), Error> {
         if !other.enabled {
             return Ok(());
         }
@@ -345,19 +343,21 @@ impl Runs {
             .collect();
         let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
         let thread = |t: u32| if t == NONE { NONE } else { threads[t as usize] };
-        self.runs.reserve(other.runs.len());
-        self.figures.reserve(other.figures.len());
+        let rows_len = rows.iter().map(|&r| r as usize + 1).max().unwrap_or(0);
+        if self.figures.len() < rows_len {
+            self.figures.resize(rows_len, Run::NONE);
+        }
         for (r, theirs) in other.figures.iter().enumerate() {
+            if theirs.steps == 0 {
+                continue;
+            }
             let their_id = &other.ids[theirs.last.id.0..][..theirs.last.id.1];
-            let id = other.runs.get(r);
-            let (k, new) = self
-                .runs
-                .intern(IdKey::of(id), id, self.max)
-                .ok_or_else(|| self.too_many("runs"))?;
-            if new {
+            let k = rows[r] as usize;
+            if self.figures[k].steps == 0 {
                 let at = self.ids.len();
                 self.ids.extend_from_slice(their_id);
-                self.figures.push(Run {
+                self.count += 1;
+                self.figures[k] = Run {
                     thread: thread(theirs.thread),
                     assistant: code(theirs.assistant),
                     last: Last {
@@ -366,7 +366,7 @@ impl Runs {
                         ..theirs.last
                     },
                     ..*theirs
-                });
+                };
                 continue;
             }
             let run = &mut self.figures[k];
@@ -421,16 +421,24 @@ impl Runs {
 
     /// Bytes held on the heap, about (for the README's bytes-per-run figure).
     pub fn heap_bytes(&self) -> usize {
-        self.runs.heap_bytes()
-            + self.figures.capacity() * std::mem::size_of::<Run>()
+        self.figures.capacity() * std::mem::size_of::<Run>()
             + self.ids.capacity()
             + self.threads.heap_bytes()
             + self.thread_steps.capacity() * 8
     }
 
-    /// Run `r`: its id and figures.
-    pub fn run(&self, r: usize) -> (&str, &Run) {
-        (text(self.runs.get(r)), &self.figures[r])
+    /// Run `r` (a row of `table`): its id and figures.
+    pub fn run<'a>(&'a self, table: &'a RunTable, r: usize) -> (&'a str, &'a Run) {
+        (table.id(r as u32), &self.figures[r])
+    }
+
+    /// The rows of the runs with steps.
+    pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.figures
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.steps > 0)
+            .map(|(r, _)| r)
     }
 
     /// The id of run `r`'s last step.
@@ -463,12 +471,12 @@ impl Runs {
             return None;
         }
         let mut by_code = vec![0u64; self.names.len()];
-        let mut steps = Vec::with_capacity(self.figures.len());
+        let mut steps = Vec::with_capacity(self.count);
         let mut spans = Vec::new();
-        let mut tools = Vec::with_capacity(self.figures.len());
-        let mut tokens = Vec::with_capacity(self.figures.len());
+        let mut tools = Vec::with_capacity(self.count);
+        let mut tokens = Vec::with_capacity(self.count);
         let mut runs_per_thread = vec![0u64; self.thread_steps.len()];
-        for run in &self.figures {
+        for run in self.figures.iter().filter(|r| r.steps > 0) {
             by_code[run.last.status as usize] += 1;
             steps.push(run.steps);
             // Over runs whose last step is terminal, from its first step to its end.
@@ -489,7 +497,7 @@ impl Runs {
             .collect();
         let mut thread_steps = self.thread_steps.clone();
         let runs = report::Runs {
-            total: self.figures.len() as u64,
+            total: self.count as u64,
             steps_without_run: self.without_run,
             by_outcome,
             steps_per_run: spread(&mut steps),
@@ -507,25 +515,57 @@ impl Runs {
     }
 
     /// The top `n` runs by `figure` (largest first, ties by run id ascending), among runs
-    /// `figure` gives a value for.
-    pub fn top(&self, n: usize, figure: impl Fn(&Run) -> Option<u64>) -> Vec<(usize, u64)> {
+    /// `figure` gives a value for; runs are rows of `table`.
+    pub fn top(
+        &self,
+        table: &RunTable,
+        n: usize,
+        figure: impl Fn(&Run) -> Option<u64>,
+    ) -> Vec<(usize, u64)> {
         let mut all: Vec<(usize, u64)> = self
             .figures
             .iter()
             .enumerate()
+            .filter(|(_, run)| run.steps > 0)
             .filter_map(|(r, run)| figure(run).map(|v| (r, v)))
             .collect();
-        let key = |&(r, v): &(usize, u64)| (std::cmp::Reverse(v), self.runs.get(r));
+        // Ids (in byte order, which is their order as text) are read only on a tie.
+        let order = |a: &(usize, u64), b: &(usize, u64)| {
+            b.1.cmp(&a.1)
+                .then_with(|| table.id_bytes(a.0 as u32).cmp(table.id_bytes(b.0 as u32)))
+        };
         if all.len() > n {
-            all.select_nth_unstable_by(n, |a, b| key(a).cmp(&key(b)));
+            all.select_nth_unstable_by(n, order);
             all.truncate(n);
         }
-        all.sort_by(|a, b| key(a).cmp(&key(b)));
+        all.sort_by(order);
         all
     }
 }
 
 impl Run {
+    /// No run: the figures of a row no step has reached.
+    pub const NONE: Run = Run {
+        steps: 0,
+        first: 0,
+        end: NO_TIME,
+        tool_calls: 0,
+        tokens: 0,
+        thread: NONE,
+        assistant: NONE,
+        last: Last {
+            created: 0,
+            terminal: NO_TIME,
+            status: NONE,
+            id: (0, 0),
+            place: Place {
+                file: 0,
+                chunk: 0,
+                line: 0,
+            },
+        },
+    };
+
     /// The run's span, when its last step is terminal: from its first step's creation to
     /// its latest terminal timestamp.
     pub fn span(&self) -> Option<u64> {

@@ -1,8 +1,9 @@
 //! Runs read back from a state file: each run and thread added from its parts, and the
 //! table checked against every invariant the reports and merges rely on.
 
-use super::{text, Last, Run, Runs, NONE, NO_TIME};
+use super::{Last, Run, Runs, NONE, NO_TIME};
 use crate::agg::ids::IdKey;
+use crate::agg::RunTable;
 use crate::batch::Place;
 
 /// The inputs of [`Runs::push_run`].
@@ -35,16 +36,26 @@ pub struct RunParts<'a> {
 }
 
 impl Runs {
-    /// Adds a run read from a state (or fails past the limit, or on a repeated id).
-    pub fn push_run(&mut self, id: &str, run: RunParts<'_>) -> Result<(), String> {
-        let (r, new) = self
-            .runs
-            .intern(IdKey::of(id.as_bytes()), id.as_bytes(), self.max)
-            .ok_or_else(|| format!("more than {} runs", self.max))?;
-        if !new {
+    /// Adds a run read from a state, as a row of `table` (or fails past the limit, on a
+    /// repeated id, or for a run without steps).
+    pub fn push_run(
+        &mut self,
+        table: &mut RunTable,
+        id: &str,
+        run: RunParts<'_>,
+    ) -> Result<(), String> {
+        let r = table
+            .row(id)
+            .map_err(|_| format!("more than {} runs", table.max()))? as usize;
+        if self.figures.len() <= r {
+            self.figures.resize(r + 1, Run::NONE);
+        }
+        if self.figures[r].steps > 0 {
             return Err(format!("run `{id}` is listed twice"));
         }
-        debug_assert_eq!(r, self.figures.len());
+        if run.steps == 0 {
+            return Err(format!("run `{id}` has no steps"));
+        }
         let thread = match run.thread {
             None => NONE,
             Some(t) => self
@@ -57,7 +68,8 @@ impl Runs {
         let status = self.name_code(run.status);
         let at = self.ids.len();
         self.ids.extend_from_slice(run.last_id.as_bytes());
-        self.figures.push(Run {
+        self.count += 1;
+        self.figures[r] = Run {
             steps: run.steps,
             first: run.first,
             end: run.end.unwrap_or(NO_TIME),
@@ -72,7 +84,7 @@ impl Runs {
                 id: (at, run.last_id.len()),
                 place: run.place,
             },
-        });
+        };
         Ok(())
     }
 
@@ -89,15 +101,21 @@ impl Runs {
         Ok(())
     }
 
-    /// Whether the runs are ones reading could make, over `steps` steps and `files`
-    /// inputs (for runs read from a state).
-    pub fn check(&self, steps: u64, files: usize) -> Result<(), String> {
+    /// Whether the runs (rows of `table`) are ones reading could make, over `steps` steps
+    /// and `files` inputs (for runs read from a state).
+    pub fn check(&self, table: &RunTable, steps: u64, files: usize) -> Result<(), String> {
         if !self.enabled {
             return Ok(());
         }
+        if self.figures.len() > table.len() {
+            return Err("runs outside the run table".into());
+        }
         let mut in_runs = 0u64;
         for (r, run) in self.figures.iter().enumerate() {
-            let id = text(self.runs.get(r));
+            if run.steps == 0 {
+                continue;
+            }
+            let id = table.id(r as u32);
             let last = &run.last;
             let bad = run.steps == 0
                 || last.created < run.first

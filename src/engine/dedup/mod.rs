@@ -19,7 +19,7 @@ pub use index::{Seen, SnapshotIndex, Winners};
 use super::scheduler::Scheduler;
 use super::sink::{Index, Summarize};
 use super::{spool, Error, Lines, Timings};
-use crate::agg::Ledger;
+use crate::agg::RunTable;
 use crate::input::InputSpec;
 use crate::summary::{Folded, Summary};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -35,6 +35,8 @@ pub(super) fn run(
     // The first pass summarises as it goes (see `Index`), except when the window or
     // `--where` leaves records out (the first pass must see them all) and for
     // `--group-by model` (the models are known only once the pass is over).
+    // The run objects' models serve the cost and `--group-by model`.
+    let read_models = cfg.cost || cfg.group_by.contains(&crate::agg::Dim::Model);
     let speculate = cfg.window.is_open()
         && cfg.filter.is_none()
         && !cfg.group_by.contains(&crate::agg::Dim::Model);
@@ -55,17 +57,18 @@ pub(super) fn run(
     } = {
         let sink = || Index {
             index: &index,
-            models: Ledger::new(cfg.cost, cfg.max_runs),
+            models: RunTable::new(cfg.max_runs),
+            read_models,
             all: speculate.then(|| Summarize::new(cfg, None)),
             terminal: speculate.then(|| Summarize::new(cfg, None)),
             seen: &seen,
         };
         scheduler.pass(&specs, Lines::Every, &sink)?
     };
-    let mut models = Ledger::new(cfg.cost, cfg.max_runs);
+    let mut models = RunTable::new(cfg.max_runs);
     let (mut all, mut terminal) = (Vec::new(), Vec::new());
     for s in sinks {
-        models.merge(s.models, &[])?;
+        models.merge(s.models)?;
         all.extend(s.all);
         terminal.extend(s.terminal);
     }
@@ -113,8 +116,8 @@ pub(super) fn run(
             let mut aggregates =
                 super::merge_sinks(scheduler.pool, sinks, &mut timings, cfg.memory_limit)?;
             // The terminal summaries read the run objects with their steps.
-            if !read_runs {
-                aggregates.ledger.merge(models, &[])?;
+            if !read_runs && aggregates.ledger.enabled {
+                aggregates.table.merge(models)?;
             }
             (aggregates, second.filtered_out, second.outside)
         }

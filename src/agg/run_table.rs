@@ -1,0 +1,220 @@
+//! Every run a summary meets, by id: the one table that the figures over runs
+//! ([`crate::agg::Runs`]) and the cost ledger ([`crate::agg::Ledger`]) both index by row,
+//! with each run's model.
+//!
+//! A run is met through its steps or through a run object (`thread.run`, which names its
+//! model). Its id is hashed once per line and looked up once per line (see [`IdTable`]);
+//! the row it gets is then what the run figures and the cost entries are filed under, so
+//! a step with usage costs one lookup, not one per table. Rows are numbered in the order
+//! runs are first met; merging another part gives the map from its rows to this one's.
+
+use super::ids::{BatchKeys, IdKey, IdTable};
+use super::runs::{lower, TooManyRuns, NONE};
+use super::Error;
+use crate::batch::{Batch, Dict};
+
+/// Runs by id, and their models.
+#[derive(Debug, Clone)]
+pub struct RunTable {
+    max: usize,
+    ids: IdTable,
+    /// Per row: its model (a code of `names`), or [`NONE`] while no run object named one.
+    models: Vec<u32>,
+    /// Model names.
+    names: Dict,
+}
+
+impl Default for RunTable {
+    fn default() -> Self {
+        RunTable::new(super::DEFAULT_MAX_RUNS)
+    }
+}
+
+impl RunTable {
+    /// An empty table of at most `max` runs.
+    pub fn new(max: usize) -> RunTable {
+        RunTable {
+            max,
+            ids: IdTable::default(),
+            models: Vec::new(),
+            names: Dict::default(),
+        }
+    }
+
+    /// Runs held (met through steps or run objects).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.models.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+
+    /// The most runs allowed.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Run `r`'s id.
+    pub fn id(&self, r: u32) -> &str {
+        std::str::from_utf8(self.ids.get(r as usize)).unwrap_or("")
+    }
+
+    /// Run `r`'s id as bytes (ids are UTF-8: their byte order is their order as text).
+    #[inline]
+    pub fn id_bytes(&self, r: u32) -> &[u8] {
+        self.ids.get(r as usize)
+    }
+
+    /// The row of the run called `id`, whose key is `key`, added if new; `Err` past the
+    /// limit.
+    #[inline]
+    pub fn row_keyed(&mut self, key: IdKey, id: &[u8]) -> Result<u32, Error> {
+        let (r, new) = self.ids.intern(key, id, self.max).ok_or({
+            Error::TooManyRuns(TooManyRuns {
+                what: "runs",
+                limit: self.max,
+            })
+        })?;
+        if new {
+            self.models.push(NONE);
+        }
+        Ok(r as u32)
+    }
+
+    /// The row of the run called `id`, added if new.
+    pub fn row(&mut self, id: &str) -> Result<u32, Error> {
+        self.row_keyed(IdKey::of(id.as_bytes()), id.as_bytes())
+    }
+
+    /// The row of the run called `id`, if held.
+    pub fn find(&self, id: &str) -> Option<u32> {
+        self.ids.find(IdKey::of(id.as_bytes())).map(|r| r as u32)
+    }
+
+    /// Fills `keys.rows` with the row of each of `batch`'s steps ([`NONE`] for a step
+    /// without a run id), adding the runs not yet held. `keys` must be `batch`'s.
+    pub fn rows(&mut self, batch: &Batch, keys: &mut BatchKeys) -> Result<(), Error> {
+        debug_assert_eq!(keys.rows.len(), batch.len());
+        // Steps of a run mostly come together: the previous row's run is looked up once.
+        let mut last: Option<(IdKey, u32)> = None;
+        for i in 0..batch.len() {
+            let Some(id) = batch.run_id.get(i) else {
+                keys.rows[i] = NONE;
+                continue;
+            };
+            let key = keys.runs[i];
+            let r = match last {
+                Some((at, r)) if at == key => r,
+                _ => self.row_keyed(key, id.as_bytes())?,
+            };
+            last = Some((key, r));
+            keys.rows[i] = r;
+        }
+        Ok(())
+    }
+
+    /// Adds the runs of `batch`'s run objects, with the models they name.
+    pub fn add_objects(&mut self, batch: &Batch) -> Result<(), Error> {
+        for i in 0..batch.run_objects.len() {
+            let Some(id) = batch.run_objects.get(i) else {
+                continue;
+            };
+            let r = self.row(id)?;
+            if let Some(model) = batch.run_models.get(i) {
+                self.set_model(r, model);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that run `r` is on `model`: when two snapshots of a run disagree (a
+    /// stitched log), the name first in byte order, so any split of the input agrees.
+    pub fn set_model(&mut self, r: u32, model: &str) {
+        let code = self.names.intern(model);
+        let mine = self.models[r as usize];
+        if lower(mine, code, |c| self.names.get(c).as_bytes()) {
+            self.models[r as usize] = code;
+        }
+    }
+
+    /// Run `r`'s model, if a run object named one.
+    pub fn model(&self, r: u32) -> Option<&str> {
+        self.model_code(r).map(|m| self.names.get(m))
+    }
+
+    /// Run `r`'s model as a code of [`RunTable::model_name`], if a run object named one.
+    #[inline]
+    pub fn model_code(&self, r: u32) -> Option<u32> {
+        self.models.get(r as usize).copied().filter(|&m| m != NONE)
+    }
+
+    /// How many model names there are: codes are below it.
+    pub fn models_len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// A model's name by its code.
+    pub fn model_name(&self, code: u32) -> &str {
+        self.names.get(code)
+    }
+
+    /// Merges another part's runs in; returns each of its rows' row here.
+    pub fn merge(&mut self, other: RunTable) -> Result<Vec<u32>, Error> {
+        let names: Vec<u32> = (0..other.names.len() as u32)
+            .map(|c| self.names.intern(other.names.get(c)))
+            .collect();
+        self.ids.reserve(other.len());
+        self.models.reserve(other.len());
+        let mut map = Vec::with_capacity(other.len());
+        for (r, &m) in other.models.iter().enumerate() {
+            let id = other.ids.get(r);
+            let mine = self.row_keyed(IdKey::of(id), id)?;
+            if m != NONE {
+                let code = names[m as usize];
+                let at = self.models[mine as usize];
+                if lower(at, code, |c| self.names.get(c).as_bytes()) {
+                    self.models[mine as usize] = code;
+                }
+            }
+            map.push(mine);
+        }
+        Ok(map)
+    }
+
+    /// Bytes held on the heap, about.
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.heap_bytes() + self.models.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunTable;
+
+    #[test]
+    fn merging_maps_rows_and_keeps_the_first_model_in_byte_order() {
+        let mut a = RunTable::new(10);
+        let r1 = a.row("run_1").unwrap();
+        a.set_model(r1, "gpt-4o");
+        let mut b = RunTable::new(10);
+        let r2 = b.row("run_2").unwrap();
+        let r1b = b.row("run_1").unwrap();
+        b.set_model(r1b, "gpt-4.1");
+        b.set_model(r2, "o3");
+        let map = a.merge(b).unwrap();
+        assert_eq!(map, vec![1, 0]);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.model(0), Some("gpt-4.1"));
+        assert_eq!(a.model(1), Some("o3"));
+        assert_eq!(a.id(1), "run_2");
+        assert_eq!(a.find("run_2"), Some(1));
+        assert_eq!(a.find("run_3"), None);
+        let mut small = RunTable::new(1);
+        small.row("run_1").unwrap();
+        assert!(small.row("run_2").is_err());
+        assert_eq!(small.row("run_1").unwrap(), 0);
+    }
+}
