@@ -18,6 +18,51 @@ impl Usd {
         (self.0 / Self::PER_DOLLAR) as f64 + (self.0 % Self::PER_DOLLAR) as f64 / 1e12
     }
 
+    /// The exact amount in dollars, as a decimal: `7.637`, `0.000002`, `12` (every
+    /// picodollar kept, no trailing zeros, never an exponent). JSON, CSV and Prometheus
+    /// print this, so a sum reads back to the same picodollars.
+    pub fn decimal(self) -> String {
+        let whole = self.0 / Self::PER_DOLLAR;
+        let frac = self.0 % Self::PER_DOLLAR;
+        if frac == 0 {
+            return whole.to_string();
+        }
+        let digits = format!("{frac:012}");
+        format!("{whole}.{}", digits.trim_end_matches('0'))
+    }
+
+    /// The amount written as `text` (a JSON number: `7.637`, `12`, `1.5e3`), to the
+    /// picodollar: exact for a plain decimal, rounded for a float with an exponent (as
+    /// older reports wrote large sums). `None` for a negative, fractional-picodollar
+    /// decimal or otherwise unreadable amount.
+    pub fn parse(text: &str) -> Option<Usd> {
+        let text = text.trim();
+        if text.bytes().any(|b| matches!(b, b'e' | b'E')) {
+            let v: f64 = text.parse().ok()?;
+            return (v.is_finite() && v >= 0.0 && v * 1e12 < u128::MAX as f64)
+                .then(|| Usd((v * 1e12).round() as u128));
+        }
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || !(frac.is_empty() || digits(frac)) {
+            return None;
+        }
+        let frac = frac.trim_end_matches('0');
+        if frac.len() > 12 {
+            return None;
+        }
+        let whole: u128 = whole.parse().ok()?;
+        let frac: u128 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<12}").parse().ok()?
+        };
+        whole
+            .checked_mul(Self::PER_DOLLAR)?
+            .checked_add(frac)
+            .map(Usd)
+    }
+
     /// `a + b`, or `None` past 2^128 − 1 picodollars.
     pub fn checked_add(self, other: Usd) -> Option<Usd> {
         self.0.checked_add(other.0).map(Usd)
@@ -48,19 +93,47 @@ impl Usd {
     }
 }
 
+/// A JSON number with the exact digits of [`Usd::decimal`] (a binary float would print
+/// `7.6370000000000005`).
 impl Serialize for Usd {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(self.dollars())
+        let raw = serde_json::value::RawValue::from_string(self.decimal())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
     }
 }
 
+/// Reads an amount back from a report: exact from a string or whole dollars; a JSON
+/// number with a fraction comes as a binary float (serde_json reads no decimals), so it is
+/// rounded to the picodollar, exact below about $9,000.
 impl<'de> Deserialize<'de> for Usd {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Usd, D::Error> {
-        let v = f64::deserialize(d)?;
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(serde::de::Error::custom(format!("{v} is not an amount")));
+        struct Amount;
+        impl serde::de::Visitor<'_> for Amount {
+            type Value = Usd;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an amount in dollars")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Usd, E> {
+                Ok(Usd(u128::from(v) * Usd::PER_DOLLAR))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Usd, E> {
+                u64::try_from(v)
+                    .map_err(|_| E::custom(format!("{v} is not an amount in dollars")))
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Usd, E> {
+                if v.is_finite() && v >= 0.0 && v * 1e12 < u128::MAX as f64 {
+                    Ok(Usd((v * 1e12).round() as u128))
+                } else {
+                    Err(E::custom(format!("{v} is not an amount in dollars")))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Usd, E> {
+                Usd::parse(v).ok_or_else(|| E::custom(format!("{v} is not an amount in dollars")))
+            }
         }
-        Ok(Usd((v * 1e12).round() as u128))
+        d.deserialize_any(Amount)
     }
 }
 

@@ -250,7 +250,7 @@ impl Rows {
     }
 
     fn usd(&mut self, bucket: &str, metric: &str, key: &str, v: Usd) {
-        self.push(bucket, metric, key, float(v.dollars()));
+        self.push(bucket, metric, key, v.decimal());
     }
 
     fn cost(&mut self, c: &Option<Cost>) {

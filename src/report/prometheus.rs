@@ -9,7 +9,7 @@
 //! breakdown along a dimension the groups already have (steps by status when grouping by
 //! status) is left out there, since the group label says it.
 
-use super::{Format, Group, Report, Sections, STATUSES};
+use super::{Format, Group, Report, Sections, Usd, STATUSES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -37,7 +37,7 @@ impl Families {
         help: &'static str,
         suffix: &str,
         labels: &[(String, String)],
-        value: f64,
+        value: impl Into<Value>,
     ) {
         if !self.families.contains_key(name) {
             self.order.push(name);
@@ -57,7 +57,14 @@ impl Families {
             }
             line.push('}');
         }
-        let _ = write!(line, " {}", number(value));
+        match value.into() {
+            Value::Float(v) => {
+                let _ = write!(line, " {}", number(v));
+            }
+            Value::Exact(v) => {
+                let _ = write!(line, " {v}");
+            }
+        }
         entry.2.push(line);
     }
 
@@ -69,7 +76,7 @@ impl Families {
         labels: &[(String, String)],
         v: u64,
     ) {
-        self.sample(name, "counter", help, "", labels, v as f64);
+        self.sample(name, "counter", help, "", labels, v);
     }
 
     fn write(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -82,6 +89,31 @@ impl Families {
             }
         }
         Ok(())
+    }
+}
+
+/// A sample's value: a measurement, or an exact decimal (counts, dollars), printed with
+/// every digit.
+enum Value {
+    Float(f64),
+    Exact(String),
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::Float(v)
+    }
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Value {
+        Value::Exact(v.to_string())
+    }
+}
+
+impl From<Usd> for Value {
+    fn from(v: Usd) -> Value {
+        Value::Exact(v.decimal())
     }
 }
 
@@ -262,7 +294,7 @@ fn figures(f: &mut Families, s: &Scope<'_>, x: &Figures<'_>) {
         }
         let sum = mean.map_or(0.0, |m| (m * *count as f64).round());
         f.sample(name, "summary", help, "_sum", &base, sum);
-        f.sample(name, "summary", help, "_count", &base, *count as f64);
+        f.sample(name, "summary", help, "_count", &base, *count);
     }
     // Prompt and completion add up to the total (sum() over `kind` is the total); cached
     // and reasoning tokens are parts of them, in metrics of their own so no sum counts a
@@ -379,11 +411,11 @@ fn runs(f: &mut Families, r: &Report) {
         }
         let sum = x.mean.map_or(0.0, |m| (m * x.count as f64).round());
         f.sample(name, "summary", help, "_sum", &[], sum);
-        f.sample(name, "summary", help, "_count", &[], x.count as f64);
+        f.sample(name, "summary", help, "_count", &[], x.count);
     }
     if let Some(t) = &r.threads {
         let help = "Threads (steps sharing a thread_id).";
-        f.sample("steplog_threads", "gauge", help, "", &[], t.total as f64);
+        f.sample("steplog_threads", "gauge", help, "", &[], t.total);
     }
 }
 
@@ -408,7 +440,7 @@ fn group(f: &mut Families, r: &Report, g: &Group) {
             help,
             "",
             &s.labels,
-            u.dollars(),
+            u,
         );
     }
 }
@@ -426,7 +458,7 @@ fn cost(f: &mut Families, r: &Report) {
             help,
             "",
             &l,
-            m.usd.dollars(),
+            m.usd,
         );
     }
     let help = "Cost of the priced run steps, US dollars, by assistant.";
@@ -438,7 +470,7 @@ fn cost(f: &mut Families, r: &Report) {
             help,
             "",
             &l,
-            u.dollars(),
+            *u,
         );
     }
     let help =

@@ -392,3 +392,58 @@ fn documents_saved_with_a_byte_order_mark_read_like_those_without() {
         assert_eq!(a["input"]["lines"], b["input"]["lines"], "{name}");
     }
 }
+
+#[test]
+fn dollar_amounts_are_exact_decimals_in_every_machine_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("big.jsonl");
+    // 2^64 − 1 prompt tokens and 7 completion tokens of gpt-4o on 2025-01-01 (input
+    // $2.50 and output $10.00 per million: whole picodollars per token).
+    let prompt = u64::MAX;
+    fs::write(
+        &logs,
+        format!(
+            "{{\"id\":\"s1\",\"object\":\"thread.run.step\",\"created_at\":1735689600,\
+             \"run_id\":\"run_1\",\"status\":\"completed\",\"completed_at\":1735689601,\
+             \"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":7,\"total_tokens\":7}}}}\n"
+        ),
+    )
+    .unwrap();
+    let pico = u128::from(prompt) * 2_500_000 + 7 * 10_000_000;
+    let whole = pico / 1_000_000_000_000;
+    let frac = format!("{:012}", pico % 1_000_000_000_000);
+    let exact = format!("{whole}.{}", frac.trim_end_matches('0'));
+    assert!(exact.len() > 17, "more digits than a binary float holds: {exact}");
+    let run = |format: &str| {
+        let out = ok(steplog().args([
+            "summary",
+            path(&logs),
+            "-q",
+            "--default-model",
+            "gpt-4o",
+            "-f",
+            format,
+        ]));
+        String::from_utf8(out).unwrap()
+    };
+    let json = run("json");
+    assert!(json.contains(&format!("\"total_usd\": {exact},")), "{json}");
+    let csv = run("csv");
+    assert!(csv.contains(&format!(",cost.total_usd,,{exact}\n")), "{csv}");
+    let prom = run("prometheus");
+    assert!(
+        prom.contains(&format!("steplog_cost_usd_total{{model=\"gpt-4o\"}} {exact}\n")),
+        "{prom}"
+    );
+    // The report reads back (to the picodollar where a binary float can say it).
+    let report: steplog::report::Report = serde_json::from_str(&json).unwrap();
+    let back = report.cost.unwrap().total_usd.0;
+    assert!(back.abs_diff(pico) < pico / 1_000_000_000_000, "{back} {pico}");
+    // Small amounts too: no float noise, no exponent.
+    for (p, text) in [(7_637_000_000_000u128, "7.637"), (2, "0.000000000002"), (0, "0")] {
+        assert_eq!(steplog::report::Usd(p).decimal(), text);
+        assert_eq!(steplog::report::Usd::parse(text), Some(steplog::report::Usd(p)));
+    }
+    assert_eq!(steplog::report::Usd::parse("-1"), None);
+    assert_eq!(steplog::report::Usd::parse("0.0000000000001"), None);
+}
