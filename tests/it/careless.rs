@@ -3,7 +3,7 @@
 //! no state could hold, the memory budget against thousands of step types, model lists
 //! with a byte-order mark, empty windows and defaults.
 
-use crate::util::{fails, generated, ok, path, steplog, testdata};
+use crate::util::{fails, generated, lines_add_up, ok, path, steplog, testdata};
 use serde_json::Value;
 use std::fs;
 use std::process::{Command as Std, Stdio};
@@ -446,4 +446,50 @@ fn dollar_amounts_are_exact_decimals_in_every_machine_format() {
     }
     assert_eq!(steplog::report::Usd::parse("-1"), None);
     assert_eq!(steplog::report::Usd::parse("0.0000000000001"), None);
+}
+
+#[test]
+fn an_element_cut_short_in_a_one_line_array_costs_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(15)
+        .write(100, &mut data)
+        .unwrap();
+    let text = String::from_utf8(data).unwrap();
+    let steps: Vec<&str> = text.lines().collect();
+    // Element 3 loses everything from its `"type"` member on: its braces never close.
+    let cut = &steps[2][..steps[2].find(",\"type\"").unwrap()];
+    let mut elements: Vec<&str> = steps.clone();
+    elements[2] = cut;
+    let array = format!("[{}]", elements.join(","));
+    let file = dir.path().join("cut.json");
+    fs::write(&file, &array).unwrap();
+    let r: Value = serde_json::from_slice(&ok(steplog().args([
+        "summary",
+        path(&file),
+        "-q",
+        "-f",
+        "json",
+    ])))
+    .unwrap();
+    assert_eq!(r["input"]["records"], 99, "{}", r["input"]);
+    assert_eq!(r["input"]["malformed"], 1, "{}", r["input"]);
+    assert_eq!(r["steps"]["total"], 99);
+    lines_add_up(&r);
+    // The 99 whole steps read as they do without the cut one.
+    let mut whole: Vec<&str> = steps.clone();
+    whole.remove(2);
+    let plain = dir.path().join("plain.json");
+    fs::write(&plain, format!("[{}]", whole.join(","))).unwrap();
+    let p: Value = serde_json::from_slice(&ok(steplog().args([
+        "summary",
+        path(&plain),
+        "-q",
+        "-f",
+        "json",
+    ])))
+    .unwrap();
+    for section in ["steps", "failures", "usage", "durations_seconds"] {
+        assert_eq!(r[section], p[section], "{section}");
+    }
 }

@@ -10,6 +10,12 @@
 //! elements are accounted for as lines are. What is not an element (a page's `first_id`,
 //! `has_more`, the brackets) is framing of the document and not kept.
 //!
+//! An element cut short (a truncated write, a hand edit) does not swallow the ones after
+//! it: where an object of the element expects a key and an object or array opens instead,
+//! which no JSON allows, the element ends there (a malformed entry, as cut short) and the
+//! opening bracket starts the next element. A cut inside a string is not caught this way:
+//! that element and the next are one malformed entry.
+//!
 //! Positions stay the file's: each chunk carries [`Spans`], the physical line where each of
 //! its entries starts, so reports name the line where an element's object starts.
 //!
@@ -116,6 +122,10 @@ pub struct DocumentSource<R> {
     depth: usize,
     in_string: bool,
     escaped: bool,
+    /// In a nested entry: whether each open container (from the entry's own) is an
+    /// object, and whether the scanner is where an object expects a key.
+    objects: Vec<bool>,
+    expect_key: bool,
     key: KeyBuf,
     after_data_key: bool,
     /// The chunk being filled, its entries' starts.
@@ -163,6 +173,8 @@ impl<R: Read + Send> DocumentSource<R> {
             depth: 0,
             in_string: false,
             escaped: false,
+            objects: Vec::new(),
+            expect_key: false,
             key: KeyBuf::default(),
             after_data_key: false,
             out: Vec::new(),
@@ -358,6 +370,9 @@ impl<R: Read + Send> DocumentSource<R> {
                 });
                 self.keep(b);
                 self.depth += 1;
+                self.objects.clear();
+                self.objects.push(b == b'{');
+                self.expect_key = b == b'{';
                 false
             }
             (_, b'"') => {
@@ -401,7 +416,16 @@ impl<R: Read + Send> DocumentSource<R> {
             EntryKind::Nested { base, may_be_page } => {
                 let keys = may_be_page && self.depth == base + 1;
                 let data_value = std::mem::take(&mut self.after_data_key);
+                let expect_key = std::mem::take(&mut self.expect_key);
                 match b {
+                    b'{' | b'[' if expect_key => {
+                        // An object wants a key here: the element was cut short, and this
+                        // bracket opens the next one.
+                        let ready = self.end_entry();
+                        self.depth = base;
+                        self.between(b);
+                        return ready;
+                    }
                     b'"' => {
                         self.in_string = true;
                         if keys {
@@ -417,17 +441,24 @@ impl<R: Read + Send> DocumentSource<R> {
                         self.mode = Mode::PageData { page: base };
                         return false;
                     }
-                    b'{' | b'[' => self.depth += 1,
+                    b'{' | b'[' => {
+                        self.depth += 1;
+                        self.objects.push(b == b'{');
+                        self.expect_key = b == b'{';
+                    }
                     b'}' | b']' => {
                         self.keep(b);
                         self.depth -= 1;
+                        self.objects.pop();
                         return self.depth == base && self.end_entry();
                     }
+                    b',' => self.expect_key = self.objects.last() == Some(&true),
                     b':' if keys => self.after_data_key = self.key.is(b"data"),
                     // Whitespace between tokens is not kept: the entry is the same JSON,
                     // and simd-json has less to read.
                     _ if b.is_ascii_whitespace() => {
                         self.after_data_key = data_value;
+                        self.expect_key = expect_key;
                         return false;
                     }
                     _ => {}

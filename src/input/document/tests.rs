@@ -103,6 +103,28 @@ fn what_is_not_json_and_what_is_cut_short_are_entries_too() {
 }
 
 #[test]
+fn an_element_cut_short_ends_where_the_next_one_opens() {
+    // Cut in a member's value, in a nested object, and before its first key; whole
+    // elements around them, and brackets inside strings that must not count.
+    let doc = "[{\"id\":\"a\",\"n\":1,{\"id\":\"b\",\"u\":{\"p\":1,\
+               {\"id\":\"c{,\"},{\"id\":\"d\",\"x\":[{},[]]},{{\"id\":\"e\"}]\n\
+               {\"object\":\"list\",\"data\":[{\"id\":\"f\",{\"id\":\"g\"}]}\n";
+    assert_eq!(
+        all_ways(doc),
+        [
+            e("{\"id\":\"a\",\"n\":1,", 1),
+            e("{\"id\":\"b\",\"u\":{\"p\":1,", 1),
+            e("{\"id\":\"c{,\"}", 1),
+            e("{\"id\":\"d\",\"x\":[{},[]]}", 1),
+            e("{", 1),
+            e("{\"id\":\"e\"}", 1),
+            e("{\"id\":\"f\",", 2),
+            e("{\"id\":\"g\"}", 2),
+        ]
+    );
+}
+
+#[test]
 fn an_entry_over_the_limit_is_measured_not_kept() {
     let doc = "[{\"id\":\"a\"},\n{\"id\":\"0123456789\"},\n{\"id\":\"b\"}]";
     for chunk in [1, 1 << 20] {
