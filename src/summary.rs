@@ -171,7 +171,13 @@ impl Summary {
         self.aggregates.groups.check(f.steps.total)?;
         self.aggregates
             .runs
-            .check(&self.aggregates.table, f.steps.total, self.files.len())?;
+            .check(
+                &self.aggregates.table,
+                f.steps.total,
+                f.time_range.bounds,
+                f.usage.sums.total_tokens,
+                self.files.len(),
+            )?;
         self.aggregates.exemplars.check(self.files.len())?;
         let groups = &self.aggregates.groups;
         let multi = groups

@@ -173,6 +173,18 @@ impl Exemplars {
             if top.steps.iter().any(|s| s.place.file as usize >= files) {
                 return Err(format!("a {what} exemplar is outside the inputs"));
             }
+            // A duration or `created_at`: both within the times a log can hold.
+            let time = |t: i64| (0..=crate::parse::MAX_TIMESTAMP).contains(&t);
+            if let Some(s) = top
+                .steps
+                .iter()
+                .find(|s| !time(s.value) || !time(s.step.created_at))
+            {
+                return Err(format!(
+                    "a {what} exemplar has an impossible time ({} at {})",
+                    s.value, s.step.created_at
+                ));
+            }
         }
         Ok(())
     }

@@ -493,3 +493,56 @@ fn an_element_cut_short_in_a_one_line_array_costs_only_itself() {
         assert_eq!(r[section], p[section], "{section}");
     }
 }
+
+#[test]
+fn a_state_with_impossible_runs_or_exemplars_is_refused_not_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs.jsonl");
+    generated(&logs, 300, 16);
+    let good = dir.path().join("good.state");
+    ok(steplog().args(["partial", "-q", path(&logs), "-o", path(&good)]));
+    let v: Value = serde_json::from_slice(&fs::read(&good).unwrap()).unwrap();
+    ok(steplog().args(["report", "-q", path(&good)]));
+    type Damage = (&'static str, fn(&mut Value), &'static str);
+    // A run row: [ID, THREAD, ASSISTANT, STEPS, FIRST, END, TOOLS, TOKENS, LAST_CREATED,
+    // LAST_TERMINAL, STATUS, LAST_ID, FILE, CHUNK, LINE].
+    let damages: [Damage; 5] = [
+        (
+            "a run begun 34,800 years before its end",
+            |v| v["summary"]["runs"]["runs"][0][4] = Value::from(-1_098_000_000_000i64),
+            "not one a log could make",
+        ),
+        (
+            "a run ending after year 9999",
+            |v| v["summary"]["runs"]["runs"][0][5] = Value::from(999_999_999_999i64),
+            "not one a log could make",
+        ),
+        (
+            "a run created after the last step",
+            |v| {
+                let last = v["summary"]["figures"]["time_range"]["bounds"][1].as_i64().unwrap();
+                v["summary"]["runs"]["runs"][0][8] = Value::from(last + 1);
+            },
+            "not one a log could make",
+        ),
+        (
+            "runs holding more tokens than the steps",
+            |v| v["summary"]["runs"]["runs"][0][7] = Value::from(u64::MAX),
+            "tokens",
+        ),
+        (
+            "an exemplar created before 1970",
+            |v| v["summary"]["exemplars"]["recent_failures"][0]["created_at"] = Value::from(-5),
+            "impossible time",
+        ),
+    ];
+    for (what, damage, says) in damages {
+        let mut bad = v.clone();
+        damage(&mut bad);
+        let p = dir.path().join("bad.state");
+        fs::write(&p, serde_json::to_vec(&bad).unwrap()).unwrap();
+        let (code, err) = fails(&["report", "-q", path(&p)]);
+        assert_eq!(code, 2, "{what}: {err}");
+        assert!(err.contains(says) && err.contains(path(&p)), "{what}: {err}");
+    }
+}

@@ -102,22 +102,37 @@ impl Runs {
     }
 
     /// Whether the runs (rows of `table`) are ones reading could make, over `steps` steps
+    /// created within `range` (the summary's time range) holding `tokens` total tokens,
     /// and `files` inputs (for runs read from a state).
-    pub fn check(&self, table: &RunTable, steps: u64, files: usize) -> Result<(), String> {
+    pub fn check(
+        &self,
+        table: &RunTable,
+        steps: u64,
+        range: Option<(i64, i64)>,
+        tokens: u64,
+        files: usize,
+    ) -> Result<(), String> {
         if !self.enabled {
             return Ok(());
         }
         if self.figures.len() > table.len() {
             return Err("runs outside the run table".into());
         }
-        let mut in_runs = 0u64;
+        let (from, to) = range.unwrap_or((0, -1));
+        let time = |t: i64| (0..=crate::parse::MAX_TIMESTAMP).contains(&t);
+        let (mut in_runs, mut run_tokens) = (0u64, 0u64);
         for (r, run) in self.figures.iter().enumerate() {
             if run.steps == 0 {
                 continue;
             }
             let id = table.id(r as u32);
             let last = &run.last;
-            let bad = run.steps == 0
+            // Steps are created within the summary's range, and end within the times a
+            // log can hold.
+            let bad = run.first < from
+                || last.created > to
+                || (run.end != NO_TIME && !time(run.end))
+                || (last.terminal != NO_TIME && !time(last.terminal))
                 || last.created < run.first
                 || (run.end != NO_TIME && run.end < last.terminal)
                 || (last.terminal != NO_TIME && run.end == NO_TIME)
@@ -128,6 +143,10 @@ impl Runs {
             in_runs = in_runs
                 .checked_add(run.steps)
                 .ok_or("runs hold more than 2^64 steps")?;
+            run_tokens = run_tokens
+                .checked_add(run.tokens)
+                .filter(|&t| t <= tokens)
+                .ok_or_else(|| format!("runs hold more than the {tokens} tokens of the steps"))?;
         }
         let in_threads = self
             .thread_steps
