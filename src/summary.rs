@@ -169,15 +169,13 @@ impl Summary {
         let f = &self.aggregates.figures;
         f.check()?;
         self.aggregates.groups.check(f.steps.total)?;
-        self.aggregates
-            .runs
-            .check(
-                &self.aggregates.table,
-                f.steps.total,
-                f.time_range.bounds,
-                f.usage.sums.total_tokens,
-                self.files.len(),
-            )?;
+        self.aggregates.runs.check(
+            &self.aggregates.table,
+            f.steps.total,
+            f.time_range.bounds,
+            f.usage.sums.total_tokens,
+            self.files.len(),
+        )?;
         self.aggregates.exemplars.check(self.files.len())?;
         let groups = &self.aggregates.groups;
         let multi = groups

@@ -289,17 +289,21 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         // The run objects first (they may come after their steps), then the steps.
         let (specs, _spooled) = spool::once_only(&plan.inputs)?;
         let (models, first) = run_models(&scheduler, &specs)?;
+        let merged = Arc::new(sink::Merged::new(cfg, plan.threads));
         let passed = scheduler.pass(&specs, Lines::Every, &|| {
-            Summarize::new(cfg, Some(models.clone()))
+            Summarize::merging(cfg, Some(models.clone()), &merged)
         })?;
         same_inputs(&first.files, &passed.files)?;
         let mut timings = first.timings;
         timings.add(&passed.timings);
-        summarized(&plan.pool, passed, timings, cfg)?
+        summarized(&plan.pool, passed, merged.take(), timings, cfg)?
     } else {
-        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| Summarize::new(cfg, None))?;
+        let merged = Arc::new(sink::Merged::new(cfg, plan.threads));
+        let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| {
+            Summarize::merging(cfg, None, &merged)
+        })?;
         let timings = passed.timings;
-        summarized(&plan.pool, passed, timings, cfg)?
+        summarized(&plan.pool, passed, merged.take(), timings, cfg)?
     };
     Ok(Outcome {
         summary,
@@ -329,14 +333,19 @@ pub(super) fn read_summary(
     }
 }
 
-/// The summary of a summarising pass (its sinks merged), and the timings with the merge.
+/// The summary of a summarising pass (its sinks and what they handed over, `merged`,
+/// merged), and the timings with the merge.
 fn summarized(
     pool: &rayon::ThreadPool,
     passed: scheduler::Passed<Summarize>,
+    merged: Option<Aggregates>,
     mut timings: Timings,
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
-    let aggregates = merge_sinks(pool, passed.sinks, &mut timings, cfg.memory_limit)?;
+    let parts = merged
+        .into_iter()
+        .chain(passed.sinks.into_iter().map(|s| s.aggregates));
+    let aggregates = merge_sinks(pool, parts, &mut timings, cfg.memory_limit)?;
     let summary = Summary {
         aggregates,
         ..read_summary(
@@ -386,13 +395,13 @@ pub(crate) fn same_inputs(first: &[FileInfo], second: &[FileInfo]) -> Result<(),
 /// The workers' aggregates, merged; the time it takes counts as aggregation.
 fn merge_sinks(
     pool: &rayon::ThreadPool,
-    sinks: Vec<Summarize>,
+    parts: impl IntoIterator<Item = Aggregates>,
     timings: &mut Timings,
     limit: u64,
 ) -> Result<Aggregates, Error> {
     let merging = Instant::now();
     // The largest first: merging into it moves the fewest groups and runs.
-    let mut all: Vec<Aggregates> = sinks.into_iter().map(|s| s.aggregates).collect();
+    let mut all: Vec<Aggregates> = parts.into_iter().collect();
     all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.table.len()));
     let mut all = all.into_iter();
     let mut merged = all.next().unwrap_or_default();

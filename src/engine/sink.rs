@@ -12,7 +12,7 @@ use crate::agg::groups::Models;
 use crate::agg::{Aggregates, Groups, Ledger, RunTable, Runs};
 use crate::batch::{is_terminal, Batch, Keep, StepFields};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A consumer of full batches.
 pub(crate) trait Sink: Send {
@@ -116,6 +116,11 @@ impl Sink for Find<'_, '_> {
 pub(crate) struct Summarize {
     /// What the batches were folded into.
     pub aggregates: Aggregates,
+    /// Where they go once large, if anywhere; and empty aggregates to go on with.
+    merged: Option<(Arc<Merged>, Aggregates)>,
+    /// Bytes the merged aggregates grew by when this worker's went in (this worker's
+    /// share of them in the memory budget).
+    contributed: u64,
 }
 
 impl Summarize {
@@ -131,6 +136,18 @@ impl Summarize {
                 Ledger::new(cfg.cost),
                 cfg.exemplars,
             ),
+            merged: None,
+            contributed: 0,
+        }
+    }
+
+    /// As [`Summarize::new`], handing its aggregates to `merged` whenever they grow past
+    /// its bounds.
+    pub fn merging(cfg: &Config, models: Option<Arc<Models>>, merged: &Arc<Merged>) -> Summarize {
+        let s = Summarize::new(cfg, models);
+        Summarize {
+            merged: Some((merged.clone(), s.aggregates.clone())),
+            ..s
         }
     }
 }
@@ -141,11 +158,75 @@ impl Sink for Summarize {
     }
 
     fn take(&mut self, batch: &mut Batch) -> Result<(), Error> {
-        Ok(self.aggregates.update(batch)?)
+        self.aggregates.update(batch)?;
+        if let Some((merged, empty)) = &self.merged {
+            if merged.due(&self.aggregates) {
+                let part = std::mem::replace(&mut self.aggregates, empty.clone());
+                self.contributed += merged.absorb(part)?;
+            }
+        }
+        Ok(())
     }
 
     fn held_bytes(&self) -> usize {
-        self.aggregates.held_bytes()
+        self.aggregates.held_bytes() + self.contributed as usize
+    }
+}
+
+/// The aggregates the workers of a summarising pass hand over while it goes on, once
+/// theirs reach a bound: so the process holds one merged table and each worker's recent
+/// runs and groups, not every worker's whole table, and `--max-runs` and `--max-groups`
+/// bound the process (the merged table holds each run and group once), not each worker.
+pub(crate) struct Merged {
+    aggregates: Mutex<Option<Aggregates>>,
+    /// A worker hands over at this many runs (or threads), groups, or bytes of tables.
+    runs: usize,
+    groups: usize,
+    bytes: usize,
+}
+
+impl Merged {
+    /// For `threads` workers under `cfg`'s limits: together, the workers' own tables stay
+    /// within `--max-runs`, `--max-groups` and a quarter of the memory limit. (Handing
+    /// over sooner does not pay: a run whose steps are spread out is then merged once per
+    /// hand-over, under a lock, and the memory a worker frees is not returned at once.)
+    pub fn new(cfg: &Config, threads: usize) -> Merged {
+        let share = |limit: usize| (limit / threads.max(1)).max(1);
+        Merged {
+            aggregates: Mutex::new(None),
+            runs: share(cfg.max_runs),
+            groups: share(cfg.max_groups),
+            bytes: share(usize::try_from(cfg.memory_limit / 4).unwrap_or(usize::MAX)),
+        }
+    }
+
+    /// Whether `a` should be handed over.
+    fn due(&self, a: &Aggregates) -> bool {
+        a.table.len() >= self.runs
+            || a.runs.threads_len() >= self.runs
+            || a.groups.table.len() >= self.groups
+            || a.held_bytes() >= self.bytes
+    }
+
+    /// Merges `part` in; returns how many bytes the merged aggregates grew by.
+    fn absorb(&self, part: Aggregates) -> Result<u64, Error> {
+        let mut slot = self.aggregates.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(merged) = slot.as_mut() else {
+            let bytes = part.held_bytes() as u64;
+            *slot = Some(part);
+            return Ok(bytes);
+        };
+        let before = merged.held_bytes() as u64;
+        merged.merge(part)?;
+        Ok((merged.held_bytes() as u64).saturating_sub(before))
+    }
+
+    /// What was handed over, if anything.
+    pub fn take(&self) -> Option<Aggregates> {
+        self.aggregates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 

@@ -18,14 +18,15 @@ impl Usd {
         (self.0 / Self::PER_DOLLAR) as f64 + (self.0 % Self::PER_DOLLAR) as f64 / 1e12
     }
 
-    /// The exact amount in dollars, as a decimal: `7.637`, `0.000002`, `12` (every
-    /// picodollar kept, no trailing zeros, never an exponent). JSON, CSV and Prometheus
-    /// print this, so a sum reads back to the same picodollars.
+    /// The exact amount in dollars, as a decimal: `7.637`, `0.000002`, `12.0` (every
+    /// picodollar kept, no trailing zeros past the first, never an exponent; a fraction
+    /// always, so that readers that type numbers by their look see an amount). JSON, CSV
+    /// and Prometheus print this, so a sum reads back to the same picodollars.
     pub fn decimal(self) -> String {
         let whole = self.0 / Self::PER_DOLLAR;
         let frac = self.0 % Self::PER_DOLLAR;
         if frac == 0 {
-            return whole.to_string();
+            return format!("{whole}.0");
         }
         let digits = format!("{frac:012}");
         format!("{whole}.{}", digits.trim_end_matches('0'))

@@ -452,14 +452,7 @@ fn cost(f: &mut Families, r: &Report) {
         "Cost of the priced run steps (list prices; tool fees not included), US dollars, by model.";
     for (model, m) in &c.by_model {
         let l = vec![("model".to_string(), model.clone())];
-        f.sample(
-            "steplog_cost_usd_total",
-            "counter",
-            help,
-            "",
-            &l,
-            m.usd,
-        );
+        f.sample("steplog_cost_usd_total", "counter", help, "", &l, m.usd);
     }
     let help = "Cost of the priced run steps, US dollars, by assistant.";
     for (a, u) in &c.by_assistant {

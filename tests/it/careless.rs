@@ -413,7 +413,10 @@ fn dollar_amounts_are_exact_decimals_in_every_machine_format() {
     let whole = pico / 1_000_000_000_000;
     let frac = format!("{:012}", pico % 1_000_000_000_000);
     let exact = format!("{whole}.{}", frac.trim_end_matches('0'));
-    assert!(exact.len() > 17, "more digits than a binary float holds: {exact}");
+    assert!(
+        exact.len() > 17,
+        "more digits than a binary float holds: {exact}"
+    );
     let run = |format: &str| {
         let out = ok(steplog().args([
             "summary",
@@ -429,20 +432,35 @@ fn dollar_amounts_are_exact_decimals_in_every_machine_format() {
     let json = run("json");
     assert!(json.contains(&format!("\"total_usd\": {exact},")), "{json}");
     let csv = run("csv");
-    assert!(csv.contains(&format!(",cost.total_usd,,{exact}\n")), "{csv}");
+    assert!(
+        csv.contains(&format!(",cost.total_usd,,{exact}\n")),
+        "{csv}"
+    );
     let prom = run("prometheus");
     assert!(
-        prom.contains(&format!("steplog_cost_usd_total{{model=\"gpt-4o\"}} {exact}\n")),
+        prom.contains(&format!(
+            "steplog_cost_usd_total{{model=\"gpt-4o\"}} {exact}\n"
+        )),
         "{prom}"
     );
     // The report reads back (to the picodollar where a binary float can say it).
     let report: steplog::report::Report = serde_json::from_str(&json).unwrap();
     let back = report.cost.unwrap().total_usd.0;
-    assert!(back.abs_diff(pico) < pico / 1_000_000_000_000, "{back} {pico}");
+    assert!(
+        back.abs_diff(pico) < pico / 1_000_000_000_000,
+        "{back} {pico}"
+    );
     // Small amounts too: no float noise, no exponent.
-    for (p, text) in [(7_637_000_000_000u128, "7.637"), (2, "0.000000000002"), (0, "0")] {
+    for (p, text) in [
+        (7_637_000_000_000u128, "7.637"),
+        (2, "0.000000000002"),
+        (0, "0.0"),
+    ] {
         assert_eq!(steplog::report::Usd(p).decimal(), text);
-        assert_eq!(steplog::report::Usd::parse(text), Some(steplog::report::Usd(p)));
+        assert_eq!(
+            steplog::report::Usd::parse(text),
+            Some(steplog::report::Usd(p))
+        );
     }
     assert_eq!(steplog::report::Usd::parse("-1"), None);
     assert_eq!(steplog::report::Usd::parse("0.0000000000001"), None);
@@ -520,7 +538,9 @@ fn a_state_with_impossible_runs_or_exemplars_is_refused_not_rendered() {
         (
             "a run created after the last step",
             |v| {
-                let last = v["summary"]["figures"]["time_range"]["bounds"][1].as_i64().unwrap();
+                let last = v["summary"]["figures"]["time_range"]["bounds"][1]
+                    .as_i64()
+                    .unwrap();
                 v["summary"]["runs"]["runs"][0][8] = Value::from(last + 1);
             },
             "not one a log could make",
@@ -543,6 +563,9 @@ fn a_state_with_impossible_runs_or_exemplars_is_refused_not_rendered() {
         fs::write(&p, serde_json::to_vec(&bad).unwrap()).unwrap();
         let (code, err) = fails(&["report", "-q", path(&p)]);
         assert_eq!(code, 2, "{what}: {err}");
-        assert!(err.contains(says) && err.contains(path(&p)), "{what}: {err}");
+        assert!(
+            err.contains(says) && err.contains(path(&p)),
+            "{what}: {err}"
+        );
     }
 }

@@ -80,16 +80,49 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
             .sum();
         assert_eq!(priced + unpriced, with_usage, "{name}: {cost}");
         costs.insert(name, cost.clone());
-        // Any threads and chunking give the same report.
+        // Any threads and chunking give the same report; so do workers that hand their
+        // tables over to be merged while reading (at a third of `--max-runs` each, or a
+        // share of a small memory limit).
         let whole = summary_json(&inputs);
+        // Runs met through steps or run objects (the run file may name runs whose steps
+        // the corpus cut off).
+        let mut ids: std::collections::BTreeSet<String> = steps
+            .iter()
+            .filter_map(|s| s.v["run_id"].as_str().map(str::to_string))
+            .collect();
+        for line in std::fs::read_to_string(&runs_file).unwrap().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            ids.insert(v["id"].as_str().unwrap().to_string());
+        }
+        let n = ids.len().to_string();
         for args in [
             &["--threads", "1"][..],
             &["--threads", "3", "--chunk-size", "1K"],
             &["--no-mmap", "--chunk-size", "7K", "--threads", "2"],
+            &["--threads", "3", "--chunk-size", "2K", "--max-runs", &n],
+            &[
+                "--threads",
+                "3",
+                "--chunk-size",
+                "2K",
+                "--memory-limit",
+                "8M",
+            ],
         ] {
             let mut a = args.to_vec();
             a.extend(inputs);
             assert_eq!(summary_json(&a), whole, "{name} {args:?}");
+        }
+        // `--max-runs` bounds the process: one run fewer than there are is exit 2 however
+        // the runs fall among the workers.
+        let fewer = (ids.len() - 1).to_string();
+        for threads in ["1", "3"] {
+            let mut a = vec!["summary", "-q", "--max-runs", &fewer, "-j", threads];
+            a.extend(["--chunk-size", "2K"]);
+            a.extend(inputs);
+            let (code, err) = crate::util::fails(&a);
+            assert_eq!(code, 2, "{name} -j {threads}: {err}");
+            assert!(err.contains("--max-runs"), "{err}");
         }
     }
     // The shuffled corpus holds the grouped one's lines: the same costs.

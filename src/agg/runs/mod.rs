@@ -144,6 +144,11 @@ impl Runs {
         self.count == 0
     }
 
+    /// Threads held.
+    pub fn threads_len(&self) -> usize {
+        self.thread_steps.len()
+    }
+
     /// The most threads allowed.
     pub fn max(&self) -> usize {
         self.max

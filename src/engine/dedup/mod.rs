@@ -79,7 +79,12 @@ pub(super) fn run(
     let (aggregates, filtered_out, outside) = if seen == Seen::New as u8 && snapshots == steps {
         // Every record was its step's only snapshot: the plain summary is exact.
         (
-            super::merge_sinks(scheduler.pool, all, &mut timings, cfg.memory_limit)?,
+            super::merge_sinks(
+                scheduler.pool,
+                aggregates(all),
+                &mut timings,
+                cfg.memory_limit,
+            )?,
             0,
             outside,
         )
@@ -95,7 +100,12 @@ pub(super) fn run(
         let winners = index.into_winners(specs.len(), unfinished_only);
         if unfinished_only && winners.is_empty() {
             (
-                super::merge_sinks(scheduler.pool, terminal, &mut timings, cfg.memory_limit)?,
+                super::merge_sinks(
+                    scheduler.pool,
+                    aggregates(terminal),
+                    &mut timings,
+                    cfg.memory_limit,
+                )?,
                 0,
                 outside,
             )
@@ -113,8 +123,12 @@ pub(super) fn run(
             let mut sinks = second.sinks;
             let read_runs = !terminal.is_empty();
             sinks.extend(terminal);
-            let mut aggregates =
-                super::merge_sinks(scheduler.pool, sinks, &mut timings, cfg.memory_limit)?;
+            let mut aggregates = super::merge_sinks(
+                scheduler.pool,
+                aggregates(sinks),
+                &mut timings,
+                cfg.memory_limit,
+            )?;
             // The terminal summaries read the run objects with their steps.
             if !read_runs && aggregates.ledger.enabled {
                 aggregates.table.merge(models)?;
@@ -133,4 +147,9 @@ pub(super) fn run(
         ..super::read_summary(files, lines, filtered_out, outside, cfg)
     };
     Ok((summary, timings))
+}
+
+/// The aggregates of summarising sinks.
+fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = crate::agg::Aggregates> {
+    sinks.into_iter().map(|s| s.aggregates)
 }
