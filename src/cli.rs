@@ -185,7 +185,8 @@ pub struct SelectArgs {
     /// Take only the steps this expression matches (the others are counted as
     /// filtered out): comparisons of status, type, assistant, run, thread, code, message
     /// (a substring), tool, function, duration (seconds), tokens.prompt|completion|total|
-    /// cached|reasoning, created_at (any --since form) or metadata.KEY, with the
+    /// cached|reasoning, created_at (any --since form) or metadata.KEY (metadata["a key"]
+    /// for any other key), with the
     /// operators `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`, joined by `&&`, `||`, `!`
     /// and parentheses; strings in double quotes, as in
     /// `status == "failed" && (duration > 30 || code == "server_error")`.

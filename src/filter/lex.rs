@@ -87,7 +87,23 @@ impl Lexer {
                             !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
                         })
                         .unwrap_or(text.len() - i);
-                    l.toks.push((Tok::Ident(text[i..i + len].to_string()), i));
+                    let word = &text[i..i + len];
+                    // `metadata["team name"]`: a key no bare word can spell (spaces,
+                    // letters beyond ASCII, punctuation), as `--group-by` accepts it.
+                    if word == "metadata" && text[i + len..].starts_with("[\"") {
+                        let at = i + len + 1;
+                        let (key, n) = string(&text[at..]).map_err(|(j, m)| (at + j, m))?;
+                        if !text[at + n..].starts_with(']') {
+                            return Err((at + n, "write `]` after the metadata key".into()));
+                        }
+                        if key.is_empty() {
+                            return Err((at, "a metadata key is not empty".into()));
+                        }
+                        l.toks.push((Tok::Ident(format!("metadata.{key}")), i));
+                        i = at + n + 1;
+                        continue;
+                    }
+                    l.toks.push((Tok::Ident(word.to_string()), i));
                     i += len;
                     continue;
                 }

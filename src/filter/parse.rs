@@ -41,7 +41,7 @@ pub enum Field {
     Tokens(Tokens),
     /// `created_at`
     CreatedAt,
-    /// `metadata.KEY`
+    /// `metadata.KEY`, or `metadata["ANY KEY"]`
     Metadata(String),
 }
 
@@ -63,7 +63,7 @@ pub enum Tokens {
 /// The fields, as an error lists them.
 pub const FIELDS: &str = "status, type, assistant, run, thread, code, message, tool, function, \
      duration, tokens.prompt, tokens.completion, tokens.total, tokens.cached, \
-     tokens.reasoning, created_at, metadata.KEY";
+     tokens.reasoning, created_at, metadata.KEY, metadata[\"ANY KEY\"]";
 
 impl Field {
     fn parse(name: &str) -> Option<Field> {
@@ -119,7 +119,24 @@ impl fmt::Display for Field {
             Field::Tokens(Tokens::Total) => "tokens.total",
             Field::Tokens(Tokens::Cached) => "tokens.cached",
             Field::Tokens(Tokens::Reasoning) => "tokens.reasoning",
-            Field::Metadata(k) => return write!(f, "metadata.{k}"),
+            Field::Metadata(k) => {
+                let bare = k
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+                return if bare {
+                    write!(f, "metadata.{k}")
+                } else {
+                    let quoted = k
+                        .replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                        .replace('\n', "\\n")
+                        .replace('\t', "\\t");
+                    write!(f, "metadata[\"{quoted}\"]")
+                };
+            }
         };
         f.write_str(name)
     }

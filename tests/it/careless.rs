@@ -569,3 +569,63 @@ fn a_state_with_impossible_runs_or_exemplars_is_refused_not_rendered() {
         );
     }
 }
+
+#[test]
+fn where_names_any_metadata_key_that_group_by_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("meta.jsonl");
+    let step = |id: &str, meta: &str| {
+        format!(
+            "{{\"id\":\"{id}\",\"object\":\"thread.run.step\",\"created_at\":1700000000,\
+             \"status\":\"completed\",\"completed_at\":1700000003,\"metadata\":{meta}}}\n"
+        )
+    };
+    fs::write(
+        &logs,
+        [
+            step("a", r#"{"team name":"search","équipe":"ads"}"#),
+            step("b", r#"{"team name":"ads"}"#),
+            step("c", r#"{"say \"hi\"":"yes","team":"x"}"#),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let count = |expr: &str| -> u64 {
+        let out = ok(steplog().args(["summary", "-q", "-f", "json", "--where", expr, path(&logs)]));
+        let r: Value = serde_json::from_slice(&out).unwrap();
+        r["steps"]["total"].as_u64().unwrap()
+    };
+    assert_eq!(count(r#"metadata["team name"] == "search""#), 1);
+    assert_eq!(count(r#"metadata["team name"] != null"#), 2);
+    assert_eq!(count(r#"metadata["équipe"] in ["ads"]"#), 1);
+    assert_eq!(count(r#"metadata["say \"hi\""] == "yes""#), 1);
+    assert_eq!(count(r#"metadata["team"] == "x""#), 1);
+    // The normal form a state keeps reads back to the same expression.
+    let state = dir.path().join("s.state");
+    let expr = r#"metadata["team name"] == "ads" || metadata["say \"hi\""] != null"#;
+    ok(steplog().args([
+        "partial",
+        "-q",
+        "--where",
+        expr,
+        "-o",
+        path(&state),
+        path(&logs),
+    ]));
+    let text = fs::read_to_string(&state).unwrap();
+    assert!(text.contains(r#"metadata[\"team name\"]"#), "{text}");
+    let report = ok(steplog().args(["report", "-q", "-f", "json", path(&state)]));
+    let r: Value = serde_json::from_slice(&report).unwrap();
+    assert_eq!(r["steps"]["total"], 2);
+    // Unfinished or empty keys point at the column.
+    for (bad, says) in [
+        (r#"metadata["team name" == "x""#, "`]`"),
+        (r#"metadata[""] == "x""#, "not empty"),
+        (r#"metadata["team == "x""#, "`]`"),
+        (r#"metadata["team] == 1"#, "no closing"),
+    ] {
+        let (code, err) = fails(&["summary", "-q", "--where", bad, path(&logs)]);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+}
