@@ -33,10 +33,21 @@ pub fn run(args: &FindArgs) -> Result<()> {
     out.end().context("cannot write to standard output")?;
     if !args.quiet {
         let c = outcome.summary.lines.totals();
-        eprintln!(
-            "steplog: {found} matching of {} records read ({} lines; {} filtered out)",
-            c.records, c.lines, outcome.summary.filtered_out
-        );
+        let left_out = outcome.summary.filtered_out;
+        let matched = c.records.saturating_sub(left_out);
+        match args.limit {
+            // The workers read ahead of the writer: more may have matched than it wrote.
+            Some(limit) if found >= limit => eprintln!(
+                "steplog: the first {found} matches (--limit {limit}); reading stopped at \
+                 {} records ({} lines), {matched} of them matching",
+                c.records, c.lines
+            ),
+            _ => eprintln!(
+                "steplog: {found} of {} records match ({} lines; {left_out} left out by \
+                 --where or the time window)",
+                c.records, c.lines
+            ),
+        }
     }
     Ok(())
 }

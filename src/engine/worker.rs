@@ -227,10 +227,20 @@ impl<S: Sink> Worker<S> {
 
     fn chunk_done_lines(&mut self, at: ChunkAt, lines: u64, original: &[u8], shared: &Shared<'_>) {
         self.flush(shared);
+        // A record of an event stream is its `data:` line's JSON, without the framing (so
+        // that `find`'s lines are JSON lines, as `jq` reads them).
         let records: Vec<(u32, &[u8])> = self
             .records
             .iter()
-            .map(|&(line, start, len)| (line, original.get(start..start + len).unwrap_or_default()))
+            .map(|&(line, start, len)| {
+                let raw = original.get(start..start + len).unwrap_or_default();
+                match crate::parse::sse::classify(raw) {
+                    crate::parse::sse::Line::Data(at) if raw.starts_with(b"data:") => {
+                        (line, &raw[at..])
+                    }
+                    _ => (line, raw),
+                }
+            })
             .collect();
         let more = self.sink.chunk(super::sink::Chunk {
             seq: at.seq,

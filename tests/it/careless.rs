@@ -629,3 +629,55 @@ fn where_names_any_metadata_key_that_group_by_accepts() {
         assert!(err.contains(says), "{bad}: {err}");
     }
 }
+
+#[test]
+fn find_prints_json_lines_from_event_streams_and_a_note_that_adds_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    steplog::generate::Generator::new(19)
+        .write(40, &mut data)
+        .unwrap();
+    let text = String::from_utf8(data).unwrap();
+    // The steps as a recorded stream: events, data lines, comments, the end marker.
+    let stream: String = text
+        .lines()
+        .map(|l| format!("event: thread.run.step.completed\ndata: {l}\n\n: ping\n"))
+        .chain(["data: [DONE]\n".to_string()])
+        .collect();
+    let sse = dir.path().join("run.sse");
+    fs::write(&sse, &stream).unwrap();
+    let find = |extra: &[&str]| {
+        let mut args = vec!["find", "--where", "status != null", "-f", "jsonl"];
+        args.extend(extra);
+        args.push(path(&sse));
+        let out = steplog().args(&args).output().unwrap();
+        assert!(out.status.success());
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (out, note) = find(&[]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        text.lines().collect::<Vec<_>>(),
+        "the data lines' JSON"
+    );
+    for l in &lines {
+        serde_json::from_str::<Value>(l).unwrap();
+    }
+    assert!(note.contains("40 of 40 records match"), "{note}");
+    // With a limit, the note says what was written and what was read.
+    let (out, note) = find(&["--limit", "3", "-j", "1"]);
+    assert_eq!(out.lines().count(), 3);
+    assert!(note.contains("the first 3 matches (--limit 3)"), "{note}");
+    let read: u64 = note
+        .split("reading stopped at ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{note}"));
+    assert!((3..=40).contains(&read), "{note}");
+    assert!(note.contains(&format!("{read} of them matching")), "{note}");
+}
