@@ -4,8 +4,9 @@
 //!
 //! - a regular file, or nothing yet: atomically, as cron consumers, the textfile collector
 //!   and merges need: a temporary file in the same directory, synced, then renamed over
-//!   the path (keeping the old file's permissions; a new one gets 0644). Readers see the
-//!   old content or the new, never a part; a failed write leaves the old file;
+//!   the path (keeping the old file's permissions; a new one gets 0666 less the umask).
+//!   Readers see the old content or the new, never a part; a failed write leaves the old
+//!   file;
 //! - a symbolic link: the file it points at, written the same way, so the link stays a link
 //!   (a dangling link gets its file created);
 //! - a character device, a FIFO or a socket (`/dev/stdout`, `/dev/null`, a named pipe):
@@ -264,11 +265,26 @@ fn atomically(
     Ok(())
 }
 
-/// A new file's permissions: 0644 (the temporary file's own are 0600).
+/// A new file's permissions: 0666 less the process's umask, as `>` in a shell gives
+/// (the temporary file's own are 0600).
 #[cfg(unix)]
 fn default_permissions() -> Option<fs::Permissions> {
     use std::os::unix::fs::PermissionsExt;
-    Some(fs::Permissions::from_mode(0o644))
+    Some(fs::Permissions::from_mode(0o666 & !umask()))
+}
+
+/// The process's umask, from `/proc/self/status` (reading it through `umask(2)` would
+/// set it for a moment under the other threads); 022 where the kernel does not say.
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("Umask:"))?;
+            u32::from_str_radix(line["Umask:".len()..].trim(), 8).ok()
+        })
+        .unwrap_or(0o022)
+        & 0o777
 }
 
 #[cfg(not(unix))]

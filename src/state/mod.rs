@@ -141,7 +141,7 @@ pub enum Error {
     #[error(transparent)]
     TooManyRuns(#[from] agg::TooManyRuns),
     /// Merging would pass the largest value a count or sum holds.
-    #[error("the merged states do not fit: {0}")]
+    #[error("the merged states do not fit")]
     Overflow(#[from] Overflow),
     /// Settings differ, so the figures do not add up.
     #[error("cannot merge states made with different settings ({what}): {a} vs {b}")]

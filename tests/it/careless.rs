@@ -681,3 +681,29 @@ fn find_prints_json_lines_from_event_streams_and_a_note_that_adds_up() {
     assert!((3..=40).contains(&read), "{note}");
     assert!(note.contains(&format!("{read} of them matching")), "{note}");
 }
+
+#[test]
+fn new_files_take_the_umask_as_a_shell_redirect_would() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let program = steplog().get_program().to_owned();
+    let logs = testdata().join("usage.jsonl");
+    for (mask, mode) in [("077", 0o600), ("002", 0o664), ("022", 0o644)] {
+        let report = dir.path().join(format!("report-{mask}.json"));
+        let state = dir.path().join(format!("day-{mask}.state"));
+        let script = r#"umask "$1"; "$2" summary -q "$3" -o "$4" && "$2" partial -q "$3" -o "$5""#;
+        let status = Std::new("sh")
+            .args(["-c", script, "sh", mask])
+            .arg(&program)
+            .arg(&logs)
+            .arg(&report)
+            .arg(&state)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for file in [&report, &state] {
+            let got = fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(got, mode, "umask {mask}: {file:?} is {got:o}");
+        }
+    }
+}

@@ -413,6 +413,8 @@ fn merges_that_would_wrap_stop_naming_the_figure() {
         err.contains("largest value") && err.contains("input."),
         "{err}"
     );
+    // Said once.
+    assert_eq!(err.matches("largest value").count(), 1, "{err}");
     assert!(!out.exists());
     let (code, err) = fails(&["report", path(&huge), path(&small)]);
     assert_eq!(code, 2, "{err}");
