@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd;
+mod stdio;
 
 use clap::Parser;
 use std::io::{self, Write};
@@ -102,7 +103,13 @@ fn main() -> ExitCode {
             let exit = exit_for(&err);
             if exit != Exit::Success {
                 // Messages quote paths and log text: shown, never acted on by the terminal.
-                let text = format!("{err:#}");
+                let mut text = format!("{err:#}");
+                if stdio::stdout_was_closed() {
+                    text.push_str(
+                        "\nstandard output was closed when steplog started (>&-): \
+                         write with -o FILE, or leave it open",
+                    );
+                }
                 let lines: Vec<String> = text.lines().map(steplog::report::visible).collect();
                 eprintln!("steplog: {}", lines.join("\n"));
             }

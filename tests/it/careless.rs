@@ -707,3 +707,39 @@ fn new_files_take_the_umask_as_a_shell_redirect_would() {
         }
     }
 }
+
+#[test]
+fn a_report_to_a_closed_standard_output_is_exit_2_not_lost() {
+    let program = steplog().get_program().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = testdata().join("usage.jsonl");
+    let out = dir.path().join("r.txt");
+    let run = |script: &str| {
+        Std::new("sh")
+            .args(["-c", script, "sh"])
+            .arg(&program)
+            .arg(&logs)
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    for script in [
+        r#""$1" summary -q "$2" >&-"#,
+        r#""$1" summary -q "$2" <&- >&-"#,
+        r#""$1" find --where 'status != null' "$2" >&-"#,
+        r#""$1" prices >&-"#,
+    ] {
+        let o = run(script);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{script}: {err}");
+        assert!(
+            err.contains("standard output was closed"),
+            "{script}: {err}"
+        );
+    }
+    // Written elsewhere, a closed standard output does not matter; nor does /dev/null.
+    let o = run(r#""$1" summary -q "$2" -o "$3" >&-"#);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(fs::read_to_string(&out).unwrap().contains("records 6"));
+    assert!(run(r#""$1" summary -q "$2" >/dev/null"#).status.success());
+}
