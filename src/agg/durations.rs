@@ -203,6 +203,8 @@ impl Accumulator for DurationStats {
 /// Durations per terminal status, and of completed steps per step type.
 #[derive(Debug, Clone, Default)]
 pub struct Durations {
+    /// Bytes of the keys of its maps.
+    pub(crate) keys: usize,
     /// Indexed completed, failed, cancelled, expired.
     pub(crate) by_status: [DurationStats; 4],
     pub(crate) completed_by_type: BTreeMap<String, DurationStats>,
@@ -226,7 +228,7 @@ impl Durations {
     /// Bytes the per-type histograms hold, about, in constant time (for the memory
     /// budget: a log with a million step types would need tens of gigabytes).
     pub fn held_bytes(&self) -> usize {
-        self.completed_by_type.len() * HISTOGRAM_BYTES
+        self.completed_by_type.len() * HISTOGRAM_BYTES + self.keys
     }
 }
 
@@ -253,6 +255,7 @@ impl Aggregator for Durations {
             &batch.dicts.step_type,
             &mut self.completed_by_type,
             "durations_seconds.completed_by_type",
+            &mut self.keys,
         );
         self.overflow = self.overflow.or(drained.err());
     }
@@ -265,6 +268,7 @@ impl Aggregator for Durations {
             &mut self.completed_by_type,
             other.completed_by_type,
             "durations_seconds.completed_by_type",
+            &mut self.keys,
         )
     }
 

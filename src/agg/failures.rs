@@ -13,6 +13,8 @@ pub const TOP_MESSAGES: usize = 10;
 /// assistant, step type, tool kind and message.
 #[derive(Debug, Clone, Default)]
 pub struct Failures {
+    /// Bytes of the keys of its maps.
+    pub(crate) keys: usize,
     pub(crate) total: u64,
     pub(crate) terminal: u64,
     pub(crate) by_code: BTreeMap<String, u64>,
@@ -57,21 +59,29 @@ impl Aggregator for Failures {
         }
         let d = &batch.dicts;
         let drained = codes
-            .drain_into(&d.error_code, &mut self.by_code, "failures.by_code")
+            .drain_into(
+                &d.error_code,
+                &mut self.by_code,
+                "failures.by_code",
+                &mut self.keys,
+            )
             .and(assistants.drain_into(
                 &d.assistant,
                 &mut self.by_assistant,
                 "failures.by_assistant",
+                &mut self.keys,
             ))
             .and(types.drain_into(
                 &d.step_type,
                 &mut self.by_step_type,
                 "failures.by_step_type",
+                &mut self.keys,
             ))
             .and(messages.drain_into(
                 &d.error_message,
                 &mut self.messages,
                 "failures.top_messages",
+                &mut self.keys,
             ));
         self.overflow = self.overflow.or(drained.err());
         let tool_counts = ToolKind::ALL
@@ -97,19 +107,36 @@ impl Aggregator for Failures {
             other.terminal,
             "failures.terminal_steps",
         )?;
-        merge_maps(&mut self.by_code, other.by_code, "failures.by_code")?;
+        merge_maps(
+            &mut self.by_code,
+            other.by_code,
+            "failures.by_code",
+            &mut self.keys,
+        )?;
         merge_maps(
             &mut self.by_assistant,
             other.by_assistant,
             "failures.by_assistant",
+            &mut self.keys,
         )?;
         merge_maps(
             &mut self.by_step_type,
             other.by_step_type,
             "failures.by_step_type",
+            &mut self.keys,
         )?;
-        merge_maps(&mut self.by_tool, other.by_tool, "failures.by_tool")?;
-        merge_maps(&mut self.messages, other.messages, "failures.top_messages")
+        merge_maps(
+            &mut self.by_tool,
+            other.by_tool,
+            "failures.by_tool",
+            &mut self.keys,
+        )?;
+        merge_maps(
+            &mut self.messages,
+            other.messages,
+            "failures.top_messages",
+            &mut self.keys,
+        )
     }
 
     fn overflow(&self) -> Option<Overflow> {

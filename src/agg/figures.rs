@@ -64,6 +64,51 @@ impl Figures {
         self.series.merge(other.series)
     }
 
+    /// Bytes the figures keyed by what the log says hold (statuses, types, error codes,
+    /// messages, assistants, functions, the hours of the time series and their codes, the
+    /// duration histograms of step types), about: what the memory budget counts. Constant
+    /// time.
+    pub fn held_bytes(&self) -> usize {
+        use super::tally::map_bytes;
+        let (s, f, u) = (&self.steps, &self.failures, &self.usage);
+        map_bytes(s.by_status.len() + s.by_type.len(), s.keys, 8)
+            + map_bytes(
+                f.by_code.len()
+                    + f.by_assistant.len()
+                    + f.by_step_type.len()
+                    + f.by_tool.len()
+                    + f.messages.len(),
+                f.keys,
+                8,
+            )
+            + map_bytes(self.tools.functions.len(), self.tools.keys, 8)
+            + map_bytes(
+                u.by_assistant.len(),
+                u.keys,
+                std::mem::size_of::<super::UsageSums>(),
+            )
+            + self.durations.held_bytes()
+            + self.series.held_bytes()
+    }
+
+    /// Counts the keys of figures read back from a state (which the memory budget
+    /// counts).
+    pub(crate) fn recount(&mut self) {
+        use super::tally::key_bytes;
+        let s = &mut self.steps;
+        s.keys = key_bytes(&s.by_status) + key_bytes(&s.by_type);
+        let f = &mut self.failures;
+        f.keys = key_bytes(&f.by_code)
+            + key_bytes(&f.by_assistant)
+            + key_bytes(&f.by_step_type)
+            + key_bytes(&f.by_tool)
+            + key_bytes(&f.messages);
+        self.tools.keys = key_bytes(&self.tools.functions);
+        self.usage.keys = key_bytes(&self.usage.by_assistant);
+        self.durations.keys = key_bytes(&self.durations.completed_by_type);
+        self.series.recount();
+    }
+
     /// Whether these figures are ones a run could make: what the reports and merges rely
     /// on (for figures read from a state). Says which figure is off, and how.
     pub fn check(&self) -> Result<(), String> {
@@ -263,7 +308,7 @@ impl Aggregates {
             + self.runs.heap_bytes()
             + self.ledger.heap_bytes()
             + self.groups.table.held_bytes()
-            + self.figures.durations.held_bytes()
+            + self.figures.held_bytes()
     }
 
     /// Renumbers inputs as if `by` came before them.

@@ -67,12 +67,13 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// Adds `other`, or names the figure that would not fit.
-    fn add(&mut self, other: &Bucket) -> Result<(), Overflow> {
+    /// Adds `other`, or names the figure that would not fit; counts the error codes it
+    /// adds in `codes`.
+    fn add(&mut self, other: &Bucket, codes: &mut Codes) -> Result<(), Overflow> {
         add(&mut self.steps, other.steps, "time_series.steps")?;
         add(&mut self.failed, other.failed, "time_series.failed")?;
         for (k, v) in &other.failures_by_code {
-            add_count(&mut self.failures_by_code, k, *v)?;
+            add_count(&mut self.failures_by_code, k, *v, codes)?;
         }
         add(
             &mut self.prompt_tokens,
@@ -93,11 +94,25 @@ impl Bucket {
     }
 }
 
-/// Adds `n` under `key`, allocating only for a key not seen before.
-fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) -> Result<(), Overflow> {
+/// Error codes held across the buckets: entries, and the bytes of their keys.
+#[derive(Debug, Clone, Copy, Default)]
+struct Codes {
+    entries: usize,
+    bytes: usize,
+}
+
+/// Adds `n` under `key`, allocating only for a key not seen before (counted in `codes`).
+fn add_count(
+    map: &mut BTreeMap<String, u64>,
+    key: &str,
+    n: u64,
+    codes: &mut Codes,
+) -> Result<(), Overflow> {
     match map.get_mut(key) {
         Some(v) => add(v, n, "time_series.failures_by_code"),
         None => {
+            codes.entries += 1;
+            codes.bytes += key.len();
             map.insert(key.to_string(), n);
             Ok(())
         }
@@ -108,6 +123,8 @@ fn add_count(map: &mut BTreeMap<String, u64>, key: &str, n: u64) -> Result<(), O
 #[derive(Debug, Clone, Default)]
 pub struct TimeSeries {
     pub(crate) hours: BTreeMap<i64, Bucket>,
+    /// The error codes the buckets hold (for the memory budget).
+    codes: Codes,
     /// Failures by error code of the run of rows being summed (empty between batches).
     run_codes: Vec<(Code, u64)>,
     overflow: Option<Overflow>,
@@ -143,6 +160,24 @@ struct Run {
 }
 
 impl TimeSeries {
+    /// Bytes its buckets hold, about (for the memory budget): a bucket per hour and an
+    /// entry per error code in one.
+    pub fn held_bytes(&self) -> usize {
+        self.hours.len() * (std::mem::size_of::<Bucket>() + 48)
+            + super::tally::map_bytes(self.codes.entries, self.codes.bytes, 8)
+    }
+
+    /// Counts the error codes of buckets read back from a state.
+    pub(crate) fn recount(&mut self) {
+        let maps = self.hours.values().map(|b| &b.failures_by_code);
+        self.codes = Codes {
+            entries: maps.clone().map(BTreeMap::len).sum(),
+            bytes: maps.map(super::tally::key_bytes).sum(),
+        };
+    }
+}
+
+impl TimeSeries {
     /// The series in buckets of `interval`, oldest first; empty buckets are left out.
     /// `costs` (per hour since the epoch), when kept, give each bucket its cost.
     pub fn finish_as(
@@ -163,7 +198,10 @@ impl TimeSeries {
         for (&hour, b) in &self.hours {
             let start = (hour * HOUR).div_euclid(interval.seconds()) * interval.seconds();
             // A day's sums are at most the whole input's, which fit (they are checked).
-            let _fits = folded.entry(start).or_default().add(b);
+            let _fits = folded
+                .entry(start)
+                .or_default()
+                .add(b, &mut Codes::default());
         }
         report::TimeSeries {
             interval: interval.as_str().to_string(),
@@ -213,7 +251,7 @@ impl TimeSeries {
             } else {
                 batch.dicts.error_code.get(code)
             };
-            result = result.and(add_count(&mut b.failures_by_code, key, n));
+            result = result.and(add_count(&mut b.failures_by_code, key, n, &mut self.codes));
         }
         self.overflow = self.overflow.or(result.err());
     }
@@ -331,8 +369,10 @@ impl Aggregator for TimeSeries {
     fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         for (h, b) in other.hours {
             match self.hours.get_mut(&h) {
-                Some(mine) => mine.add(&b)?,
+                Some(mine) => mine.add(&b, &mut self.codes)?,
                 None => {
+                    self.codes.entries += b.failures_by_code.len();
+                    self.codes.bytes += b.failures_by_code.keys().map(String::len).sum::<usize>();
                     self.hours.insert(h, b);
                 }
             }

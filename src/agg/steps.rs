@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 /// Counts records by `status` (verbatim, unknown values kept) and by step type.
 #[derive(Debug, Clone, Default)]
 pub struct Steps {
+    /// Bytes of the keys of its maps.
+    pub(crate) keys: usize,
     pub(crate) total: u64,
     pub(crate) by_status: BTreeMap<String, u64>,
     pub(crate) by_type: BTreeMap<String, u64>,
@@ -37,19 +39,35 @@ impl Aggregator for Steps {
         }
         let drained = self
             .status_tally
-            .drain_into(&batch.dicts.status, &mut self.by_status, "steps.by_status")
+            .drain_into(
+                &batch.dicts.status,
+                &mut self.by_status,
+                "steps.by_status",
+                &mut self.keys,
+            )
             .and(self.type_tally.drain_into(
                 &batch.dicts.step_type,
                 &mut self.by_type,
                 "steps.by_type",
+                &mut self.keys,
             ));
         self.overflow = self.overflow.or(drained.err());
     }
 
     fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         add(&mut self.total, other.total, "steps.total")?;
-        merge_maps(&mut self.by_status, other.by_status, "steps.by_status")?;
-        merge_maps(&mut self.by_type, other.by_type, "steps.by_type")
+        merge_maps(
+            &mut self.by_status,
+            other.by_status,
+            "steps.by_status",
+            &mut self.keys,
+        )?;
+        merge_maps(
+            &mut self.by_type,
+            other.by_type,
+            "steps.by_type",
+            &mut self.keys,
+        )
     }
 
     fn overflow(&self) -> Option<Overflow> {

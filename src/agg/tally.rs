@@ -41,12 +41,14 @@ impl<T: Accumulator> Tally<T> {
 
     /// Merges every touched, non-empty accumulator into `map` under its string in `dict`
     /// (`(none)` for null), then empties it. `dict` must be the dictionary the codes
-    /// came from. A total that does not fit is an overflow of `figure`.
+    /// came from. A total that does not fit is an overflow of `figure`. The bytes of the
+    /// keys it adds are added to `keys`.
     pub fn drain_into(
         &mut self,
         dict: &Dict,
         map: &mut BTreeMap<String, T>,
         figure: &'static str,
+        keys: &mut usize,
     ) -> Result<(), Overflow> {
         let mut result = Ok(());
         for code in self.touched.drain(..) {
@@ -57,10 +59,11 @@ impl<T: Accumulator> Tally<T> {
                 dict.get(code),
                 &mut self.by_code[i],
                 figure,
+                keys,
             ));
         }
         if std::mem::take(&mut self.null_touched) {
-            result = result.and(merge_entry(map, NONE_KEY, &mut self.null, figure));
+            result = result.and(merge_entry(map, NONE_KEY, &mut self.null, figure, keys));
         }
         result
     }
@@ -71,6 +74,7 @@ fn merge_entry<T: Accumulator>(
     key: &str,
     v: &mut T,
     figure: &'static str,
+    keys: &mut usize,
 ) -> Result<(), Overflow> {
     if v.is_empty() {
         return Ok(());
@@ -78,6 +82,7 @@ fn merge_entry<T: Accumulator>(
     let result = match map.get_mut(key) {
         Some(acc) => acc.merge(v).map_err(|_| Overflow::of(figure)),
         None => {
+            *keys += key.len();
             map.insert(key.to_string(), v.clone());
             Ok(())
         }
@@ -95,21 +100,34 @@ pub(crate) fn finish_map<T, R>(
 }
 
 /// Merges every entry of `from` into `into`; a total that does not fit is an overflow of
-/// `figure`.
+/// `figure`. The bytes of the keys it adds are added to `keys`.
 pub(crate) fn merge_maps<T: Merge>(
     into: &mut BTreeMap<String, T>,
     from: BTreeMap<String, T>,
     figure: &'static str,
+    keys: &mut usize,
 ) -> Result<(), Overflow> {
     for (k, v) in from {
         match into.get_mut(&k) {
             Some(acc) => acc.merge(&v).map_err(|_| Overflow::of(figure))?,
             None => {
+                *keys += k.len();
                 into.insert(k, v);
             }
         }
     }
     Ok(())
+}
+
+/// Bytes a string-keyed map of `len` entries holds, about: `keys` bytes of keys and a
+/// value of `value` bytes each, with a B-tree's share of a node and a `String` apiece.
+pub(crate) fn map_bytes(len: usize, keys: usize, value: usize) -> usize {
+    len * (48 + value) + keys
+}
+
+/// The bytes of `map`'s keys (for maps read back from a state).
+pub(crate) fn key_bytes<T>(map: &BTreeMap<String, T>) -> usize {
+    map.keys().map(String::len).sum()
 }
 
 #[cfg(test)]
@@ -124,11 +142,12 @@ mod tests {
         *t.slot(a) += 2;
         *t.slot(NULL) += 1;
         let mut m = BTreeMap::new();
-        t.drain_into(&d, &mut m, "x").unwrap();
+        let mut keys = 0;
+        t.drain_into(&d, &mut m, "x", &mut keys).unwrap();
         *t.slot(b) += 5;
         *t.slot(a) += 1;
-        t.drain_into(&d, &mut m, "x").unwrap();
-        t.drain_into(&d, &mut m, "x").unwrap();
+        t.drain_into(&d, &mut m, "x", &mut keys).unwrap();
+        t.drain_into(&d, &mut m, "x", &mut keys).unwrap();
         let want: BTreeMap<String, u64> = [
             ("(none)".to_string(), 1),
             ("a".to_string(), 3),
@@ -136,19 +155,26 @@ mod tests {
         ]
         .into();
         assert_eq!(m, want);
+        assert_eq!(keys, "(none)ab".len(), "each key counted once");
     }
 
     #[test]
     fn merge_maps_adds() {
         let mut a: BTreeMap<String, u64> = [("x".to_string(), 1)].into();
+        let mut keys = 1;
         merge_maps(
             &mut a,
-            [("x".to_string(), 2), ("y".to_string(), 3)].into(),
+            [("x".to_string(), 2), ("yy".to_string(), 3)].into(),
             "m",
+            &mut keys,
         )
         .unwrap();
-        assert_eq!(a, [("x".to_string(), 3), ("y".to_string(), 3)].into());
+        assert_eq!(a, [("x".to_string(), 3), ("yy".to_string(), 3)].into());
+        assert_eq!(keys, 3, "the new key's bytes only");
         let big: BTreeMap<String, u64> = [("x".to_string(), u64::MAX)].into();
-        assert_eq!(merge_maps(&mut a, big, "m"), Err(Overflow::of("m")));
+        assert_eq!(
+            merge_maps(&mut a, big, "m", &mut keys),
+            Err(Overflow::of("m"))
+        );
     }
 }

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 /// Counts tool calls (one step may make several) by kind and function name.
 #[derive(Debug, Clone, Default)]
 pub struct ToolCalls {
+    /// Bytes of the keys of its maps.
+    pub(crate) keys: usize,
     /// Indexed by [`ToolKind`] as `usize`.
     pub(crate) by_kind: [u64; 5],
     pub(crate) functions: BTreeMap<String, u64>,
@@ -30,6 +32,7 @@ impl Aggregator for ToolCalls {
             &batch.dicts.function,
             &mut self.functions,
             "tool_calls.functions",
+            &mut self.keys,
         );
         self.overflow = self.overflow.or(drained.err());
     }
@@ -46,7 +49,12 @@ impl Aggregator for ToolCalls {
         {
             return Err(Overflow::of("tool_calls.total"));
         }
-        merge_maps(&mut self.functions, other.functions, "tool_calls.functions")
+        merge_maps(
+            &mut self.functions,
+            other.functions,
+            "tool_calls.functions",
+            &mut self.keys,
+        )
     }
 
     fn overflow(&self) -> Option<Overflow> {

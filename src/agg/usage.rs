@@ -88,6 +88,8 @@ impl Accumulator for UsageSums {
 /// Token usage: steps with and without `usage`, sums, and `total_tokens` mismatches.
 #[derive(Debug, Clone, Default)]
 pub struct Usage {
+    /// Bytes of the keys of its maps.
+    pub(crate) keys: usize,
     pub(crate) records: u64,
     pub(crate) sums: UsageSums,
     pub(crate) total_mismatch: u64,
@@ -139,6 +141,7 @@ impl Aggregator for Usage {
             &batch.dicts.assistant,
             &mut self.by_assistant,
             "usage.by_assistant",
+            &mut self.keys,
         );
         self.overflow = self.overflow.or(drained.err());
     }
@@ -159,6 +162,7 @@ impl Aggregator for Usage {
             &mut self.by_assistant,
             other.by_assistant,
             "usage.by_assistant",
+            &mut self.keys,
         )
     }
 

@@ -83,9 +83,10 @@ pub enum Error {
     /// More runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] crate::agg::TooManyRuns),
-    /// The tables that grow with the input (runs, threads, costs, groups, step types) grew
-    /// past the memory budget.
-    #[error("the tables that grow with the input (runs, threads, costs, groups, step types) need more than the memory limit of {}: {} held", crate::report::binary_bytes(*limit), crate::report::binary_bytes(*held))]
+    /// The tables that grow with the input (runs, threads, costs, groups, and the figures
+    /// keyed by step types, error codes and messages, functions, assistants and hours)
+    /// grew past the memory budget.
+    #[error("the tables that grow with the input (runs, threads, costs, groups, and figures by step types, error codes and messages, functions, assistants and hours) need more than the memory limit of {}: {} held", crate::report::binary_bytes(*limit), crate::report::binary_bytes(*held))]
     MemoryLimit {
         /// The budget, in bytes.
         limit: u64,

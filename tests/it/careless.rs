@@ -199,6 +199,60 @@ fn thousands_of_step_types_meet_the_memory_limit_not_the_oom_killer() {
     let out = ok(steplog().args(["summary", l, "-q", "-f", "json", "--memory-limit", "1G"]));
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["steps"]["by_type"].as_object().unwrap().len(), 5_000);
+
+    // Every other figure keyed by what the log says counts too: failure messages and
+    // codes, function names, assistants, and the hours of the time series, each distinct.
+    let text: String = (0..60_000)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"s{i}\",\"object\":\"thread.run.step\",\"created_at\":{},\
+                 \"status\":\"failed\",\"failed_at\":{},\"assistant_id\":\"asst_{i}\",\
+                 \"last_error\":{{\"code\":\"code_{i}\",\"message\":\"request {i} failed: {}\"}},\
+                 \"step_details\":{{\"type\":\"tool_calls\",\"tool_calls\":[{{\"type\":\"function\",\
+                 \"function\":{{\"name\":\"fn_{i}_{}\"}}}}]}}}}\n",
+                1_000_000_000 + 3600 * i,
+                1_000_000_001 + 3600 * i,
+                "x".repeat(100),
+                "y".repeat(60),
+            )
+        })
+        .collect();
+    let keyed = dir.path().join("keyed.jsonl");
+    fs::write(&keyed, text).unwrap();
+    let k = path(&keyed);
+    for threads in ["1", "3"] {
+        let (code, err) = fails(&[
+            "summary",
+            k,
+            "-q",
+            "--no-runs",
+            "--no-cost",
+            "--exemplars",
+            "0",
+            "--memory-limit",
+            "8M",
+            "-j",
+            threads,
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("messages") && err.contains("--memory-limit"),
+            "{err}"
+        );
+    }
+    let out = ok(steplog().args([
+        "summary",
+        k,
+        "-q",
+        "-f",
+        "json",
+        "--no-runs",
+        "--no-cost",
+        "--memory-limit",
+        "1G",
+    ]));
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["failures"]["by_code"].as_object().unwrap().len(), 60_000);
 }
 
 #[test]

@@ -412,6 +412,7 @@ impl FiguresV1 {
             .into_iter()
             .map(|(h, b)| (h, (&b).into()))
             .collect();
+        f.recount();
         Ok(f)
     }
 }
