@@ -3,7 +3,7 @@
 //! no state could hold, the memory budget against thousands of step types, model lists
 //! with a byte-order mark, empty windows and defaults.
 
-use crate::util::{fails, generated, lines_add_up, ok, path, steplog, testdata};
+use crate::util::{fails, generated, generated_text, lines_add_up, ok, path, steplog, testdata};
 use serde_json::Value;
 use std::fs;
 use std::process::{Command as Std, Stdio};
@@ -399,12 +399,7 @@ fn unpriced_tokens_that_would_pass_2_64_leave_costs_out_saying_why() {
 #[test]
 fn documents_saved_with_a_byte_order_mark_read_like_those_without() {
     let dir = tempfile::tempdir().unwrap();
-    let mut data = Vec::new();
-    steplog::generate::Generator::new(12)
-        .write(500, &mut data)
-        .unwrap();
-    let steps: Vec<Value> = String::from_utf8(data)
-        .unwrap()
+    let steps: Vec<Value> = generated_text(500, 12)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -523,11 +518,7 @@ fn dollar_amounts_are_exact_decimals_in_every_machine_format() {
 #[test]
 fn an_element_cut_short_in_a_one_line_array_costs_only_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let mut data = Vec::new();
-    steplog::generate::Generator::new(15)
-        .write(100, &mut data)
-        .unwrap();
-    let text = String::from_utf8(data).unwrap();
+    let text = generated_text(100, 15);
     let steps: Vec<&str> = text.lines().collect();
     // Element 3 loses everything from its `"type"` member on: its braces never close.
     let cut = &steps[2][..steps[2].find(",\"type\"").unwrap()];
@@ -687,11 +678,7 @@ fn where_names_any_metadata_key_that_group_by_accepts() {
 #[test]
 fn find_prints_json_lines_from_event_streams_and_a_note_that_adds_up() {
     let dir = tempfile::tempdir().unwrap();
-    let mut data = Vec::new();
-    steplog::generate::Generator::new(19)
-        .write(40, &mut data)
-        .unwrap();
-    let text = String::from_utf8(data).unwrap();
+    let text = generated_text(40, 19);
     // The steps as a recorded stream: events, data lines, comments, the end marker.
     let stream: String = text
         .lines()

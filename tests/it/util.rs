@@ -163,10 +163,16 @@ pub fn fails(args: &[&str]) -> (i32, String) {
 
 /// `n` generated lines (seed `seed`) written to `file`; the bytes.
 pub fn generated(file: &Path, n: u64, seed: u64) -> Vec<u8> {
+    let data = generated_text(n, seed).into_bytes();
+    std::fs::write(file, &data).unwrap();
+    data
+}
+
+/// `n` generated lines (seed `seed`).
+pub fn generated_text(n: u64, seed: u64) -> String {
     let mut data = Vec::new();
     steplog::generate::Generator::new(seed)
         .write(n, &mut data)
         .unwrap();
-    std::fs::write(file, &data).unwrap();
-    data
+    String::from_utf8(data).unwrap()
 }
