@@ -9,7 +9,9 @@
 //! (`-o FILE`) is unaffected. Standard error is left to the runtime: messages written to
 //! a closed one are lost, not made a panic.
 
+#[cfg(target_os = "linux")]
 use std::fs::{File, OpenOptions};
+#[cfg(target_os = "linux")]
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,6 +23,7 @@ pub fn stdout_was_closed() -> bool {
 }
 
 /// Called by the C library before `main` (a `.init_array` entry).
+#[cfg(target_os = "linux")]
 extern "C" fn guard_closed_stdout() {
     // Each open takes the lowest free descriptor: 0 if standard input is closed too (kept:
     // `/dev/null`, as the runtime would give), then 1 if standard output is; anything

@@ -72,10 +72,11 @@ impl RunTable {
     /// limit.
     #[inline]
     pub fn row_keyed(&mut self, key: IdKey, id: &[u8]) -> Result<u32, Error> {
-        let (r, new) = self.ids.intern(key, id, self.max).ok_or({
+        let max = self.max;
+        let (r, new) = self.ids.intern(key, id, max).ok_or_else(|| {
             Error::TooManyRuns(TooManyRuns {
                 what: "runs",
-                limit: self.max,
+                limit: max,
             })
         })?;
         if new {

@@ -190,9 +190,9 @@ impl Runs {
         self.assistant_codes.clear();
         // In phases, each a tight loop over the batch: every row's thread, then the
         // threads' step counts, then the runs' figures (the rows' runs were found before).
-        // The rows of a
-        // shuffled log each touch another part of a large table: tight loops let the
-        // processor wait for many of those loads at once instead of one after another.
+        // The rows of a shuffled log each touch another part of a large table: tight loops
+        // let the processor wait for many of those loads at once instead of one after
+        // another.
         // Steps of a run (and of a thread) mostly come together: the previous row's is
         // looked up once.
         let mut row_threads = std::mem::take(&mut self.row_threads);
