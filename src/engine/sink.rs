@@ -345,3 +345,62 @@ impl Sink for Export<'_> {
             .map_err(|source| Error::Export { source })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Merged, Sink, Summarize};
+    use crate::agg::testutil::batch;
+    use crate::engine::Config;
+    use std::sync::Arc;
+
+    fn steps(runs: std::ops::Range<u32>) -> Vec<String> {
+        runs.map(|r| {
+            format!(
+                r#"{{"id":"s{r}","created_at":{},"status":"completed","completed_at":{},"run_id":"run_{r}","thread_id":"t{}"}}"#,
+                1_700_000_000 + r,
+                1_700_000_010 + r,
+                r % 3
+            )
+        })
+        .collect()
+    }
+
+    /// Two workers at `--max-runs 10` each hand their runs over at 5, and what they hand
+    /// over and keep merges into what one worker alone makes.
+    #[test]
+    fn workers_hand_their_runs_over_at_their_share_of_the_limit() {
+        let cfg = Config {
+            max_runs: 10,
+            ..Config::default()
+        };
+        let merged = Arc::new(Merged::new(&cfg, 2));
+        let mut a = Summarize::merging(&cfg, None, &merged);
+        let mut b = Summarize::merging(&cfg, None, &merged);
+        let lines = steps(0..8);
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        for chunk in refs.chunks(2) {
+            a.take(&mut batch(chunk)).unwrap();
+            b.take(&mut batch(chunk)).unwrap();
+        }
+        // Each worker handed over once it held 5 runs, and counts its share of the
+        // merged tables in the budget.
+        assert!(a.aggregates.table.len() < 5 && b.aggregates.table.len() < 5);
+        assert!(a.held_bytes() > a.aggregates.held_bytes());
+        let mut all = merged.take().expect("handed over");
+        all.merge(a.aggregates).unwrap();
+        all.merge(b.aggregates).unwrap();
+        // Both workers read every step (as two copies of a log would be).
+        let mut one = Summarize::new(&cfg, None);
+        one.take(&mut batch(&refs)).unwrap();
+        one.take(&mut batch(&refs)).unwrap();
+        assert_eq!(all.runs.finish(), one.aggregates.runs.finish());
+        assert_eq!(all.table.len(), 8);
+        // Past the limit, the merged table says so.
+        let many = steps(0..11);
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let merged = Arc::new(Merged::new(&cfg, 2));
+        let mut c = Summarize::merging(&cfg, None, &merged);
+        let result = refs.chunks(2).try_for_each(|ch| c.take(&mut batch(ch)));
+        assert!(result.is_err(), "11 distinct runs pass --max-runs 10");
+    }
+}
