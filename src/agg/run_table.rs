@@ -72,13 +72,11 @@ impl RunTable {
     /// limit.
     #[inline]
     pub fn row_keyed(&mut self, key: IdKey, id: &[u8]) -> Result<u32, Error> {
-        let max = self.max;
-        let (r, new) = self.ids.intern(key, id, max).ok_or_else(|| {
-            Error::TooManyRuns(TooManyRuns {
-                what: "runs",
-                limit: max,
-            })
-        })?;
+        let too_many = Error::TooManyRuns(TooManyRuns {
+            what: "runs",
+            limit: self.max,
+        });
+        let (r, new) = self.ids.intern(key, id, self.max).ok_or(too_many)?;
         if new {
             self.models.push(NONE);
         }

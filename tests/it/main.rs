@@ -11,6 +11,7 @@ mod groups;
 mod hostile;
 mod notes;
 mod orders;
+mod outputs;
 mod properties;
 mod realworld;
 mod reports;

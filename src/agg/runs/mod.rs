@@ -17,6 +17,7 @@ use crate::batch::{Batch, Code, Dict, Place, NULL};
 use crate::report;
 use std::cmp::Ordering;
 
+mod merge;
 mod restore;
 mod spread;
 
@@ -309,102 +310,6 @@ impl Runs {
             }
         }
         self.row_threads = row_threads;
-        Ok(())
-    }
-
-    /// Merges another part: runs and threads with the same id become one. `rows[r]` is
-    /// this side's row of the other's run `r` (see [`RunTable::merge`]).
-    pub fn merge(&mut self, other: Runs, rows: &[u32]) -> Result<(), Error> {
-        if !other.enabled {
-            return Ok(());
-        }
-        self.enabled = true;
-        add(
-            &mut self.without_run,
-            other.without_run,
-            "runs.steps_without_run",
-        )?;
-        add(
-            &mut self.without_thread,
-            other.without_thread,
-            "threads.steps_without_thread",
-        )?;
-        let mut threads = Vec::with_capacity(other.threads.len());
-        self.threads.reserve(other.threads.len());
-        for (t, &n) in other.thread_steps.iter().enumerate() {
-            let id = other.threads.get(t);
-            let (k, new) = self
-                .threads
-                .intern(IdKey::of(id), id, self.max)
-                .ok_or_else(|| self.too_many("threads"))?;
-            if new {
-                self.thread_steps.push(0);
-            }
-            add(&mut self.thread_steps[k], n, "threads.steps_per_thread")?;
-            threads.push(k as u32);
-        }
-        let names: Vec<u32> = (0..other.names.len() as u32)
-            .map(|c| self.name_code(other.names.get(c)))
-            .collect();
-        let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
-        let thread = |t: u32| if t == NONE { NONE } else { threads[t as usize] };
-        let rows_len = rows.iter().map(|&r| r as usize + 1).max().unwrap_or(0);
-        if self.figures.len() < rows_len {
-            self.figures.resize(rows_len, Run::NONE);
-        }
-        for (r, theirs) in other.figures.iter().enumerate() {
-            if theirs.steps == 0 {
-                continue;
-            }
-            let their_id = &other.ids[theirs.last.id.0..][..theirs.last.id.1];
-            let k = rows[r] as usize;
-            if self.figures[k].steps == 0 {
-                let at = self.ids.len();
-                self.ids.extend_from_slice(their_id);
-                self.count += 1;
-                self.figures[k] = Run {
-                    thread: thread(theirs.thread),
-                    assistant: code(theirs.assistant),
-                    last: Last {
-                        status: code(theirs.last.status),
-                        id: (at, their_id.len()),
-                        ..theirs.last
-                    },
-                    ..*theirs
-                };
-                continue;
-            }
-            let run = &mut self.figures[k];
-            add(&mut run.steps, theirs.steps, "runs.steps_per_run")?;
-            add(
-                &mut run.tool_calls,
-                theirs.tool_calls,
-                "runs.tool_calls_per_run",
-            )?;
-            add(&mut run.tokens, theirs.tokens, "runs.tokens_per_run")?;
-            run.first = run.first.min(theirs.first);
-            run.end = run.end.max(theirs.end);
-            let (t, a) = (thread(theirs.thread), code(theirs.assistant));
-            if lower(run.thread, t, |t| self.threads.get(t as usize)) {
-                run.thread = t;
-            }
-            if lower(run.assistant, a, |a| self.names.get(a).as_bytes()) {
-                run.assistant = a;
-            }
-            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
-            let l = &theirs.last;
-            if later(
-                (l.created, l.terminal, their_id, l.place),
-                (run.last.created, run.last.terminal, mine, run.last.place),
-            ) {
-                let slot = write_id(&mut self.ids, run.last.id, their_id);
-                run.last = Last {
-                    status: code(l.status),
-                    id: slot,
-                    ..*l
-                };
-            }
-        }
         Ok(())
     }
 
