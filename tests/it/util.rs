@@ -161,6 +161,20 @@ pub fn fails(args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Closes `child`'s standard output (a reader that went away) and requires exit 0; what
+/// it printed on standard error.
+pub fn reader_gone(mut child: std::process::Child, what: &str) -> Vec<u8> {
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stderr
+}
+
 /// `n` generated lines (seed `seed`) written to `file`; the bytes.
 pub fn generated(file: &Path, n: u64, seed: u64) -> Vec<u8> {
     let data = generated_text(n, seed).into_bytes();
