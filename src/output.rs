@@ -123,17 +123,17 @@ impl Standard {
         self,
         write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
     ) -> io::Result<()> {
+        fn through(
+            stream: impl Write + Send,
+            write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
+        ) -> io::Result<()> {
+            let mut out = io::BufWriter::new(stream);
+            write(&mut out)?;
+            out.flush()
+        }
         match self {
-            Standard::Out => {
-                let mut out = io::BufWriter::new(io::stdout());
-                write(&mut out)?;
-                out.flush()
-            }
-            Standard::Err => {
-                let mut out = io::BufWriter::new(io::stderr());
-                write(&mut out)?;
-                out.flush()
-            }
+            Standard::Out => through(io::stdout(), write),
+            Standard::Err => through(io::stderr(), write),
         }
     }
 }

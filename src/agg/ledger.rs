@@ -65,12 +65,6 @@ impl Tokens {
             "cost.reasoning_tokens",
         )
     }
-
-    /// Prompt plus completion tokens (what "tokens" means in cost figures), saturating at
-    /// 2^64 − 1 (only for display: sums are checked where they are kept).
-    pub fn total(&self) -> u64 {
-        self.prompt.saturating_add(self.completion)
-    }
 }
 
 /// Where a run's entries are: the head of its chain, or [`INDEXED`] once the chain grew
@@ -222,8 +216,9 @@ impl Ledger {
 
     /// Folds a batch's steps with usage in, each under its entry. `rows` are the steps'
     /// rows in the summary's run table ([`NONE`] for a step without a run id), as
-    /// [`crate::agg::RunTable::rows`] gives them. `groups` lists (row, group) pairs when grouping (a
-    /// row may be in several groups, or none listed when grouping is off: then `None`).
+    /// [`crate::agg::RunTable::rows`] gives them. `groups` lists (row, group) pairs when
+    /// grouping (a row may be in several groups, or none listed when grouping is off: then
+    /// `None`).
     pub fn update(
         &mut self,
         batch: &Batch,

@@ -372,7 +372,7 @@ impl Aggregator for TimeSeries {
                 Some(mine) => mine.add(&b, &mut self.codes)?,
                 None => {
                     self.codes.entries += b.failures_by_code.len();
-                    self.codes.bytes += b.failures_by_code.keys().map(String::len).sum::<usize>();
+                    self.codes.bytes += super::tally::key_bytes(&b.failures_by_code);
                     self.hours.insert(h, b);
                 }
             }

@@ -283,13 +283,14 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         names: &plan.names,
         cfg,
     };
+    // What the workers of a summarising pass hand over while reading (see `Merged`).
+    let merged = Arc::new(sink::Merged::new(cfg, plan.threads));
     let (summary, timings) = if cfg.dedup {
         dedup::run(&scheduler, &plan.inputs)?
     } else if cfg.group_by.contains(&Dim::Model) {
         // The run objects first (they may come after their steps), then the steps.
         let (specs, _spooled) = spool::once_only(&plan.inputs)?;
         let (models, first) = run_models(&scheduler, &specs)?;
-        let merged = Arc::new(sink::Merged::new(cfg, plan.threads));
         let passed = scheduler.pass(&specs, Lines::Every, &|| {
             Summarize::merging(cfg, Some(models.clone()), &merged)
         })?;
@@ -298,7 +299,6 @@ pub fn run(inputs: &[InputSpec], cfg: &Config) -> Result<Outcome, Error> {
         timings.add(&passed.timings);
         summarized(&plan.pool, passed, merged.take(), timings, cfg)?
     } else {
-        let merged = Arc::new(sink::Merged::new(cfg, plan.threads));
         let passed = scheduler.pass(&plan.inputs, Lines::Every, &|| {
             Summarize::merging(cfg, None, &merged)
         })?;
@@ -342,9 +342,7 @@ fn summarized(
     mut timings: Timings,
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
-    let parts = merged
-        .into_iter()
-        .chain(passed.sinks.into_iter().map(|s| s.aggregates));
+    let parts = merged.into_iter().chain(sink::aggregates(passed.sinks));
     let aggregates = merge_sinks(pool, parts, &mut timings, cfg.memory_limit)?;
     let summary = Summary {
         aggregates,

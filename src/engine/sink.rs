@@ -173,6 +173,11 @@ impl Sink for Summarize {
     }
 }
 
+/// The aggregates of summarising sinks.
+pub(crate) fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = Aggregates> {
+    sinks.into_iter().map(|s| s.aggregates)
+}
+
 /// The aggregates the workers of a summarising pass hand over while it goes on, once
 /// theirs reach a bound: so the process holds one merged table and each worker's recent
 /// runs and groups, not every worker's whole table, and `--max-runs` and `--max-groups`

@@ -235,9 +235,7 @@ impl<S: Sink> Worker<S> {
             .map(|&(line, start, len)| {
                 let raw = original.get(start..start + len).unwrap_or_default();
                 match crate::parse::sse::classify(raw) {
-                    crate::parse::sse::Line::Data(at) if raw.starts_with(b"data:") => {
-                        (line, &raw[at..])
-                    }
+                    crate::parse::sse::Line::Data(at) => (line, &raw[at..]),
                     _ => (line, raw),
                 }
             })

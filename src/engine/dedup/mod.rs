@@ -17,7 +17,7 @@ pub mod index;
 pub use index::{Seen, SnapshotIndex, Winners};
 
 use super::scheduler::Scheduler;
-use super::sink::{Index, Summarize};
+use super::sink::{aggregates, Index, Summarize};
 use super::{spool, Error, Lines, Timings};
 use crate::agg::RunTable;
 use crate::input::InputSpec;
@@ -147,9 +147,4 @@ pub(super) fn run(
         ..super::read_summary(files, lines, filtered_out, outside, cfg)
     };
     Ok((summary, timings))
-}
-
-/// The aggregates of summarising sinks.
-fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = crate::agg::Aggregates> {
-    sinks.into_iter().map(|s| s.aggregates)
 }
