@@ -357,11 +357,12 @@ pub struct LimitArgs {
     /// with its costs). By default, 5000000.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
     pub max_runs: usize,
-    /// Stop with exit 2, naming what to change, when the tables that grow with the input
-    /// (runs, threads, costs, groups, step types) would hold more than SIZE together
-    /// (64M, 2G), rather than meet the
-    /// system's out-of-memory killer. By default, half of the memory (or of the
-    /// container's limit).
+    /// The most the tables that grow with the input (runs, threads, costs, groups, step
+    /// types) may hold together (64M, 2G). Past a quarter of it, a summary spills its
+    /// runs, threads and costs to a temporary file in TMPDIR and reads them back at the
+    /// end (the same report); what cannot spill stops with exit 2, naming what to change,
+    /// rather than meet the system's out-of-memory killer. By default, half of the
+    /// memory (or of the container's limit).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
 }

@@ -5,6 +5,7 @@
 //! the plain-data [`Report`] every renderer reads. Inputs appear here by name, size and
 //! compression ([`FileInfo`]); the aggregates below know them only by index.
 
+use crate::agg::spill::RunRow;
 use crate::agg::{self, add, exemplars, Aggregates, Interval, LineStats, Overflow, Sort};
 use crate::batch::Place;
 use crate::cost::Pricing;
@@ -262,10 +263,17 @@ impl Summary {
         let mut hints_cost = Vec::new();
         // Pricing the ledger and the figures over runs each walk a table as large as the
         // runs: side by side.
-        let (priced, (runs_threads, exemplars)) = rayon::join(
-            || self.pricing.price(&a.ledger, &a.table, groups_len),
-            || (a.runs.finish(), self.exemplars()),
-        );
+        let (priced, (runs_threads, exemplars)) = match &a.spilled {
+            // Spilled runs were priced by model and finished while reading back.
+            Some(f) => (
+                self.pricing.price(&f.ledger, &f.models, groups_len),
+                (f.runs.clone(), self.exemplars()),
+            ),
+            None => rayon::join(
+                || self.pricing.price(&a.ledger, &a.table, groups_len),
+                || (a.runs.finish(), self.exemplars()),
+            ),
+        };
         let priced = priced.unwrap_or_else(|e| {
             hints_cost.push(format!("costs are left out: {e}"));
             crate::cost::Priced::default()
@@ -343,27 +351,36 @@ impl Summary {
                 line,
             }
         };
-        let runs = &a.runs;
-        let run = |(r, value): (usize, u64), figure: &str| {
-            let (id, run) = runs.run(&a.table, r);
-            let (file, line) = self.where_is(run.last.place);
+        let run = |row: RunRow, figure: &str| {
+            let (file, line) = self.where_is(row.place);
             report::Exemplar {
-                id: runs.last_id(r).to_string(),
-                run_id: Some(id.to_string()),
-                thread_id: runs.thread_id(run.thread).map(str::to_string),
-                assistant_id: runs.name(run.assistant).map(str::to_string),
-                status: runs.name(run.last.status).unwrap_or_default().to_string(),
+                id: row.last_id,
+                run_id: Some(row.id),
+                thread_id: row.thread_id,
+                assistant_id: row.assistant_id,
+                status: row.status,
                 step_type: None,
                 figure: figure.to_string(),
-                value: i64::try_from(value).unwrap_or(i64::MAX),
-                steps: Some(run.steps),
-                created_at: run.first,
-                created_at_utc: report::format_utc(run.first),
+                value: i64::try_from(row.value).unwrap_or(i64::MAX),
+                steps: Some(row.steps),
+                created_at: row.first,
+                created_at_utc: report::format_utc(row.first),
                 code: None,
                 message: None,
                 file,
                 line,
             }
+        };
+        let (runs, table) = (&a.runs, &a.table);
+        let top = |figure: fn(&crate::agg::runs::Run) -> Option<u64>| -> Vec<RunRow> {
+            runs.top(table, n, figure)
+                .into_iter()
+                .map(|(r, v)| RunRow::of(runs, table, r, v))
+                .collect()
+        };
+        let (slowest, costliest) = match &a.spilled {
+            Some(f) => (f.slowest.clone(), f.costliest.clone()),
+            None => (top(|r| r.span()), top(|r| Some(r.tokens))),
         };
         Some(report::Exemplars {
             slowest_steps: a
@@ -373,13 +390,11 @@ impl Summary {
                 .iter()
                 .map(|s| step(s, "duration_seconds"))
                 .collect(),
-            slowest_runs: runs
-                .top(&a.table, n, |r| r.span())
+            slowest_runs: slowest
                 .into_iter()
                 .map(|r| run(r, "span_seconds"))
                 .collect(),
-            costliest_runs: runs
-                .top(&a.table, n, |r| Some(r.tokens))
+            costliest_runs: costliest
                 .into_iter()
                 .map(|r| run(r, "total_tokens"))
                 .collect(),

@@ -2,6 +2,7 @@
 //! keeps: those figures, the distinct-id sketch and the groups.
 
 use super::ids::BatchKeys;
+use super::spill::{self, Finished, Spill};
 use super::{
     Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
     Overflow, RunTable, Runs, Series, Steps, TimeRange, ToolCalls, Usage,
@@ -234,6 +235,9 @@ pub struct Aggregates {
     pub ledger: Ledger,
     /// The current batch's id keys, hashed once for the run table and the ledger.
     pub(crate) keys: BatchKeys,
+    /// What the report needs of the runs, threads and cost entries, when they were
+    /// spilled to disk (`table`, `runs` and `ledger` are then empty).
+    pub spilled: Option<Box<Finished>>,
 }
 
 impl Aggregates {
@@ -298,6 +302,38 @@ impl Aggregates {
             || ledger.merge(other.ledger, &rows, &went),
         );
         a.and(b)
+    }
+
+    /// Bytes the tables of runs, threads and cost entries hold, about: what a spill
+    /// frees.
+    pub fn run_bytes(&self) -> usize {
+        self.table.heap_bytes() + self.runs.heap_bytes() + self.ledger.heap_bytes()
+    }
+
+    /// Writes the runs, threads and cost entries of runs to `spill` and empties their
+    /// tables (the counts of steps without a run or thread, and the cost entries of
+    /// steps without a run, stay).
+    pub fn spill(&mut self, spill: &mut Spill) -> Result<(), spill::Error> {
+        spill.write(&self.table, &self.runs, &self.ledger)?;
+        self.table = RunTable::new(self.table.max());
+        self.runs.clear_tables();
+        self.ledger.clear_runs().map_err(Error::from)?;
+        Ok(())
+    }
+
+    /// Writes what the tables still hold to `spill`, then reads it all back, one
+    /// partition at a time, into what the report needs ([`Aggregates::spilled`]).
+    pub fn finish_spill(&mut self, spill: Spill) -> Result<(), spill::Error> {
+        let max = self.table.max();
+        let table = std::mem::replace(&mut self.table, RunTable::new(max));
+        let empty = Runs::new(self.runs.enabled, self.runs.max());
+        let runs = std::mem::replace(&mut self.runs, empty);
+        let empty = Ledger::new(self.ledger.enabled);
+        let ledger = std::mem::replace(&mut self.ledger, empty);
+        let n = self.exemplars.n;
+        let finished = spill.finish(table, runs, ledger, n)?;
+        self.spilled = Some(Box::new(finished));
+        Ok(())
     }
 
     /// Bytes the tables that grow with the input's cardinality hold (runs, threads, the

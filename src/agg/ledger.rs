@@ -131,6 +131,26 @@ impl Ledger {
         self.entries.iter().map(|(e, t)| (e, t))
     }
 
+    /// Entry `i` (in the order first filed).
+    pub fn entry(&self, i: usize) -> (&Entry, &Tokens) {
+        let (e, t) = &self.entries[i];
+        (e, t)
+    }
+
+    /// Keeps only the entries of steps without a run (no run table refers to them): the
+    /// others went to a spill, with their runs.
+    pub fn clear_runs(&mut self) -> Result<(), Overflow> {
+        let old = std::mem::replace(self, Ledger::new(self.enabled));
+        for (e, t) in old.entries.iter().filter(|(e, _)| e.run == NONE) {
+            let assistant = match old.name(e.assistant) {
+                Some(a) => self.name_code(a),
+                None => NONE,
+            };
+            self.file(Entry { assistant, ..*e }, t)?;
+        }
+        Ok(())
+    }
+
     /// Entries held.
     pub fn len(&self) -> usize {
         self.entries.len()

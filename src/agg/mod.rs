@@ -22,6 +22,7 @@ mod lines;
 mod run_table;
 pub mod runs;
 mod series;
+pub mod spill;
 mod steps;
 mod tally;
 mod time_range;

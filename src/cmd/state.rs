@@ -17,7 +17,9 @@ pub fn partial(args: &PartialArgs) -> Result<()> {
         &args.select.input_paths(),
         args.select.engine.recursive,
     )?;
-    let cfg = config(&args.select, View::default())?;
+    let mut cfg = config(&args.select, View::default())?;
+    // A state holds every run: they stay in memory.
+    cfg.spill = false;
     let outcome = execute(&args.select, cfg.clone())?;
     if !args.select.quiet {
         for note in outcome.notes() {

@@ -25,7 +25,20 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     )?;
     let mut cfg = config(&args.select, args.render.view())?;
     cfg.pricing = Arc::new(super::prices::pricing(&args.render.prices)?);
+    // A state holds every run: they stay in memory.
+    cfg.spill = args.save_state.is_none();
     let outcome = execute(&args.select, cfg.clone())?;
+    if let (Some(spilled), false) = (&outcome.summary.aggregates.spilled, args.select.quiet) {
+        // Not in the report: it is the report an unlimited run makes.
+        eprintln!(
+            "steplog: note: the runs passed a quarter of --memory-limit ({}), so they were \
+             spilled {} times ({} in all) to a temporary file in {} and read back",
+            steplog::report::binary_bytes(cfg.memory_limit),
+            spilled.times,
+            steplog::report::binary_bytes(spilled.bytes),
+            std::env::temp_dir().display()
+        );
+    }
     let report = outcome.report();
     if let Some(path) = &args.save_state {
         write_state(path, &State::of(outcome, &cfg))?;

@@ -14,6 +14,15 @@ impl From<crate::agg::Error> for Error {
     }
 }
 
+impl From<crate::agg::spill::Error> for Error {
+    fn from(e: crate::agg::spill::Error) -> Error {
+        match e {
+            crate::agg::spill::Error::Agg(a) => a.into(),
+            other => Error::Spill(other),
+        }
+    }
+}
+
 /// Everything that can stop a run of the engine.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,6 +79,9 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// Runs could not be spilled to disk, or read back.
+    #[error(transparent)]
+    Spill(crate::agg::spill::Error),
     /// A row sink (export) failed.
     #[error("cannot export")]
     Export {

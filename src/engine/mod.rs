@@ -25,6 +25,7 @@ pub use plan::{Shard, Window};
 pub use sink::RowSink;
 
 use crate::agg::groups::Models;
+use crate::agg::spill::Spill;
 use crate::agg::{Aggregates, Dim, RunTable, DEFAULT_MAX_GROUPS};
 use crate::input::{FileInfo, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use crate::report::Report;
@@ -98,6 +99,11 @@ pub struct Config {
     /// [`Error::MemoryLimit`] rather than meet the operating system's out-of-memory
     /// killer. By default, [`default_memory_limit`].
     pub memory_limit: u64,
+    /// Past a quarter of `memory_limit`, write the tables of runs, threads and cost
+    /// entries to a temporary file and go on (see [`crate::agg::spill`]) rather than
+    /// stop; the report is the same. By default, true. Off where the whole tables are
+    /// wanted in memory (a state file holds every run).
+    pub spill: bool,
 }
 
 /// The memory budget unless told otherwise: half of the memory this process may use (the
@@ -170,6 +176,7 @@ impl Default for Config {
             progress: None,
             shard: None,
             memory_limit: default_memory_limit(),
+            spill: true,
         }
     }
 }
@@ -338,12 +345,13 @@ pub(super) fn read_summary(
 fn summarized(
     pool: &rayon::ThreadPool,
     passed: scheduler::Passed<Summarize>,
-    merged: Option<Aggregates>,
+    merged: Option<(Aggregates, Option<Spill>)>,
     mut timings: Timings,
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
+    let (merged, spill) = merged.unzip();
     let parts = merged.into_iter().chain(sink::aggregates(passed.sinks));
-    let aggregates = merge_sinks(pool, parts, &mut timings, cfg.memory_limit)?;
+    let aggregates = merge_sinks(pool, parts, spill.flatten(), &mut timings, cfg)?;
     let summary = Summary {
         aggregates,
         ..read_summary(
@@ -390,14 +398,17 @@ pub(crate) fn same_inputs(first: &[FileInfo], second: &[FileInfo]) -> Result<(),
     }
 }
 
-/// The workers' aggregates, merged; the time it takes counts as aggregation.
+/// The workers' aggregates, merged, with what was spilled while reading (if anything);
+/// the time it takes counts as aggregation.
 fn merge_sinks(
     pool: &rayon::ThreadPool,
     parts: impl IntoIterator<Item = Aggregates>,
+    mut spill: Option<Spill>,
     timings: &mut Timings,
-    limit: u64,
+    cfg: &Config,
 ) -> Result<Aggregates, Error> {
     let merging = Instant::now();
+    let limit = cfg.memory_limit;
     // The largest first: merging into it moves the fewest groups and runs.
     let mut all: Vec<Aggregates> = parts.into_iter().collect();
     all.sort_by_key(|a| std::cmp::Reverse(a.groups.table.len() + a.table.len()));
@@ -407,7 +418,14 @@ fn merge_sinks(
     for part in all {
         rest -= part.held_bytes() as u64;
         pool.install(|| merged.merge(part))?;
+        let held = merged.held_bytes() as u64 + rest;
+        if cfg.spill && held > limit / 2 && merged.run_bytes() > 0 {
+            merged.spill(spill.get_or_insert(Spill::new()?))?;
+        }
         check_memory(merged.held_bytes() as u64 + rest, limit)?;
+    }
+    if let Some(spill) = spill {
+        pool.install(|| merged.finish_spill(spill))?;
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)

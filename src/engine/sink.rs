@@ -9,9 +9,10 @@ use super::dedup::{Seen, SnapshotIndex};
 use super::find::{Found, Match, Ordered};
 use super::{Config, Error};
 use crate::agg::groups::Models;
+use crate::agg::spill::Spill;
 use crate::agg::{Aggregates, Groups, Ledger, RunTable, Runs};
 use crate::batch::{is_terminal, Batch, Keep, StepFields};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A consumer of full batches.
@@ -118,9 +119,6 @@ pub(crate) struct Summarize {
     pub aggregates: Aggregates,
     /// Where they go once large, if anywhere; and empty aggregates to go on with.
     merged: Option<(Arc<Merged>, Aggregates)>,
-    /// Bytes the merged aggregates grew by when this worker's went in (this worker's
-    /// share of them in the memory budget).
-    contributed: u64,
 }
 
 impl Summarize {
@@ -137,7 +135,6 @@ impl Summarize {
                 cfg.exemplars,
             ),
             merged: None,
-            contributed: 0,
         }
     }
 
@@ -162,14 +159,16 @@ impl Sink for Summarize {
         if let Some((merged, empty)) = &self.merged {
             if merged.due(&self.aggregates) {
                 let part = std::mem::replace(&mut self.aggregates, empty.clone());
-                self.contributed += merged.absorb(part)?;
+                merged.absorb(part)?;
             }
         }
         Ok(())
     }
 
+    /// This worker's tables, and its share of the merged ones.
     fn held_bytes(&self) -> usize {
-        self.aggregates.held_bytes() + self.contributed as usize
+        let merged = self.merged.as_ref().map_or(0, |(m, _)| m.share());
+        self.aggregates.held_bytes() + merged
     }
 }
 
@@ -182,12 +181,19 @@ pub(crate) fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = Aggregat
 /// theirs reach a bound: so the process holds one merged table and each worker's recent
 /// runs and groups, not every worker's whole table, and `--max-runs` and `--max-groups`
 /// bound the process (the merged table holds each run and group once), not each worker.
+/// Past a quarter of the memory limit, the merged tables of runs, threads and cost
+/// entries are spilled to disk (when `cfg.spill`), and start again empty.
 pub(crate) struct Merged {
-    aggregates: Mutex<Option<Aggregates>>,
+    merged: Mutex<(Option<Aggregates>, Option<Spill>)>,
+    /// What the merged aggregates hold, in bytes.
+    held: AtomicU64,
+    threads: u64,
     /// A worker hands over at this many runs (or threads), groups, or bytes of tables.
     runs: usize,
     groups: usize,
     bytes: usize,
+    /// The merged tables of runs spill past this many bytes, if they may.
+    spill: Option<usize>,
 }
 
 impl Merged {
@@ -197,11 +203,15 @@ impl Merged {
     /// hand-over, under a lock, and the memory a worker frees is not returned at once.)
     pub fn new(cfg: &Config, threads: usize) -> Merged {
         let share = |limit: usize| (limit / threads.max(1)).max(1);
+        let quarter = usize::try_from(cfg.memory_limit / 4).unwrap_or(usize::MAX);
         Merged {
-            aggregates: Mutex::new(None),
+            merged: Mutex::new((None, None)),
+            held: AtomicU64::new(0),
+            threads: threads.max(1) as u64,
             runs: share(cfg.max_runs),
             groups: share(cfg.max_groups),
-            bytes: share(usize::try_from(cfg.memory_limit / 4).unwrap_or(usize::MAX)),
+            bytes: share(quarter),
+            spill: cfg.spill.then_some(quarter),
         }
     }
 
@@ -213,25 +223,41 @@ impl Merged {
             || a.held_bytes() >= self.bytes
     }
 
-    /// Merges `part` in; returns how many bytes the merged aggregates grew by.
-    fn absorb(&self, part: Aggregates) -> Result<u64, Error> {
-        let mut slot = self.aggregates.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(merged) = slot.as_mut() else {
-            let bytes = part.held_bytes() as u64;
-            *slot = Some(part);
-            return Ok(bytes);
-        };
-        let before = merged.held_bytes() as u64;
-        merged.merge(part)?;
-        Ok((merged.held_bytes() as u64).saturating_sub(before))
+    /// A worker's share of the merged aggregates' bytes (for the memory budget).
+    fn share(&self) -> usize {
+        (self.held.load(Ordering::Relaxed) / self.threads) as usize
     }
 
-    /// What was handed over, if anything.
-    pub fn take(&self) -> Option<Aggregates> {
-        self.aggregates
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+    /// Merges `part` in, and spills the merged runs when they pass their share.
+    fn absorb(&self, part: Aggregates) -> Result<(), Error> {
+        let mut slot = self.merged.lock().unwrap_or_else(|e| e.into_inner());
+        let (merged, spill) = &mut *slot;
+        let merged = match merged {
+            Some(m) => {
+                m.merge(part)?;
+                m
+            }
+            None => merged.insert(part),
+        };
+        if let Some(at) = self.spill {
+            if merged.held_bytes() > at && merged.run_bytes() > 0 {
+                let file = match spill {
+                    Some(f) => f,
+                    None => spill.insert(Spill::new()?),
+                };
+                merged.spill(file)?;
+            }
+        }
+        self.held
+            .store(merged.held_bytes() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// What was handed over, if anything, and what was spilled.
+    pub fn take(&self) -> Option<(Aggregates, Option<Spill>)> {
+        let mut slot = self.merged.lock().unwrap_or_else(|e| e.into_inner());
+        let (merged, spill) = std::mem::take(&mut *slot);
+        merged.map(|m| (m, spill))
     }
 }
 
@@ -391,7 +417,7 @@ mod tests {
         // merged tables in the budget.
         assert!(a.aggregates.table.len() < 5 && b.aggregates.table.len() < 5);
         assert!(a.held_bytes() > a.aggregates.held_bytes());
-        let mut all = merged.take().expect("handed over");
+        let (mut all, _) = merged.take().expect("handed over");
         all.merge(a.aggregates).unwrap();
         all.merge(b.aggregates).unwrap();
         // Both workers read every step (as two copies of a log would be).

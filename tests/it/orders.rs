@@ -82,7 +82,8 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
         costs.insert(name, cost.clone());
         // Any threads and chunking give the same report; so do workers that hand their
         // tables over to be merged while reading (at a third of `--max-runs` each, or a
-        // share of a small memory limit).
+        // share of a small memory limit), and a memory limit so small that the runs are
+        // spilled to disk and read back.
         let whole = summary_json(&inputs);
         // Runs met through steps or run objects (the run file may name runs whose steps
         // the corpus cut off).
@@ -108,6 +109,17 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
                 "--memory-limit",
                 "8M",
             ],
+            // Small enough that the runs spill to disk many times, and every partition
+            // is read back from several spills.
+            &[
+                "--threads",
+                "2",
+                "--chunk-size",
+                "3K",
+                "--memory-limit",
+                "200K",
+            ],
+            &["--threads", "1", "--memory-limit", "100K"],
         ] {
             let mut a = args.to_vec();
             a.extend(inputs);
@@ -131,7 +143,7 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
 }
 
 #[test]
-fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
+fn a_memory_limit_spills_runs_to_disk_and_stops_what_cannot_spill_with_exit_2() {
     use steplog::generate::{write_corpus, Generator, Order};
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("single.jsonl");
@@ -155,19 +167,56 @@ fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
             "{err}"
         );
     };
+    // A summary spills its runs past a quarter of the limit, says so on standard error,
+    // and reports what an unlimited one does.
+    let unlimited = summary_json(&["-q", logs]);
     for threads in ["1", "3"] {
-        fails(&[
-            "summary",
-            "-q",
-            "-f",
-            "json",
-            "--memory-limit",
-            "1M",
-            "-j",
-            threads,
-            logs,
-        ]);
+        let out = steplog()
+            .args([
+                "summary",
+                "-f",
+                "json",
+                "--memory-limit",
+                "1M",
+                "-j",
+                threads,
+                logs,
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), unlimited);
+        assert!(err.contains("spilled") && err.contains("1.00 MiB"), "{err}");
     }
+    assert!(
+        !String::from_utf8_lossy(&ok(steplog().args(["summary", "-f", "json", logs])))
+            .contains("spilled")
+    );
+    // Tables that do not spill (groups; runs a state must hold whole) stop at the limit.
+    let mut group_by_run = vec!["summary", "-q", "--memory-limit", "1M", "--group-by", "run"];
+    group_by_run.push(logs);
+    fails(&group_by_run);
+    let state = dir.path().join("day.state");
+    fails(&[
+        "partial",
+        "-q",
+        "--memory-limit",
+        "1M",
+        "-o",
+        path(&state),
+        logs,
+    ]);
+    fails(&[
+        "summary",
+        "-q",
+        "--memory-limit",
+        "1M",
+        "--save-state",
+        path(&state),
+        logs,
+    ]);
+    assert!(!state.exists(), "no state after the limit");
     // Without runs and costs the same budget holds; a larger one changes nothing.
     ok(steplog().args([
         "summary",
@@ -178,13 +227,11 @@ fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
         "--no-cost",
         logs,
     ]));
-    let unlimited = summary_json(&["-q", logs]);
     assert_eq!(
         summary_json(&["-q", "--memory-limit", "1G", logs]),
         unlimited
     );
     // Merging and reporting states count the merged tables.
-    let state = dir.path().join("day.state");
     ok(steplog().args(["partial", "-q", "-o", path(&state), logs]));
     fails(&["report", "--memory-limit", "1M", path(&state)]);
     fails(&[
@@ -196,4 +243,17 @@ fn a_memory_limit_stops_with_exit_2_before_the_tables_outgrow_it() {
         path(&state),
     ]);
     ok(steplog().args(["report", "--memory-limit", "1G", path(&state)]));
+    // A spill that cannot be written is a clear exit 2, naming the place.
+    let out = steplog()
+        .env("TMPDIR", dir.path().join("gone"))
+        .args(["summary", "-q", "--memory-limit", "1M", logs])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot spill runs") && err.contains("gone"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -51,53 +51,66 @@ impl Runs {
                 continue;
             }
             let their_id = &other.ids[theirs.last.id.0..][..theirs.last.id.1];
-            let k = rows[r] as usize;
-            if self.figures[k].steps == 0 {
-                let at = self.ids.len();
-                self.ids.extend_from_slice(their_id);
-                self.count += 1;
-                self.figures[k] = Run {
-                    thread: thread(theirs.thread),
-                    assistant: code(theirs.assistant),
-                    last: Last {
-                        status: code(theirs.last.status),
-                        id: (at, their_id.len()),
-                        ..theirs.last
-                    },
-                    ..*theirs
-                };
-                continue;
-            }
-            let run = &mut self.figures[k];
-            add(&mut run.steps, theirs.steps, "runs.steps_per_run")?;
-            add(
-                &mut run.tool_calls,
-                theirs.tool_calls,
-                "runs.tool_calls_per_run",
-            )?;
-            add(&mut run.tokens, theirs.tokens, "runs.tokens_per_run")?;
-            run.first = run.first.min(theirs.first);
-            run.end = run.end.max(theirs.end);
-            let (t, a) = (thread(theirs.thread), code(theirs.assistant));
-            if lower(run.thread, t, |t| self.threads.get(t as usize)) {
-                run.thread = t;
-            }
-            if lower(run.assistant, a, |a| self.names.get(a).as_bytes()) {
-                run.assistant = a;
-            }
-            let mine = &self.ids[run.last.id.0..][..run.last.id.1];
-            let l = &theirs.last;
-            if later(
-                (l.created, l.terminal, their_id, l.place),
-                (run.last.created, run.last.terminal, mine, run.last.place),
-            ) {
-                let slot = write_id(&mut self.ids, run.last.id, their_id);
-                run.last = Last {
-                    status: code(l.status),
-                    id: slot,
-                    ..*l
-                };
-            }
+            let theirs = Run {
+                thread: thread(theirs.thread),
+                assistant: code(theirs.assistant),
+                last: Last {
+                    status: code(theirs.last.status),
+                    ..theirs.last
+                },
+                ..*theirs
+            };
+            self.fold(rows[r] as usize, &theirs, their_id)?;
+        }
+        Ok(())
+    }
+
+    /// Folds `theirs` (whose thread, assistant and status are this table's codes, and
+    /// whose last step's id is `their_id`) into row `k`: as its first steps, or added to
+    /// those it has.
+    pub(super) fn fold(&mut self, k: usize, theirs: &Run, their_id: &[u8]) -> Result<(), Error> {
+        if self.figures.len() <= k {
+            self.figures.resize(k + 1, Run::NONE);
+        }
+        if self.figures[k].steps == 0 {
+            let at = self.ids.len();
+            self.ids.extend_from_slice(their_id);
+            self.count += 1;
+            self.figures[k] = Run {
+                last: Last {
+                    id: (at, their_id.len()),
+                    ..theirs.last
+                },
+                ..*theirs
+            };
+            return Ok(());
+        }
+        let run = &mut self.figures[k];
+        add(&mut run.steps, theirs.steps, "runs.steps_per_run")?;
+        add(
+            &mut run.tool_calls,
+            theirs.tool_calls,
+            "runs.tool_calls_per_run",
+        )?;
+        add(&mut run.tokens, theirs.tokens, "runs.tokens_per_run")?;
+        run.first = run.first.min(theirs.first);
+        run.end = run.end.max(theirs.end);
+        if lower(run.thread, theirs.thread, |t| self.threads.get(t as usize)) {
+            run.thread = theirs.thread;
+        }
+        if lower(run.assistant, theirs.assistant, |a| {
+            self.names.get(a).as_bytes()
+        }) {
+            run.assistant = theirs.assistant;
+        }
+        let mine = &self.ids[run.last.id.0..][..run.last.id.1];
+        let l = &theirs.last;
+        if later(
+            (l.created, l.terminal, their_id, l.place),
+            (run.last.created, run.last.terminal, mine, run.last.place),
+        ) {
+            let slot = write_id(&mut self.ids, run.last.id, their_id);
+            run.last = Last { id: slot, ..*l };
         }
         Ok(())
     }

@@ -342,6 +342,21 @@ impl Runs {
         (table.id(r as u32), &self.figures[r])
     }
 
+    /// Run `r`'s figures (a row of the run table), if it has steps.
+    pub fn get(&self, r: usize) -> Option<&Run> {
+        self.figures.get(r).filter(|run| run.steps > 0)
+    }
+
+    /// Empties the tables of runs and threads (they went to a spill), keeping the counts
+    /// of steps without a run or a thread.
+    pub fn clear_tables(&mut self) {
+        *self = Runs {
+            without_run: self.without_run,
+            without_thread: self.without_thread,
+            ..Runs::new(self.enabled, self.max)
+        };
+    }
+
     /// The rows of the runs with steps.
     pub fn rows(&self) -> impl Iterator<Item = usize> + '_ {
         self.figures

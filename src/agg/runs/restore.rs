@@ -3,7 +3,7 @@
 
 use super::{Last, Run, Runs, NONE, NO_TIME};
 use crate::agg::ids::IdKey;
-use crate::agg::RunTable;
+use crate::agg::{Error, RunTable};
 use crate::batch::Place;
 
 /// The inputs of [`Runs::push_run`].
@@ -86,6 +86,42 @@ impl Runs {
             },
         };
         Ok(())
+    }
+
+    /// Folds a run read back from a spill into row `r` of the run table: its first steps,
+    /// or more steps of a run met before (as [`Runs::merge`] folds them). Its thread is
+    /// added (without steps) when new.
+    pub(crate) fn fold_parts(&mut self, r: usize, run: RunParts<'_>) -> Result<(), Error> {
+        let thread = match run.thread {
+            None => NONE,
+            Some(t) => {
+                let (k, new) = self
+                    .threads
+                    .intern(IdKey::of(t.as_bytes()), t.as_bytes(), self.max)
+                    .ok_or_else(|| self.too_many("threads"))?;
+                if new {
+                    self.thread_steps.push(0);
+                }
+                k as u32
+            }
+        };
+        let figures = Run {
+            steps: run.steps,
+            first: run.first,
+            end: run.end.unwrap_or(NO_TIME),
+            tool_calls: run.tool_calls,
+            tokens: run.tokens,
+            thread,
+            assistant: run.assistant.map_or(NONE, |a| self.name_code(a)),
+            last: Last {
+                created: run.last_created,
+                terminal: run.last_terminal.unwrap_or(NO_TIME),
+                status: self.name_code(run.status),
+                id: (0, 0),
+                place: run.place,
+            },
+        };
+        self.fold(r, &figures, run.last_id.as_bytes())
     }
 
     /// Adds a thread read from a state.

@@ -18,7 +18,7 @@ pub use index::{Seen, SnapshotIndex, Winners};
 
 use super::scheduler::Scheduler;
 use super::sink::{aggregates, Index, Summarize};
-use super::{spool, Error, Lines, Timings};
+use super::{spool, Config, Error, Lines, Timings};
 use crate::agg::RunTable;
 use crate::input::InputSpec;
 use crate::summary::{Folded, Summary};
@@ -76,14 +76,20 @@ pub(super) fn run(
     let snapshots = lines.totals().records;
     let seen = seen.load(Ordering::Relaxed);
     let mut timings = first_timings;
+    // Deduplication keeps its tables in memory (its index of snapshots is already there).
+    let no_spill = Config {
+        spill: false,
+        ..cfg.clone()
+    };
     let (aggregates, filtered_out, outside) = if seen == Seen::New as u8 && snapshots == steps {
         // Every record was its step's only snapshot: the plain summary is exact.
         (
             super::merge_sinks(
                 scheduler.pool,
                 aggregates(all),
+                None,
                 &mut timings,
-                cfg.memory_limit,
+                &no_spill,
             )?,
             0,
             outside,
@@ -103,8 +109,9 @@ pub(super) fn run(
                 super::merge_sinks(
                     scheduler.pool,
                     aggregates(terminal),
+                    None,
                     &mut timings,
-                    cfg.memory_limit,
+                    &no_spill,
                 )?,
                 0,
                 outside,
@@ -126,8 +133,9 @@ pub(super) fn run(
             let mut aggregates = super::merge_sinks(
                 scheduler.pool,
                 aggregates(sinks),
+                None,
                 &mut timings,
-                cfg.memory_limit,
+                &no_spill,
             )?;
             // The terminal summaries read the run objects with their steps.
             if !read_runs && aggregates.ledger.enabled {
