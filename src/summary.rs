@@ -226,6 +226,19 @@ impl Summary {
     /// What to say of the inputs without the figures: those that gave no step.
     pub fn input_notes(&self) -> Vec<String> {
         empty_inputs(&self.input())
+            .into_iter()
+            .map(|(note, _)| note)
+            .collect()
+    }
+
+    /// The inputs that have lines but gave nothing to check (a CSV, a state file, another
+    /// API's objects, stream deltas alone): said as [`Summary::input_notes`] says them. A
+    /// summary of such an input would be a report of zeros that looks like a quiet day.
+    pub fn unread_inputs(&self) -> Vec<String> {
+        empty_inputs(&self.input())
+            .into_iter()
+            .filter_map(|(note, unread)| unread.then_some(note))
+            .collect()
     }
 
     /// The `input` section.
@@ -284,7 +297,7 @@ impl Summary {
             .finish(view.interval, kept.then_some(&priced.hours));
         let steps = &mut sections.steps;
         steps.distinct_ids_estimate = a.distinct.estimate().min(steps.total);
-        let mut hints = empty_inputs(&input);
+        let mut hints: Vec<String> = empty_inputs(&input).into_iter().map(|(n, _)| n).collect();
         hints.append(&mut self.hints(&input.counts, &sections.steps));
         hints.append(&mut hints_cost);
         let (groups, total) =
@@ -438,10 +451,12 @@ impl Summary {
 }
 
 /// What to say of inputs that gave no step: what they seem to hold, and what to run.
-fn empty_inputs(input: &report::Input) -> Vec<String> {
+/// What to say of each input that gave no step, and whether it had lines nothing was
+/// read from.
+fn empty_inputs(input: &report::Input) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     if input.files.is_empty() {
-        out.push("no input file was read".to_string());
+        out.push(("no input file was read".to_string(), false));
     }
     for f in input.files.iter().filter(|f| f.counts.records == 0) {
         let c = &f.counts;
@@ -450,6 +465,9 @@ fn empty_inputs(input: &report::Input) -> Vec<String> {
             p => crate::report::visible(p),
         };
         let first_bad = input.malformed_examples.iter().find(|e| e.file == f.path);
+        // Whether the input has lines but nothing was read from them (run objects alone
+        // are read: they are counted, and the note says what they are for).
+        let unread = c.lines > c.blank_lines && !(c.runs > 0 && c.malformed == 0);
         let said = if c.lines == 0 {
             format!("{path} is empty")
         } else if first_bad.is_some_and(|e| e.message == crate::parse::STATE_FILE_LINE) {
@@ -483,7 +501,7 @@ fn empty_inputs(input: &report::Input) -> Vec<String> {
         } else {
             format!("{path} holds only blank lines")
         };
-        out.push(said);
+        out.push((said, unread));
     }
     out
 }

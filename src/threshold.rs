@@ -139,6 +139,30 @@ pub enum ParseError {
 const DURATION_FIELDS: [&str; 8] = ["p50", "p90", "p95", "p99", "p999", "max", "mean", "min"];
 const STATUSES: [&str; 4] = ["completed", "failed", "cancelled", "expired"];
 
+/// The statuses of run steps in the API.
+const API_STATUSES: [&str; 5] = ["in_progress", "cancelled", "failed", "completed", "expired"];
+
+/// The error codes the API documents for runs and run steps.
+const API_CODES: [&str; 3] = ["server_error", "rate_limit_exceeded", "invalid_prompt"];
+
+/// The name of `known` that `name` most likely meant to be: one it begins or ends, or one
+/// a few edits away.
+fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let by_part = known
+        .iter()
+        .filter(|k| {
+            lower.len() >= 3 && (k.starts_with(&lower) || k.ends_with(&lower) || **k == lower)
+        })
+        .min_by_key(|k| k.len());
+    let by_edits = known
+        .iter()
+        .map(|k| (strsim::levenshtein(&lower, k), *k))
+        .filter(|&(d, k)| d <= (k.len() / 3).max(1))
+        .min();
+    by_part.copied().or(by_edits.map(|(_, k)| k))
+}
+
 impl Threshold {
     /// Parses `METRIC OP NUMBER` (spaces allowed around the operator).
     pub fn parse(s: &str) -> Result<Threshold, ParseError> {
@@ -280,6 +304,67 @@ impl Threshold {
                     _ => None,
                 }
             }
+        }
+    }
+
+    /// What the condition names that neither `r` nor the API has, as a mistake to stop
+    /// at (`Err`, with the nearest name `r` or the API has) or a note (`Ok(Some)`): a
+    /// condition on a name nothing has never holds, and a cron job would never learn its
+    /// alert is dead. Statuses are the API's five (and any the report has); an error
+    /// code, model or assistant the report lacks is a mistake when a name it has is
+    /// near (`code.rate_limit`), else a note (it may appear another day).
+    pub fn unknown_name(&self, r: &Report) -> Result<Option<String>, String> {
+        let m = self.metric.as_str();
+        let costs = r.cost.as_ref();
+        let (what, name, known, closed): (&str, &str, Vec<&str>, bool) =
+            if let Some(n) = m.strip_prefix("cost.model.") {
+                let seen = costs.map(|c| c.by_model.keys().map(String::as_str).collect());
+                ("model", n, seen.unwrap_or_default(), false)
+            } else if let Some(n) = m.strip_prefix("cost.assistant.") {
+                let seen = costs.map(|c| c.by_assistant.keys().map(String::as_str).collect());
+                ("assistant", n, seen.unwrap_or_default(), false)
+            } else if let Some(n) = m.strip_prefix("status.") {
+                let mut known: Vec<&str> = r
+                    .sections
+                    .steps
+                    .by_status
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                known.extend(API_STATUSES);
+                ("status", n, known, true)
+            } else if let Some(n) = m.strip_prefix("code.") {
+                let mut known: Vec<&str> = r
+                    .sections
+                    .failures
+                    .by_code
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                known.extend(API_CODES);
+                ("error code", n, known, false)
+            } else {
+                return Ok(None);
+            };
+        if known.contains(&name) {
+            return Ok(None);
+        }
+        let prefix = &m[..m.len() - name.len()];
+        let near = nearest(name, &known);
+        let mut listed: Vec<&str> = known.clone();
+        listed.sort_unstable();
+        listed.dedup();
+        let listed = match listed.len() {
+            0 => "none".to_string(),
+            n if n > 8 => format!("{}, … ({n} in all)", listed[..8].join(", ")),
+            _ => listed.join(", "),
+        };
+        let said =
+            format!("--fail-if {self}: no step has the {what} `{name}` (those known: {listed})");
+        match near {
+            Some(near) => Err(format!("{said}: did you mean {prefix}{near}?")),
+            None if closed => Err(format!("{said}; a condition on it could never hold")),
+            None => Ok(Some(format!("{said}, so it cannot hold today"))),
         }
     }
 

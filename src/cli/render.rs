@@ -105,9 +105,10 @@ pub struct RenderArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
     /// The order of groups: steps, failures, failure_rate, p50, p99 (of completed
-    /// steps), tokens (largest first, ties by key) or key (ascending). By default, steps.
-    #[arg(long, value_name = "ORDER", value_parser = parse_sort, default_value = "steps", hide_default_value = true)]
-    pub sort: Sort,
+    /// steps), tokens, cost (largest first, ties by key) or key (ascending). By default,
+    /// steps.
+    #[arg(long, value_name = "ORDER", value_parser = parse_sort)]
+    pub sort: Option<Sort>,
     #[command(flatten)]
     pub prices: PriceArgs,
 }
@@ -137,13 +138,29 @@ impl RenderArgs {
         }
     }
 
+    /// `--top` and `--sort` order and cut groups: without grouping they would do nothing,
+    /// so they are refused rather than ignored.
+    pub fn check_groups(&self, grouped: bool) -> anyhow::Result<()> {
+        let given = [
+            ("--top", self.top.is_some()),
+            ("--sort", self.sort.is_some()),
+        ];
+        match given.iter().find(|(_, g)| *g) {
+            Some((flag, _)) if !grouped => anyhow::bail!(
+                "{flag} orders and cuts the groups of --group-by, and there are none: add \
+                 --group-by (assistant, model, day, …) or leave {flag} out"
+            ),
+            _ => Ok(()),
+        }
+    }
+
     pub fn view(&self) -> View {
         View {
             interval: match self.interval {
                 Some(IntervalArg::Hour) => Interval::Hour,
                 Some(IntervalArg::Day) | None => Interval::Day,
             },
-            sort: self.sort,
+            sort: self.sort.unwrap_or_default(),
             top: self.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
         }
     }

@@ -43,6 +43,14 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     if let (Some(note), false) = (note, quiet) {
         eprintln!("steplog: note: {note}");
     }
+    // A condition on a mistyped name would never hold: refused before anything is written.
+    for t in &args.fail_if {
+        match t.unknown_name(report) {
+            Err(mistake) => anyhow::bail!(mistake),
+            Ok(Some(note)) if !quiet => eprintln!("steplog: note: {note}"),
+            Ok(_) => {}
+        }
+    }
     if chosen == ReportFormat::Prometheus && args.interval.is_some() {
         anyhow::bail!(
             "--interval does not apply to --format prometheus: it writes counters, which \

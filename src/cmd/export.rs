@@ -15,6 +15,7 @@ pub fn export(args: &ExportArgs) -> Result<()> {
         &args.select.input_paths(),
         args.select.engine.recursive,
     )?;
+    super::summary::not_a_terminal(&args.select.inputs())?;
     let cfg = config(&args.select, View::default())?;
     if !cfg.group_by.is_empty() || cfg.dedup {
         anyhow::bail!("export writes every record: --group-by and --dedup do not apply");

@@ -12,8 +12,17 @@ pub fn run(args: &FindArgs) -> Result<()> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    if args.engine.dedup {
+        anyhow::bail!(
+            "find prints the lines that match as they were logged, every snapshot of a step \
+             included; --dedup (each step's final snapshot) is for summary and partial: leave \
+             it out, or add `status != \"in_progress\"` to --where for the snapshots of steps \
+             that finished"
+        );
+    }
     let cfg = args.config(now)?;
     let inputs = crate::cli::inputs(&args.files);
+    super::summary::not_a_terminal(&inputs)?;
     let mut out = Writer {
         out: BufWriter::with_capacity(1 << 16, io::stdout()),
         format: args.format,

@@ -21,6 +21,7 @@ pub fn partial(args: &PartialArgs) -> Result<()> {
     // A state holds every run: they stay in memory.
     cfg.spill = false;
     let outcome = execute(&args.select, cfg.clone())?;
+    super::summary::nothing_read(&outcome)?;
     if !args.select.quiet {
         for note in outcome.notes() {
             eprintln!("steplog: note: {note}");
@@ -50,6 +51,8 @@ pub fn report(args: &ReportArgs) -> Result<()> {
         args.limits.memory_limit(),
     )?;
     check_report_flags(args, &state)?;
+    args.render
+        .check_groups(!state.settings.group_by.is_empty())?;
     state.summary.pricing = std::sync::Arc::new(pricing);
     deliver(&state.report(args.render.view()), &args.render, args.quiet)
 }

@@ -24,10 +24,12 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         args.select.engine.recursive,
     )?;
     let mut cfg = config(&args.select, args.render.view())?;
+    args.render.check_groups(!cfg.group_by.is_empty())?;
     cfg.pricing = Arc::new(super::prices::pricing(&args.render.prices)?);
     // A state holds every run: they stay in memory.
     cfg.spill = args.save_state.is_none();
     let outcome = execute(&args.select, cfg.clone())?;
+    nothing_read(&outcome)?;
     if let (Some(spilled), false) = (&outcome.summary.aggregates.spilled, args.select.quiet) {
         // Not in the report: it is the report an unlimited run makes.
         eprintln!(
@@ -44,6 +46,20 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         write_state(path, &State::of(outcome, &cfg))?;
     }
     deliver(&report, &args.render, args.select.quiet)
+}
+
+/// Stops (exit 2) when an input had lines but gave nothing to check: its report of zeros
+/// would pass for a quiet day.
+pub fn nothing_read(outcome: &engine::Outcome) -> Result<()> {
+    let unread = outcome.summary.unread_inputs();
+    if unread.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "nothing was read from {} of the inputs, so no report was made:\n  {}",
+        unread.len(),
+        unread.join("\n  ")
+    )
 }
 
 /// The engine settings of a run; relative times count back from now.
@@ -85,9 +101,23 @@ pub fn run_limit(r: steplog::agg::TooManyRuns) -> String {
     )
 }
 
+/// Refuses to read standard input from a terminal: no one types run steps, and a
+/// command that waits in silence looks hung.
+pub fn not_a_terminal(inputs: &[InputSpec]) -> Result<()> {
+    let stdin = inputs.is_empty() || inputs.iter().any(|i| matches!(i, InputSpec::Stdin));
+    if stdin && io::stdin().is_terminal() {
+        anyhow::bail!(
+            "no input: name a file or directory (steplog summary steps.jsonl), or pipe the \
+             steps in (zcat steps.jsonl.gz | steplog summary -)"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the engine with a progress bar when one is wanted.
 pub fn execute(select: &SelectArgs, mut cfg: engine::Config) -> Result<engine::Outcome> {
     let inputs = select.inputs();
+    not_a_terminal(&inputs)?;
     let bar = progress(select, &inputs);
     if let Some((_, counter, _)) = &bar {
         cfg.progress = Some(Arc::clone(counter));

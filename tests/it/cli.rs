@@ -669,6 +669,16 @@ fn hostile_bytes_never_panic_and_every_line_is_counted() {
     data.extend_from_slice(b"{\"id\":\"s\0\",\"created_at\":1,\"status\":\"completed\"}\n");
     data.extend_from_slice(b"{\"id\":\"\xff\xfe\",\"created_at\":1,\"status\":\"completed\"}\n");
     data.extend_from_slice(b"\0\0\0\n\xEF\xBB\xBF\n");
+    // Bytes alone are refused (nothing was read: see careless.rs); one step among them
+    // makes a report.
+    std::fs::write(&path, &data).unwrap();
+    let (code, err) = fails(&["summary", "-q", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("none of its") && err.contains("hostile.jsonl"),
+        "{err}"
+    );
+    data.extend_from_slice(b"{\"id\":\"ok\",\"created_at\":1,\"status\":\"completed\"}\n");
     std::fs::write(&path, &data).unwrap();
     let expected_lines = data.iter().filter(|b| **b == b'\n').count() as u64;
     for extra in [

@@ -5,6 +5,7 @@
 
 mod browser;
 mod careless;
+mod checked;
 mod cli;
 mod cost;
 mod groups;

@@ -4,6 +4,7 @@
 
 use crate::util::*;
 use serde_json::Value;
+use std::path::Path;
 
 /// Runs `steplog ARGS` in `testdata/`: exit code, stdout, stderr.
 fn run(args: &[&str]) -> (i32, String, String) {
@@ -30,29 +31,50 @@ fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
         dir.path().join("tree/sub/t.jsonl"),
     )
     .unwrap();
-    let cases: [(Vec<String>, &[&str]); 6] = [
-        (vec![state.clone()], &["a.state is a steplog state file: read it with `steplog report"]),
+    // Inputs with lines nothing was read from are refused (exit 2: a report of zeros
+    // would pass for a quiet day); empty ones, and run objects alone, are a note.
+    let cases: [(Vec<String>, &[&str], i32); 6] = [
+        (vec![state.clone()], &["a.state is a steplog state file: read it with `steplog report"], 2),
         (
             vec!["samples/runs.jsonl".into()],
             &["samples/runs.jsonl holds 18 run objects and no steps"],
+            0,
         ),
-        (vec![d("empty.jsonl")], &["empty.jsonl is empty"]),
-        (vec![d("blank.jsonl")], &["blank.jsonl holds only blank lines"]),
+        (vec![d("empty.jsonl")], &["empty.jsonl is empty"], 0),
+        (vec![d("blank.jsonl")], &["blank.jsonl holds only blank lines"], 0),
         (
             vec![d("other.jsonl")],
             &["other.jsonl: none of its 2 lines is a run step (line 1: missing required field `id`)"],
+            2,
         ),
         (
             vec![d("tree")],
             &["no input file was read", "1 subdirectory not read (-r reads subdirectories"],
+            0,
         ),
     ];
-    for (inputs, said) in cases {
+    for (inputs, said, exit) in cases {
         let json = d("out.json");
+        let _ = std::fs::remove_file(&json);
         let mut args = vec!["summary", "-o", json.as_str()];
         args.extend(inputs.iter().map(String::as_str));
         let (code, _, err) = run(&args);
-        assert_eq!(code, 0, "{err}");
+        assert_eq!(code, exit, "{err}");
+        for s in said {
+            assert!(err.contains(s), "{inputs:?}: stderr {err:?} lacks {s:?}");
+        }
+        if exit != 0 {
+            assert!(
+                err.contains("nothing was read from 1 of the inputs"),
+                "{err}"
+            );
+            assert!(!Path::new(&json).exists(), "no report of zeros");
+            // `-q` keeps standard error for errors: this is one.
+            args.insert(1, "-q");
+            let (code, _, err) = run(&args);
+            assert_eq!((code, err.contains(said[0])), (2, true), "{err}");
+            continue;
+        }
         let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         let hints: Vec<&str> = report["hints"]
             .as_array()
@@ -61,7 +83,6 @@ fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
             .map(|h| h.as_str().unwrap())
             .collect();
         for s in said {
-            assert!(err.contains(s), "{inputs:?}: stderr {err:?} lacks {s:?}");
             assert!(
                 hints.iter().any(|h| h.contains(s)),
                 "{inputs:?}: hints {hints:?}"

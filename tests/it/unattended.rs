@@ -675,7 +675,8 @@ fn malformed_lines_are_explained_in_words_not_parser_names() {
     let p = dir.path().join("bad.jsonl");
     fs::write(
         &p,
-        "b\n[\n{} x\n{\"id\":\"s\",\"created_at\":1,\"status\":\"completed\",\"usage\":{\"prompt_tokens\":18446744073709551616}}\n",
+        "b\n[\n{} x\n{\"id\":\"s\",\"created_at\":1,\"status\":\"completed\",\"usage\":{\"prompt_tokens\":18446744073709551616}}\n\
+         {\"id\":\"ok\",\"created_at\":1,\"status\":\"completed\"}\n",
     )
     .unwrap();
     let v: Value =
