@@ -97,6 +97,11 @@ pub struct RenderArgs {
     /// malformed>0. Repeatable; the report is written either way.
     #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
     pub fail_if: Vec<Threshold>,
+    /// The whole table, every section: by default the table fits one screen (the
+    /// headline figures, the top failure codes and the runs behind them). The other
+    /// formats always hold everything.
+    #[arg(long)]
+    pub full: bool,
     /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub color: When,

@@ -83,9 +83,23 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
                 && io::stdout().is_terminal()
         }
     };
+    if chosen == ReportFormat::Table && !args.full && args.interval.is_some() {
+        anyhow::bail!(
+            "--interval sets the buckets of the time series, which the one-screen table \
+             leaves out: add --full, or choose -f json, html, markdown or csv"
+        );
+    }
+    if args.full && chosen != ReportFormat::Table {
+        anyhow::bail!(
+            "--full is for the table, which fits one screen without it; --format {} always \
+             holds everything: leave --full out",
+            chosen.name()
+        );
+    }
     let table = Table {
         color,
         width: args.output.is_none().then(table_width).flatten(),
+        brief: !args.full,
     };
     let made = Some(generated_at());
     let prometheus = Prometheus { generated_at: made };

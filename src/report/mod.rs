@@ -5,6 +5,7 @@
 //! count, chunking or I/O mode. Renderers ([`Format`]) turn it into text; none of them
 //! computes anything new.
 
+mod brief;
 mod cells;
 mod cost;
 mod csv;

@@ -35,16 +35,19 @@ pub struct Table {
     /// Fit tables within this many columns (a terminal's width); `None`: as wide as the
     /// cells are (a file).
     pub width: Option<usize>,
+    /// One screen (the command line's default, see [`super::brief`]) rather than every
+    /// section.
+    pub brief: bool,
 }
 
 impl Table {
     /// `s` in bold (headings), when colouring.
-    fn bold(&self, s: &str) -> String {
+    pub(super) fn bold(&self, s: &str) -> String {
         self.paint(Paint::new().bold(), s)
     }
 
     /// A sentence wrapped to the width (when there is one), each line after `indent`.
-    fn prose(&self, out: &mut dyn Write, indent: &str, text: &str) -> io::Result<()> {
+    pub(super) fn prose(&self, out: &mut dyn Write, indent: &str, text: &str) -> io::Result<()> {
         let Some(width) = self.width else {
             return writeln!(out, "{indent}{text}");
         };
@@ -55,6 +58,14 @@ impl Table {
             writeln!(out, "{line}")?;
         }
         Ok(())
+    }
+
+    /// `hint:`, in yellow when colouring.
+    pub(super) fn hint(&self) -> String {
+        self.paint(
+            Paint::new().fg_color(Some(AnsiColor::Yellow.into())),
+            "hint:",
+        )
     }
 
     fn paint(&self, style: Paint, s: &str) -> String {
@@ -124,6 +135,9 @@ fn more(out: &mut dyn Write, rest: usize) -> io::Result<()> {
 
 impl Format for Table {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        if self.brief {
+            return super::brief::render(self, r, out);
+        }
         let i = &r.input;
         let inputs = if i.files.len() == 1 {
             visible(&i.files[0].path)
@@ -496,11 +510,7 @@ impl Format for Table {
         if !r.hints.is_empty() {
             writeln!(out)?;
             for h in &r.hints {
-                let hint = self.paint(
-                    Paint::new().fg_color(Some(AnsiColor::Yellow.into())),
-                    "hint:",
-                );
-                let text = format!("{hint} {}", visible(h));
+                let text = format!("{} {}", self.hint(), visible(h));
                 self.prose(out, "", &text)?;
             }
         }

@@ -373,17 +373,20 @@ fn table_snapshots() {
         "malformed.jsonl",
         "timestamps.jsonl",
     ] {
-        let out = steplog().args(["summary", f]).output().unwrap();
-        assert!(out.status.success());
         let name = Path::new(f)
             .file_stem()
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        insta::assert_snapshot!(
-            format!("table_{name}"),
-            String::from_utf8(out.stdout).unwrap()
-        );
+        // The whole table, and the one screen it is by default.
+        for (view, flags) in [("table", &["--full"][..]), ("brief", &[])] {
+            let out = steplog().args(["summary", f]).args(flags).output().unwrap();
+            assert!(out.status.success());
+            insta::assert_snapshot!(
+                format!("{view}_{name}"),
+                String::from_utf8(out.stdout).unwrap()
+            );
+        }
     }
 }
 

@@ -393,6 +393,9 @@ fn every_format_shows_the_cost_and_the_unpriced_steps() {
     ];
     let text = |f: &str| {
         let mut a = vec!["-f", f];
+        if f == "table" {
+            a.push("--full");
+        }
         a.extend(base);
         summary_text(&a)
     };

@@ -344,11 +344,22 @@ fn top_and_sort_choose_the_groups_every_format_shows() {
         let expected: Vec<&str> = order[..7].iter().map(|(k, _)| k[0].as_str()).collect();
         assert_eq!(keys, expected, "--sort {sort}");
     }
-    // The table shows 20 by default and says how many there are.
-    let table = summary_text(&["--group-by", "thread", "--color", "never", path(&p)]);
+    // The whole table shows 20 and says how many there are; the one screen, 6.
+    let table = summary_text(&[
+        "--group-by",
+        "thread",
+        "--full",
+        "--color",
+        "never",
+        path(&p),
+    ]);
     let n = want.len();
     let note = format!("{} groups; the 20 with the most steps", thousands(n as u64));
     assert!(table.contains(&note), "{table}");
+    let brief = summary_text(&["--group-by", "thread", "--color", "never", path(&p)]);
+    let note = format!("{} groups, by steps", thousands(n as u64));
+    let more = format!("… {} more groups: --full", thousands(n as u64 - 6));
+    assert!(brief.contains(&note) && brief.contains(&more), "{brief}");
     let csv = summary_text(&["--group-by", "thread", "-f", "csv", path(&p)]);
     let csv_groups = csv.lines().filter(|l| l.contains(",steps.total,")).count();
     assert_eq!(

@@ -17,6 +17,7 @@ mod properties;
 mod realworld;
 mod reports;
 mod runs;
+mod screen;
 mod shapes;
 mod state;
 mod unattended;

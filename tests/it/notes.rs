@@ -262,7 +262,7 @@ fn a_file_where_the_command_goes_gets_the_command_and_the_man_page_keeps_its_lis
 #[test]
 fn every_format_orders_by_count_and_honours_the_interval_or_refuses_it() {
     // Largest first, ties by name, in the table as in Markdown.
-    let (_, table, _) = run(&["summary", "timestamps.jsonl"]);
+    let (_, table, _) = run(&["summary", "--full", "timestamps.jsonl"]);
     let statuses: Vec<&str> = table
         .lines()
         .skip_while(|l| !l.starts_with("  by status"))
@@ -286,12 +286,20 @@ fn every_format_orders_by_count_and_honours_the_interval_or_refuses_it() {
     // The table shows the series --interval asks for.
     let (_, hourly, _) = run(&[
         "summary",
+        "--full",
         "--interval",
         "hour",
         "tools.jsonl",
         "samples/api-examples.jsonl",
     ]);
     assert!(hourly.contains("Over time (per hour;"), "{hourly}");
+    // The one screen has no time series: --interval there would do nothing.
+    let (code, _, err) = run(&["summary", "--interval", "hour", "tools.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--interval") && err.contains("--full"),
+        "{err}"
+    );
     let (code, _, err) = run(&[
         "summary",
         "--interval",
@@ -319,6 +327,7 @@ fn the_table_fits_80_columns_and_uses_more_when_there_is_more() {
         .arg(&runs));
     let args = [
         "summary",
+        "--full",
         "--group-by",
         "assistant",
         "--interval",

@@ -61,7 +61,7 @@ fn every_format_has_a_snapshot() {
             vec!["--group-by", "assistant,status"],
         ),
         ("html", "samples/api-examples.jsonl", vec![]),
-        ("table", "tools.jsonl", vec!["--group-by", "tool"]),
+        ("table", "tools.jsonl", vec!["--group-by", "tool", "--full"]),
     ] {
         let mut args = vec!["-f", format];
         args.extend(extra.iter().copied());

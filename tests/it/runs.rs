@@ -531,12 +531,27 @@ fn run_figures_appear_in_every_format() {
             "steplog_runs_total{outcome=\"completed\"}".to_string(),
         ),
     ] {
-        let text = summary_text(&["-f", fmt, "--color", "never", path(&logs)]);
+        let mut args = vec!["-f", fmt, "--color", "never", path(&logs)];
+        if fmt == "table" {
+            args.push("--full");
+        }
+        let text = summary_text(&args);
         assert!(text.contains(&runs_shown), "{fmt}: no {runs_shown}");
         if fmt != "prometheus" {
             assert!(text.contains(&slowest), "{fmt}: no exemplar {slowest}");
         }
     }
+    // The one screen shows the runs and the slowest run by its id.
+    let slowest_run = summary_value(&[path(&logs)])["exemplars"]["slowest_runs"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let brief = summary_text(&["--color", "never", path(&logs)]);
+    assert!(
+        brief.contains(&format!("Runs {}", thousands(total))),
+        "{brief}"
+    );
+    assert!(brief.contains(&slowest_run), "{brief}");
     // --no-runs and --exemplars 0 leave them out (null in JSON).
     let r = summary_value(&["--no-runs", "--exemplars", "0", path(&logs)]);
     assert!(r["runs"].is_null() && r["threads"].is_null() && r["exemplars"].is_null());

@@ -70,10 +70,13 @@ fn five_processes_and_a_merge_equal_one_run_byte_for_byte() {
             ("prometheus", ""),
             ("markdown", "day"),
             ("table", "hour"),
+            // The one-screen table (no time series).
+            ("table", ""),
         ] {
-            let interval_args: &[&str] = match interval {
-                "" => &[],
-                i => &["--interval", i],
+            let interval_args: &[&str] = match (format, interval) {
+                (_, "") => &[],
+                ("table", i) => &["--full", "--interval", i],
+                (_, i) => &["--interval", i],
             };
             let report = ok(steplog()
                 .args(["report", "-f", format])

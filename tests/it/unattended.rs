@@ -617,21 +617,34 @@ fn text_from_the_logs_is_shown_never_acted_on_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let evil = hostile_text(dir.path());
     let render = |fmt: &str| {
-        String::from_utf8(ok(steplog().args([
-            "summary",
-            path(&evil),
-            "-f",
-            fmt,
-            "--color",
-            "never",
-            "--group-by",
-            "assistant,error_code",
-        ])))
+        let full: &[&str] = if fmt == "table" { &["--full"] } else { &[] };
+        String::from_utf8(ok(steplog()
+            .args([
+                "summary",
+                path(&evil),
+                "-f",
+                fmt,
+                "--color",
+                "never",
+                "--group-by",
+                "assistant,error_code",
+            ])
+            .args(full)))
         .unwrap()
     };
+    let brief = String::from_utf8(ok(steplog().args([
+        "summary",
+        path(&evil),
+        "--group-by",
+        "assistant,error_code",
+    ])))
+    .unwrap();
     let table = render("table");
-    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}') && !table.contains('\0'));
-    assert!(!table.contains('\u{202e}') && !table.contains('\r'));
+    for table in [&table, &brief] {
+        assert!(!table.contains('\u{1b}') && !table.contains('\u{7}') && !table.contains('\0'));
+        assert!(!table.contains('\u{202e}') && !table.contains('\r'));
+    }
+    assert!(brief.contains("\\x1b[2J"), "{brief}");
     assert!(
         table.contains("\\x1b[2J") && table.contains("\\x00nul"),
         "{table}"

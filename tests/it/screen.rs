@@ -1,0 +1,134 @@
+//! The default table fits one screen (40 lines at 80 columns) whatever the input, and the
+//! runs it names can be pasted into `steplog find`.
+
+use crate::util::{ok, path, steplog};
+use serde_json::Value;
+
+fn lines_at(columns: &str, args: &[&str]) -> String {
+    let out = steplog()
+        .arg("summary")
+        .args(args)
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_default_table_fits_one_screen_and_its_runs_can_be_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("g.jsonl");
+    let runs = dir.path().join("g.runs.jsonl");
+    ok(steplog()
+        .args(["generate", "-n", "20000", "--seed", "9", "-o"])
+        .arg(&logs)
+        .arg("--runs")
+        .arg(&runs));
+    let (logs, runs) = (path(&logs), path(&runs));
+    let inputs: [&[&str]; 6] = [
+        &[logs, runs],
+        &[logs, runs, "--group-by", "assistant"],
+        &[logs, runs, "--group-by", "model,day", "--sort", "cost"],
+        &[logs, "malformed.jsonl", "timestamps.jsonl"],
+        &["samples/api-examples.jsonl", "samples/stream-events.jsonl"],
+        &[logs, "--dedup", "--since", "2024-01-01"],
+    ];
+    for args in inputs {
+        let text = lines_at("80", args);
+        let n = text.lines().count();
+        assert!(n <= 40, "{args:?}: {n} lines\n{text}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {line:?}");
+        }
+        // Nothing cut in the middle; what is left out is named, with the flag.
+        let cut = text
+            .split_whitespace()
+            .find(|w| w.contains('…') && *w != "…");
+        assert_eq!(cut, None, "{text}");
+        assert!(text.contains("--full"), "{text}");
+        // The whole table is much longer.
+        let full = lines_at("80", &[args, &["--full"]].concat());
+        assert!(full.lines().count() > 2 * n, "{args:?}");
+    }
+    // The runs named are whole ids: each one pasted into find gives its steps, and the
+    // place shown is one of them.
+    let text = lines_at("120", &[logs, runs]);
+    let r: Value =
+        serde_json::from_slice(&ok(steplog().args(["summary", "-f", "json", logs, runs]))).unwrap();
+    let slowest = r["exemplars"]["slowest_runs"][0]["run_id"]
+        .as_str()
+        .unwrap();
+    let most = &r["exemplars"]["costliest_runs"][0];
+    for (title, id) in [
+        ("Slowest runs", slowest),
+        (
+            "Runs with the most tokens",
+            most["run_id"].as_str().unwrap(),
+        ),
+    ] {
+        let section: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != title)
+            .skip(2)
+            .take(1)
+            .collect();
+        let row: Vec<&str> = section[0].split_whitespace().collect();
+        assert_eq!(row[1], id, "{title}: {text}");
+        let (file, line) = row[2].rsplit_once(':').unwrap();
+        assert_eq!(file, logs);
+        let found =
+            ok(steplog().args(["find", "-q", "--where", &format!("run == \"{id}\""), logs]));
+        let found = String::from_utf8(found).unwrap();
+        assert!(found.lines().count() >= 1);
+        let at: usize = line.parse().unwrap();
+        let logged = std::fs::read_to_string(logs).unwrap();
+        let shown = logged.lines().nth(at - 1).unwrap();
+        assert!(found.lines().any(|l| l == shown), "{title}: line {at}");
+    }
+    // The tokens shown are the JSON's.
+    let tokens = most["value"].as_u64().unwrap();
+    assert!(text.contains(&crate::util::thousands(tokens)), "{text}");
+    // --full is for the table only; --interval needs it.
+    let out = steplog()
+        .args(["summary", "--full", "-f", "json", logs])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--full is for the table"));
+}
+
+/// The README's first screen shows what its first command prints.
+#[test]
+fn the_readme_shows_what_its_first_command_prints() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let command = "cargo run --release -- summary ";
+    let args: Vec<&str> = readme
+        .lines()
+        .find_map(|l| l.strip_prefix(command))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let shown: Vec<&str> = readme
+        .split("The first\ncommand prints one screen")
+        .nth(1)
+        .unwrap()
+        .split("```\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| *l != "…")
+        .collect();
+    let out = steplog()
+        .current_dir(root)
+        .arg("summary")
+        .args(&args)
+        .env("COLUMNS", "80")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let printed: Vec<&str> = printed.lines().take(shown.len()).collect();
+    assert!(shown.len() > 10);
+    assert_eq!(printed, shown);
+}
