@@ -446,7 +446,7 @@ pub(super) fn exemplar_lists(r: &Report) -> Vec<(&'static str, &'static str, &[E
     [
         ("Slowest steps", "seconds", &e.slowest_steps[..]),
         ("Slowest runs", "span (s)", &e.slowest_runs[..]),
-        ("Costliest runs", "tokens", &e.costliest_runs[..]),
+        ("Runs with the most tokens", "tokens", &e.costliest_runs[..]),
         ("Latest failures", "created", &e.recent_failures[..]),
     ]
     .into_iter()
