@@ -1,7 +1,9 @@
 //! `--format prometheus`: the text exposition format, for node_exporter's textfile
 //! collector (write it with `--output /var/lib/node_exporter/steplog.prom`).
 //!
-//! Every family has `# HELP` and `# TYPE`. Counts and sums are counters (`_total`);
+//! Every family has `# HELP` and `# TYPE`. Counts and sums are counters (`_total`), or
+//! gauges without the suffix when the report covers a window (`--since 24h`: the counts
+//! fall as the window moves on, which a counter must not);
 //! durations are a summary per terminal status (quantiles 0.5 to 0.999, `_sum`, `_count`;
 //! for groups 0.5, 0.9 and 0.99);
 //! the failure rate and the newest `created_at` are gauges. With `--group-by`, each group
@@ -27,6 +29,10 @@ pub struct Prometheus {
 struct Families {
     order: Vec<&'static str>,
     families: BTreeMap<&'static str, (&'static str, &'static str, Vec<String>)>,
+    /// The report covers a window (`--since`, `--until`): its counts of records are
+    /// what the window holds, which goes down as the window moves on. They are gauges
+    /// (without `_total`), or `rate()` would read every fall as a counter reset.
+    windowed: bool,
 }
 
 impl Families {
@@ -39,6 +45,16 @@ impl Families {
         labels: &[(String, String)],
         value: impl Into<Value>,
     ) {
+        // The lines of the inputs are read whole, window or not: they stay counters.
+        let input = name.starts_with("steplog_input_") || name == "steplog_malformed_lines_total";
+        let (name, kind) = match (
+            self.windowed && kind == "counter" && !input,
+            name.strip_suffix("_total"),
+        ) {
+            (true, Some(base)) => (base, "gauge"),
+            (true, None) => (name, "gauge"),
+            _ => (name, kind),
+        };
         if !self.families.contains_key(name) {
             self.order.push(name);
         }
@@ -329,7 +345,10 @@ fn figures(f: &mut Families, s: &Scope<'_>, x: &Figures<'_>) {
 
 impl Format for Prometheus {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let mut f = Families::default();
+        let mut f = Families {
+            windowed: r.input.window.is_some(),
+            ..Families::default()
+        };
         let i = &r.input;
         // Label values in the singular, as Prometheus names kinds.
         let singular = ["record", "run", "blank", "delta", "framing", "malformed"];

@@ -100,6 +100,28 @@ fn prometheus_output_passes_promtool() {
         assert!(out.contains("# TYPE steplog_steps_total counter"), "{out}");
         assert!(out.contains("# TYPE steplog_step_duration_seconds summary"));
         promtool_accepts(&out);
+        // Over a window, the counts of records fall as it moves on: gauges, without
+        // `_total`; the lines of the inputs are read whole and stay counters.
+        a.extend(["--since", "2020-01-01"]);
+        let windowed = summary_text(&a);
+        assert!(
+            windowed.contains("# TYPE steplog_steps gauge"),
+            "{windowed}"
+        );
+        assert!(windowed.contains("# TYPE steplog_input_lines_total counter"));
+        for line in windowed.lines().filter(|l| l.starts_with("# TYPE")) {
+            let name = line.split_whitespace().nth(2).unwrap();
+            let input = name.starts_with("steplog_input_") || name.starts_with("steplog_malformed");
+            assert!(
+                input || !line.ends_with(" counter"),
+                "a windowed counter: {line}"
+            );
+            assert!(
+                !(name.ends_with("_total") && line.ends_with(" gauge")),
+                "{line}"
+            );
+        }
+        promtool_accepts(&windowed);
     }
 }
 
