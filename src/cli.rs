@@ -30,10 +30,48 @@ const SUMMARY_EXAMPLES: &str = "\
 Examples:
   steplog summary logs/                       every file in logs/ (gzip, zstd, JSONL, pages)
   steplog summary -r exports/ -o report.html  a whole tree, as a page (format from -o)
-  steplog summary --since 24h --group-by assistant --top 10 steps.jsonl.zst
+  steplog summary --since 2024-01-01 --group-by assistant --top 10 steps.jsonl.gz
   steplog summary --where 'status == \"failed\"' --exemplars 5 steps.jsonl
   steplog summary steps.jsonl runs.jsonl      runs give the steps their model, for costs
-  steplog summary -f json -o day.json --save-state day.state --fail-if failure_rate>0.05 x/";
+  steplog summary --full steps.jsonl          every section, not one screen
+  steplog summary -f json -o day.json --save-state day.state --fail-if 'failure_rate>0.05' logs/";
+
+const PARTIAL_EXAMPLES: &str = "\
+Examples:
+  steplog partial logs/ -o mon.state                  a day's state, to merge later
+  steplog partial --since 2024-01-01 --until 2024-01-02 logs/ -o jan1.state
+  steplog partial --group-by assistant steps.jsonl runs.jsonl -o grouped.state";
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  steplog merge mon.state day.state -o week.state   a week from its days";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  steplog report mon.state day.state                merged, as summary shows logs
+  steplog report -f html -o week.html mon.state day.state
+  steplog report --fail-if 'p99>300' mon.state";
+
+const FIND_EXAMPLES: &str = "\
+Examples:
+  steplog find --where 'status == \"failed\"' steps.jsonl          the lines, for jq
+  steplog find --where 'run == \"run_abc\"' steps.jsonl            a run's steps, as logged
+  steplog find --where 'duration > 600' --limit 5 -f table steps.jsonl";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  steplog bench -n 3 steps.jsonl           GB/s and the time in each stage
+  steplog bench -n 3 -j 1 --no-mmap steps.jsonl";
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  steplog generate -n 1000 -o steps.jsonl --runs runs.jsonl    steps and their runs
+  steplog generate -n 1000 --order shuffled -o shuffled.jsonl  a run's steps apart
+  steplog generate -n 1000 --stream -o stream.jsonl            snapshots and deltas";
+
+const PRICES_EXAMPLES: &str = "\
+Examples:
+  steplog prices                           the bundled list prices, per model and date";
 
 const FAIL_IF_METRICS: &str = "\
 --fail-if metrics: steps, failures, failure_rate, records, malformed, malformed_rate,
@@ -58,22 +96,22 @@ pub struct Cli {
 pub enum Command {
     /// Summarise run steps: counts by status and type, tool calls, failures and why,
     /// duration percentiles, token usage.
-    #[command(after_help = format!("{SUMMARY_EXAMPLES}\n\n{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
+    #[command(after_help = SUMMARY_EXAMPLES, after_long_help = format!("{SUMMARY_EXAMPLES}\n\n{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
     Summary(SummaryArgs),
     /// Measure throughput: run the full summary several times on the same files and
     /// report wall time, GB/s and lines/s, and the time in each stage (read, split, parse,
     /// aggregate).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = BENCH_EXAMPLES, after_long_help = format!("{BENCH_EXAMPLES}\n\n{EXIT_CODES}"))]
     Bench(BenchArgs),
     /// Summarise into a state file instead of a report, for merging later: a nightly
     /// partial per day, merged into a weekly report without re-reading the logs.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = PARTIAL_EXAMPLES, after_long_help = format!("{PARTIAL_EXAMPLES}\n\n{EXIT_CODES}"))]
     Partial(PartialArgs),
     /// Merge state files into one (associative and commutative; inputs sorted by path).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = MERGE_EXAMPLES, after_long_help = format!("{MERGE_EXAMPLES}\n\n{EXIT_CODES}"))]
     Merge(MergeArgs),
     /// Render state files (merged) as `summary` would have rendered their logs.
-    #[command(after_help = format!("{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
+    #[command(after_help = REPORT_EXAMPLES, after_long_help = format!("{REPORT_EXAMPLES}\n\n{FAIL_IF_METRICS}\n\n{EXIT_CODES}"))]
     Report(ReportArgs),
     /// Write one row per run step, with the parsed columns, to a Parquet file (for Spark,
     /// Trino, DuckDB or DataFusion). Needs a build with `--features parquet`.
@@ -89,13 +127,14 @@ pub enum Command {
     /// Print the steps a `--where` expression matches, in input order: the lines
     /// themselves (jsonl, byte for byte, to pipe into jq), or a table or JSON of their ids
     /// with file and line.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = FIND_EXAMPLES, after_long_help = format!("{FIND_EXAMPLES}\n\n{EXIT_CODES}"))]
     Find(FindArgs),
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
+    #[command(after_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
     /// Print the price table in force (the bundled OpenAI list prices, or a --prices file
     /// over them): per model, the dates each price held and its source.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = PRICES_EXAMPLES, after_long_help = format!("{PRICES_EXAMPLES}\n\n{EXIT_CODES}"))]
     Prices(PricesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
@@ -103,8 +142,15 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), e.g. `steplog man > steplog.1`.
-    Man,
+    /// Print the man page (roff), e.g. `steplog man > steplog.1`; or, with --dir, write
+    /// one page per command there (steplog.1, steplog-summary.1, …), for `man
+    /// steplog-summary`.
+    Man {
+        /// Write steplog.1 and a page per subcommand (steplog-summary.1, …) into DIR
+        /// instead of printing one page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Output formats.
@@ -128,25 +174,30 @@ pub struct EngineArgs {
         value_name = "N",
         hide_default_value = true
     )]
+    #[arg(hide_short_help = true)]
     pub threads: usize,
     /// Read files with read(2) instead of memory-mapping them. Same results; immune to
     /// files truncated while steplog reads them.
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub no_mmap: bool,
     /// Target chunk size (bytes; K, M and G suffixes allowed; at most 1G, as each worker
     /// holds a chunk). Chunks always end at a newline.
-    #[arg(long, value_name = "SIZE", value_parser = parse_chunk_size, default_value = "4M")]
+    #[arg(hide_short_help = true, long, value_name = "SIZE", value_parser = parse_chunk_size, default_value = "4M")]
     pub chunk_size: usize,
     /// Lines longer than this (bytes; K, M and G suffixes allowed) are counted as
     /// malformed (`too_long`) and skipped without being held in memory.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
+    #[arg(hide_short_help = true, long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
     pub max_line_bytes: usize,
+    /// Count each step once, from its most advanced snapshot (event streams).
+    ///
     /// Count each step id once, from its most advanced snapshot (terminal beats
     /// in_progress, then the later timestamp, then the later line), for event streams and
     /// overlapping exports. Reads the inputs twice; standard input is saved to a
     /// temporary file first.
     #[arg(long, help_heading = "Input and selection")]
     pub dedup: bool,
+    /// Read directories recursively.
+    ///
     /// Read directories recursively. Without it, a directory stands for the files
     /// directly inside it. Either way files are read in sorted order, hidden ones skipped.
     #[arg(long, short = 'r', help_heading = "Input and selection")]
@@ -172,16 +223,22 @@ impl EngineArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Input and selection")]
 pub struct SelectArgs {
+    /// Files or directories of run steps (JSONL, pages, arrays, streams; gzip, zstd); `-` or none: stdin.
+    ///
     /// Files of run steps: JSONL (one object per line), list-steps pages, JSON arrays, or
     /// server-sent-event captures; gzip and zstd files are decompressed. A directory
     /// stands for the files in it. `-`, or no file at all, reads standard input. Several
     /// files give one combined report.
     pub files: Vec<String>,
+    /// Also compute figures per group (assistant, model, day, run, metadata.KEY, …).
+    ///
     /// Also compute figures per group: one or more of assistant, type, status, tool,
     /// function, error_code, day, hour, run, thread, model, metadata.KEY (comma-separated
     /// or repeated). `model` reads the inputs twice: the run objects first.
     #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
     pub group_by: Vec<Dim>,
+    /// Take only the steps an expression matches (`status == "failed" && duration > 30`).
+    ///
     /// Take only the steps this expression matches (the others are counted as
     /// filtered out): comparisons of status, type, assistant, run, thread, code, message
     /// (a substring), tool, function, duration (seconds), tokens.prompt|completion|total|
@@ -194,14 +251,14 @@ pub struct SelectArgs {
     pub filter: Option<String>,
     /// Do not count runs and threads (`runs` and `threads` are null in the report; less
     /// memory on exports of millions of runs).
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub no_runs: bool,
     /// Do not keep the cost ledger (`cost` is null in the report; less memory).
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub no_cost: bool,
     /// How many steps (and runs) of each kind `exemplars` lists: the slowest steps and
     /// runs, the costliest runs, the latest failures; 0 lists none. By default, 10.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_EXEMPLARS, hide_default_value = true)]
+    #[arg(hide_short_help = true, long, value_name = "N", default_value_t = DEFAULT_EXEMPLARS, hide_default_value = true)]
     pub exemplars: usize,
     /// Only steps created at or after this time: RFC 3339, a date (UTC midnight), Unix
     /// seconds, or an age such as 24h or 7d.
@@ -212,23 +269,28 @@ pub struct SelectArgs {
     pub until: Option<String>,
     /// Stop at the first malformed line and exit 1, naming it. By default, malformed
     /// lines are counted, and the first 10 are listed in the report.
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     pub strict: bool,
     /// This process's share of the input files, from 0 (with --shard-count). With
     /// --shard-count and without this, $JOB_COMPLETION_INDEX (as Kubernetes Indexed Jobs
     /// set it).
-    #[arg(long, value_name = "I", requires = "shard_count")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "I",
+        requires = "shard_count"
+    )]
     pub shard_index: Option<u64>,
     /// Split the input files into N shares by a hash of their path; N processes with
     /// indexes 0..N cover every file exactly once.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(hide_short_help = true, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub shard_count: Option<u64>,
     /// No progress bar and no notes on standard error (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Show a progress bar on standard error even when it is not a terminal or the
     /// input is small (by default: only on a terminal, for inputs over 256 MiB).
-    #[arg(long, conflicts_with = "quiet")]
+    #[arg(hide_short_help = true, long, conflicts_with = "quiet")]
     pub progress: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -351,11 +413,11 @@ fn check_dims(dims: &[Dim]) -> anyhow::Result<()> {
 pub struct LimitArgs {
     /// Stop with exit 2 past this many groups, instead of running out of memory (a group
     /// takes about 300 bytes). By default, 5000000.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
+    #[arg(hide_short_help = true, long, value_name = "N", default_value_t = DEFAULT_MAX_GROUPS, hide_default_value = true)]
     pub max_groups: usize,
     /// Stop with exit 2 past this many runs, or threads (a run takes about 400 bytes
     /// with its costs). By default, 5000000.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
+    #[arg(hide_short_help = true, long, value_name = "N", default_value_t = DEFAULT_MAX_RUNS, hide_default_value = true)]
     pub max_runs: usize,
     /// The most the tables that grow with the input (runs, threads, costs, groups, step
     /// types) may hold together (64M, 2G). Past a quarter of it, a summary spills its
@@ -363,7 +425,7 @@ pub struct LimitArgs {
     /// end (the same report); what cannot spill stops with exit 2, naming what to change,
     /// rather than meet the system's out-of-memory killer. By default, half of the
     /// memory (or of the container's limit).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(hide_short_help = true, long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<usize>,
 }
 
@@ -401,7 +463,7 @@ pub struct PartialArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// The state file to write (atomically).
-    #[arg(long, short = 'o', value_name = "STATE")]
+    #[arg(long, short = 'o', value_name = "STATE", help_heading = "Output")]
     pub output: PathBuf,
 }
 
@@ -418,10 +480,10 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub select: SelectArgs,
     /// The format.
-    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet, help_heading = "Output")]
     pub to: ExportFormat,
     /// The file to write (atomically).
-    #[arg(long, short = 'o', value_name = "FILE")]
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: PathBuf,
 }
 
@@ -491,7 +553,7 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     /// The merged state file to write (atomically).
-    #[arg(long, short = 'o', value_name = "STATE")]
+    #[arg(long, short = 'o', value_name = "STATE", help_heading = "Output")]
     pub output: PathBuf,
 }
 

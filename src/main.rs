@@ -95,7 +95,7 @@ fn main() -> ExitCode {
         cli::Command::Generate(args) => cmd::generate::run(args),
         cli::Command::Prices(args) => cmd::prices::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
-        cli::Command::Man => cmd::docs::man(),
+        cli::Command::Man { dir } => cmd::docs::man(dir.as_deref()),
     };
     let exit = match result {
         Ok(()) => Exit::Success,

@@ -8,12 +8,16 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Costs")]
 pub struct PriceArgs {
+    /// Prices over the bundled table (LiteLLM's JSON layout).
+    ///
     /// Prices in LiteLLM's model_prices_and_context_window.json layout
     /// (input_cost_per_token, output_cost_per_token, cache_read_input_token_cost,
     /// output_cost_per_reasoning_token), over the bundled table: its models replace the
     /// bundled entries of the same name.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// ASSISTANT=MODEL (or @FILE) for steps without a run object.
+    ///
     /// The model of an assistant's steps whose run object is not in the input, as
     /// ASSISTANT=MODEL (repeatable), or @FILE of such lines (# starts a comment).
     #[arg(long = "model", value_name = "ASSISTANT=MODEL")]

@@ -81,34 +81,48 @@ pub enum IntervalArg {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub struct RenderArgs {
+    /// Output format (by default table, or -o's extension).
+    ///
     /// Output format: table, unless `-o FILE` names one by its extension (.json, .csv,
     /// .md, .prom, .html, .txt).
     #[arg(long = "format", short = 'f', value_enum, value_name = "FORMAT")]
     pub format_flag: Option<ReportFormat>,
+    /// Write the report to FILE, atomically.
+    ///
     /// Write the report to FILE instead of standard output, atomically: a temporary file
     /// in the same directory, renamed over FILE once complete (mode 0644).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Time series buckets: day or hour.
+    ///
     /// Bucket width of the time series: day (the default) or hour. Every format but
     /// Prometheus (counters, not series) shows it.
     #[arg(long, value_enum)]
     pub interval: Option<IntervalArg>,
+    /// Exit 3 when a condition holds (failure_rate>0.05, p99>30; repeatable).
+    ///
     /// Exit 3 when this condition holds, naming it, e.g. failure_rate>0.05, p99>30,
     /// malformed>0. Repeatable; the report is written either way.
     #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
     pub fail_if: Vec<Threshold>,
+    /// The whole table, every section (by default: one screen).
+    ///
     /// The whole table, every section: by default the table fits one screen (the
     /// headline figures, the top failure codes and the runs behind them). The other
     /// formats always hold everything.
     #[arg(long)]
     pub full: bool,
     /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    #[arg(hide_short_help = true, long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub color: When,
+    /// Only the first N groups.
+    ///
     /// Only the first N groups (in --sort order) in every format. Without it, JSON and
     /// CSV hold every group, and the table, Markdown and HTML show the first 20.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub top: Option<u64>,
+    /// The order of groups (steps, failures, failure_rate, p50, p99, tokens, cost, key).
+    ///
     /// The order of groups: steps, failures, failure_rate, p50, p99 (of completed
     /// steps), tokens, cost (largest first, ties by key) or key (ascending). By default,
     /// steps.

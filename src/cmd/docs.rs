@@ -5,6 +5,7 @@ use crate::cli::Cli;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use std::io::{self, Write};
+use std::path::Path;
 
 /// Prints the completion script for `shell`.
 pub fn completions(shell: clap_complete::Shell) -> Result<()> {
@@ -23,19 +24,38 @@ fn print(text: &[u8], what: &str) -> Result<()> {
         .with_context(|| format!("cannot write {what} to standard output"))
 }
 
-/// Prints the man page: the top-level page, then one section per subcommand. Each page's
-/// closing text (exit codes, `--fail-if` metrics) goes in a section of its own, set as
-/// written: clap_mangen's "EXTRA" section refills it into one paragraph.
-pub fn man() -> Result<()> {
+/// Prints the man page: the top-level page, then one section per subcommand; or, with
+/// `dir`, writes each as a page of its own there (`steplog.1`, `steplog-summary.1`, …),
+/// atomically. Each page's closing text (exit codes, `--fail-if` metrics) goes in a
+/// section of its own, set as written: clap_mangen's "EXTRA" section refills it into one
+/// paragraph.
+pub fn man(dir: Option<&Path>) -> Result<()> {
     let cmd = Cli::command();
-    let mut page = Vec::new();
-    render(&cmd, None, &mut page)?;
+    let mut pages = vec![("steplog".to_string(), Vec::new())];
+    render(&cmd, None, &mut pages[0].1)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("steplog-{}", sub.get_name());
         // A one-shot command: leaking the title is how clap takes a non-static one.
-        let title: &'static str = Box::leak(format!("steplog-{}", sub.get_name()).into_boxed_str());
-        render(sub, Some(title), &mut page)?;
+        let title: &'static str = Box::leak(name.clone().into_boxed_str());
+        let mut page = Vec::new();
+        // Named steplog-summary, invoked as `steplog summary`.
+        let sub = sub
+            .clone()
+            .display_name(title)
+            .bin_name(format!("steplog {}", sub.get_name()));
+        render(&sub, Some(title), &mut page)?;
+        pages.push((name, page));
     }
-    print(&page, "the man page")
+    let Some(dir) = dir else {
+        let all: Vec<u8> = pages.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+        return print(&all, "the man page");
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    for (name, page) in &pages {
+        let path = dir.join(format!("{name}.1"));
+        steplog::output::write(&path, |out| out.write_all(page))?;
+    }
+    Ok(())
 }
 
 fn render(cmd: &clap::Command, title: Option<&'static str>, page: &mut Vec<u8>) -> Result<()> {
@@ -53,7 +73,7 @@ fn render(cmd: &clap::Command, title: Option<&'static str>, page: &mut Vec<u8>) 
     if cmd.has_subcommands() {
         man.render_subcommands_section(page)?;
     }
-    if let Some(after) = cmd.get_after_help() {
+    if let Some(after) = cmd.get_after_long_help().or(cmd.get_after_help()) {
         for part in after.to_string().split("\n\n") {
             // "Heading: text…", the text on the same line or the next.
             let (heading, body) = part.split_once(':').unwrap_or(("Notes", part));

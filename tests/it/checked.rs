@@ -109,7 +109,7 @@ fn top_and_sort_without_groups_are_refused_not_ignored() {
     // The help names every order.
     let help = String::from_utf8(ok(steplog().args(["summary", "--help"]))).unwrap();
     let sort = help.split("--sort <ORDER>").nth(1).unwrap();
-    let words: Vec<&str> = sort.split_whitespace().take(25).collect();
+    let words: Vec<&str> = sort.split_whitespace().take(60).collect();
     assert!(
         words.join(" ").contains("tokens, cost (largest first"),
         "{sort}"
@@ -156,4 +156,101 @@ fn standard_input_on_a_terminal_is_an_error_not_a_wait() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"total\": 1"));
+}
+
+/// Every example in every command's help runs as shown (in a directory holding the files
+/// they name), and the options sit under headings that fit them.
+#[test]
+fn every_example_in_the_help_runs() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_steplog"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run_in = |line: &str| {
+        Command::new("sh")
+            .args(["-c", line])
+            .current_dir(d)
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", bin.parent().unwrap().display()),
+            )
+            .output()
+            .unwrap()
+    };
+    // The files the examples name.
+    for setup in [
+        "steplog generate -n 3000 --seed 3 -o steps.jsonl --runs runs.jsonl",
+        "mkdir -p logs exports/a && cp steps.jsonl logs/ && cp steps.jsonl exports/a/",
+        "gzip -k steps.jsonl",
+        "steplog partial -q logs/ -o mon.state && cp mon.state day.state",
+    ] {
+        let out = run_in(setup);
+        assert!(
+            out.status.success(),
+            "{setup}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut ran = 0;
+    for command in [
+        "summary", "partial", "merge", "report", "find", "bench", "generate", "prices",
+    ] {
+        let help = String::from_utf8(ok(steplog().args([command, "--help"]))).unwrap();
+        let examples: Vec<String> = help
+            .split("Examples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command} has no examples"))
+            .lines()
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| {
+                // The example, without the comment after it (two spaces or more).
+                let l = l.trim_start();
+                let mut end = l.len();
+                let mut quoted = false;
+                for (i, c) in l.char_indices() {
+                    if c == '\'' {
+                        quoted = !quoted;
+                    }
+                    if !quoted && l[i..].starts_with("  ") {
+                        end = i;
+                        break;
+                    }
+                }
+                l[..end].to_string()
+            })
+            .collect();
+        assert!(!examples.is_empty(), "{command}");
+        for example in examples {
+            let out = run_in(&example);
+            let code = out.status.code();
+            assert!(
+                code == Some(0) || (example.contains("--fail-if") && code == Some(3)),
+                "{example}: {code:?} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+        // Where output goes is under Output, not under Limits: the heading above it.
+        let short = String::from_utf8(ok(steplog().args([command, "-h"]))).unwrap();
+        if let Some(at) = short.find("-o, --output") {
+            let heading = short[..at]
+                .lines()
+                .rev()
+                .find(|l| !l.starts_with(' ') && !l.is_empty());
+            assert!(
+                matches!(heading, Some("Output:" | "Options:")),
+                "{command}: -o under {heading:?}"
+            );
+        }
+    }
+    assert!(ran >= 18, "{ran}");
+    // Their files were written.
+    for made in [
+        "report.html",
+        "day.json",
+        "week.state",
+        "week.html",
+        "shuffled.jsonl",
+    ] {
+        assert!(d.join(made).is_file(), "{made}");
+    }
 }

@@ -593,4 +593,33 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     let man = String::from_utf8(out.stdout).unwrap();
     assert!(man.contains(".TH steplog") && man.contains(".TH steplog-summary"));
     assert!(man.contains("fail\\-if") && man.contains(".SH \"EXIT STATUS\""));
+    // One page per command, which `man steplog-summary` finds.
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    ok(steplog().arg("man").arg("--dir").arg(&pages));
+    for name in [
+        "steplog",
+        "steplog-summary",
+        "steplog-find",
+        "steplog-report",
+    ] {
+        assert!(pages.join(format!("{name}.1")).is_file(), "{name}");
+    }
+    let out = std::process::Command::new("man")
+        .args(["-P", "cat", "steplog-summary"])
+        .env("MANPATH", dir.path())
+        .env("MANWIDTH", "80")
+        .output()
+        .expect("man(1)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("steplog-summary") && text.contains("steplog summary"),
+        "{text}"
+    );
+    assert!(text.contains("EXIT STATUS"), "{text}");
 }
