@@ -152,7 +152,7 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
 
 /// The width the table fits on standard output: `COLUMNS` when set, else the terminal's;
 /// none (as wide as the cells) for a pipe or a file.
-fn table_width() -> Option<usize> {
+pub(super) fn table_width() -> Option<usize> {
     let columns = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse().ok());

@@ -27,6 +27,7 @@ pub fn run(args: &FindArgs) -> Result<()> {
         out: BufWriter::with_capacity(1 << 16, io::stdout()),
         format: args.format,
         written: 0,
+        columns: Columns::fitting(&args.files, super::deliver::table_width()),
     };
     out.start().context("cannot write to standard output")?;
     let fields = args.format != FindFormat::Jsonl;
@@ -82,17 +83,82 @@ struct Writer<W: Write> {
     out: W,
     format: FindFormat,
     written: u64,
+    columns: Columns,
+}
+
+/// A column of `find -f table`: its heading and width.
+#[derive(Clone, Copy, PartialEq)]
+enum Column {
+    Where,
+    Step,
+    Run,
+    Status,
+    Type,
+    Created,
+}
+
+/// The columns of `find -f table` that fit the width, in order, each with its width. Rows
+/// are written as they are found, so widths are set first: ids at 30 (real ones take
+/// 29), `file:line` at the longest input named plus a line number. What does not fit is
+/// left out (type first, then created, status and run), never cut; a value longer than
+/// its column pushes the rest of its row along.
+struct Columns(Vec<(Column, usize)>);
+
+impl Columns {
+    fn fitting(files: &[String], width: Option<usize>) -> Columns {
+        let name = files.iter().map(|f| f.chars().count()).max().unwrap_or(1);
+        // A directory's files are longer than its name.
+        let dir = files.iter().any(|f| std::path::Path::new(f).is_dir());
+        let place = name + if dir { 24 } else { 8 };
+        let all = [
+            (Column::Where, place),
+            (Column::Step, 30),
+            (Column::Run, 30),
+            (Column::Status, 11),
+            (Column::Type, 16),
+            (Column::Created, 20),
+        ];
+        let mut shown: Vec<(Column, usize)> = all.to_vec();
+        let wide = |c: &[(Column, usize)]| c.iter().map(|(_, w)| w + 2).sum::<usize>() - 2;
+        for drop in [Column::Type, Column::Created, Column::Status, Column::Run] {
+            if width.is_none_or(|w| wide(&shown) <= w) {
+                break;
+            }
+            shown.retain(|(c, _)| *c != drop);
+        }
+        Columns(shown)
+    }
+
+    fn write(&self, out: &mut dyn Write, cell: impl Fn(Column) -> String) -> io::Result<()> {
+        let last = self.0.len() - 1;
+        for (i, &(c, w)) in self.0.iter().enumerate() {
+            let text = cell(c);
+            if i == last {
+                writeln!(out, "{text}")?;
+            } else {
+                let pad = w.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
+                write!(out, "{text}{}  ", " ".repeat(pad))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<W: Write> Writer<W> {
     fn start(&mut self) -> io::Result<()> {
         match self.format {
             FindFormat::Json => self.out.write_all(b"["),
-            FindFormat::Table => writeln!(
-                self.out,
-                "{:<40}  {:<30}  {:<30}  {:<12}  {:<16}  created",
-                "where", "step", "run", "status", "type"
-            ),
+            FindFormat::Table => self.columns.write(&mut self.out, |c| {
+                match c {
+                    Column::Where => "where",
+                    Column::Step => "step",
+                    Column::Run => "run",
+                    Column::Status => "status",
+                    Column::Type => "type",
+                    Column::Created => "created",
+                }
+                .to_string()
+            }),
             FindFormat::Jsonl => Ok(()),
         }
     }
@@ -132,16 +198,14 @@ impl<W: Write + Send> FoundSink for Writer<W> {
                 self.out.write_all(if first { b"\n  " } else { b",\n  " })?;
                 serde_json::to_writer(&mut self.out, &v).map_err(io::Error::other)
             }
-            _ => writeln!(
-                self.out,
-                "{:<40}  {:<30}  {:<30}  {:<12}  {:<16}  {}",
-                visible(&format!("{file}:{line}")),
-                visible(&f.id),
-                visible(f.run_id.as_deref().unwrap_or("-")),
-                visible(&f.status),
-                visible(f.step_type.as_deref().unwrap_or("-")),
-                format_utc(f.created_at)
-            ),
+            _ => self.columns.write(&mut self.out, |c| match c {
+                Column::Where => visible(&format!("{file}:{line}")),
+                Column::Step => visible(&f.id),
+                Column::Run => visible(f.run_id.as_deref().unwrap_or("-")),
+                Column::Status => visible(&f.status),
+                Column::Type => visible(f.step_type.as_deref().unwrap_or("-")),
+                Column::Created => format_utc(f.created_at),
+            }),
         }
     }
 }

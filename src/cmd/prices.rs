@@ -204,7 +204,10 @@ pub fn run(args: &PricesArgs) -> Result<()> {
             if let Some(n) = &note {
                 writeln!(out, "{n}")?;
             }
-            let mut t = steplog::report::Grid::with_text_from(6);
+            // Sources are URLs: left out whole (-f json has them), never cut, when narrow.
+            let mut t = steplog::report::Grid::with_text_from(6)
+                .optional(&[6, 5])
+                .fixed(&[0, 6]);
             t.row(
                 [
                     "model",
@@ -231,7 +234,7 @@ pub fn run(args: &PricesArgs) -> Result<()> {
                     ]);
                 }
             }
-            t.write(&mut out, "", None)?;
+            t.write(&mut out, "", super::deliver::table_width())?;
         }
     }
     Ok(())

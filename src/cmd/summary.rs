@@ -180,7 +180,8 @@ fn progress(args: &SelectArgs, inputs: &[InputSpec]) -> Option<Bar> {
         },
     );
     let style = indicatif::ProgressStyle::with_template(
-        "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+        // The bar takes what the figures leave of the terminal's width.
+        "{wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
@@ -204,7 +205,7 @@ struct PlainLines;
 
 impl indicatif::TermLike for PlainLines {
     fn width(&self) -> u16 {
-        100
+        80
     }
     fn move_cursor_up(&self, _n: usize) -> io::Result<()> {
         Ok(())

@@ -394,6 +394,9 @@ fn the_progress_of_a_compressed_file_is_its_compressed_bytes() {
         .unwrap();
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
+    for line in err.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
     // "▓▓░░ 3.31 MiB/10.15 MiB 32.92 MiB/s eta 0s": done and total, in bytes.
     let bytes = |n: &str, unit: &str| {
         let scale = match unit {

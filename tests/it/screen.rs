@@ -132,3 +132,88 @@ fn the_readme_shows_what_its_first_command_prints() {
     assert!(shown.len() > 10);
     assert_eq!(printed, shown);
 }
+
+/// `find -f table` fits the width: columns left out (type first), never ids cut.
+#[test]
+fn find_tables_fit_the_width_leaving_columns_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("g.jsonl");
+    ok(steplog().args(["generate", "-n", "500", "-o"]).arg(&logs));
+    let at = |columns: &str| {
+        let out = steplog()
+            .args([
+                "find",
+                "-q",
+                "-f",
+                "table",
+                "--where",
+                "status == \"failed\"",
+            ])
+            .arg(&logs)
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_slice(&ok(steplog()
+        .args([
+            "find",
+            "-q",
+            "-f",
+            "json",
+            "--where",
+            "status == \"failed\"",
+        ])
+        .arg(&logs)))
+    .unwrap();
+    let first = &json[0];
+    for (columns, heads) in [
+        ("80", &["where", "step"][..]),
+        (
+            "200",
+            &["where", "step", "run", "status", "type", "created"],
+        ),
+    ] {
+        let text = at(columns);
+        let width: usize = columns.parse().unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= width, "{columns}: {line:?}");
+        }
+        let head: Vec<&str> = text.lines().next().unwrap().split_whitespace().collect();
+        assert_eq!(head, heads, "{columns}");
+        // The first row: its place and step id whole.
+        let row: Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
+        let place = format!("{}:{}", first["file"].as_str().unwrap(), first["line"]);
+        assert_eq!(
+            (row[0], row[1]),
+            (place.as_str(), first["id"].as_str().unwrap())
+        );
+    }
+}
+
+/// `steplog prices` fits the width: its sources are URLs, left out whole when narrow.
+#[test]
+fn prices_fit_the_width_without_cutting_a_url() {
+    let at = |columns: &str| {
+        let out = steplog()
+            .arg("prices")
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let narrow = at("80");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+    assert!(!narrow.contains("http") && narrow.contains("not shown here: source"));
+    let wide = at("250");
+    let urls: Vec<&str> = wide
+        .split_whitespace()
+        .filter(|w| w.starts_with("https://"))
+        .collect();
+    assert!(
+        !urls.is_empty() && urls.iter().all(|u| !u.contains('…')),
+        "{wide}"
+    );
+}
