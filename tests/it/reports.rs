@@ -623,3 +623,37 @@ fn completions_and_man_page_come_from_the_cli_definitions() {
     );
     assert!(text.contains("EXIT STATUS"), "{text}");
 }
+
+/// The HTML page puts the groups first when asked for, leaves out cost charts and tables
+/// nothing could fill, draws cost in dollars once it is large, and keeps ids and times
+/// on one line, left-aligned.
+#[test]
+fn the_html_page_shows_what_it_has_where_the_reader_looks() {
+    let unpriced = summary_text(&[
+        "-f",
+        "html",
+        "--group-by",
+        "assistant",
+        "samples/api-examples.jsonl",
+    ]);
+    let at = |page: &str, s: &str| page.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at(&unpriced, "<h2>By assistant") < at(&unpriced, "<h2>Steps</h2>"));
+    assert!(unpriced.contains("No step could be priced"));
+    assert!(!unpriced.contains("Cost per ") && !unpriced.contains("<th>model</th>"));
+    assert!(unpriced.contains("<h2>Slowest runs</h2><table class=x>"));
+    assert!(unpriced.contains("table.x td:not(:first-child)"));
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, runs) = (dir.path().join("s.jsonl"), dir.path().join("r.jsonl"));
+    ok(steplog()
+        .args(["generate", "-n", "20000", "-o"])
+        .arg(&logs)
+        .arg("--runs")
+        .arg(&runs));
+    let priced = summary_text(&["-f", "html", path(&logs), path(&runs)]);
+    assert!(
+        priced.contains("Cost per day (US dollars, priced steps)"),
+        "large costs in dollars"
+    );
+    assert!(priced.contains("<th>model</th>"));
+    assert!(!priced.contains("<h2>By "));
+}

@@ -105,7 +105,9 @@ svg{max-width:100%;height:auto}svg text{font-size:12px;fill:var(--fg)}svg .axis{
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid var(--rule);border-radius:6px;padding:8px 14px}\
 .card b{display:block;font-size:20px}table{border-collapse:collapse;margin:8px 16px 8px 0;display:inline-table;vertical-align:top}\
 td,th{border:1px solid var(--rule);padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}\
-.hint{background:var(--hint);border:1px solid #efb118;padding:6px 10px}";
+.hint{background:var(--hint);border:1px solid #efb118;padding:6px 10px}\
+table.x td{white-space:nowrap}table.x td:not(:first-child),table.x th:not(:first-child){text-align:left}\
+table.x td:last-child{white-space:normal}";
 
 impl Format for Html {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -175,6 +177,27 @@ impl Format for Html {
         }
         for h in &r.hints {
             let _ = write!(s, "<p class=hint>{}</p>", esc(h));
+        }
+        // Groups, when asked for, are the answer: first, where the reader looks.
+        if !r.groups.is_empty() {
+            let figures = cells::group_head(r, false);
+            let dims = r
+                .group_by
+                .iter()
+                .map(String::as_str)
+                .chain(figures.iter().map(String::as_str));
+            let groups: Vec<Vec<String>> = cells::group_rows(r)
+                .iter()
+                .map(|row| STYLE.row(row))
+                .collect();
+            let _ = write!(
+                s,
+                "<h2>By {}</h2><p>{}.</p><table>{}{}</table>",
+                esc(&r.group_by.join(", ")),
+                esc(&cells::groups_note(r, &STYLE)),
+                head(dims),
+                rows(&groups)
+            );
         }
 
         s.push_str("<h2>Steps</h2>");
@@ -352,6 +375,7 @@ impl Format for Html {
 
         if let Some(c) = &r.cost {
             s.push_str("<h2>Cost</h2>");
+            let priced = !c.by_model.is_empty();
             let cents: Vec<u64> = ts
                 .buckets
                 .iter()
@@ -360,12 +384,20 @@ impl Format for Html {
                     u64::try_from(pico / (super::Usd::PER_DOLLAR / 100)).unwrap_or(u64::MAX)
                 })
                 .collect();
-            s.push_str(&columns(
-                &format!("Cost per {} (US cents, priced steps)", ts.interval),
-                &labels,
-                &[("cost".into(), cents, PALETTE[0])],
-                "cents",
-            ));
+            // Whole dollars once a bucket passes $100 (an axis of 150k cents reads badly).
+            let dollars = cents.iter().any(|&c| c >= 10_000);
+            let (values, unit) = match dollars {
+                true => (cents.iter().map(|c| c / 100).collect(), "US dollars"),
+                false => (cents, "US cents"),
+            };
+            if priced {
+                s.push_str(&columns(
+                    &format!("Cost per {} ({unit}, priced steps)", ts.interval),
+                    &labels,
+                    &[("cost".into(), values, PALETTE[0])],
+                    if dollars { "dollars" } else { "cents" },
+                ));
+            }
             let _ = write!(s, "<p>{}</p>", esc(&cells::cost_sentence(c, &STYLE)));
             if let Some(u) = cells::unpriced_sentence(c, &STYLE) {
                 let _ = write!(s, "<p class=hint>{u}</p>");
@@ -380,14 +412,16 @@ impl Format for Html {
             let (assistants, _) = cells::cost_assistant_rows(c, usize::MAX);
             let assistants: Vec<Vec<String>> =
                 assistants.iter().map(|row| STYLE.row(row)).collect();
-            let _ = write!(
-                s,
-                "<table>{}{}</table><table>{}{}</table>",
-                head(COST_MODEL_HEAD),
-                rows(&models),
-                head(["assistant", "cost"]),
-                rows(&assistants)
-            );
+            if priced {
+                let _ = write!(
+                    s,
+                    "<table>{}{}</table><table>{}{}</table>",
+                    head(COST_MODEL_HEAD),
+                    rows(&models),
+                    head(["assistant", "cost"]),
+                    rows(&assistants)
+                );
+            }
         }
 
         if let Some(runs) = &r.runs {
@@ -421,30 +455,9 @@ impl Format for Html {
                 .collect();
             let _ = write!(
                 s,
-                "<h2>{title}</h2><table>{}{}</table>",
+                "<h2>{title}</h2><table class=x>{}{}</table>",
                 head(std::iter::once(figure).chain(EXEMPLAR_HEAD)),
                 rows(&list)
-            );
-        }
-
-        if !r.groups.is_empty() {
-            let figures = cells::group_head(r, false);
-            let dims = r
-                .group_by
-                .iter()
-                .map(String::as_str)
-                .chain(figures.iter().map(String::as_str));
-            let groups: Vec<Vec<String>> = cells::group_rows(r)
-                .iter()
-                .map(|row| STYLE.row(row))
-                .collect();
-            let _ = write!(
-                s,
-                "<h2>By {}</h2><p>{}.</p><table>{}{}</table>",
-                esc(&r.group_by.join(", ")),
-                esc(&cells::groups_note(r, &STYLE)),
-                head(dims),
-                rows(&groups)
             );
         }
 
