@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Runs steplog on Apache Spark: Spark distributes the input files, each task runs the
-steplog binary to turn its file into a state (`steplog partial`), the states are merged
+"""Runs steplog on Apache Spark: Spark runs one task per input file, each task runs the
+steplog binary on its shard of the files (`steplog partial --shard-count N --shard-index I`,
+files assigned by a hash of their path) to turn them into a state, the states are merged
 pairwise on the executors (`steplog merge`; merging is associative and commutative, so a
 tree reduction is exact), and the driver renders the final state (`steplog report`).
 
@@ -43,14 +44,22 @@ def executor_binary():
     return path
 
 
-def partial(path):
-    """Runs on an executor: one input file to one state (JSON text)."""
-    exe = executor_binary()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "part.state")
-        subprocess.run([exe, "partial", "--quiet", path, "-o", out], check=True)
-        with open(out) as f:
-            return f.read()
+def partial(inputs, shards):
+    """The task of shard `index`: the input files steplog assigns it (by a hash of their
+    path, as Kubernetes Indexed Jobs shard them) to one state (JSON text). steplog expands
+    the directories itself, so a file found in one that holds no step (a README) is a
+    note, as it is to `steplog summary DIR`, not an error."""
+
+    def run(index):
+        exe = executor_binary()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "part.state")
+            shard = ["--shard-count", str(shards), "--shard-index", str(index)]
+            subprocess.run([exe, "partial", "--quiet", "-r", *shard, *inputs, "-o", out], check=True)
+            with open(out) as f:
+                return f.read()
+
+    return run
 
 
 def merge(a, b):
@@ -96,7 +105,10 @@ def main():
     sc = spark.sparkContext
     sc.setLogLevel("ERROR")
     sc.addFile(a.steplog)
-    states = sc.parallelize(files, len(files)).map(partial)
+    # In path order: merged states list their inputs sorted by path, and the check's
+    # single run reads the inputs (each directory's files sorted) in the order given.
+    inputs = sorted(os.path.abspath(i) for i in a.inputs)
+    states = sc.parallelize(range(len(files)), len(files)).map(partial(inputs, len(files)))
     final = states.treeReduce(merge, depth=2)
     spark.stop()
 
@@ -116,7 +128,9 @@ def main():
             [a.steplog, "report", "-f", "json", state_path], check=True, capture_output=True
         ).stdout
         single = subprocess.run(
-            [a.steplog, "summary", "-f", "json", "--quiet", *files], check=True, capture_output=True
+            [a.steplog, "summary", "-f", "json", "--quiet", "-r", *inputs],
+            check=True,
+            capture_output=True,
         ).stdout
         with open(os.path.join(a.out, "single.json"), "wb") as f:
             f.write(single)

@@ -232,12 +232,14 @@ impl Summary {
     }
 
     /// The inputs that have lines but gave nothing to check (a CSV, a state file, another
-    /// API's objects, stream deltas alone): said as [`Summary::input_notes`] says them. A
-    /// summary of such an input would be a report of zeros that looks like a quiet day.
-    pub fn unread_inputs(&self) -> Vec<String> {
-        empty_inputs(&self.input())
+    /// API's objects, stream deltas alone), each with what [`Summary::input_notes`] says of
+    /// it. A summary of such an input would be a report of zeros that looks like a quiet
+    /// day.
+    pub fn unread_inputs(&self) -> Vec<(String, String)> {
+        let input = self.input();
+        empty_inputs(&input)
             .into_iter()
-            .filter_map(|(note, unread)| unread.then_some(note))
+            .filter_map(|(note, path)| path.map(|p| (p, note)))
             .collect()
     }
 
@@ -451,12 +453,12 @@ impl Summary {
 }
 
 /// What to say of inputs that gave no step: what they seem to hold, and what to run.
-/// What to say of each input that gave no step, and whether it had lines nothing was
-/// read from.
-fn empty_inputs(input: &report::Input) -> Vec<(String, bool)> {
+/// What to say of each input that gave no step, and its path when it had lines nothing
+/// was read from.
+fn empty_inputs(input: &report::Input) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     if input.files.is_empty() {
-        out.push(("no input file was read".to_string(), false));
+        out.push(("no input file was read".to_string(), None));
     }
     for f in input.files.iter().filter(|f| f.counts.records == 0) {
         let c = &f.counts;
@@ -501,7 +503,7 @@ fn empty_inputs(input: &report::Input) -> Vec<(String, bool)> {
         } else {
             format!("{path} holds only blank lines")
         };
-        out.push((said, unread));
+        out.push((said, unread.then(|| f.path.clone())));
     }
     out
 }

@@ -9,6 +9,16 @@ use steplog::agg::{Interval, Sort};
 use steplog::summary::View;
 use steplog::threshold::Threshold;
 
+/// Layouts of `--format csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CsvLayout {
+    /// A row per group and figure: every figure of the JSON report.
+    Tidy,
+    /// A row per group: its dimensions, then steps, failures, rate, p50/p90/p99, tokens
+    /// and cost, a column each.
+    Wide,
+}
+
 /// Output formats of `steplog summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -112,6 +122,10 @@ pub struct RenderArgs {
     /// formats always hold everything.
     #[arg(long)]
     pub full: bool,
+    /// The CSV's layout: tidy (a row per group and figure, every figure; the default) or
+    /// wide (a row per group, a column per headline figure, for spreadsheets).
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub csv_layout: Option<CsvLayout>,
     /// Colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(hide_short_help = true, long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub color: When,

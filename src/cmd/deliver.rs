@@ -89,6 +89,12 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
              leaves out: add --full, or choose -f json, html, markdown or csv"
         );
     }
+    if args.csv_layout.is_some() && chosen != ReportFormat::Csv {
+        anyhow::bail!(
+            "--csv-layout is for --format csv; --format {} has one layout: leave it out",
+            chosen.name()
+        );
+    }
     if args.full && chosen != ReportFormat::Table {
         anyhow::bail!(
             "--full is for the table, which fits one screen without it; --format {} always \
@@ -101,13 +107,16 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         width: args.output.is_none().then(table_width).flatten(),
         brief: !args.full,
     };
+    let csv = Csv {
+        wide: args.csv_layout == Some(crate::cli::CsvLayout::Wide),
+    };
     let made = Some(generated_at());
     let prometheus = Prometheus { generated_at: made };
     let html = Html { generated_at: made };
     let format: &dyn Format = match chosen {
         ReportFormat::Table => &table,
         ReportFormat::Json => &Json,
-        ReportFormat::Csv => &Csv,
+        ReportFormat::Csv => &csv,
         ReportFormat::Markdown => &Markdown,
         ReportFormat::Prometheus => &prometheus,
         ReportFormat::Html => &html,

@@ -29,7 +29,7 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     // A state holds every run: they stay in memory.
     cfg.spill = args.save_state.is_none();
     let outcome = execute(&args.select, cfg.clone())?;
-    nothing_read(&outcome)?;
+    nothing_read(&outcome, &args.select.files)?;
     if let (Some(spilled), false) = (&outcome.summary.aggregates.spilled, args.select.quiet) {
         // Not in the report: it is the report an unlimited run makes.
         eprintln!(
@@ -48,17 +48,26 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     deliver(&report, &args.render, args.select.quiet)
 }
 
-/// Stops (exit 2) when an input had lines but gave nothing to check: its report of zeros
-/// would pass for a quiet day.
-pub fn nothing_read(outcome: &engine::Outcome) -> Result<()> {
+/// Stops (exit 2) when an input named on the command line had lines but gave nothing to
+/// check, or when nothing at all was read from inputs that had lines: a report of zeros
+/// would pass for a quiet day. A file found in a directory that holds no step (a README
+/// beside the logs) is a note, as before.
+pub fn nothing_read(outcome: &engine::Outcome, named: &[String]) -> Result<()> {
     let unread = outcome.summary.unread_inputs();
-    if unread.is_empty() {
+    let none_read = outcome.summary.lines.totals().records == 0;
+    let stdin = |p: &str| p == "-" && named.is_empty();
+    let refused: Vec<&str> = unread
+        .iter()
+        .filter(|(path, _)| none_read || stdin(path) || named.iter().any(|n| n == path))
+        .map(|(_, note)| note.as_str())
+        .collect();
+    if refused.is_empty() {
         return Ok(());
     }
     anyhow::bail!(
         "nothing was read from {} of the inputs, so no report was made:\n  {}",
-        unread.len(),
-        unread.join("\n  ")
+        refused.len(),
+        refused.join("\n  ")
     )
 }
 

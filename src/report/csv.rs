@@ -1,4 +1,5 @@
-//! `--format csv`: tidy data, one row per group and figure.
+//! `--format csv`: tidy data, one row per group and figure (or, with `--csv-layout wide`,
+//! one row per group: see [`Csv::wide`]).
 //!
 //! Columns: one per `--group-by` dimension (`(all)` on the rows of the whole input), then
 //! `bucket` (the start of a time-series bucket, else empty), `metric` (a dotted path of
@@ -19,7 +20,103 @@ use std::io::{self, Write};
 
 /// The CSV renderer.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Csv;
+pub struct Csv {
+    /// One row per group (`--csv-layout wide`): the dimensions, then the figures a
+    /// spreadsheet compares groups by, a column each (see [`WIDE_HEAD`]); the whole input
+    /// first, its dimensions `(all)`. By default, tidy (the module's description).
+    pub wide: bool,
+}
+
+/// The figures of a wide row, after the dimensions (then `cost_usd` and
+/// `unpriced_steps` when costs are kept). A rate is a fraction; an unknown value is empty.
+pub const WIDE_HEAD: [&str; 9] = [
+    "steps",
+    "failed",
+    "failure_rate",
+    "p50_seconds",
+    "p90_seconds",
+    "p99_seconds",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+];
+
+/// A wide row's figures: steps, failures, rate, completed p50/p90/p99, tokens, cost.
+struct Wide<'a> {
+    steps: u64,
+    failed: u64,
+    rate: Option<f64>,
+    quantiles: [Option<u64>; 3],
+    tokens: [u64; 3],
+    cost: Option<(Option<Usd>, u64)>,
+    key: &'a [String],
+}
+
+impl Wide<'_> {
+    fn cells(&self) -> Vec<String> {
+        let opt = |v: Option<u64>| v.map_or_else(String::new, |v| v.to_string());
+        let mut row: Vec<String> = self.key.to_vec();
+        row.extend([
+            self.steps.to_string(),
+            self.failed.to_string(),
+            self.rate.map_or_else(String::new, float),
+        ]);
+        row.extend(self.quantiles.map(opt));
+        row.extend(self.tokens.map(|t| t.to_string()));
+        if let Some((usd, unpriced)) = self.cost {
+            row.push(usd.map_or_else(String::new, |u| u.decimal()));
+            row.push(unpriced.to_string());
+        }
+        row
+    }
+}
+
+/// `--csv-layout wide`: a header, the whole input, then a row per group.
+fn render_wide(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = writer(out);
+    let mut head: Vec<&str> = r.group_by.iter().map(String::as_str).collect();
+    head.extend(WIDE_HEAD);
+    if r.cost.is_some() {
+        head.extend(["cost_usd", "unpriced_steps"]);
+    }
+    w.write_record(&head).map_err(io_error)?;
+    let s = &r.sections;
+    let d = &s.durations_seconds.completed;
+    let u = &s.usage;
+    let all = vec!["(all)".to_string(); r.group_by.len()];
+    let whole = Wide {
+        steps: s.steps.total,
+        failed: s.failures.total,
+        rate: s.failures.rate,
+        quantiles: [d.p50, d.p90, d.p99],
+        tokens: [u.prompt_tokens, u.completion_tokens, u.total_tokens],
+        cost: r
+            .cost
+            .as_ref()
+            .map(|c| (Some(c.total_usd), c.unpriced.steps)),
+        key: &all,
+    };
+    w.write_record(whole.cells()).map_err(io_error)?;
+    for g in &r.groups {
+        let d = g.completed();
+        let q = |f: fn(&super::GroupDuration) -> Option<u64>| d.and_then(f);
+        let u = &g.usage;
+        let row = Wide {
+            steps: g.steps,
+            failed: g.failures.total,
+            rate: g.failures.rate,
+            quantiles: [q(|d| d.p50), q(|d| d.p90), q(|d| d.p99)],
+            tokens: [u.prompt_tokens, u.completion_tokens, u.total_tokens],
+            cost: r
+                .cost
+                .as_ref()
+                .map(|_| (g.cost_usd, g.unpriced_steps.unwrap_or(0))),
+            key: &g.key,
+        };
+        w.write_record(row.cells()).map_err(io_error)?;
+    }
+    w.flush()
+}
 
 /// A number or text as the JSON report writes it (`9.0`, `0.25`, `12`).
 fn float(v: f64) -> String {
@@ -428,6 +525,9 @@ fn write_rows(
 
 impl Format for Csv {
     fn render(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        if self.wide {
+            return render_wide(report, out);
+        }
         let mut w = writer(out);
         let head = ["bucket", "metric", "key", "value"];
         w.write_record(report.group_by.iter().map(String::as_str).chain(head))

@@ -8,6 +8,7 @@ mod careless;
 mod checked;
 mod cli;
 mod cost;
+mod csv;
 mod groups;
 mod hostile;
 mod notes;

@@ -93,6 +93,24 @@ fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
         let (_, _, err) = run(&args);
         assert!(err.is_empty(), "{err}");
     }
+    // A file found in a directory beside the logs (a README) is a note, not an error; a
+    // directory where nothing at all is a step is refused.
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::copy(testdata().join("tools.jsonl"), logs.join("steps.jsonl")).unwrap();
+    std::fs::write(logs.join("README.md"), "# the logs\n").unwrap();
+    let (code, _, err) = run(&["summary", "-o", &d("out.json"), path(&logs)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("README.md: its one line is not a run step"),
+        "{err}"
+    );
+    let only = dir.path().join("only");
+    std::fs::create_dir_all(&only).unwrap();
+    std::fs::write(only.join("a.csv"), "a,b\n1,2\n").unwrap();
+    let (code, _, err) = run(&["summary", path(&only)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nothing was read"), "{err}");
     // `partial` says it too.
     let (_, _, err) = run(&["partial", "-o", &d("b.state"), &d("empty.jsonl")]);
     assert!(err.contains("empty.jsonl is empty"), "{err}");
