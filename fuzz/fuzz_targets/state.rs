@@ -25,22 +25,35 @@ fn json(r: &report::Report) -> String {
 /// Renders the state in every format; writes it and reads it back.
 fn exercise(state: &State) -> String {
     let r = state.report(View::default());
-    // The table at its full width and fitted to a narrow terminal.
+    // The table at its full width and fitted to a narrow terminal; the one screen at 80
+    // columns; the CSV in both layouts.
     let narrow = Table {
         color: true,
         width: Some(40),
+        brief: false,
     };
-    let formats: [&dyn Format; 7] = [
+    let brief = Table {
+        color: false,
+        width: Some(80),
+        brief: true,
+    };
+    let formats: [&dyn Format; 10] = [
         &Json,
         &Table::default(),
         &narrow,
-        &Csv,
+        &brief,
+        &Csv::default(),
+        &Csv { wide: true },
         &Markdown,
         &Html {
             generated_at: Some(0),
         },
         &Prometheus {
             generated_at: Some(0),
+        },
+        &Table {
+            brief: true,
+            ..Table::default()
         },
     ];
     for f in formats {
