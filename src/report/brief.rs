@@ -93,29 +93,11 @@ fn header(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         read.push(plural(c.runs, "run object", "run objects"));
     }
     read.push(format!("{} malformed", num(c.malformed)));
-    if i.filtered_out > 0 {
-        read.push(format!(
-            "{} outside --since/--until/--where",
-            num(i.filtered_out)
-        ));
-    }
     t.prose(out, "  ", &read.join(" · "))?;
     if let Some(w) = &i.window {
         writeln!(out, "  window   {}", w.text())?;
     }
-    if i.filtered_out > 0 {
-        let range = match &i.outside_window {
-            Some(o) => format!(
-                " (created {} … {})",
-                o.first_created_at_utc.as_deref().unwrap_or("?"),
-                o.last_created_at_utc.as_deref().unwrap_or("?")
-            ),
-            None => String::new(),
-        };
-        let line = format!(
-            "{} records outside the window or --where{range}, not summarised",
-            num(i.filtered_out)
-        );
+    if let Some(line) = cells::left_out(i, &STYLE) {
         t.prose(out, "  ", &line)?;
     }
     let range = &r.sections.time_range;

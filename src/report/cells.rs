@@ -4,7 +4,7 @@
 //! the data is escaped.
 
 use super::{
-    Cost, DurationSummary, Durations, Exemplar, Group, Report, Runs, Spread, Threads, Usd,
+    Cost, DurationSummary, Durations, Exemplar, Group, Input, Report, Runs, Spread, Threads, Usd,
 };
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -233,6 +233,26 @@ pub(super) fn shown_groups(r: &Report) -> &[Group] {
         None => r.groups.len().min(GROUPS_SHOWN),
     };
     &r.groups[..n]
+}
+
+/// The records the window or `--where` left out, and when they were created, in a
+/// sentence; `None` when none were.
+pub(super) fn left_out(i: &Input, style: &Style) -> Option<String> {
+    if i.filtered_out == 0 {
+        return None;
+    }
+    let range = match &i.outside_window {
+        Some(o) => format!(
+            " (created {} … {})",
+            o.first_created_at_utc.as_deref().unwrap_or("?"),
+            o.last_created_at_utc.as_deref().unwrap_or("?")
+        ),
+        None => String::new(),
+    };
+    Some(format!(
+        "{} records outside the window or --where{range}, not summarised",
+        style.count(i.filtered_out)
+    ))
 }
 
 /// What the group table shows of how many: `3 groups` or `142,331 groups; the 20 with

@@ -179,20 +179,8 @@ impl Format for Table {
         if let Some(w) = &i.window {
             writeln!(out, "  window   {}", w.text())?;
         }
-        if i.filtered_out > 0 {
-            let range = match &i.outside_window {
-                Some(o) => format!(
-                    " (created {} … {})",
-                    o.first_created_at_utc.as_deref().unwrap_or("?"),
-                    o.last_created_at_utc.as_deref().unwrap_or("?")
-                ),
-                None => String::new(),
-            };
-            writeln!(
-                out,
-                "  {} records outside the window or --where{range}, not summarised",
-                num(i.filtered_out)
-            )?;
+        if let Some(line) = cells::left_out(i, &STYLE) {
+            writeln!(out, "  {line}")?;
         }
         if let Some(d) = &r.dedup {
             writeln!(

@@ -27,13 +27,7 @@ impl Runs {
         self.threads.reserve(other.threads.len());
         for (t, &n) in other.thread_steps.iter().enumerate() {
             let id = other.threads.get(t);
-            let (k, new) = self
-                .threads
-                .intern(IdKey::of(id), id, self.max)
-                .ok_or_else(|| self.too_many("threads"))?;
-            if new {
-                self.thread_steps.push(0);
-            }
+            let k = self.thread_row(IdKey::of(id), id)?;
             add(&mut self.thread_steps[k], n, "threads.steps_per_thread")?;
             threads.push(k as u32);
         }

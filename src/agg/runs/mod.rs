@@ -162,6 +162,20 @@ impl Runs {
         })
     }
 
+    /// The row of thread `id` (whose key is `key`), added without steps if new; `Err`
+    /// past the limit.
+    #[inline]
+    fn thread_row(&mut self, key: IdKey, id: &[u8]) -> Result<usize, Error> {
+        let (k, new) = self
+            .threads
+            .intern(key, id, self.max)
+            .ok_or_else(|| self.too_many("threads"))?;
+        if new {
+            self.thread_steps.push(0);
+        }
+        Ok(k)
+    }
+
     /// This table's code for `name`.
     fn name_code(&mut self, name: &str) -> u32 {
         self.names.intern(name)
@@ -209,16 +223,7 @@ impl Runs {
                     let key = keys.threads[i];
                     let k = match last_thread {
                         Some((at, k)) if at == key => k,
-                        _ => {
-                            let (k, new) = self
-                                .threads
-                                .intern(key, t.as_bytes(), self.max)
-                                .ok_or_else(|| self.too_many("threads"))?;
-                            if new {
-                                self.thread_steps.push(0);
-                            }
-                            k as u32
-                        }
+                        _ => self.thread_row(key, t.as_bytes())? as u32,
                     };
                     last_thread = Some((key, k));
                     k

@@ -64,28 +64,10 @@ impl Runs {
                 .ok_or_else(|| format!("run `{id}` is in thread `{t}`, which is not listed"))?
                 as u32,
         };
-        let assistant = run.assistant.map_or(NONE, |a| self.name_code(a));
-        let status = self.name_code(run.status);
-        let at = self.ids.len();
-        self.ids.extend_from_slice(run.last_id.as_bytes());
-        self.count += 1;
-        self.figures[r] = Run {
-            steps: run.steps,
-            first: run.first,
-            end: run.end.unwrap_or(NO_TIME),
-            tool_calls: run.tool_calls,
-            tokens: run.tokens,
-            thread,
-            assistant,
-            last: Last {
-                created: run.last_created,
-                terminal: run.last_terminal.unwrap_or(NO_TIME),
-                status,
-                id: (at, run.last_id.len()),
-                place: run.place,
-            },
-        };
-        Ok(())
+        let figures = self.figures_of(&run, thread);
+        // A new row: the fold places it, its last step's id and all.
+        self.fold(r, &figures, run.last_id.as_bytes())
+            .map_err(|e| e.to_string())
     }
 
     /// Folds a run read back from a spill into row `r` of the run table: its first steps,
@@ -94,18 +76,16 @@ impl Runs {
     pub(crate) fn fold_parts(&mut self, r: usize, run: RunParts<'_>) -> Result<(), Error> {
         let thread = match run.thread {
             None => NONE,
-            Some(t) => {
-                let (k, new) = self
-                    .threads
-                    .intern(IdKey::of(t.as_bytes()), t.as_bytes(), self.max)
-                    .ok_or_else(|| self.too_many("threads"))?;
-                if new {
-                    self.thread_steps.push(0);
-                }
-                k as u32
-            }
+            Some(t) => self.thread_row(IdKey::of(t.as_bytes()), t.as_bytes())? as u32,
         };
-        let figures = Run {
+        let figures = self.figures_of(&run, thread);
+        self.fold(r, &figures, run.last_id.as_bytes())
+    }
+
+    /// The figures of `run`, in thread `thread` (a row of the threads table, or
+    /// [`NONE`]); its last step's id is placed by [`Runs::fold`].
+    fn figures_of(&mut self, run: &RunParts<'_>, thread: u32) -> Run {
+        Run {
             steps: run.steps,
             first: run.first,
             end: run.end.unwrap_or(NO_TIME),
@@ -120,8 +100,7 @@ impl Runs {
                 id: (0, 0),
                 place: run.place,
             },
-        };
-        self.fold(r, &figures, run.last_id.as_bytes())
+        }
     }
 
     /// Adds a thread read from a state.

@@ -97,11 +97,6 @@ impl Spill {
         })
     }
 
-    /// Bytes written so far.
-    pub fn bytes(&self) -> u64 {
-        self.at
-    }
-
     /// Appends `bytes`; where they are.
     fn put(&mut self, bytes: &[u8]) -> Result<Slice, Error> {
         self.out.write_all(bytes).map_err(io_error)?;
