@@ -96,7 +96,7 @@ pub enum Command {
 pub enum FormatArg {
     /// Aligned text for people.
     Table,
-    /// The stable JSON contract (see the README).
+    /// The stable JSON contract (see doc/json.md).
     Json,
 }
 

@@ -357,6 +357,7 @@ impl Summary {
                 step_type: s.step.step_type.clone(),
                 figure: figure.to_string(),
                 value: s.value,
+                cost_usd: None,
                 steps: None,
                 created_at: s.step.created_at,
                 created_at_utc: report::format_utc(s.step.created_at),
@@ -368,6 +369,11 @@ impl Summary {
         };
         let run = |row: RunRow, figure: &str| {
             let (file, line) = self.where_is(row.place);
+            let figure = if row.cost.is_some() {
+                "cost_usd"
+            } else {
+                figure
+            };
             report::Exemplar {
                 id: row.last_id,
                 run_id: Some(row.id),
@@ -377,6 +383,7 @@ impl Summary {
                 step_type: None,
                 figure: figure.to_string(),
                 value: i64::try_from(row.value).unwrap_or(i64::MAX),
+                cost_usd: row.cost,
                 steps: Some(row.steps),
                 created_at: row.first,
                 created_at_utc: report::format_utc(row.first),
@@ -393,9 +400,26 @@ impl Summary {
                 .map(|(r, v)| RunRow::of(runs, table, r, v))
                 .collect()
         };
+        // The costliest in dollars when any run was priced, else by tokens.
         let (slowest, costliest) = match &a.spilled {
+            Some(f) if !f.priciest.is_empty() => (f.slowest.clone(), f.priciest.clone()),
             Some(f) => (f.slowest.clone(), f.costliest.clone()),
-            None => (top(|r| r.span()), top(|r| Some(r.tokens))),
+            None => {
+                let priced = match runs.enabled {
+                    true => self.pricing.costliest_runs(&a.ledger, table, n),
+                    false => Ok(Vec::new()),
+                };
+                let priced: Vec<RunRow> = priced
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(r, usd)| RunRow::priced(runs, table, r as usize, usd))
+                    .collect();
+                let costliest = match priced.is_empty() {
+                    true => top(|r| Some(r.tokens)),
+                    false => priced,
+                };
+                (top(|r| r.span()), costliest)
+            }
         };
         Some(report::Exemplars {
             slowest_steps: a

@@ -4,7 +4,7 @@
 //! reads back to the same report, and merge (with itself, and with the empty state)
 //! without a panic, into a state that reads back too.
 //!
-//! Run: `cd fuzz && cargo +nightly fuzz run state corpus/state seeds-state` (see README).
+//! Run: `cd fuzz && cargo +nightly fuzz run state corpus/state seeds-state` (see doc/contributing.md).
 
 #![no_main]
 

@@ -4,7 +4,7 @@
 //! report whatever the chunking, thread count and I/O mode. `--dedup` must agree with the
 //! plain run on the line accounting and never count more steps than records.
 //!
-//! Run: `cargo +nightly fuzz run summary fuzz/corpus/summary fuzz/seeds` (see README).
+//! Run: `cargo +nightly fuzz run summary fuzz/corpus/summary fuzz/seeds` (see doc/contributing.md).
 
 #![no_main]
 

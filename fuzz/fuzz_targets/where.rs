@@ -4,7 +4,7 @@
 //! must count exactly the records this evaluator matches, the rest as filtered out. The
 //! expression's normal form must parse back to itself.
 //!
-//! Run: `cargo +nightly fuzz run where corpus/where -- -detect_leaks=0` (see README).
+//! Run: `cargo +nightly fuzz run where corpus/where -- -detect_leaks=0` (see doc/contributing.md).
 
 #![no_main]
 

@@ -323,7 +323,11 @@ impl Aggregates {
 
     /// Writes what the tables still hold to `spill`, then reads it all back, one
     /// partition at a time, into what the report needs ([`Aggregates::spilled`]).
-    pub fn finish_spill(&mut self, spill: Spill) -> Result<(), spill::Error> {
+    pub fn finish_spill(
+        &mut self,
+        spill: Spill,
+        price: &spill::PriceRuns<'_>,
+    ) -> Result<(), spill::Error> {
         let max = self.table.max();
         let table = std::mem::replace(&mut self.table, RunTable::new(max));
         let empty = Runs::new(self.runs.enabled, self.runs.max());
@@ -331,7 +335,7 @@ impl Aggregates {
         let empty = Ledger::new(self.ledger.enabled);
         let ledger = std::mem::replace(&mut self.ledger, empty);
         let n = self.exemplars.n;
-        let finished = spill.finish(table, runs, ledger, n)?;
+        let finished = spill.finish(table, runs, ledger, n, price)?;
         self.spilled = Some(Box::new(finished));
         Ok(())
     }

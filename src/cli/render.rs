@@ -25,7 +25,7 @@ pub enum ReportFormat {
     /// Aligned text for people.
     #[value(alias = "text", alias = "txt")]
     Table,
-    /// The stable JSON contract (see the README).
+    /// The stable JSON contract (see doc/json.md).
     Json,
     /// Tidy CSV: one row per group and figure.
     Csv,

@@ -19,7 +19,10 @@
 //! included. All of it is integer arithmetic in picodollars, so any split of the input and
 //! any merge of states prices to the same amount.
 
+mod resolve;
 pub mod table;
+
+use resolve::{Found, Resolver};
 
 pub use table::{Dated, Price, Table, TableError};
 
@@ -70,10 +73,6 @@ pub fn cost_of(t: &Tokens, price: &Price) -> Option<u128> {
         .checked_add(reasoning)
 }
 
-/// A model's price at an hour: the price, the base model it was found under (a snapshot
-/// the table lacks), and the first date the table prices it from when that is later.
-type InForce<'a> = (Price, Option<&'a str>, Option<i64>);
-
 /// Everything the report needs of the ledger, priced.
 #[derive(Debug, Clone, Default)]
 pub struct Priced {
@@ -122,25 +121,8 @@ impl Pricing {
                 0
             })
         };
-        // Models by local code: from a run object (by the ledger's name code), from
-        // --model (by assistant code), or --default-model.
-        let mut models: Vec<&str> = Vec::new();
-        let mut code_of: HashMap<&str, u32> = HashMap::new();
-        fn local<'a>(
-            name: &'a str,
-            models: &mut Vec<&'a str>,
-            code_of: &mut HashMap<&'a str, u32>,
-        ) -> u32 {
-            *code_of.entry(name).or_insert_with(|| {
-                models.push(name);
-                models.len() as u32 - 1
-            })
-        }
         let names = ledger.names_len();
-        let mut by_run_model: Vec<Option<u32>> = vec![None; runs.models_len()];
-        let mut by_flag: Vec<Option<Option<(u32, ModelFrom)>>> = vec![None; names + 1];
-        // Per local model: its price at an hour (cached), its sums.
-        let mut prices: HashMap<(u32, u32), Option<InForce<'_>>> = HashMap::new();
+        let mut resolver = Resolver::new(self, ledger, runs);
         let mut sums: Vec<(Usd, ModelCost)> = Vec::new();
         let mut unknown: Vec<(u64, u64)> = Vec::new();
         let mut fallbacks: BTreeSet<(String, String)> = BTreeSet::new();
@@ -156,67 +138,45 @@ impl Pricing {
         for (e, t) in ledger.entries() {
             let group = per_group.get_mut(e.group as usize);
             let hour = hours.entry(e.hour).or_default();
-            let run_model = (e.run != NONE).then(|| runs.model_code(e.run)).flatten();
-            let resolved = match run_model {
-                Some(c) => {
-                    let m = *by_run_model[c as usize].get_or_insert_with(|| {
-                        local(runs.model_name(c), &mut models, &mut code_of)
-                    });
-                    Some((m, ModelFrom::Run))
-                }
-                None => {
-                    let slot = if e.assistant == NONE {
-                        names
-                    } else {
-                        e.assistant as usize
-                    };
-                    *by_flag[slot].get_or_insert_with(|| {
-                        self.models
-                            .of(None, ledger.name(e.assistant))
-                            .map(|(m, from)| (local(m, &mut models, &mut code_of), from))
-                    })
-                }
-            };
             let unpriced = |group: Option<&mut (Usd, u64)>, hour: &mut (Usd, u64)| {
                 if let Some(g) = group {
                     count(&mut g.1, t.steps);
                 }
                 count(&mut hour.1, t.steps);
             };
-            let Some((m, from)) = resolved else {
-                count(&mut no_model.steps, t.steps);
-                count(&mut no_model.tokens, tokens_of(t));
-                unpriced(group, hour);
-                continue;
+            let (m, from, (price, base, before)) = match resolver.resolve(e) {
+                Found::NoModel => {
+                    count(&mut no_model.steps, t.steps);
+                    count(&mut no_model.tokens, tokens_of(t));
+                    unpriced(group, hour);
+                    continue;
+                }
+                Found::Unknown(m) => {
+                    let m = m as usize;
+                    if unknown.len() <= m {
+                        unknown.resize(m + 1, (0, 0));
+                    }
+                    count(&mut unknown[m].0, t.steps);
+                    count(&mut unknown[m].1, tokens_of(t));
+                    unpriced(group, hour);
+                    continue;
+                }
+                Found::Priced(m, from, in_force) => (m, from, in_force),
             };
-            let name = models[m as usize];
-            let at = i64::from(e.hour) * 3600;
-            let found = prices.entry((m, e.hour)).or_insert_with(|| {
-                self.table.price(name, at).map(|(d, base)| {
-                    let before = d.from.filter(|&f| f > at);
-                    (d.price, base, before)
-                })
-            });
+            let name = resolver.models[m as usize];
             let m = m as usize;
             if sums.len() <= m {
                 sums.resize(m + 1, Default::default());
-                unknown.resize(m + 1, (0, 0));
             }
-            let Some((price, base, before)) = found else {
-                count(&mut unknown[m].0, t.steps);
-                count(&mut unknown[m].1, tokens_of(t));
-                unpriced(group, hour);
-                continue;
-            };
             if let Some(b) = base {
                 if fallbacks.len() < 1000 {
                     fallbacks.insert((name.to_string(), b.to_string()));
                 }
             }
             if let Some(f) = before {
-                early.entry(name.to_string()).or_insert(*f);
+                early.entry(name.to_string()).or_insert(f);
             }
-            let usd = Usd(cost_of(t, price).ok_or(CostOverflow)?);
+            let usd = Usd(cost_of(t, &price).ok_or(CostOverflow)?);
             add(&mut total, usd)?;
             let (u, c) = &mut sums[m];
             add(u, usd)?;
@@ -240,7 +200,7 @@ impl Pricing {
         let mut by_model = BTreeMap::new();
         let mut unpriced = Unpriced::default();
         let mut unknown_total = StepsTokens::default();
-        for (m, name) in models.iter().enumerate() {
+        for (m, name) in resolver.models.iter().enumerate() {
             if let Some((usd, c)) = sums.get(m).filter(|(_, c)| c.steps > 0) {
                 by_model.insert(
                     name.to_string(),
@@ -310,6 +270,57 @@ impl Pricing {
             groups: per_group,
             hours: hours.into_iter().collect(),
         })
+    }
+}
+
+impl Pricing {
+    /// The `n` runs of `runs` whose priced steps cost the most (ties by run id), each
+    /// with that cost: the entries of `ledger` priced as [`Pricing::price`] prices them,
+    /// summed by run. Runs none of whose steps was priced are not ranked.
+    pub fn costliest_runs(
+        &self,
+        ledger: &Ledger,
+        runs: &RunTable,
+        n: usize,
+    ) -> Result<Vec<(u32, Usd)>, CostOverflow> {
+        if !ledger.enabled || n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut resolver = Resolver::new(self, ledger, runs);
+        // Per run: its cost so far, or UNPRICED (a sum never reaches it: that is an
+        // overflow).
+        const UNPRICED: u128 = u128::MAX;
+        let mut cost: Vec<u128> = vec![UNPRICED; runs.len()];
+        for (e, t) in ledger.entries() {
+            let Some(sum) = cost.get_mut(e.run as usize) else {
+                continue; // a step without a run
+            };
+            if let Found::Priced(_, _, (price, _, _)) = resolver.resolve(e) {
+                let usd = cost_of(t, &price).ok_or(CostOverflow)?;
+                let was = if *sum == UNPRICED { 0 } else { *sum };
+                *sum = was
+                    .checked_add(usd)
+                    .filter(|&v| v != UNPRICED)
+                    .ok_or(CostOverflow)?;
+            }
+        }
+        let mut priced: Vec<(u32, Usd)> = cost
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, c)| c != UNPRICED)
+            .map(|(r, c)| (r as u32, Usd(c)))
+            .collect();
+        let order = |a: &(u32, Usd), b: &(u32, Usd)| {
+            b.1 .0
+                .cmp(&a.1 .0)
+                .then_with(|| runs.id_bytes(a.0).cmp(runs.id_bytes(b.0)))
+        };
+        if priced.len() > n {
+            priced.select_nth_unstable_by(n - 1, order);
+            priced.truncate(n);
+        }
+        priced.sort_by(order);
+        Ok(priced)
     }
 }
 

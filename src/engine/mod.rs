@@ -26,7 +26,7 @@ pub use sink::RowSink;
 
 use crate::agg::groups::Models;
 use crate::agg::spill::Spill;
-use crate::agg::{Aggregates, Dim, RunTable, DEFAULT_MAX_GROUPS};
+use crate::agg::{Aggregates, Dim, Ledger, RunTable, DEFAULT_MAX_GROUPS};
 use crate::input::{FileInfo, InputSpec, OpenOptions, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINE_BYTES};
 use crate::report::Report;
 use crate::summary::{Summary, View};
@@ -425,7 +425,11 @@ fn merge_sinks(
         check_memory(merged.held_bytes() as u64 + rest, limit)?;
     }
     if let Some(spill) = spill {
-        pool.install(|| merged.finish_spill(spill))?;
+        let pricing = &cfg.pricing;
+        let price = |table: &RunTable, ledger: &Ledger, n: usize| {
+            pricing.costliest_runs(ledger, table, n).ok()
+        };
+        pool.install(|| merged.finish_spill(spill, &price))?;
     }
     timings.aggregate += merging.elapsed();
     Ok(merged)

@@ -275,7 +275,7 @@ fn behind(t: &Table, r: &Report, rows: usize, out: &mut dyn Write) -> io::Result
     let grouped = !r.groups.is_empty();
     let lists: [(&str, &str, &[Exemplar]); 3] = [
         ("Slowest runs", "span", &e.slowest_runs),
-        ("Runs with the most tokens", "tokens", &e.costliest_runs),
+        cells::costliest_title(e),
         ("Latest failures", "created", &e.recent_failures),
     ];
     let rows = if grouped { rows.min(ROWS - 1) } else { rows };
@@ -290,7 +290,7 @@ fn behind(t: &Table, r: &Report, rows: usize, out: &mut dyn Write) -> io::Result
         g = if failures {
             g.optional(&[3, 2])
         } else {
-            g.optional(&[2])
+            g.optional(&[2]).number_first()
         };
         let mut head = vec![figure.to_string(), "run".to_string()];
         if failures {
@@ -304,6 +304,7 @@ fn behind(t: &Table, r: &Report, rows: usize, out: &mut dyn Write) -> io::Result
             let value = u64::try_from(x.value).unwrap_or(0);
             let figure = match x.figure.as_str() {
                 "created_at" => x.created_at_utc.clone(),
+                "cost_usd" => x.cost_usd.map_or_else(String::new, |u| u.display()),
                 "span_seconds" | "duration_seconds" => duration(value),
                 _ => num(value),
             };

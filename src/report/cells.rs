@@ -466,12 +466,24 @@ pub(super) fn exemplar_lists(r: &Report) -> Vec<(&'static str, &'static str, &[E
     [
         ("Slowest steps", "seconds", &e.slowest_steps[..]),
         ("Slowest runs", "span (s)", &e.slowest_runs[..]),
-        ("Runs with the most tokens", "tokens", &e.costliest_runs[..]),
+        costliest_title(e),
         ("Latest failures", "created", &e.recent_failures[..]),
     ]
     .into_iter()
     .filter(|(_, _, list)| !list.is_empty())
     .collect()
+}
+
+/// The costliest runs, with the title and heading that say what they are ranked by:
+/// dollars when priced, else tokens.
+pub(super) fn costliest_title(
+    e: &super::runs::Exemplars,
+) -> (&'static str, &'static str, &[Exemplar]) {
+    let list = &e.costliest_runs[..];
+    match list.first().is_some_and(|x| x.cost_usd.is_some()) {
+        true => ("Costliest runs", "cost", list),
+        false => ("Runs with the most tokens", "tokens", list),
+    }
 }
 
 /// The headings of [`exemplar_row`]'s columns, after the figure's.
@@ -482,6 +494,8 @@ pub(super) const EXEMPLAR_HEAD: [&str; 5] = ["step", "run", "status", "where", "
 pub(super) fn exemplar_row(e: &Exemplar) -> [Cell; 6] {
     let figure = if e.figure == "created_at" {
         Cell::Label(e.created_at_utc.clone())
+    } else if let Some(usd) = e.cost_usd {
+        Cell::Usd(Some(usd))
     } else {
         Cell::Count(u64::try_from(e.value).unwrap_or(0))
     };

@@ -205,7 +205,8 @@ impl Rows {
                     "",
                     &format!("{path}.{}", e.figure),
                     key(e),
-                    e.value.to_string(),
+                    e.cost_usd
+                        .map_or_else(|| e.value.to_string(), |u| u.decimal()),
                 );
             }
         };

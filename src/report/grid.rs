@@ -25,6 +25,8 @@ pub struct Grid {
     flexible: Option<usize>,
     /// Columns never shortened (times).
     fixed: Vec<usize>,
+    /// Whether the first column is a number (right-aligned) rather than a label.
+    number_first: bool,
 }
 
 impl Grid {
@@ -48,6 +50,12 @@ impl Grid {
         self
     }
 
+    /// The first column right-aligned: it holds numbers, not labels.
+    pub fn number_first(mut self) -> Grid {
+        self.number_first = true;
+        self
+    }
+
     /// Columns never shortened.
     pub fn fixed(mut self, columns: &[usize]) -> Grid {
         self.fixed = columns.to_vec();
@@ -60,7 +68,7 @@ impl Grid {
     }
 
     fn is_text(&self, c: usize) -> bool {
-        c == 0 || self.text_from.is_some_and(|t| c >= t)
+        (c == 0 && !self.number_first) || (c > 0 && self.text_from.is_some_and(|t| c >= t))
     }
 
     /// Writes the rows, each line starting with `indent`, within `width` columns when

@@ -1,4 +1,4 @@
-//! `--format json`: the stable machine contract (see the README), pretty-printed.
+//! `--format json`: the stable machine contract (see doc/json.md), pretty-printed.
 
 use super::{Format, Report};
 use std::io;

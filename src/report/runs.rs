@@ -1,5 +1,6 @@
 //! The report's runs, threads and exemplars: plain data, like the rest of the report.
 
+use super::Usd;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -65,7 +66,8 @@ pub struct Exemplars {
     pub slowest_steps: Vec<Exemplar>,
     /// The slowest runs, by `span_seconds` (ties by `run_id`); `id` is the run's last step.
     pub slowest_runs: Vec<Exemplar>,
-    /// The costliest runs, by total tokens (ties by `run_id`).
+    /// The costliest runs: by the cost of their priced steps when any run was priced
+    /// (`figure` `cost_usd`), else by total tokens (`total_tokens`); ties by `run_id`.
     pub costliest_runs: Vec<Exemplar>,
     /// The latest failed steps: latest `created_at` first, ties by `id` ascending; with
     /// their error code and message.
@@ -88,11 +90,14 @@ pub struct Exemplar {
     /// The step's type (null for a run).
     #[serde(rename = "type")]
     pub step_type: Option<String>,
-    /// The figure it was picked for: `duration_seconds`, `span_seconds`, `total_tokens`
-    /// or `created_at`.
+    /// The figure it was picked for: `duration_seconds`, `span_seconds`, `total_tokens`,
+    /// `cost_usd` or `created_at`.
     pub figure: String,
-    /// Its value.
+    /// Its value (for `cost_usd`, the run's total tokens; the cost is `cost_usd`).
     pub value: i64,
+    /// What the run's priced steps cost (runs ranked by cost; null otherwise).
+    #[serde(default)]
+    pub cost_usd: Option<Usd>,
     /// Steps (for a run; null for a step).
     pub steps: Option<u64>,
     /// `created_at` (for a run, of its first step).

@@ -1,4 +1,4 @@
-//! Hostile and odd input: each case has a defined outcome (README, "Hostile input"), and
+//! Hostile and odd input: each case has a defined outcome (doc/hostile.md), and
 //! none of them may panic or lose a line.
 
 #[allow(unused_imports)]

@@ -23,6 +23,57 @@ fn read_steps(file: &Path) -> Vec<Step> {
         .collect()
 }
 
+/// A price table (LiteLLM's layout) for every model the runs file names, in whole
+/// picodollars per token (input 1 µ$, cached input 0.5 µ$, output 2 µ$); and the ten runs
+/// whose steps cost the most at those prices, with their cost in picodollars, ties by id.
+fn costliest_in_dollars(
+    dir: &Path,
+    steps: &[Step],
+    runs_file: &Path,
+) -> (std::path::PathBuf, Vec<(String, u128)>) {
+    let mut models: BTreeMap<String, String> = BTreeMap::new();
+    for line in std::fs::read_to_string(runs_file).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        models.insert(
+            v["id"].as_str().unwrap().into(),
+            v["model"].as_str().unwrap().into(),
+        );
+    }
+    let table: serde_json::Map<String, Value> = models
+        .values()
+        .map(|m| {
+            let price = serde_json::json!({
+                "input_cost_per_token": 1e-6,
+                "cache_read_input_token_cost": 5e-7,
+                "output_cost_per_token": 2e-6,
+            });
+            (m.clone(), price)
+        })
+        .collect();
+    let prices = dir.join("prices.json");
+    std::fs::write(&prices, Value::Object(table).to_string()).unwrap();
+    let mut cost: BTreeMap<&str, u128> = BTreeMap::new();
+    for s in steps {
+        let (Some(run), u) = (s.v["run_id"].as_str(), &s.v["usage"]) else {
+            continue;
+        };
+        if !u.is_object() || !models.contains_key(run) {
+            continue;
+        }
+        let n = |v: &Value| u128::from(v.as_u64().unwrap_or(0));
+        let prompt = n(&u["prompt_tokens"]);
+        let cached = n(&u["prompt_token_details"]["cached_tokens"]).min(prompt);
+        let completion = n(&u["completion_tokens"]);
+        *cost.entry(run).or_default() +=
+            (prompt - cached) * 1_000_000 + cached * 500_000 + completion * 2_000_000;
+    }
+    let mut ranked: Vec<(String, u128)> =
+        cost.into_iter().map(|(r, c)| (r.to_string(), c)).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(10);
+    (prices, ranked)
+}
+
 #[test]
 fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() {
     use steplog::generate::{write_corpus, Generator, Order};
@@ -45,8 +96,9 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
         )
         .unwrap();
         let steps = read_steps(&logs);
-        let (runs, threads, slowest, costliest) = expected_runs(&steps);
-        let inputs = [path(&logs), path(&runs_file)];
+        let (runs, threads, slowest, _) = expected_runs(&steps);
+        let (prices, costliest) = costliest_in_dollars(dir.path(), &steps, &runs_file);
+        let inputs = [path(&logs), path(&runs_file), "--prices", path(&prices)];
         let r = summary_value(&inputs);
         assert_eq!(r["runs"], runs, "{name}");
         assert_eq!(r["threads"], threads, "{name}");
@@ -63,11 +115,27 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
                 .collect()
         };
         assert_eq!(pairs(&r["exemplars"]["slowest_runs"]), slowest, "{name}");
-        assert_eq!(
-            pairs(&r["exemplars"]["costliest_runs"]),
-            costliest,
-            "{name}"
-        );
+        // Ranked by dollars, as the runs' steps are priced.
+        let got: Vec<(String, f64)> = r["exemplars"]["costliest_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                assert_eq!(x["figure"], "cost_usd");
+                (
+                    x["run_id"].as_str().unwrap().into(),
+                    x["cost_usd"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), costliest.len(), "{name}");
+        for ((id, usd), (want, pico)) in got.iter().zip(&costliest) {
+            assert_eq!(id, want, "{name}: {got:?} {costliest:?}");
+            assert!(
+                (usd - *pico as f64 / 1e12).abs() < 1e-12,
+                "{name}: {id} {usd} {pico}"
+            );
+        }
         // Every priced step is a step with usage, whatever the order.
         let with_usage = steps.iter().filter(|s| s.v["usage"].is_object()).count() as u64;
         let cost = &r["cost"];

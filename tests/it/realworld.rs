@@ -26,8 +26,13 @@ fn figures(r: &Value) -> Value {
     let o = v.as_object_mut().unwrap();
     o.remove("input");
     o.remove("hints");
-    // What the steps cost depends on the run objects, which only the capture has.
+    // What the steps cost depends on the run objects, which only the capture has; so
+    // does how the costliest runs are ranked (by dollars once a run is priced).
     o.remove("cost");
+    o["exemplars"]
+        .as_object_mut()
+        .unwrap()
+        .remove("costliest_runs");
     v
 }
 
@@ -94,6 +99,15 @@ fn an_sse_capture_reads_its_payloads_and_counts_framing() {
         assert_eq!(cost["by_model"]["gpt-4o-mini"]["steps"], 2, "{extra:?}");
         assert_eq!(cost["by_model"]["gpt-4o-mini"]["prompt_tokens"], 260 + 284);
         assert_eq!(cost["unpriced"]["by_reason"]["no_model"]["steps"], 2);
+        let costliest = r["exemplars"]["costliest_runs"].as_array().unwrap();
+        assert_eq!(
+            costliest.len(),
+            1,
+            "only the priced run is ranked by dollars"
+        );
+        assert_eq!(costliest[0]["run_id"], "run_oyfV44CrJXYJkvb2qsd80LvJ");
+        assert_eq!(costliest[0]["figure"], "cost_usd");
+        assert_eq!(costliest[0]["value"], 598);
         assert_eq!(figures(&r), figures(&plain), "{extra:?}");
     }
 }

@@ -62,10 +62,7 @@ fn the_default_table_fits_one_screen_and_its_runs_can_be_found() {
     let most = &r["exemplars"]["costliest_runs"][0];
     for (title, id) in [
         ("Slowest runs", slowest),
-        (
-            "Runs with the most tokens",
-            most["run_id"].as_str().unwrap(),
-        ),
+        ("Costliest runs", most["run_id"].as_str().unwrap()),
     ] {
         let section: Vec<&str> = text
             .lines()
@@ -75,6 +72,11 @@ fn the_default_table_fits_one_screen_and_its_runs_can_be_found() {
             .collect();
         let row: Vec<&str> = section[0].split_whitespace().collect();
         assert_eq!(row[1], id, "{title}: {text}");
+        if title == "Costliest runs" {
+            // In dollars: the runs file prices every run.
+            assert!(row[0].starts_with('$'), "{text}");
+            assert_eq!(most["figure"], "cost_usd");
+        }
         let (file, line) = row[2].rsplit_once(':').unwrap();
         assert_eq!(file, logs);
         let found =
@@ -86,9 +88,24 @@ fn the_default_table_fits_one_screen_and_its_runs_can_be_found() {
         let shown = logged.lines().nth(at - 1).unwrap();
         assert!(found.lines().any(|l| l == shown), "{title}: line {at}");
     }
-    // The tokens shown are the JSON's.
+    // Without the runs nothing is priced: the runs with the most tokens, as the JSON's.
+    let text = lines_at("120", &[logs]);
+    let r: Value =
+        serde_json::from_slice(&ok(steplog().args(["summary", "-f", "json", logs]))).unwrap();
+    let most = &r["exemplars"]["costliest_runs"][0];
+    assert_eq!(most["figure"], "total_tokens");
+    assert!(!text.contains("Costliest runs"), "{text}");
     let tokens = most["value"].as_u64().unwrap();
-    assert!(text.contains(&crate::util::thousands(tokens)), "{text}");
+    let row = text
+        .lines()
+        .skip_while(|l| *l != "Runs with the most tokens")
+        .nth(2)
+        .unwrap();
+    assert!(
+        row.trim_start()
+            .starts_with(&crate::util::thousands(tokens)),
+        "{text}"
+    );
     // --full is for the table only; --interval needs it.
     let out = steplog()
         .args(["summary", "--full", "-f", "json", logs])
@@ -96,41 +113,6 @@ fn the_default_table_fits_one_screen_and_its_runs_can_be_found() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--full is for the table"));
-}
-
-/// The README's first screen shows what its first command prints.
-#[test]
-fn the_readme_shows_what_its_first_command_prints() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let command = "cargo run --release -- summary ";
-    let args: Vec<&str> = readme
-        .lines()
-        .find_map(|l| l.strip_prefix(command))
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    let shown: Vec<&str> = readme
-        .split("The first\ncommand prints one screen")
-        .nth(1)
-        .unwrap()
-        .split("```\n")
-        .nth(1)
-        .unwrap()
-        .lines()
-        .take_while(|l| *l != "…")
-        .collect();
-    let out = steplog()
-        .current_dir(root)
-        .arg("summary")
-        .args(&args)
-        .env("COLUMNS", "80")
-        .output()
-        .unwrap();
-    let printed = String::from_utf8(out.stdout).unwrap();
-    let printed: Vec<&str> = printed.lines().take(shown.len()).collect();
-    assert!(shown.len() > 10);
-    assert_eq!(printed, shown);
 }
 
 /// `find -f table` fits the width: columns left out (type first), never ids cut.

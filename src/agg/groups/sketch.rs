@@ -332,7 +332,7 @@ impl Sketch {
         }
     }
 
-    /// Bytes this sketch holds on the heap (for the README's bytes-per-group figure).
+    /// Bytes this sketch holds on the heap (for doc/groups.md's bytes-per-group figure).
     pub fn heap_bytes(&self) -> usize {
         (if self.exact.spilled() {
             self.exact.capacity() * 4

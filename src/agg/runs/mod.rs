@@ -334,7 +334,7 @@ impl Runs {
         }
     }
 
-    /// Bytes held on the heap, about (for the README's bytes-per-run figure).
+    /// Bytes held on the heap, about (for doc/performance.md's bytes-per-run figure).
     pub fn heap_bytes(&self) -> usize {
         self.figures.capacity() * std::mem::size_of::<Run>()
             + self.ids.capacity()

@@ -10,7 +10,7 @@ use crate::agg::ledger::Entry;
 use crate::agg::runs::{TooManyRuns, NONE};
 use crate::agg::{add, Ledger, RunTable, Runs};
 use crate::batch::Place;
-use crate::report;
+use crate::report::{self, Usd};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -35,6 +35,8 @@ pub struct RunRow {
     pub value: u64,
     /// Where its last step is.
     pub place: Place,
+    /// What its priced steps cost, when it is ranked by that.
+    pub cost: Option<Usd>,
 }
 
 impl RunRow {
@@ -51,7 +53,23 @@ impl RunRow {
             first: run.first,
             value,
             place: run.last.place,
+            cost: None,
         }
+    }
+
+    /// Run `r` of `runs`, ranked by `cost` (its value is its tokens); `None` when it has
+    /// no steps (or runs are not counted).
+    pub fn priced(runs: &Runs, table: &RunTable, r: usize, cost: Usd) -> Option<RunRow> {
+        let tokens = runs.get(r)?.tokens;
+        Some(RunRow {
+            cost: Some(cost),
+            ..RunRow::of(runs, table, r, tokens)
+        })
+    }
+
+    /// What it is ranked by: its cost when priced, else its value.
+    fn rank(&self) -> u128 {
+        self.cost.map_or(u128::from(self.value), |c| c.0)
     }
 }
 
@@ -65,6 +83,8 @@ pub struct Finished {
     pub slowest: Vec<RunRow>,
     /// See `slowest`.
     pub costliest: Vec<RunRow>,
+    /// The runs whose priced steps cost the most (empty when none was priced).
+    pub priciest: Vec<RunRow>,
     /// One row per model, named by it, with it as its model.
     pub models: RunTable,
     /// The cost entries, each filed under its run's model's row of `models` (or none
@@ -80,8 +100,8 @@ pub struct Finished {
 fn keep_top(list: &mut Vec<RunRow>, more: impl IntoIterator<Item = RunRow>, n: usize) {
     list.extend(more);
     list.sort_by(|a, b| {
-        b.value
-            .cmp(&a.value)
+        b.rank()
+            .cmp(&a.rank())
             .then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
     });
     list.truncate(n);
@@ -99,6 +119,8 @@ struct Partition {
     refs: Vec<Vec<u8>>,
     slowest: Vec<RunRow>,
     costliest: Vec<RunRow>,
+    /// `None` when pricing a run overflowed.
+    priciest: Option<Vec<RunRow>>,
     /// Its runs and cost entries (filed under rows of `table`).
     table: RunTable,
     ledger: Ledger,
@@ -112,7 +134,12 @@ struct Figures {
     values: [Values; 4],
     slowest: Vec<RunRow>,
     costliest: Vec<RunRow>,
+    priciest: Option<Vec<RunRow>>,
 }
+
+/// The `n` runs of a table whose priced steps cost the most, and that cost, as
+/// [`crate::cost::Pricing::costliest_runs`] finds them; `None` when a sum overflows.
+pub type PriceRuns<'a> = dyn Fn(&RunTable, &Ledger, usize) -> Option<Vec<(u32, Usd)>> + Sync + 'a;
 
 /// How the spilled tables were made.
 #[derive(Clone, Copy)]
@@ -126,14 +153,15 @@ struct Shape {
 impl Spill {
     /// Writes out what `table`, `runs` and `ledger` still hold, reads every partition
     /// back, and keeps what the report needs (with the `exemplars` top runs of each
-    /// kind). Partitions are read side by side, a
-    /// few at a time, in the current thread pool.
+    /// kind, the costliest priced by `price`). Partitions are read side by side, a few at
+    /// a time, in the current thread pool.
     pub fn finish(
         mut self,
         table: RunTable,
         runs: Runs,
         mut ledger: Ledger,
         exemplars: usize,
+        price: &PriceRuns<'_>,
     ) -> Result<Finished, Error> {
         self.write(&table, &runs, &ledger)?;
         self.flush()?;
@@ -158,13 +186,16 @@ impl Spill {
             ],
             slowest: Vec::new(),
             costliest: Vec::new(),
+            priciest: Some(Vec::new()),
         };
         let mut refs: Vec<Vec<Slice>> = vec![Vec::new(); PARTITIONS];
         let wave = 2 * rayon::current_num_threads().max(1);
         let all: Vec<usize> = (0..PARTITIONS).collect();
         for ps in all.chunks(wave) {
-            let done: Vec<Result<Partition, Error>> =
-                ps.par_iter().map(|&p| self.partition(p, shape)).collect();
+            let done: Vec<Result<Partition, Error>> = ps
+                .par_iter()
+                .map(|&p| self.partition(p, shape, price))
+                .collect();
             for part in done {
                 let part = part?;
                 figures.rows += part.rows;
@@ -188,6 +219,13 @@ impl Spill {
                 }
                 keep_top(&mut figures.slowest, part.slowest, exemplars);
                 keep_top(&mut figures.costliest, part.costliest, exemplars);
+                figures.priciest = match (figures.priciest.take(), part.priciest) {
+                    (Some(mut list), Some(more)) => {
+                        keep_top(&mut list, more, exemplars);
+                        Some(list)
+                    }
+                    _ => None,
+                };
                 collapse(&mut models, &mut ledger, &part.table, &part.ledger)?;
             }
         }
@@ -198,6 +236,7 @@ impl Spill {
             values: [steps, spans, tools, tokens],
             slowest,
             costliest,
+            priciest,
             ..
         } = figures;
         let figures = match shape.runs {
@@ -220,6 +259,7 @@ impl Spill {
             runs: figures,
             slowest,
             costliest,
+            priciest: priciest.unwrap_or_default(),
             models,
             ledger,
             times: self.times,
@@ -228,7 +268,7 @@ impl Spill {
     }
 
     /// Partition `p`'s runs: its slices read back and merged, then reduced.
-    fn partition(&self, p: usize, shape: Shape) -> Result<Partition, Error> {
+    fn partition(&self, p: usize, shape: Shape, price: &PriceRuns<'_>) -> Result<Partition, Error> {
         let mut all = Part::new(shape.runs, shape.cost, shape.max);
         let mut buf = Vec::new();
         // Every slice into one part: a run met again is folded into its row.
@@ -244,6 +284,7 @@ impl Spill {
             refs: vec![Vec::new(); PARTITIONS],
             slowest: Vec::new(),
             costliest: Vec::new(),
+            priciest: Some(Vec::new()),
             table: RunTable::default(),
             ledger: Ledger::default(),
         };
@@ -282,6 +323,15 @@ impl Spill {
                 .into_iter()
                 .map(row)
                 .collect();
+            if shape.cost {
+                out.priciest = price(&all.table, &all.ledger, n).map(|top| {
+                    top.into_iter()
+                        .filter_map(|(r, usd)| {
+                            RunRow::priced(&all.runs, &all.table, r as usize, usd)
+                        })
+                        .collect()
+                });
+            }
         }
         out.table = all.table;
         out.ledger = all.ledger;

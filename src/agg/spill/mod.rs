@@ -20,7 +20,7 @@ mod codec;
 mod finish;
 mod select;
 
-pub use finish::{Finished, RunRow};
+pub use finish::{Finished, PriceRuns, RunRow};
 
 use super::ids::IdKey;
 use super::{Ledger, RunTable, Runs};

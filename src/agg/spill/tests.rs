@@ -135,11 +135,15 @@ fn spilled_tables_give_the_report_of_tables_kept_whole() {
             }
         }
         assert!(spill.times > 30);
-        spilled.finish_spill(spill).unwrap();
+        let pricing = crate::cost::Pricing::default();
+        let price =
+            |t: &crate::agg::RunTable, l: &Ledger, n: usize| pricing.costliest_runs(l, t, n).ok();
+        spilled.finish_spill(spill, &price).unwrap();
         let finished = spilled.spilled.as_ref().unwrap();
         assert_eq!(finished.runs.is_some(), runs);
         if runs {
             assert_eq!(finished.slowest.len(), 3);
+            assert_eq!(finished.priciest.len(), if cost { 3 } else { 0 });
         }
         let (whole, spilled) = (report(whole), report(spilled));
         assert!(whole.contains("gpt-4o-mini") == cost, "{whole}");
@@ -163,6 +167,6 @@ fn more_runs_than_allowed_are_refused_after_a_spill_too() {
         a.update(&batch(chunk)).unwrap();
         a.spill(&mut spill).unwrap();
     }
-    let e = a.finish_spill(spill).unwrap_err();
+    let e = a.finish_spill(spill, &|_, _, _| None).unwrap_err();
     assert_eq!(e.to_string(), "more than 30 runs");
 }

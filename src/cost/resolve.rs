@@ -1,0 +1,119 @@
+//! A cost entry's model and its price at the entry's hour: resolved once per distinct
+//! run model, assistant (for `--model`) and hour, then looked up by code.
+
+use super::{Price, Pricing};
+use crate::agg::groups::ModelFrom;
+use crate::agg::ledger::{Entry, Ledger};
+use crate::agg::runs::NONE;
+use crate::agg::RunTable;
+use std::collections::HashMap;
+
+/// A model's price at an hour: the price, the base model it was found under (a snapshot
+/// the table lacks), and the first date the table prices it from when that is later.
+pub(super) type InForce<'a> = (Price, Option<&'a str>, Option<i64>);
+
+/// What an entry's steps are priced at.
+pub(super) enum Found<'a> {
+    /// No run object, `--model` or `--default-model` names a model.
+    NoModel,
+    /// The model (a code of [`Resolver::models`]) the table lacks.
+    Unknown(u32),
+    /// The model, where it came from, and its price in force.
+    Priced(u32, ModelFrom, InForce<'a>),
+}
+
+/// Resolves entries of one ledger, whose runs are rows of one run table.
+pub(super) struct Resolver<'a> {
+    pricing: &'a Pricing,
+    ledger: &'a Ledger,
+    runs: &'a RunTable,
+    /// Models by local code.
+    pub models: Vec<&'a str>,
+    code_of: HashMap<&'a str, u32>,
+    /// Per model code of the run table, and per assistant code of the ledger (the last
+    /// for none): the local model, once resolved.
+    by_run_model: Vec<Option<u32>>,
+    by_flag: Vec<Option<Option<(u32, ModelFrom)>>>,
+    /// Per (local model, hour): its price, once looked up.
+    prices: HashMap<(u32, u32), Option<InForce<'a>>>,
+}
+
+impl<'a> Resolver<'a> {
+    /// For the entries of `ledger`, filed under rows of `runs`.
+    pub fn new(pricing: &'a Pricing, ledger: &'a Ledger, runs: &'a RunTable) -> Resolver<'a> {
+        Resolver {
+            pricing,
+            ledger,
+            runs,
+            models: Vec::new(),
+            code_of: HashMap::new(),
+            by_run_model: vec![None; runs.models_len()],
+            by_flag: vec![None; ledger.names_len() + 1],
+            prices: HashMap::new(),
+        }
+    }
+
+    /// The local code of model `name`.
+    fn local(&mut self, name: &'a str) -> u32 {
+        let models = &mut self.models;
+        *self.code_of.entry(name).or_insert_with(|| {
+            models.push(name);
+            models.len() as u32 - 1
+        })
+    }
+
+    /// The model and price of `e`'s steps.
+    pub fn resolve(&mut self, e: &Entry) -> Found<'a> {
+        let run_model = (e.run != NONE)
+            .then(|| self.runs.model_code(e.run))
+            .flatten();
+        let resolved = match run_model {
+            Some(c) => {
+                let m = match self.by_run_model[c as usize] {
+                    Some(m) => m,
+                    None => {
+                        let m = self.local(self.runs.model_name(c));
+                        self.by_run_model[c as usize] = Some(m);
+                        m
+                    }
+                };
+                Some((m, ModelFrom::Run))
+            }
+            None => {
+                let slot = if e.assistant == NONE {
+                    self.by_flag.len() - 1
+                } else {
+                    e.assistant as usize
+                };
+                match self.by_flag[slot] {
+                    Some(found) => found,
+                    None => {
+                        let found = self
+                            .pricing
+                            .models
+                            .of(None, self.ledger.name(e.assistant))
+                            .map(|(m, from)| (self.local(m), from));
+                        self.by_flag[slot] = Some(found);
+                        found
+                    }
+                }
+            }
+        };
+        let Some((m, from)) = resolved else {
+            return Found::NoModel;
+        };
+        let name = self.models[m as usize];
+        let at = i64::from(e.hour) * 3600;
+        let table = &self.pricing.table;
+        let found = *self.prices.entry((m, e.hour)).or_insert_with(|| {
+            table.price(name, at).map(|(d, base)| {
+                let before = d.from.filter(|&f| f > at);
+                (d.price, base, before)
+            })
+        });
+        match found {
+            Some(in_force) => Found::Priced(m, from, in_force),
+            None => Found::Unknown(m),
+        }
+    }
+}
