@@ -36,6 +36,8 @@ pub(super) struct Resolver<'a> {
     by_flag: Vec<Option<Option<(u32, ModelFrom)>>>,
     /// Per (local model, hour): its price, once looked up.
     prices: HashMap<(u32, u32), Option<InForce<'a>>>,
+    /// The last one looked up: entries of one model and hour mostly come together.
+    last: Option<((u32, u32), Option<InForce<'a>>)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -50,6 +52,7 @@ impl<'a> Resolver<'a> {
             by_run_model: vec![None; runs.models_len()],
             by_flag: vec![None; ledger.names_len() + 1],
             prices: HashMap::new(),
+            last: None,
         }
     }
 
@@ -102,15 +105,22 @@ impl<'a> Resolver<'a> {
         let Some((m, from)) = resolved else {
             return Found::NoModel;
         };
-        let name = self.models[m as usize];
-        let at = i64::from(e.hour) * 3600;
-        let table = &self.pricing.table;
-        let found = *self.prices.entry((m, e.hour)).or_insert_with(|| {
-            table.price(name, at).map(|(d, base)| {
-                let before = d.from.filter(|&f| f > at);
-                (d.price, base, before)
-            })
-        });
+        let found = match self.last {
+            Some((at, found)) if at == (m, e.hour) => found,
+            _ => {
+                let name = self.models[m as usize];
+                let at = i64::from(e.hour) * 3600;
+                let table = &self.pricing.table;
+                let found = *self.prices.entry((m, e.hour)).or_insert_with(|| {
+                    table.price(name, at).map(|(d, base)| {
+                        let before = d.from.filter(|&f| f > at);
+                        (d.price, base, before)
+                    })
+                });
+                self.last = Some(((m, e.hour), found));
+                found
+            }
+        };
         match found {
             Some(in_force) => Found::Priced(m, from, in_force),
             None => Found::Unknown(m),
