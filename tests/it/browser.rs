@@ -129,9 +129,23 @@ fn the_html_report_renders_without_overlapping_labels_in_a_real_browser() {
     ok(steplog()
         .args(["generate", "-n", "20000", "--seed", "3", "-o"])
         .arg(&logs));
+    // Long error codes and function names sharing a long prefix (a proxy's codes, a
+    // namespaced tool set), without run objects: nothing priced.
+    let long = dir.path().join("long.jsonl");
+    let text = std::fs::read_to_string(&logs).unwrap();
+    let text = text
+        .replace(r#""code":""#, r#""code":"upstream_gateway_reported_"#)
+        .replace(
+            r#""name":""#,
+            r#""name":"com.example.internal.agent.tools.v2."#,
+        );
+    std::fs::write(&long, text).unwrap();
     let pages = [
         // Two days by the hour: 48 buckets.
         vec!["summary", "--interval", "hour", path(&logs)],
+        vec!["summary", "--interval", "hour", path(&long)],
+        // Many groups, with long keys.
+        vec!["summary", "--group-by", "function", path(&long)],
         vec![
             "summary",
             "--group-by",

@@ -25,6 +25,25 @@ pub(super) fn status_color(status: &str) -> &'static str {
 /// apart whatever font the browser picks.
 const AXIS_CHAR_W: f64 = 7.0;
 
+/// Characters of a legend entry's label (12px text, about 7.5px a character): an entry
+/// is 210 wide, less 18 for the swatch and 8 apart.
+const LEGEND_CHARS: usize = 24;
+
+/// `label` in at most `most` characters: whole if it fits, else its start and its end
+/// around an ellipsis (names that share a long prefix stay apart); the whole label is the
+/// element's tooltip.
+fn fit(label: &str, most: usize) -> String {
+    let n = label.chars().count();
+    if n <= most {
+        return label.to_string();
+    }
+    let head = (most - 1) / 2;
+    let tail = most - 1 - head;
+    let start: String = label.chars().take(head).collect();
+    let end: String = label.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Compact axis numbers: 1.5k, 20k, 3.4M (no `.0`).
 fn short(v: u64) -> String {
     let scaled = |d: f64, unit: &str| {
@@ -77,10 +96,10 @@ pub(super) fn hbars(title: &str, entries: &[(String, u64, &str)]) -> String {
     for (i, (label, v, color)) in entries.iter().enumerate() {
         let y = 8.0 + row_h * i as f64;
         let w = (*v as f64 / max * bar_w).max(if *v > 0 { 1.0 } else { 0.0 });
-        let shown: String = label.chars().take(44).collect();
+        let shown = fit(label, 44);
         let _ = write!(
             s,
-            r#"<text x="{lx}" y="{ty}" text-anchor="end">{shown}</text><rect x="{x}" y="{y}" width="{w:.1}" height="18" fill="{color}"><title>{label}: {n}</title></rect><text x="{vx:.1}" y="{ty}">{n}</text>"#,
+            r#"<text x="{lx}" y="{ty}" text-anchor="end">{shown}<title>{label}</title></text><rect x="{x}" y="{y}" width="{w:.1}" height="18" fill="{color}"><title>{label}: {n}</title></rect><text x="{vx:.1}" y="{ty}">{n}</text>"#,
             lx = label_w - 8.0,
             ty = y + 14.0,
             shown = esc(&shown),
@@ -180,10 +199,12 @@ pub(super) fn columns(
             let y = top + plot_h + 34.0 + 22.0 * (k / 3) as f64;
             let _ = write!(
                 s,
-                r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{color}"/><text x="{tx}" y="{ty}">{n}</text>"#,
+                r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{color}"/><text x="{tx}" y="{ty}">{n}<title>{full}</title></text>"#,
                 tx = x + 18.0,
                 ty = y + 11.0,
-                n = esc(name),
+                // An entry is 210 wide: its label in what is left after the swatch.
+                n = esc(&fit(name, LEGEND_CHARS)),
+                full = esc(name),
             );
         }
     }
@@ -257,6 +278,24 @@ pub(super) fn duration_chart(d: &super::super::Durations) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_labels_keep_their_start_and_end() {
+        assert_eq!(fit("lookup", 10), "lookup");
+        assert_eq!(
+            fit("com.example.tools.lookup_customer", 15),
+            "com.exa…ustomer"
+        );
+        assert_eq!(
+            fit("com.example.tools.lookup_customer", 15).chars().count(),
+            15
+        );
+        assert_ne!(
+            fit("com.example.tools.lookup_customer", 15),
+            fit("com.example.tools.create_ticket", 15)
+        );
+        assert_eq!(fit("ééééééé", 4), "é…éé");
+    }
 
     #[test]
     fn ticks_are_round_and_never_repeat() {
