@@ -183,6 +183,39 @@ impl RunTable {
         Ok(map)
     }
 
+    /// The first `n` of `runs` (rows of this table with a figure), largest figure first,
+    /// ties by run id ascending. At most 2n are held while they are scanned: a run below
+    /// the n-th so far is passed over, and ids are read only on a tie.
+    pub fn top<K: Ord + Copy>(
+        &self,
+        n: usize,
+        runs: impl Iterator<Item = (u32, K)>,
+    ) -> Vec<(u32, K)> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let order = |a: &(u32, K), b: &(u32, K)| {
+            b.1.cmp(&a.1)
+                .then_with(|| self.id_bytes(a.0).cmp(self.id_bytes(b.0)))
+        };
+        let mut best: Vec<(u32, K)> = Vec::with_capacity(2 * n);
+        let mut floor: Option<K> = None;
+        for (r, v) in runs {
+            if floor.is_some_and(|f| v < f) {
+                continue;
+            }
+            best.push((r, v));
+            if best.len() == 2 * n {
+                best.select_nth_unstable_by(n - 1, order);
+                best.truncate(n);
+                floor = Some(best[n - 1].1);
+            }
+        }
+        best.sort_by(order);
+        best.truncate(n);
+        best
+    }
+
     /// Bytes held on the heap, about.
     pub fn heap_bytes(&self) -> usize {
         self.ids.heap_bytes() + self.models.capacity() * 4
@@ -192,6 +225,27 @@ impl RunTable {
 #[cfg(test)]
 mod tests {
     use super::RunTable;
+
+    #[test]
+    fn the_top_runs_are_the_largest_then_the_first_ids() {
+        let mut t = RunTable::new(100);
+        let ids = ["run_c", "run_a", "run_d", "run_b", "run_e"];
+        for id in ids {
+            t.row(id).unwrap();
+        }
+        let figures = [(0, 5u64), (1, 7), (2, 5), (3, 5), (4, 1)];
+        let named = |top: Vec<(u32, u64)>| -> Vec<(&str, u64)> {
+            top.into_iter().map(|(r, v)| (ids[r as usize], v)).collect()
+        };
+        assert_eq!(
+            named(t.top(3, figures.into_iter())),
+            [("run_a", 7), ("run_b", 5), ("run_c", 5)]
+        );
+        // One at a time (the held list fills and is cut at every second run).
+        assert_eq!(named(t.top(1, figures.into_iter())), [("run_a", 7)]);
+        assert_eq!(named(t.top(9, figures.into_iter())).len(), 5);
+        assert!(t.top(0, figures.into_iter()).is_empty());
+    }
 
     #[test]
     fn merging_maps_rows_and_keeps_the_first_model_in_byte_order() {

@@ -304,28 +304,12 @@ impl Pricing {
                     .ok_or(CostOverflow)?;
             }
         }
-        let order = |a: &(u32, Usd), b: &(u32, Usd)| {
-            b.1 .0
-                .cmp(&a.1 .0)
-                .then_with(|| runs.id_bytes(a.0).cmp(runs.id_bytes(b.0)))
-        };
-        // The best n so far, among at most 2n kept: a run below the n-th is passed over.
-        let mut priced: Vec<(u32, Usd)> = Vec::with_capacity(2 * n);
-        let mut floor: Option<u128> = None;
-        for (r, &c) in cost.iter().enumerate() {
-            if c == UNPRICED || floor.is_some_and(|f| c < f) {
-                continue;
-            }
-            priced.push((r as u32, Usd(c)));
-            if priced.len() == 2 * n {
-                priced.select_nth_unstable_by(n - 1, order);
-                priced.truncate(n);
-                floor = Some(priced[n - 1].1 .0);
-            }
-        }
-        priced.sort_by(order);
-        priced.truncate(n);
-        Ok(priced)
+        let priced = cost
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c != UNPRICED)
+            .map(|(r, &c)| (r as u32, Usd(c)));
+        Ok(runs.top(n, priced))
     }
 }
 

@@ -118,6 +118,7 @@ fn sandbox(root: &Path) {
     let day = root.join("var/log/assistants").join(yesterday.trim());
     std::fs::create_dir_all(&day).unwrap();
     std::fs::write(day.join("steps.jsonl"), &steps).unwrap();
+    let lines: Vec<&[u8]> = steps.split(|&b| b == b'\n').collect();
     for (i, state) in [
         "week/mon.state",
         "week/tue.state",
@@ -126,7 +127,6 @@ fn sandbox(root: &Path) {
     .into_iter()
     .enumerate()
     {
-        let lines: Vec<&[u8]> = steps.split(|&b| b == b'\n').collect();
         let part = lines[i * 500..(i + 1) * 500].join(&b'\n');
         let file = format!("part{i}.jsonl");
         std::fs::write(root.join(&file), part).unwrap();
@@ -150,8 +150,7 @@ fn run(root: &Path, command: &str) -> (Option<i32>, String, String) {
     let r = root.display().to_string();
     let command = command
         .replace(" /var/", &format!(" {r}/var/"))
-        .replace(" /srv/", &format!(" {r}/srv/"))
-        .replace("ls /var/", &format!("ls {r}/var/"));
+        .replace(" /srv/", &format!(" {r}/srv/"));
     let out = Command::new("sh")
         .arg("-c")
         .arg(&command)

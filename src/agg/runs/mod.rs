@@ -452,24 +452,15 @@ impl Runs {
         n: usize,
         figure: impl Fn(&Run) -> Option<u64>,
     ) -> Vec<(usize, u64)> {
-        let mut all: Vec<(usize, u64)> = self
-            .figures
-            .iter()
-            .enumerate()
+        let figures = self.figures.iter().enumerate();
+        let runs = figures
             .filter(|(_, run)| run.steps > 0)
-            .filter_map(|(r, run)| figure(run).map(|v| (r, v)))
-            .collect();
-        // Ids (in byte order, which is their order as text) are read only on a tie.
-        let order = |a: &(usize, u64), b: &(usize, u64)| {
-            b.1.cmp(&a.1)
-                .then_with(|| table.id_bytes(a.0 as u32).cmp(table.id_bytes(b.0 as u32)))
-        };
-        if all.len() > n {
-            all.select_nth_unstable_by(n, order);
-            all.truncate(n);
-        }
-        all.sort_by(order);
-        all
+            .filter_map(|(r, run)| figure(run).map(|v| (r as u32, v)));
+        table
+            .top(n, runs)
+            .into_iter()
+            .map(|(r, v)| (r as usize, v))
+            .collect()
     }
 }
 
