@@ -11,7 +11,7 @@ pub use generate::GenerateArgs;
 use help::*;
 pub use prices::{PriceArgs, PricesArgs, PricesFormat};
 pub use render::{CsvLayout, RenderArgs, ReportFormat, When};
-use values::{parse_chunk_size, parse_dim, parse_size};
+use values::{parse_chunk_size, parse_dim, parse_size, parse_sort};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -70,6 +70,11 @@ pub enum Command {
     /// Write a seeded, realistic run-step JSONL corpus (for benchmarks and tests).
     #[command(after_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
+    /// Compare two periods or two sources: every figure side by side, with the change
+    /// and its significance, per group too; exit 3 when a --fail-if condition on a change
+    /// holds.
+    #[command(after_help = DIFF_EXAMPLES, after_long_help = format!("{DIFF_EXAMPLES}\n\n{DIFF_FIGURES}\n\n{EXIT_CODES}"))]
+    Diff(DiffArgs),
     /// Print the price table in force (the bundled OpenAI list prices, or a --prices file
     /// over them): per model, the dates each price held and its source.
     #[command(after_help = PRICES_EXAMPLES, after_long_help = format!("{PRICES_EXAMPLES}\n\n{EXIT_CODES}"))]
@@ -101,7 +106,7 @@ pub enum FormatArg {
 }
 
 /// Settings shared by every command that runs the engine.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Performance")]
 pub struct EngineArgs {
     /// Worker threads. By default (0), one per core; at most four per core.
@@ -346,7 +351,7 @@ fn check_dims(dims: &[Dim]) -> anyhow::Result<()> {
 }
 
 /// The most groups and runs a run (or a merge) holds.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Limits")]
 pub struct LimitArgs {
     /// Stop with exit 2 past this many groups, instead of running out of memory (a group
@@ -518,6 +523,113 @@ pub struct ReportArgs {
     /// Accepted when it matches the states' --until (same forms as `summary`).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+}
+
+/// `steplog diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// BASE and CURRENT: two state files or two logs (files or directories). With
+    /// --base-window and --current-window: the logs both windows are cut from.
+    pub inputs: Vec<String>,
+    /// A base input (state file or logs); repeat for several (states are merged, logs
+    /// read together). Needs --current.
+    #[arg(long, value_name = "FILE", requires = "current")]
+    pub base: Vec<String>,
+    /// A current input; repeat for several. Needs --base.
+    #[arg(long, value_name = "FILE", requires = "base")]
+    pub current: Vec<String>,
+    /// The base's time window in the logs, SINCE..UNTIL (any --since form; either may be
+    /// left out: 2026-11-01..2026-11-08, ..7d, 14d..7d).
+    #[arg(long, value_name = "SINCE..UNTIL", requires = "current_window")]
+    pub base_window: Option<String>,
+    /// The current time window in the logs, SINCE..UNTIL; must not overlap the base's.
+    #[arg(long, value_name = "SINCE..UNTIL", requires = "base_window")]
+    pub current_window: Option<String>,
+    /// Compare per group too (assistant, model, day, metadata.KEY, …; as `summary`).
+    #[arg(long, value_name = "DIMS", value_delimiter = ',', value_parser = parse_dim)]
+    pub group_by: Vec<Dim>,
+    /// Take only the steps an expression matches, on both sides (as `summary --where`).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// The p-value below which a change is called significant.
+    #[arg(long, value_name = "P", default_value_t = steplog::diff::DEFAULT_ALPHA, value_parser = parse_alpha)]
+    pub alpha: f64,
+    /// Exit 3 when a condition on a change holds (failure_rate.delta>0.02,
+    /// p95.ratio>1.5@significant; repeatable).
+    #[arg(long, value_name = "EXPR", value_parser = steplog::diff::gate::Change::parse)]
+    pub fail_if: Vec<steplog::diff::gate::Change>,
+    /// Output format (by default table, or -o's extension).
+    #[arg(long = "format", short = 'f', value_enum, value_name = "FORMAT")]
+    pub format_flag: Option<ReportFormat>,
+    /// Write the diff to FILE, atomically.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only the first N groups (in ranked order).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub top: Option<u64>,
+    /// The figure groups are ranked by the change of: steps, failures, failure_rate (the
+    /// default), p50, p99, tokens, cost, or key (ascending).
+    #[arg(long, value_name = "ORDER", value_parser = parse_sort)]
+    pub sort: Option<steplog::agg::Sort>,
+    /// Leave runs out (no run figures).
+    #[arg(hide_short_help = true, long)]
+    pub no_runs: bool,
+    /// Leave costs out.
+    #[arg(hide_short_help = true, long)]
+    pub no_cost: bool,
+    /// No notes on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub prices: PriceArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+impl DiffArgs {
+    /// The format: `--format`, else `-o`'s extension, else table.
+    pub fn format(&self) -> ReportFormat {
+        self.format_flag
+            .or_else(|| self.output.as_deref().and_then(ReportFormat::of_path))
+            .unwrap_or(ReportFormat::Table)
+    }
+
+    /// Selection settings for one side's logs: its files and window, the shared flags.
+    pub fn select(
+        &self,
+        files: Vec<String>,
+        window: (Option<String>, Option<String>),
+    ) -> SelectArgs {
+        SelectArgs {
+            files,
+            group_by: self.group_by.clone(),
+            filter: self.filter.clone(),
+            no_runs: self.no_runs,
+            no_cost: self.no_cost,
+            exemplars: 0,
+            since: window.0,
+            until: window.1,
+            strict: false,
+            shard_index: None,
+            shard_count: None,
+            quiet: self.quiet,
+            progress: false,
+            limits: self.limits.clone(),
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+/// `--alpha`: a probability strictly between 0 and 1.
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!(
+            "`{s}` is not a p-value between 0 and 1 (0.01, 0.05)"
+        )),
+    }
 }
 
 /// `steplog bench`.

@@ -22,6 +22,7 @@ pub mod agg;
 pub mod batch;
 pub mod bench;
 pub mod cost;
+pub mod diff;
 pub mod engine;
 pub mod export;
 pub mod filter;

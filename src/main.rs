@@ -93,6 +93,7 @@ fn main() -> ExitCode {
         cli::Command::Export(args) => cmd::export::export(args),
         cli::Command::Find(args) => cmd::find::run(args),
         cli::Command::Generate(args) => cmd::generate::run(args),
+        cli::Command::Diff(args) => cmd::diff::run(args),
         cli::Command::Prices(args) => cmd::prices::run(args),
         cli::Command::Completions { shell } => cmd::docs::completions(*shell),
         cli::Command::Man { dir } => cmd::docs::man(dir.as_deref()),

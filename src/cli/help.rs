@@ -53,6 +53,30 @@ Examples:
   steplog generate -n 1000 --order shuffled -o shuffled.jsonl  a run's steps apart
   steplog generate -n 1000 --stream -o stream.jsonl            snapshots and deltas";
 
+pub(super) const DIFF_EXAMPLES: &str = "\
+Examples:
+  steplog diff mon.state day.state                 two periods, from their states
+  steplog diff --group-by assistant logs/ steps.jsonl.gz
+  steplog diff --base-window 2024-01-01..2024-01-02 --current-window 2024-01-02..2024-01-03 logs/
+  steplog diff -f json -o diff.json --base mon.state --current day.state
+  steplog diff --fail-if 'failure_rate.delta>0.02@significant' mon.state day.state";
+
+pub(super) const DIFF_FIGURES: &str = "\
+Figures (the names --fail-if and -f json use):
+  steps, failures, tool_calls, runs               counts
+  failure_rate                                    failed / terminal steps (z-test)
+  status.NAME                                     a status's share of steps (z-test)
+  code.NAME                                       an error code's share of terminal steps (z-test)
+  run_failure_rate                                runs whose last step failed (z-test)
+  p50, p90, p95, p99, mean, max                   completed-step seconds (chi-square of
+                                                  the two histograms)
+  tokens, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens
+  tokens_per_step, tokens_per_run, steps_per_run, tool_calls_per_step
+  cost, cost_per_step, cost_per_run, unpriced_steps
+  malformed_rate                                  malformed / lines (z-test)
+A condition is FIGURE.FIELD OP NUMBER, FIELD one of delta, ratio, base, current,
+p_value; with @significant it holds only for a significant change.";
+
 pub(super) const PRICES_EXAMPLES: &str = "\
 Examples:
   steplog prices                           the bundled list prices, per model and date";

@@ -13,12 +13,11 @@ use steplog::threshold::Breach;
 
 /// `--fail-if` conditions that held: the binary exits 3.
 #[derive(Debug)]
-pub struct Breached(pub Vec<Breach>);
+pub struct Breached(pub Vec<String>);
 
 impl std::fmt::Display for Breached {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
-        write!(f, "--fail-if held: {}", all.join("; "))
+        write!(f, "--fail-if held: {}", self.0.join("; "))
     }
 }
 
@@ -155,7 +154,7 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
     if breaches.is_empty() {
         Ok(())
     } else {
-        Err(Breached(breaches).into())
+        Err(Breached(breaches.iter().map(ToString::to_string).collect()).into())
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod deliver;
+pub mod diff;
 pub mod docs;
 pub mod export;
 pub mod find;

@@ -95,7 +95,7 @@ fn check_report_flags(args: &ReportArgs, state: &State) -> Result<()> {
 
 /// The states at `paths`, merged in order; stops (exit 2) when the merged tables of runs,
 /// threads, costs and groups pass `memory_limit` bytes.
-fn read_merged(
+pub(super) fn read_merged(
     paths: &[PathBuf],
     limits: steplog::state::Limits,
     memory_limit: u64,

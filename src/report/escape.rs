@@ -2,7 +2,7 @@
 //! replaces, and by what.
 
 /// `s` with every character `replace` maps to `Some` replaced by that text.
-pub(super) fn chars(s: &str, replace: impl Fn(char) -> Option<&'static str>) -> String {
+pub(crate) fn chars(s: &str, replace: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match replace(c) {
@@ -54,7 +54,7 @@ pub fn visible(s: &str) -> String {
 /// strikethrough, the cell border) escaped with a backslash, which CommonMark allows
 /// before any ASCII punctuation. (`#` and list markers only count at a line's start,
 /// where a cell never is.)
-pub(super) fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in visible(s).chars() {
         if matches!(
@@ -70,7 +70,7 @@ pub(super) fn markdown(s: &str) -> String {
 
 /// A value as Markdown inline code: controls visible, `|` escaped (GitHub reads it as a
 /// cell border even in code), and fenced by more backticks than it holds in a row.
-pub(super) fn markdown_code(s: &str) -> String {
+pub(crate) fn markdown_code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
@@ -93,7 +93,7 @@ pub(super) fn markdown_code(s: &str) -> String {
 
 /// Text for HTML and SVG, in elements and in quoted attributes: controls visible, markup
 /// characters as entities.
-pub(super) fn html(s: &str) -> String {
+pub(crate) fn html(s: &str) -> String {
     chars(&visible(s), |c| match c {
         '&' => Some("&amp;"),
         '<' => Some("&lt;"),
@@ -106,7 +106,7 @@ pub(super) fn html(s: &str) -> String {
 
 /// A Prometheus label value, as the text exposition format requires (`\\`, `\"`, `\n`),
 /// other controls (a NUL, an escape) written visibly as text, `\x00`.
-pub(super) fn label(s: &str) -> String {
+pub(crate) fn label(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

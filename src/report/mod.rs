@@ -9,7 +9,7 @@ mod brief;
 mod cells;
 mod cost;
 mod csv;
-mod escape;
+pub(crate) mod escape;
 pub mod grid;
 mod group;
 mod html;
@@ -276,7 +276,7 @@ pub struct MalformedLine {
 }
 
 /// The span of `created_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeRange {
     /// Earliest `created_at`, Unix seconds.
     pub first_created_at: Option<i64>,

@@ -192,7 +192,7 @@ fn every_example_in_the_help_runs() {
     }
     let mut ran = 0;
     for command in [
-        "summary", "partial", "merge", "report", "find", "bench", "generate", "prices",
+        "summary", "partial", "merge", "report", "find", "bench", "generate", "prices", "diff",
     ] {
         let help = String::from_utf8(ok(steplog().args([command, "--help"]))).unwrap();
         let examples: Vec<String> = help

@@ -9,6 +9,7 @@ mod checked;
 mod cli;
 mod cost;
 mod csv;
+mod diff;
 mod docs;
 mod groups;
 mod hostile;
