@@ -18,7 +18,7 @@ pub mod stats;
 use crate::agg::Sort;
 use crate::report::{DurationSummary, Group, Report};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The p-value below which a change is called significant unless told otherwise: one in
 /// a hundred, as a diff tests dozens of figures (and each group's) at once, and at 0.05
@@ -235,18 +235,53 @@ fn per(a: f64, b: u64) -> Option<f64> {
     (b > 0).then(|| a / b as f64)
 }
 
+/// The statuses and error codes either side has: a side without one has a share of 0 of
+/// it (a measured zero, where the side has steps to measure it on).
+#[derive(Default)]
+struct Names {
+    statuses: BTreeSet<String>,
+    codes: BTreeSet<String>,
+}
+
+impl Names {
+    fn of_reports(a: &Report, b: &Report) -> Names {
+        let keys = |m: &BTreeMap<String, u64>| m.keys().cloned().collect::<Vec<_>>();
+        let s = |r: &Report| keys(&r.sections.steps.by_status);
+        let c = |r: &Report| keys(&r.sections.failures.by_code);
+        Names {
+            statuses: s(a).into_iter().chain(s(b)).collect(),
+            codes: c(a).into_iter().chain(c(b)).collect(),
+        }
+    }
+
+    fn of_groups(a: &Group, b: &Group) -> Names {
+        Names {
+            statuses: BTreeSet::new(),
+            codes: a
+                .failures
+                .by_code
+                .iter()
+                .chain(b.failures.by_code.iter())
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
+}
+
 /// The figures of a whole report.
-fn report_figures(r: &Report) -> Collected {
+fn report_figures(r: &Report, names: &Names) -> Collected {
     let s = &r.sections;
     let mut c = Collected::default();
     let steps = s.steps.total;
     c.plain("steps", Unit::Count, Some(steps as f64));
     c.plain("failures", Unit::Count, Some(s.failures.total as f64));
     c.share("failure_rate", s.failures.total, s.failures.terminal_steps);
-    for (status, &n) in &s.steps.by_status {
+    for status in &names.statuses {
+        let n = s.steps.by_status.get(status).copied().unwrap_or(0);
         c.share(format!("status.{status}"), n, steps);
     }
-    for (code, &n) in &s.failures.by_code {
+    for code in &names.codes {
+        let n = s.failures.by_code.get(code).copied().unwrap_or(0);
         c.share(format!("code.{code}"), n, s.failures.terminal_steps);
     }
     durations(&mut c, &s.durations_seconds.completed);
@@ -316,12 +351,13 @@ fn durations(c: &mut Collected, d: &DurationSummary) {
 }
 
 /// The figures of one group.
-fn group_figures(g: &Group) -> Collected {
+fn group_figures(g: &Group, names: &Names) -> Collected {
     let mut c = Collected::default();
     c.plain("steps", Unit::Count, Some(g.steps as f64));
     c.plain("failures", Unit::Count, Some(g.failures.total as f64));
     c.share("failure_rate", g.failures.total, g.failures.terminal_steps);
-    for (code, &n) in g.failures.by_code.iter() {
+    for code in &names.codes {
+        let n = g.failures.by_code.get(code).unwrap_or(0);
         c.share(format!("code.{code}"), n, g.failures.terminal_steps);
     }
     if let Some(d) = g.completed() {
@@ -394,8 +430,8 @@ pub fn compare(
         hist(&current.sections.durations_seconds.completed),
     );
     let figures = join(
-        report_figures(base),
-        report_figures(current),
+        report_figures(base, &Names::of_reports(base, current)),
+        report_figures(current, &Names::of_reports(base, current)),
         Some((&hb, &hc)),
         opts.alpha,
     );
@@ -416,7 +452,15 @@ pub fn compare(
         match gb.get(key) {
             Some(b) => groups.push(GroupDiff {
                 key: key.clone(),
-                figures: join(group_figures(b), group_figures(g), None, opts.alpha),
+                figures: {
+                    let names = Names::of_groups(b, g);
+                    join(
+                        group_figures(b, &names),
+                        group_figures(g, &names),
+                        None,
+                        opts.alpha,
+                    )
+                },
             }),
             None => groups_new.push(OneSided {
                 key: key.clone(),
@@ -471,6 +515,16 @@ fn rank(groups: &mut [GroupDiff], figure: &str) {
     });
 }
 
+/// A p-value at the precision the formats show it.
+fn shown_p(f: &Figure) -> u64 {
+    let p = f.p_value.unwrap_or(1.0);
+    if p < 1e-4 {
+        0
+    } else {
+        (p * 1e4).round() as u64
+    }
+}
+
 /// The figures in the order a reader wants them: significant changes first (smallest
 /// p-value first), then the rest by how much they changed; unchanged last.
 pub fn leading(figures: &Figures) -> Vec<(&String, &Figure)> {
@@ -480,10 +534,8 @@ pub fn leading(figures: &Figures) -> Vec<(&String, &Figure)> {
         sig(b)
             .cmp(&sig(a))
             .then_with(|| match (sig(a), sig(b)) {
-                (true, true) => a
-                    .p_value
-                    .unwrap_or(1.0)
-                    .total_cmp(&b.p_value.unwrap_or(1.0)),
+                // p-values as shown (4 places, all below 0.0001 alike): equal ones by size.
+                (true, true) => shown_p(a).cmp(&shown_p(b)),
                 _ => std::cmp::Ordering::Equal,
             })
             .then_with(|| b.one_sided().is_some().cmp(&a.one_sided().is_some()))

@@ -4,31 +4,42 @@ use super::*;
 fn figures_on_one_side_are_new_or_gone_never_zero() {
     let empty = crate::summary::Summary::default().report();
     let (mut base, mut current) = (empty.clone(), empty);
-    base.sections.failures.terminal_steps = 100;
-    base.sections.failures.by_code.insert("old_code".into(), 3);
+    // The base has no terminal step: no failure rate, and no code shares, to compare.
+    base.sections.steps.total = 10;
+    current.sections.steps.total = 100;
     current.sections.failures.terminal_steps = 100;
+    current.sections.failures.total = 5;
     current
         .sections
         .failures
         .by_code
         .insert("new_code".into(), 5);
     let d = compare(&base, &current, vec![], vec![], Options::default());
-    let new = &d.figures["code.new_code"];
+    let rate = &d.figures["failure_rate"];
     assert_eq!(
-        (new.base, new.current, new.one_sided()),
+        (rate.base, rate.current, rate.one_sided()),
         (None, Some(0.05), Some("new"))
     );
     assert_eq!(
-        (new.delta, new.p_value, new.significant),
+        (rate.delta, rate.p_value, rate.significant),
         (None, None, None)
     );
-    let gone = &d.figures["code.old_code"];
+    let new = &d.figures["code.new_code"];
+    assert_eq!((new.base, new.one_sided()), (None, Some("new")));
+    // Where both sides have terminal steps, a code one lacks is a measured 0 of them.
+    base.sections.failures.terminal_steps = 1000;
+    base.sections.failures.total = 1;
+    base.sections.failures.by_code.insert("old_code".into(), 1);
+    let d = compare(&base, &current, vec![], vec![], Options::default());
+    let new = &d.figures["code.new_code"];
     assert_eq!(
-        (gone.base, gone.current, gone.one_sided()),
-        (Some(0.03), None, Some("gone"))
+        (new.base, new.current, new.one_sided()),
+        (Some(0.0), Some(0.05), None)
     );
-    // A rate with no trials on a side is absent there, not 0.
-    assert!(!d.figures.contains_key("failure_rate") || d.figures["failure_rate"].base.is_some());
+    assert_eq!(new.significant, Some(true), "{new:?}");
+    let gone = &d.figures["code.old_code"];
+    assert_eq!((gone.base, gone.current), (Some(0.001), Some(0.0)));
+    assert_eq!(gone.significant, Some(false), "{gone:?}");
 }
 
 #[test]

@@ -522,3 +522,26 @@ fn every_format_shows_the_changes() {
         "{html}"
     );
 }
+
+#[test]
+fn the_table_and_the_json_of_the_injected_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corpus(d);
+    let args = ["diff", "--prices", "prices.json", "--group-by", "assistant"];
+    let table = crate::util::ok(
+        steplog()
+            .current_dir(d)
+            .args(args)
+            .args(["day1.jsonl", "day2.jsonl"]),
+    );
+    insta::assert_snapshot!("injected_table", String::from_utf8(table).unwrap());
+    let json = crate::util::ok(steplog().current_dir(d).args(args).args([
+        "-f",
+        "json",
+        "day1.jsonl",
+        "day2.jsonl",
+    ]));
+    let v: Value = serde_json::from_slice(&json).unwrap();
+    insta::assert_json_snapshot!("injected_json", v);
+}
