@@ -545,3 +545,64 @@ fn the_table_and_the_json_of_the_injected_changes() {
     let v: Value = serde_json::from_slice(&json).unwrap();
     insta::assert_json_snapshot!("injected_json", v);
 }
+
+#[test]
+fn a_side_against_itself_changes_nothing_and_swapping_sides_negates_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, seed) in [("a.jsonl", "5"), ("b.jsonl", "6")] {
+        steplog()
+            .current_dir(d)
+            .args(["generate", "-n", "4000", "--seed", seed, "-o", name])
+            .assert()
+            .success();
+    }
+    let diff = |a: &str, b: &str| {
+        let out = steplog()
+            .current_dir(d)
+            .args(["diff", "-f", "json", "--group-by", "type", a, b])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let same = diff("a.jsonl", "a.jsonl");
+    for scope in std::iter::once(&same["figures"]).chain(
+        same["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| &g["figures"]),
+    ) {
+        for (name, f) in scope.as_object().unwrap() {
+            assert_eq!(f["delta"].as_f64(), Some(0.0), "{name}: {f}");
+            assert_ne!(f["significant"], true, "{name}: {f}");
+        }
+    }
+    assert!(same["groups_new"].as_array().unwrap().is_empty());
+    let (ab, ba) = (diff("a.jsonl", "b.jsonl"), diff("b.jsonl", "a.jsonl"));
+    let (fa, fb) = (
+        ab["figures"].as_object().unwrap(),
+        ba["figures"].as_object().unwrap(),
+    );
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, x) in fa {
+        let y = &fb[name];
+        assert_eq!(x["base"], y["current"], "{name}");
+        if let (Some(p), Some(q)) = (x["delta"].as_f64(), y["delta"].as_f64()) {
+            assert!((p + q).abs() <= 1e-9 * p.abs().max(1.0), "{name}: {p} {q}");
+        }
+        if let (Some(p), Some(q)) = (x["ratio"].as_f64(), y["ratio"].as_f64()) {
+            assert!((p * q - 1.0).abs() < 1e-9, "{name}: {p} {q}");
+        }
+        match (x["p_value"].as_f64(), y["p_value"].as_f64()) {
+            (Some(p), Some(q)) => assert!((p - q).abs() < 1e-12, "{name}: {p} {q}"),
+            (p, q) => assert_eq!(p, q, "{name}"),
+        }
+    }
+    assert_eq!(ab["groups_new"], ba["groups_gone"]);
+}
