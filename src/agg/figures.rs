@@ -314,7 +314,7 @@ impl Aggregates {
     /// tables (the counts of steps without a run or thread, and the cost entries of
     /// steps without a run, stay).
     pub fn spill(&mut self, spill: &mut Spill) -> Result<(), spill::Error> {
-        spill.write(&self.table, &self.runs, &self.ledger)?;
+        spill.write(&self.table, &self.runs, &self.ledger, &self.groups.table)?;
         self.table = RunTable::new(self.table.max());
         self.runs.clear_tables();
         self.ledger.clear_runs().map_err(Error::from)?;
@@ -335,7 +335,16 @@ impl Aggregates {
         let empty = Ledger::new(self.ledger.enabled);
         let ledger = std::mem::replace(&mut self.ledger, empty);
         let n = self.exemplars.n;
-        let finished = spill.finish(table, runs, ledger, n, price)?;
+        let max_groups = self.groups.max();
+        let finished = spill.finish(
+            table,
+            runs,
+            ledger,
+            &mut self.groups.table,
+            max_groups,
+            n,
+            price,
+        )?;
         self.spilled = Some(Box::new(finished));
         Ok(())
     }

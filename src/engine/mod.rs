@@ -350,8 +350,16 @@ fn summarized(
     cfg: &Config,
 ) -> Result<(Summary, Timings), Error> {
     let (merged, spill) = merged.unzip();
-    let parts = merged.into_iter().chain(sink::aggregates(passed.sinks));
-    let aggregates = merge_sinks(pool, parts, spill.flatten(), &mut timings, cfg)?;
+    let (sinks, spills) = sink::aggregates(passed.sinks);
+    let mut spill = spill.flatten();
+    for s in spills {
+        match &mut spill {
+            Some(all) => all.absorb(s)?,
+            None => spill = Some(s),
+        }
+    }
+    let parts = merged.into_iter().chain(sinks);
+    let aggregates = merge_sinks(pool, parts, spill, &mut timings, cfg)?;
     let summary = Summary {
         aggregates,
         ..read_summary(

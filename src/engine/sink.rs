@@ -12,7 +12,7 @@ use crate::agg::groups::Models;
 use crate::agg::spill::Spill;
 use crate::agg::{Aggregates, Groups, Ledger, RunTable, Runs};
 use crate::batch::{is_terminal, Batch, Keep, StepFields};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A consumer of full batches.
@@ -119,6 +119,9 @@ pub(crate) struct Summarize {
     pub aggregates: Aggregates,
     /// Where they go once large, if anywhere; and empty aggregates to go on with.
     merged: Option<(Arc<Merged>, Aggregates)>,
+    /// Runs this worker wrote out itself, once the merged tables spill (see
+    /// [`Merged::spilling`]).
+    pub spill: Option<Spill>,
 }
 
 impl Summarize {
@@ -135,6 +138,7 @@ impl Summarize {
                 cfg.exemplars,
             ),
             merged: None,
+            spill: None,
         }
     }
 
@@ -158,7 +162,16 @@ impl Sink for Summarize {
         self.aggregates.update(batch)?;
         if let Some((merged, empty)) = &self.merged {
             if merged.due(&self.aggregates) {
-                let part = std::mem::replace(&mut self.aggregates, empty.clone());
+                let mut part = std::mem::replace(&mut self.aggregates, empty.clone());
+                // Once the merged runs spill, this worker's go straight to its own file,
+                // outside the lock: the partitions are merged when read back anyway.
+                if merged.spilling() && part.run_bytes() > 0 {
+                    let spill = match &mut self.spill {
+                        Some(s) => s,
+                        None => self.spill.insert(Spill::new()?),
+                    };
+                    part.spill(spill)?;
+                }
                 merged.absorb(part)?;
             }
         }
@@ -172,9 +185,17 @@ impl Sink for Summarize {
     }
 }
 
-/// The aggregates of summarising sinks.
-pub(crate) fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = Aggregates> {
-    sinks.into_iter().map(|s| s.aggregates)
+/// The aggregates of summarising sinks, and the runs they spilled themselves.
+pub(crate) fn aggregates(sinks: Vec<Summarize>) -> (Vec<Aggregates>, Vec<Spill>) {
+    let mut spills = Vec::new();
+    let all = sinks
+        .into_iter()
+        .map(|s| {
+            spills.extend(s.spill);
+            s.aggregates
+        })
+        .collect();
+    (all, spills)
 }
 
 /// The aggregates the workers of a summarising pass hand over while it goes on, once
@@ -185,6 +206,8 @@ pub(crate) fn aggregates(sinks: Vec<Summarize>) -> impl Iterator<Item = Aggregat
 /// entries are spilled to disk (when `cfg.spill`), and start again empty.
 pub(crate) struct Merged {
     merged: Mutex<(Option<Aggregates>, Option<Spill>)>,
+    /// Whether the merged tables have spilled (then workers spill their own).
+    spilled: AtomicBool,
     /// What the merged aggregates hold, in bytes.
     held: AtomicU64,
     threads: u64,
@@ -206,6 +229,7 @@ impl Merged {
         let quarter = usize::try_from(cfg.memory_limit / 4).unwrap_or(usize::MAX);
         Merged {
             merged: Mutex::new((None, None)),
+            spilled: AtomicBool::new(false),
             held: AtomicU64::new(0),
             threads: threads.max(1) as u64,
             runs: share(cfg.max_runs),
@@ -213,6 +237,11 @@ impl Merged {
             bytes: share(quarter),
             spill: cfg.spill.then_some(quarter),
         }
+    }
+
+    /// Whether the merged runs have spilled: then a worker writes its own out.
+    fn spilling(&self) -> bool {
+        self.spilled.load(Ordering::Relaxed)
     }
 
     /// Whether `a` should be handed over.
@@ -246,6 +275,7 @@ impl Merged {
                     None => spill.insert(Spill::new()?),
                 };
                 merged.spill(file)?;
+                self.spilled.store(true, Ordering::Relaxed);
             }
         }
         self.held
@@ -433,5 +463,40 @@ mod tests {
         let mut c = Summarize::merging(&cfg, None, &merged);
         let result = refs.chunks(2).try_for_each(|ch| c.take(&mut batch(ch)));
         assert!(result.is_err(), "11 distinct runs pass --max-runs 10");
+    }
+
+    /// Once the merged runs have spilled, a worker writes its own out when it hands over
+    /// (outside the lock), and everything read back is what one worker alone makes.
+    #[test]
+    fn workers_spill_on_their_own_once_the_merged_runs_have_spilled() {
+        let cfg = Config {
+            memory_limit: 64 << 10,
+            spill: true,
+            ..Config::default()
+        };
+        let merged = Arc::new(Merged::new(&cfg, 2));
+        let mut a = Summarize::merging(&cfg, None, &merged);
+        let mut b = Summarize::merging(&cfg, None, &merged);
+        let lines = steps(0..3000);
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        for (i, chunk) in refs.chunks(50).enumerate() {
+            let worker = if i % 2 == 0 { &mut a } else { &mut b };
+            worker.take(&mut batch(chunk)).unwrap();
+        }
+        assert!(merged.spilling());
+        assert!(a.spill.is_some() && b.spill.is_some(), "each wrote its own");
+        let (mut all, spill) = merged.take().expect("handed over");
+        let mut spill = spill.expect("the merged runs spilled");
+        for s in [a.spill.take(), b.spill.take()].into_iter().flatten() {
+            spill.absorb(s).unwrap();
+        }
+        all.merge(a.aggregates).unwrap();
+        all.merge(b.aggregates).unwrap();
+        all.finish_spill(spill, &|_, _, _| None).unwrap();
+        let mut one = Summarize::new(&cfg, None);
+        one.take(&mut batch(&refs)).unwrap();
+        let spilled = all.spilled.as_ref().unwrap();
+        assert_eq!(spilled.runs, one.aggregates.runs.finish());
+        assert_eq!(spilled.runs.as_ref().unwrap().0.total, 3000);
     }
 }

@@ -193,6 +193,35 @@ fn every_order_real_logs_come_in_gives_the_runs_of_an_independent_computation() 
             a.extend(inputs);
             assert_eq!(summary_json(&a), whole, "{name} {args:?}");
         }
+        // Grouped, the cost of each group read back from spills is the one kept whole
+        // (spills name groups by key: the tables that spill number them each their own way).
+        let grouped = |extra: &[&str]| {
+            let mut a = vec!["--group-by", "assistant"];
+            a.extend(extra);
+            a.extend(inputs);
+            summary_json(&a)
+        };
+        let whole = grouped(&[]);
+        for args in [
+            &[
+                "--threads",
+                "2",
+                "--chunk-size",
+                "3K",
+                "--memory-limit",
+                "200K",
+            ][..],
+            &[
+                "--threads",
+                "3",
+                "--chunk-size",
+                "2K",
+                "--memory-limit",
+                "8M",
+            ],
+        ] {
+            assert_eq!(grouped(args), whole, "{name} --group-by assistant {args:?}");
+        }
         // `--max-runs` bounds the process: one run fewer than there are is exit 2 however
         // the runs fall among the workers.
         let fewer = (ids.len() - 1).to_string();

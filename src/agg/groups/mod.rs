@@ -14,7 +14,7 @@ mod figures;
 mod key;
 mod models;
 pub mod sketch;
-mod table;
+pub(crate) mod table;
 
 pub use figures::{GroupFigures, NO_CODE, STATUSES};
 pub use key::{decode as decode_key, encode as encode_key};

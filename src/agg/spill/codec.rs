@@ -151,7 +151,16 @@ impl RunSlice {
 
     /// Appends row `r` of `table`: its id, model, figures (when it has steps) and the
     /// cost entries `entries` (indexes of `ledger`'s entries, all of run `r`).
-    pub fn put(&mut self, table: &RunTable, runs: &Runs, ledger: &Ledger, r: u32, entries: &[u32]) {
+    /// `groups[g]` is the code group `g` is written with.
+    pub fn put(
+        &mut self,
+        table: &RunTable,
+        runs: &Runs,
+        ledger: &Ledger,
+        r: u32,
+        entries: &[u32],
+        groups: &[u32],
+    ) {
         let model = self.name(table.model(r));
         let run = runs.get(r as usize);
         let (assistant, status) = match run {
@@ -196,7 +205,7 @@ impl RunSlice {
         for (&i, &a) in entries.iter().zip(&assistants) {
             let (e, t) = ledger.entry(i as usize);
             p.code(a);
-            p.code(e.group);
+            p.code(groups.get(e.group as usize).copied().unwrap_or(NONE));
             p.var(u64::from(e.hour));
             for v in [t.steps, t.prompt, t.cached, t.completion, t.reasoning] {
                 p.var(v);
@@ -234,7 +243,8 @@ impl Part {
 
     /// Adds the runs of `slice` (as [`RunSlice`] wrote them): a run already held gets
     /// their figures folded in, and their cost entries added to its own.
-    pub fn read(&mut self, slice: &[u8]) -> Result<(), Error> {
+    /// `groups[c]` is the group written as code `c`, in the tables read back into.
+    pub fn read(&mut self, slice: &[u8], groups: &[u32]) -> Result<(), Error> {
         let mut g = Get::new(slice);
         let names = (0..g.var()?)
             .map(|_| g.str())
@@ -294,7 +304,12 @@ impl Part {
                 let entry = Entry {
                     run: r,
                     assistant,
-                    group: g.code()?,
+                    group: match g.code()? {
+                        NONE => NONE,
+                        c => *groups
+                            .get(c as usize)
+                            .ok_or(Error::Damaged("a group code past the file's groups"))?,
+                    },
                     hour: g.u32()?,
                 };
                 let tokens = Tokens {

@@ -4,7 +4,7 @@
 
 use super::codec::{self, Get, Part};
 use super::select::Values;
-use super::{partition, Error, Slice, Spill, PARTITIONS};
+use super::{partition, Error, GroupTable, Slice, Spill, PARTITIONS};
 use crate::agg::ids::{IdKey, IdTable};
 use crate::agg::ledger::Entry;
 use crate::agg::runs::{TooManyRuns, NONE};
@@ -121,7 +121,7 @@ struct Partition {
     costliest: Vec<RunRow>,
     /// `None` when pricing a run overflowed.
     priciest: Option<Vec<RunRow>>,
-    /// Its runs and cost entries (filed under rows of `table`).
+    /// Its models (a row each, named by itself) and its cost entries filed under them.
     table: RunTable,
     ledger: Ledger,
 }
@@ -154,17 +154,29 @@ impl Spill {
     /// Writes out what `table`, `runs` and `ledger` still hold, reads every partition
     /// back, and keeps what the report needs (with the `exemplars` top runs of each
     /// kind, the costliest priced by `price`). Partitions are read side by side, a few at
-    /// a time, in the current thread pool.
+    /// a time, in the current thread pool. Cost entries are filed under the groups of
+    /// `groups` with the keys they were spilled with (at most `max_groups`).
+    #[allow(clippy::too_many_arguments)]
     pub fn finish(
         mut self,
         table: RunTable,
         runs: Runs,
         mut ledger: Ledger,
+        groups: &mut GroupTable,
+        max_groups: usize,
         exemplars: usize,
         price: &PriceRuns<'_>,
     ) -> Result<Finished, Error> {
-        self.write(&table, &runs, &ledger)?;
+        self.write(&table, &runs, &ledger, groups)?;
         self.flush()?;
+        let to_groups = self.groups_in(groups, max_groups).ok_or_else(|| {
+            Error::Agg(crate::agg::Error::TooManyGroups(
+                crate::agg::TooManyGroups {
+                    limit: max_groups,
+                    seen: groups.len() + 1,
+                },
+            ))
+        })?;
         let shape = Shape {
             runs: runs.enabled,
             cost: ledger.enabled,
@@ -194,7 +206,7 @@ impl Spill {
         for ps in all.chunks(wave) {
             let done: Vec<Result<Partition, Error>> = ps
                 .par_iter()
-                .map(|&p| self.partition(p, shape, price))
+                .map(|&p| self.partition(p, shape, price, &to_groups))
                 .collect();
             for part in done {
                 let part = part?;
@@ -263,18 +275,27 @@ impl Spill {
             models,
             ledger,
             times: self.times,
-            bytes: self.at,
+            bytes: self.bytes(),
         })
     }
 
     /// Partition `p`'s runs: its slices read back and merged, then reduced.
-    fn partition(&self, p: usize, shape: Shape, price: &PriceRuns<'_>) -> Result<Partition, Error> {
+    fn partition(
+        &self,
+        p: usize,
+        shape: Shape,
+        price: &PriceRuns<'_>,
+        groups: &[Vec<u32>],
+    ) -> Result<Partition, Error> {
         let mut all = Part::new(shape.runs, shape.cost, shape.max);
         let mut buf = Vec::new();
         // Every slice into one part: a run met again is folded into its row.
         for &slice in &self.runs[p] {
             self.get(slice, &mut buf)?;
-            all.read(&buf)?;
+            let codes = groups
+                .get(slice.file as usize)
+                .ok_or(Error::Damaged("a slice of no file"))?;
+            all.read(&buf, codes)?;
         }
         let mut out = Partition {
             rows: all.table.len(),
@@ -333,8 +354,13 @@ impl Spill {
                 });
             }
         }
-        out.table = all.table;
-        out.ledger = all.ledger;
+        // Its cost entries filed under their run's model here, side by side with the
+        // other partitions: what is left to add up in order is an entry per model.
+        let mut models = RunTable::new(usize::MAX);
+        let mut ledger = Ledger::new(all.ledger.enabled);
+        collapse(&mut models, &mut ledger, &all.table, &all.ledger)?;
+        out.table = models;
+        out.ledger = ledger;
         Ok(out)
     }
 

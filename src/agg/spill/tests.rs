@@ -170,3 +170,38 @@ fn more_runs_than_allowed_are_refused_after_a_spill_too() {
     let e = a.finish_spill(spill, &|_, _, _| None).unwrap_err();
     assert_eq!(e.to_string(), "more than 30 runs");
 }
+
+/// Two workers spilling to files of their own (as they do once the merged tables have
+/// spilled), one file taking the other's over at the end: the report of tables kept whole.
+#[test]
+fn spills_of_two_workers_absorbed_into_one_give_the_report_of_tables_kept_whole() {
+    let lines = lines(400, 13);
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let mut whole = aggregates(true, true);
+    let (mut a, mut b) = (aggregates(true, true), aggregates(true, true));
+    let (mut sa, mut sb) = (Spill::new().unwrap(), Spill::new().unwrap());
+    for (i, chunk) in refs.chunks(9).enumerate() {
+        whole.update(&batch(chunk)).unwrap();
+        let (part, spill) = if i % 2 == 0 {
+            (&mut a, &mut sa)
+        } else {
+            (&mut b, &mut sb)
+        };
+        part.update(&batch(chunk)).unwrap();
+        if i % 5 < 2 {
+            part.spill(spill).unwrap();
+        }
+    }
+    let (times, bytes) = (sa.times + sb.times, sa.bytes() + sb.bytes());
+    // And a third file, itself holding one taken over: files within files are found.
+    let mut sc = Spill::new().unwrap();
+    sc.absorb(sb).unwrap();
+    sa.absorb(sc).unwrap();
+    assert_eq!((sa.times, sa.bytes()), (times, bytes));
+    a.merge(b).unwrap();
+    let pricing = crate::cost::Pricing::default();
+    let price =
+        |t: &crate::agg::RunTable, l: &Ledger, n: usize| pricing.costliest_runs(l, t, n).ok();
+    a.finish_spill(sa, &price).unwrap();
+    assert_eq!(report(whole), report(a));
+}

@@ -86,7 +86,7 @@ pub(super) fn run(
         (
             super::merge_sinks(
                 scheduler.pool,
-                aggregates(all),
+                aggregates(all).0,
                 None,
                 &mut timings,
                 &no_spill,
@@ -108,7 +108,7 @@ pub(super) fn run(
             (
                 super::merge_sinks(
                     scheduler.pool,
-                    aggregates(terminal),
+                    aggregates(terminal).0,
                     None,
                     &mut timings,
                     &no_spill,
@@ -132,7 +132,7 @@ pub(super) fn run(
             sinks.extend(terminal);
             let mut aggregates = super::merge_sinks(
                 scheduler.pool,
-                aggregates(sinks),
+                aggregates(sinks).0,
                 None,
                 &mut timings,
                 &no_spill,
