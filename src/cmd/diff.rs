@@ -182,34 +182,59 @@ fn comparable(args: &DiffArgs, base: &Made, current: &Made) -> Result<()> {
             .map(|f| f.text().to_string())
             .unwrap_or_else(|_| f.to_string())
     });
-    let from_flags = |s: &Settings| -> Vec<(&'static str, String, String)> {
+    // Each flag: as the state was made, as given, and whether it was given at all.
+    let from_flags = |s: &Settings| -> Vec<(&'static str, String, String, bool)> {
         vec![
             (
                 "--group-by",
                 Dim::list(&s.group_by),
                 Dim::list(&args.group_by),
+                !args.group_by.is_empty(),
             ),
             (
                 "--where",
                 s.filter.clone().unwrap_or_default(),
                 filter.clone().unwrap_or_default(),
+                filter.is_some(),
             ),
-            ("--no-runs", (!s.runs).to_string(), args.no_runs.to_string()),
-            ("--no-cost", (!s.cost).to_string(), args.no_cost.to_string()),
+            (
+                "--no-runs",
+                (!s.runs).to_string(),
+                args.no_runs.to_string(),
+                args.no_runs,
+            ),
+            (
+                "--no-cost",
+                (!s.cost).to_string(),
+                args.no_cost.to_string(),
+                args.no_cost,
+            ),
             (
                 "--dedup",
                 s.dedup.to_string(),
                 args.engine.dedup.to_string(),
+                args.engine.dedup,
             ),
         ]
     };
     match (&base.settings, &current.settings) {
         (Some(a), Some(b)) => {
-            for ((flag, x, _), (_, y, _)) in from_flags(a).into_iter().zip(from_flags(b)) {
+            for ((flag, x, given, was_given), (_, y, _, _)) in
+                from_flags(a).into_iter().zip(from_flags(b))
+            {
                 if x != y {
                     anyhow::bail!(
                         "the two sides were made with different {flag} ('{x}' and '{y}'), so \
                          their figures count different things: make both the same way"
+                    );
+                }
+                // A flag given with states must be the one they were made with: a state
+                // holds only the groups, steps and figures it was made with.
+                if was_given && given != x {
+                    anyhow::bail!(
+                        "these states were made with {flag} '{x}', and a state holds only what \
+                         it was made with: leave {flag} out, or make the states with it \
+                         (`steplog partial {flag} …`)"
                     );
                 }
             }
@@ -224,7 +249,7 @@ fn comparable(args: &DiffArgs, base: &Made, current: &Made) -> Result<()> {
             })
         }
         (Some(s), None) | (None, Some(s)) => {
-            for (flag, held, given) in from_flags(s) {
+            for (flag, held, given, _) in from_flags(s) {
                 if held != given {
                     anyhow::bail!(
                         "the state side was made with {flag} '{held}' and the logs are read \

@@ -394,6 +394,32 @@ fn sides_that_cannot_be_compared_are_refused() {
             .success();
     }
     refused(&["day1.state", "day2.state"], "different --group-by");
+    steplog()
+        .current_dir(d)
+        .args([
+            "partial",
+            "-q",
+            "--group-by",
+            "assistant",
+            "day2.jsonl",
+            "-o",
+            "day2.state",
+        ])
+        .assert()
+        .success();
+    refused(
+        &["--group-by", "status", "day1.state", "day2.state"],
+        "made with --group-by 'assistant'",
+    );
+    refused(
+        &[
+            "--where",
+            "status == \"failed\"",
+            "day1.state",
+            "day2.state",
+        ],
+        "--where",
+    );
     refused(
         &[
             "--base",

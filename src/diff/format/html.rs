@@ -90,7 +90,7 @@ impl super::DiffFormat for Html {
         writeln!(out, "</table>")?;
         writeln!(
             out,
-            "<p>Bold: significant at p &lt; {} (z-test for rates, chi-square of the histograms for durations).</p>",
+            "<p>Bars: grey the base, blue the current. Bold: significant at p &lt; {} (z-test for rates, chi-square of the histograms for durations).</p>",
             d.alpha
         )?;
         if !same.is_empty() {
