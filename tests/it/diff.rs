@@ -378,6 +378,39 @@ fn sides_that_cannot_be_compared_are_refused() {
         ],
         "overlap",
     );
+    let window = [
+        "--base-window",
+        "2026-11-02..2026-11-04",
+        "--current-window",
+        "2026-11-03..2026-11-05",
+    ];
+    refused(
+        &[
+            &window[..],
+            &["--base", "both.jsonl", "--current", "both.jsonl"],
+        ]
+        .concat(),
+        "overlap",
+    );
+    // Two sources over one period are a comparison, not a double count.
+    let out = steplog()
+        .current_dir(d)
+        .args([
+            "diff",
+            "-q",
+            "--base",
+            "day1.jsonl",
+            "--current",
+            "both.jsonl",
+        ])
+        .args(window)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (day, dims) in [("day1", "assistant"), ("day2", "status")] {
         steplog()
             .current_dir(d)
