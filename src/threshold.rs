@@ -163,32 +163,52 @@ fn nearest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
     by_part.copied().or(by_edits.map(|(_, k)| k))
 }
 
+/// Why a condition could not be split (see [`split`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unsplit<'a> {
+    /// No `>`, `<`, `=` or `!` in it.
+    NoComparison,
+    /// An operator that is none of the six.
+    BadOperator,
+    /// What stands after the operator, not a finite number.
+    NotANumber(&'a str),
+}
+
+/// `LEFT OP NUMBER` (spaces allowed around the operator): the left side trimmed, the
+/// operator and the number. `--fail-if` of reports and of diffs both read conditions so.
+pub(crate) fn split(s: &str) -> Result<(&str, Op, f64), Unsplit<'_>> {
+    let at = s.find(['>', '<', '=', '!']).ok_or(Unsplit::NoComparison)?;
+    let (left, rest) = (s[..at].trim(), &s[at..]);
+    let (op, number) = [
+        (">=", Op::Ge),
+        ("<=", Op::Le),
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        (">", Op::Gt),
+        ("<", Op::Lt),
+    ]
+    .into_iter()
+    .find_map(|(tok, op)| rest.strip_prefix(tok).map(|r| (op, r.trim())))
+    .ok_or(Unsplit::BadOperator)?;
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or(Unsplit::NotANumber(number))?;
+    Ok((left, op, value))
+}
+
 impl Threshold {
     /// Parses `METRIC OP NUMBER` (spaces allowed around the operator).
     pub fn parse(s: &str) -> Result<Threshold, ParseError> {
-        let at = s
-            .find(['>', '<', '=', '!'])
-            .ok_or_else(|| ParseError::NoComparison(s.to_string()))?;
-        let (metric, rest) = (s[..at].trim(), &s[at..]);
-        let (op, number) = [
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-        ]
-        .into_iter()
-        .find_map(|(tok, op)| rest.strip_prefix(tok).map(|r| (op, r.trim())))
-        .ok_or_else(|| ParseError::BadOperator(s.to_string()))?;
-        let value: f64 = number
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| ParseError::NotANumber {
+        let (metric, op, value) = split(s).map_err(|e| match e {
+            Unsplit::NoComparison => ParseError::NoComparison(s.to_string()),
+            Unsplit::BadOperator => ParseError::BadOperator(s.to_string()),
+            Unsplit::NotANumber(number) => ParseError::NotANumber {
                 condition: s.to_string(),
                 number: number.to_string(),
-            })?;
+            },
+        })?;
         let t = Threshold {
             metric: metric.to_string(),
             op,

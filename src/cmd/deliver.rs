@@ -57,12 +57,7 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         );
     }
     if chosen == ReportFormat::Prometheus && report.groups_top.is_none() {
-        let unbounded: Vec<&str> = report
-            .group_by
-            .iter()
-            .filter(|d| Dim::parse(d).is_some_and(|d| d.is_unbounded()))
-            .map(String::as_str)
-            .collect();
+        let unbounded = unbounded(&report.group_by);
         if !unbounded.is_empty() {
             anyhow::bail!(
                 "--format prometheus with --group-by {}: that makes one series per value, \
@@ -120,17 +115,9 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         ReportFormat::Prometheus => &prometheus,
         ReportFormat::Html => &html,
     };
-    match &args.output {
-        Some(path) => steplog::output::write(path, |out| format.render(report, out))?,
-        None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
-            format
-                .render(report, &mut out)
-                .and_then(|()| out.flush())
-                .context("cannot write the report to standard output")?;
-        }
-    }
+    write_out(args.output.as_deref(), "the report", |out| {
+        format.render(report, out)
+    })?;
     // Hints go to standard error too, unless the table shows them on this terminal.
     let shown =
         chosen == ReportFormat::Table && args.output.is_none() && io::stdout().is_terminal();
@@ -155,6 +142,35 @@ pub fn deliver(report: &Report, args: &RenderArgs, quiet: bool) -> Result<()> {
         Ok(())
     } else {
         Err(Breached(breaches.iter().map(ToString::to_string).collect()).into())
+    }
+}
+
+/// The dimensions of `group_by` (names as reports write them) that grow without bound
+/// (run, thread, …): one Prometheus series per value is more than a monitoring system
+/// keeps.
+pub fn unbounded(group_by: &[String]) -> Vec<&str> {
+    group_by
+        .iter()
+        .filter(|d| Dim::parse(d).is_some_and(|d| d.is_unbounded()))
+        .map(String::as_str)
+        .collect()
+}
+
+/// Writes `what` with `render` to `output`, atomically, or to standard output.
+pub fn write_out(
+    output: Option<&Path>,
+    what: &str,
+    render: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(path) => Ok(steplog::output::write(path, |out| render(out))?),
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            render(&mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write {what} to standard output"))
+        }
     }
 }
 

@@ -1,12 +1,12 @@
 //! `steplog diff`: each side summarised (logs) or merged (states) into a report with the
 //! same settings, the two compared, the comparison rendered, and `--fail-if` checked.
 
-use super::deliver::{check_outputs, Breached};
+use super::deliver::{check_outputs, unbounded, write_out, Breached};
 use super::state::read_merged;
 use super::summary::{config, execute, nothing_read};
 use crate::cli::{DiffArgs, ReportFormat};
 use anyhow::{Context, Result};
-use std::io::{self, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -367,12 +367,7 @@ pub fn run(args: &DiffArgs) -> Result<()> {
 /// Writes `d` as asked, then checks `--fail-if`.
 fn deliver(d: &Diff, args: &DiffArgs) -> Result<()> {
     if args.format() == ReportFormat::Prometheus && args.top.is_none() {
-        let unbounded: Vec<&str> = d
-            .group_by
-            .iter()
-            .filter(|g| Dim::parse(g).is_some_and(|d| d.is_unbounded()))
-            .map(String::as_str)
-            .collect();
+        let unbounded = unbounded(&d.group_by);
         if !unbounded.is_empty() {
             anyhow::bail!(
                 "--format prometheus with --group-by {}: that makes series per value, {} of \
@@ -391,17 +386,9 @@ fn deliver(d: &Diff, args: &DiffArgs) -> Result<()> {
         ReportFormat::Prometheus => &Prometheus,
         ReportFormat::Html => &Html,
     };
-    match &args.output {
-        Some(path) => steplog::output::write(path, |out| format.render(d, out))?,
-        None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
-            format
-                .render(d, &mut out)
-                .and_then(|()| out.flush())
-                .context("cannot write the diff to standard output")?;
-        }
-    }
+    write_out(args.output.as_deref(), "the diff", |out| {
+        format.render(d, out)
+    })?;
     if !args.quiet {
         for c in &args.fail_if {
             if c.actual(d).is_none() {

@@ -8,7 +8,7 @@
 //! over a base of 0, cannot hold.
 
 use super::{Diff, Figure};
-use crate::threshold::Op;
+use crate::threshold::{split, Op, Unsplit};
 use std::fmt;
 
 /// Which number of a figure a condition reads.
@@ -52,38 +52,6 @@ impl Field {
         }
     }
 }
-
-/// The figures a diff has, by name (`status.` and `code.` take any status or code).
-const FIGURES: [&str; 28] = [
-    "steps",
-    "failures",
-    "failure_rate",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "mean",
-    "max",
-    "tokens",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "reasoning_tokens",
-    "tokens_per_step",
-    "tool_calls",
-    "tool_calls_per_step",
-    "runs",
-    "run_failure_rate",
-    "steps_per_run",
-    "tokens_per_run",
-    "cost",
-    "cost_per_step",
-    "cost_per_run",
-    "unpriced_steps",
-    "malformed_rate",
-    "status.",
-    "code.",
-];
 
 /// One condition on a change.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,26 +129,15 @@ impl Change {
             Some(b) => (b, true),
             None => (s.trim(), false),
         };
-        let at = body.find(['>', '<', '=', '!']).ok_or_else(|| {
-            format!("`{s}` has no comparison: write it like failure_rate.delta>0.02")
+        let (left, op, value) = split(body).map_err(|e| match e {
+            Unsplit::NoComparison => {
+                format!("`{s}` has no comparison: write it like failure_rate.delta>0.02")
+            }
+            Unsplit::BadOperator => {
+                format!("`{s}`: the comparison must be one of > >= < <= == !=")
+            }
+            Unsplit::NotANumber(number) => format!("`{s}`: `{number}` is not a number"),
         })?;
-        let (left, rest) = (body[..at].trim(), &body[at..]);
-        let (op, number) = [
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-        ]
-        .into_iter()
-        .find_map(|(tok, op)| rest.strip_prefix(tok).map(|r| (op, r.trim())))
-        .ok_or_else(|| format!("`{s}`: the comparison must be one of > >= < <= == !="))?;
-        let value: f64 = number
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("`{s}`: `{number}` is not a number"))?;
         let fields = || {
             Field::ALL
                 .iter()
@@ -200,7 +157,7 @@ impl Change {
             .find(|(n, _)| *n == field)
             .map(|(_, f)| *f)
             .ok_or_else(|| format!("`{s}`: `{field}` is not one of {}", fields()))?;
-        let known = FIGURES.iter().any(|k| {
+        let known = super::NAMES.iter().any(|k| {
             if k.ends_with('.') {
                 figure.len() > k.len() && figure.starts_with(k)
             } else {

@@ -25,6 +25,39 @@ use std::collections::{BTreeMap, BTreeSet};
 /// one unchanged figure in twenty would be flagged.
 pub const DEFAULT_ALPHA: f64 = 0.01;
 
+/// The names of the figures a diff has (`status.` and `code.` take any status or code):
+/// what `--fail-if` may name.
+pub const NAMES: [&str; 28] = [
+    "steps",
+    "failures",
+    "failure_rate",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "mean",
+    "max",
+    "tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "reasoning_tokens",
+    "tokens_per_step",
+    "tool_calls",
+    "tool_calls_per_step",
+    "runs",
+    "run_failure_rate",
+    "steps_per_run",
+    "tokens_per_run",
+    "cost",
+    "cost_per_step",
+    "cost_per_run",
+    "unpriced_steps",
+    "malformed_rate",
+    "status.",
+    "code.",
+];
+
 /// What kind of number a figure is (how it is shown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -178,20 +211,6 @@ impl Default for Options {
             sort: Sort::FailureRate,
             top: None,
         }
-    }
-}
-
-/// The figure name `--sort` ranks groups by.
-pub fn sort_figure(sort: Sort) -> &'static str {
-    match sort {
-        Sort::Steps => "steps",
-        Sort::Failures => "failures",
-        Sort::FailureRate => "failure_rate",
-        Sort::P50 => "p50",
-        Sort::P99 => "p99",
-        Sort::Tokens => "tokens",
-        Sort::Cost => "cost",
-        Sort::Key => "key",
     }
 }
 
@@ -476,7 +495,8 @@ pub fn compare(
             });
         }
     }
-    let ranked_by = sort_figure(opts.sort);
+    // `--sort`'s names are the figures' names (`tokens`, `cost`, …; `key` is none).
+    let ranked_by = opts.sort.as_str();
     rank(&mut groups, ranked_by);
     let by_steps =
         |a: &OneSided, b: &OneSided| b.steps.cmp(&a.steps).then_with(|| a.key.cmp(&b.key));

@@ -189,6 +189,12 @@ fn the_injected_changes_are_found_and_nothing_else() {
         "max",
     ];
     for (name, f) in figures {
+        // Every figure is one `--fail-if` may name.
+        let condition = format!("{name}.delta>0");
+        assert!(
+            steplog::diff::gate::Change::parse(&condition).is_ok(),
+            "{condition}"
+        );
         let delta = f["delta"].as_f64();
         assert!(delta.is_some(), "{name} is on one side only: {f}");
         if !may_change.contains(&name.as_str()) {

@@ -1,8 +1,8 @@
 //! The diff as one self-contained HTML page: each changed figure as a pair of bars, base
 //! and current, with the change and its p-value; then the groups.
 
-use super::super::{leading, Diff, Figure};
-use super::{change, changed, p_value, ratio, side, value, SHOWN_GROUPS};
+use super::super::{Diff, Figure};
+use super::{change, changed_and_same, one_sided, p_value, ratio, side, value, SHOWN_GROUPS};
 use crate::report::escape::html as h;
 use std::io::{self, Write};
 
@@ -79,14 +79,11 @@ impl super::DiffFormat for Html {
             h(&side(&d.current))
         )?;
         writeln!(out, "<table><tr><th>figure</th>{HEAD}")?;
-        let mut same = Vec::new();
-        for (name, f) in leading(&d.figures) {
-            if changed(f) {
-                row(out, name, f)?;
-            } else {
-                same.push(h(name));
-            }
+        let (changed, same) = changed_and_same(&d.figures);
+        for (name, f) in changed {
+            row(out, name, f)?;
         }
+        let same: Vec<String> = same.into_iter().map(h).collect();
         writeln!(out, "</table>")?;
         writeln!(
             out,
@@ -110,18 +107,8 @@ impl super::DiffFormat for Html {
                 }
             }
             writeln!(out, "</table>")?;
-            for (label, list) in [
-                ("New groups", &d.groups_new),
-                ("Gone groups", &d.groups_gone),
-            ] {
-                if !list.is_empty() {
-                    let names: Vec<String> = list
-                        .iter()
-                        .take(SHOWN_GROUPS)
-                        .map(|g| format!("{} ({} steps)", h(&g.key.join(",")), g.steps))
-                        .collect();
-                    writeln!(out, "<p>{label}: {}.</p>", names.join(", "))?;
-                }
+            for list in one_sided(d, h) {
+                writeln!(out, "<p>{}: {}.</p>", list.title, list.names.join(", "))?;
             }
         }
         writeln!(out, "</body></html>")

@@ -1,7 +1,7 @@
 //! The diff as Markdown, for pull requests and wikis: what changed most first.
 
-use super::super::{leading, Diff, Figure};
-use super::{change, changed, p_value, ratio, side, value, SHOWN_GROUPS};
+use super::super::{Diff, Figure};
+use super::{change, changed_and_same, one_sided, p_value, ratio, side, value, SHOWN_GROUPS};
 use crate::report::escape::markdown as md;
 use std::io::{self, Write};
 
@@ -29,14 +29,11 @@ impl super::DiffFormat for Markdown {
         writeln!(out, "- base: {}", md(&side(&d.base)))?;
         writeln!(out, "- current: {}\n", md(&side(&d.current)))?;
         writeln!(out, "| figure {HEAD}")?;
-        let mut same = Vec::new();
-        for (name, f) in leading(&d.figures) {
-            if changed(f) {
-                row(out, name, f)?;
-            } else {
-                same.push(md(name));
-            }
+        let (changed, same) = changed_and_same(&d.figures);
+        for (name, f) in changed {
+            row(out, name, f)?;
         }
+        let same: Vec<String> = same.into_iter().map(md).collect();
         writeln!(
             out,
             "\n\\* significant at p < {} (z-test for rates, chi-square of the histograms for durations).",
@@ -58,18 +55,8 @@ impl super::DiffFormat for Markdown {
                     row(out, &g.key.join(","), f)?;
                 }
             }
-            for (label, list) in [
-                ("New groups", &d.groups_new),
-                ("Gone groups", &d.groups_gone),
-            ] {
-                if !list.is_empty() {
-                    let names: Vec<String> = list
-                        .iter()
-                        .take(SHOWN_GROUPS)
-                        .map(|g| format!("{} ({} steps)", md(&g.key.join(",")), g.steps))
-                        .collect();
-                    writeln!(out, "\n{label}: {}.", names.join(", "))?;
-                }
+            for list in one_sided(d, md) {
+                writeln!(out, "\n{}: {}.", list.title, list.names.join(", "))?;
             }
         }
         Ok(())

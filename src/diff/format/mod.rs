@@ -26,15 +26,6 @@ pub trait DiffFormat {
     fn render(&self, diff: &Diff, out: &mut dyn io::Write) -> io::Result<()>;
 }
 
-/// Renders `diff` into a string (for tests and callers that want one).
-pub fn render_to_string(format: &dyn DiffFormat, diff: &Diff) -> String {
-    let mut out = Vec::new();
-    format
-        .render(diff, &mut out)
-        .expect("writing to a Vec cannot fail");
-    String::from_utf8(out).expect("renderers write UTF-8")
-}
-
 /// How many groups the table, Markdown and HTML show without `--top`.
 pub const SHOWN_GROUPS: usize = 10;
 
@@ -128,6 +119,48 @@ pub(crate) fn side(s: &super::Side) -> String {
 }
 
 /// Whether a figure changed at all.
-pub(crate) fn changed(f: &Figure) -> bool {
+fn changed(f: &Figure) -> bool {
     f.one_sided().is_some() || f.delta.is_some_and(|d| d != 0.0)
+}
+
+/// The figures as every format lists them: those that changed, what changed most first
+/// (see [`super::leading`]), and the names of those that did not.
+pub(crate) fn changed_and_same(figures: &super::Figures) -> (Vec<(&String, &Figure)>, Vec<&str>) {
+    let (changed, same): (Vec<_>, Vec<_>) = super::leading(figures)
+        .into_iter()
+        .partition(|(_, f)| changed(f));
+    (changed, same.into_iter().map(|(n, _)| n.as_str()).collect())
+}
+
+/// The groups only one side has, as the formats list them apart.
+pub(crate) struct OneSided {
+    /// `new groups` or `gone groups`.
+    pub label: &'static str,
+    /// The same, capitalised.
+    pub title: &'static str,
+    /// The first [`SHOWN_GROUPS`], as `KEY (N steps)`, each key as `show` writes it.
+    pub names: Vec<String>,
+    /// How many more there are.
+    pub more: usize,
+}
+
+/// The new groups, then the gone ones, where there are any.
+pub(crate) fn one_sided(d: &Diff, show: impl Fn(&str) -> String) -> Vec<OneSided> {
+    [
+        ("new groups", "New groups", &d.groups_new),
+        ("gone groups", "Gone groups", &d.groups_gone),
+    ]
+    .into_iter()
+    .filter(|(_, _, list)| !list.is_empty())
+    .map(|(label, title, list)| OneSided {
+        label,
+        title,
+        names: list
+            .iter()
+            .take(SHOWN_GROUPS)
+            .map(|g| format!("{} ({} steps)", show(&g.key.join(",")), g.steps))
+            .collect(),
+        more: list.len().saturating_sub(SHOWN_GROUPS),
+    })
+    .collect()
 }

@@ -1,7 +1,7 @@
 //! The diff as aligned text for a terminal: 80 columns, what changed most first.
 
-use super::super::{leading, Diff, Figure};
-use super::{change, changed, p_value, ratio, side, value, SHOWN_GROUPS};
+use super::super::{Diff, Figure};
+use super::{change, changed_and_same, one_sided, p_value, ratio, side, value, SHOWN_GROUPS};
 use crate::report::visible;
 use std::io::{self, Write};
 
@@ -52,16 +52,13 @@ impl super::DiffFormat for Table {
             "figure",
             ["base", "current", "change", "ratio", "p"].map(String::from),
         )?;
-        let mut same = Vec::new();
-        for (name, f) in leading(&d.figures) {
-            if changed(f) {
-                row(out, name, cells(f))?;
-            } else {
-                same.push(name.as_str());
-            }
+        let (changed, same) = changed_and_same(&d.figures);
+        for (name, f) in changed {
+            row(out, name, cells(f))?;
         }
         if !same.is_empty() {
-            wrap(out, "unchanged: ", &same.join(", "))?;
+            // Names of statuses and codes come from the logs: shown, never acted on.
+            wrap(out, "unchanged: ", &visible(&same.join(", ")))?;
         }
         wrap(
             out,
@@ -106,24 +103,12 @@ impl super::DiffFormat for Table {
                     d.groups.len() - SHOWN_GROUPS
                 )?;
             }
-            for (label, list) in [
-                ("new groups", &d.groups_new),
-                ("gone groups", &d.groups_gone),
-            ] {
-                if !list.is_empty() {
-                    let names: Vec<String> = list
-                        .iter()
-                        .take(SHOWN_GROUPS)
-                        .map(|g| format!("{} ({} steps)", g.key.join(","), g.steps))
-                        .collect();
-                    let more = list.len().saturating_sub(SHOWN_GROUPS);
-                    let text = if more > 0 {
-                        format!("{}, … {more} more", names.join(", "))
-                    } else {
-                        names.join(", ")
-                    };
-                    wrap(out, &format!("{label}: "), &visible(&text))?;
+            for list in one_sided(d, visible) {
+                let mut text = list.names.join(", ");
+                if list.more > 0 {
+                    text.push_str(&format!(", … {} more", list.more));
                 }
+                wrap(out, &format!("{}: ", list.label), &text)?;
             }
         }
         Ok(())
