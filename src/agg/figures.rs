@@ -294,11 +294,16 @@ impl Aggregates {
         self.distinct.merge(other.distinct)?;
         self.exemplars.merge(other.exemplars);
         let went = self.groups.merge(other.groups)?;
-        let rows = self.table.merge(other.table)?;
-        // The figures over runs and the ledger merge side by side (in the current pool).
-        let (runs, ledger) = (&mut self.runs, &mut self.ledger);
+        // Side by side (in the current pool): the runs' ids and the threads' ids; then the
+        // figures over runs and the ledger.
+        let (table, runs, ledger) = (&mut self.table, &mut self.runs, &mut self.ledger);
+        let (rows, threads) = rayon::join(
+            || table.merge(other.table),
+            || runs.merge_threads(&other.runs),
+        );
+        let (rows, threads) = (rows?, threads?);
         let (a, b) = rayon::join(
-            || runs.merge(other.runs, &rows),
+            || runs.merge_runs(other.runs, &rows, &threads),
             || ledger.merge(other.ledger, &rows, &went),
         );
         a.and(b)

@@ -332,7 +332,7 @@ impl Ledger {
         let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
         self.entries.reserve(other.entries.len());
         self.next.reserve(other.entries.len());
-        for (e, t) in other.entries {
+        for &(e, t) in &other.entries {
             let entry = Entry {
                 run: if e.run == NONE {
                     NONE
@@ -349,6 +349,7 @@ impl Ledger {
             };
             self.file(entry, &t)?;
         }
+        super::drop_aside(other);
         Ok(())
     }
 

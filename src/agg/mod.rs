@@ -104,6 +104,17 @@ pub(crate) fn add(a: &mut u64, b: u64, figure: &'static str) -> Result<(), Overf
     Ok(())
 }
 
+/// Drops `tables` on another thread of the current pool, if there is one: a part merged
+/// in can hold hundreds of megabytes, and giving them back to the system (unmapping them
+/// page by page) would otherwise hold up the merge that follows and the report.
+pub(crate) fn drop_aside<T: Send + 'static>(tables: T) {
+    if rayon::current_thread_index().is_some() {
+        rayon::spawn(move || drop(tables));
+    } else {
+        drop(tables);
+    }
+}
+
 /// Values that combine by adding up (counts, sums, histograms).
 pub trait Merge {
     /// Adds `other` into `self`; `Err` when a figure would not hold the total (the caller

@@ -180,6 +180,7 @@ impl RunTable {
             }
             map.push(mine);
         }
+        super::drop_aside(other);
         Ok(map)
     }
 

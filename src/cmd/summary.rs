@@ -42,8 +42,11 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
         );
     }
     let report = outcome.report();
-    if let Some(path) = &args.save_state {
-        write_state(path, &State::of(outcome, &cfg))?;
+    match &args.save_state {
+        Some(path) => write_state(path, &State::of(outcome, &cfg))?,
+        // Its tables can hold gigabytes of runs: they are given back on another thread
+        // while the report is written (and with the process, if it ends first).
+        None => drop(std::thread::spawn(move || drop(outcome))),
     }
     deliver(&report, &args.render, args.select.quiet)
 }

@@ -1,5 +1,7 @@
 //! Merging another part's runs and threads: runs and threads with the same id become one,
 //! their figures added, their last steps compared.
+//!
+//! [`RunTable::merge`]: crate::agg::RunTable::merge
 
 use super::{later, lower, write_id, Last, Run, Runs, NONE};
 use crate::agg::ids::IdKey;
@@ -9,8 +11,16 @@ impl Runs {
     /// Merges another part: runs and threads with the same id become one. `rows[r]` is
     /// this side's row of the other's run `r` (see [`RunTable::merge`]).
     pub fn merge(&mut self, other: Runs, rows: &[u32]) -> Result<(), Error> {
+        let threads = self.merge_threads(&other)?;
+        self.merge_runs(other, rows, &threads)
+    }
+
+    /// The first half of [`Runs::merge`], which needs no run rows (so it can go on beside
+    /// [`RunTable::merge`]): adds the other part's threads and their steps, and the steps
+    /// without a run or a thread; returns each of its threads' index here.
+    pub fn merge_threads(&mut self, other: &Runs) -> Result<Vec<u32>, Error> {
         if !other.enabled {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.enabled = true;
         add(
@@ -30,6 +40,16 @@ impl Runs {
             let k = self.thread_row(IdKey::of(id), id)?;
             add(&mut self.thread_steps[k], n, "threads.steps_per_thread")?;
             threads.push(k as u32);
+        }
+        Ok(threads)
+    }
+
+    /// The second half of [`Runs::merge`], once [`Runs::merge_threads`] gave `threads`
+    /// (the other part's threads' indexes here) and the run table gave `rows`: folds the
+    /// other part's runs in.
+    pub fn merge_runs(&mut self, other: Runs, rows: &[u32], threads: &[u32]) -> Result<(), Error> {
+        if !other.enabled {
+            return Ok(());
         }
         let names: Vec<u32> = (0..other.names.len() as u32)
             .map(|c| self.name_code(other.names.get(c)))
@@ -56,6 +76,7 @@ impl Runs {
             };
             self.fold(rows[r] as usize, &theirs, their_id)?;
         }
+        crate::agg::drop_aside(other);
         Ok(())
     }
 

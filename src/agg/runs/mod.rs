@@ -426,20 +426,31 @@ impl Runs {
             .map(|(c, n)| (self.names.get(c as u32).to_string(), *n))
             .collect();
         let mut thread_steps = self.thread_steps.clone();
+        // Each spread selects among millions of values on its own: side by side.
+        let two = |a: &mut Vec<u64>, b: &mut Vec<u64>| rayon::join(|| spread(a), || spread(b));
+        let (((steps, spans), (tools, tokens)), (per_thread, thread_steps)) = rayon::join(
+            || {
+                rayon::join(
+                    || two(&mut steps, &mut spans),
+                    || two(&mut tools, &mut tokens),
+                )
+            },
+            || two(&mut runs_per_thread, &mut thread_steps),
+        );
         let runs = report::Runs {
             total: self.count as u64,
             steps_without_run: self.without_run,
             by_outcome,
-            steps_per_run: spread(&mut steps),
-            span_seconds: spread(&mut spans),
-            tool_calls_per_run: spread(&mut tools),
-            tokens_per_run: spread(&mut tokens),
+            steps_per_run: steps,
+            span_seconds: spans,
+            tool_calls_per_run: tools,
+            tokens_per_run: tokens,
         };
         let threads = report::Threads {
             total: self.thread_steps.len() as u64,
             steps_without_thread: self.without_thread,
-            runs_per_thread: spread(&mut runs_per_thread),
-            steps_per_thread: spread(&mut thread_steps),
+            runs_per_thread: per_thread,
+            steps_per_thread: thread_steps,
         };
         Some((runs, threads))
     }
