@@ -14,6 +14,7 @@
 //! its chain without hashing. A run with many entries (a long run, many groups) has them
 //! moved to a hash index instead, as have the entries of steps without a run.
 
+use super::ids::{prefetch, AHEAD};
 use super::runs::NONE;
 use super::{add, Error, Overflow};
 use crate::batch::{Batch, Code, Dict};
@@ -293,6 +294,18 @@ impl Ledger {
         match groups {
             None => {
                 for i in 0..batch.len() {
+                    // Two steps: the head of a run's chain, then (once that is in the
+                    // cache) the entry it names.
+                    if let Some(&ahead) = rows.get(i + 2 * AHEAD).filter(|&&r| r != NONE) {
+                        prefetch(self.heads.as_ptr().wrapping_add(ahead as usize));
+                    }
+                    if let Some(&head) = rows
+                        .get(i + AHEAD)
+                        .and_then(|&r| self.heads.get(r as usize))
+                        .filter(|&&h| h < INDEXED)
+                    {
+                        prefetch(self.entries.as_ptr().wrapping_add(head as usize));
+                    }
                     if let Some(e) = entry(self, i) {
                         add(self, e, tokens(i))?;
                     }

@@ -8,7 +8,7 @@
 //! a step with usage costs one lookup, not one per table. Rows are numbered in the order
 //! runs are first met; merging another part gives the map from its rows to this one's.
 
-use super::ids::{BatchKeys, IdKey, IdTable};
+use super::ids::{BatchKeys, IdKey, IdTable, AHEAD};
 use super::runs::{lower, TooManyRuns, NONE};
 use super::Error;
 use crate::batch::{Batch, Dict};
@@ -100,6 +100,9 @@ impl RunTable {
         // Steps of a run mostly come together: the previous row's run is looked up once.
         let mut last: Option<(IdKey, u32)> = None;
         for i in 0..batch.len() {
+            if let Some(&ahead) = keys.runs.get(i + AHEAD) {
+                self.ids.prefetch(ahead);
+            }
             let Some(id) = batch.run_id.get(i) else {
                 keys.rows[i] = NONE;
                 continue;

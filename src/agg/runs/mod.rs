@@ -10,7 +10,7 @@
 //! steps lie in several chunks, files or states is one run), and the figures over runs
 //! and threads are computed once, at the end, from the merged tables.
 
-use super::ids::{BatchKeys, IdKey, IdTable};
+use super::ids::{prefetch, BatchKeys, IdKey, IdTable, AHEAD};
 use super::run_table::RunTable;
 use super::{add, Error};
 use crate::batch::{Batch, Code, Dict, Place, NULL};
@@ -214,6 +214,9 @@ impl Runs {
         row_threads.clear();
         let mut last_thread: Option<(IdKey, u32)> = None;
         for i in 0..batch.len() {
+            if let Some(&ahead) = keys.threads.get(i + AHEAD) {
+                self.threads.prefetch(ahead);
+            }
             let thread = match batch.thread_id.get(i) {
                 None => {
                     self.without_thread += 1;
@@ -240,6 +243,15 @@ impl Runs {
             self.figures.resize(table.len(), Run::NONE);
         }
         for (i, &thread) in row_threads.iter().enumerate() {
+            if let Some(&ahead) = keys.rows.get(i + AHEAD).filter(|&&r| r != NONE) {
+                // A run's figures span two cache lines.
+                let run = self.figures.as_ptr().wrapping_add(ahead as usize);
+                prefetch(run);
+                prefetch(
+                    run.cast::<u8>()
+                        .wrapping_add(std::mem::size_of::<Run>() - 1),
+                );
+            }
             let r = keys.rows[i];
             if r == NONE {
                 self.without_run += 1;
