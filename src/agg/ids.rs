@@ -17,6 +17,7 @@
 //! billion ids the chance is about 10^-21, far below that of a memory error. `Keys` stays
 //! for the small tables keyed by arbitrary strings (groups), which compare bytes.
 
+use super::hint::{prefetch, AHEAD};
 use crate::batch::{Batch, TextColumn};
 
 /// An id's 128-bit hash.
@@ -42,20 +43,6 @@ impl IdKey {
 const FREE: u32 = u32::MAX;
 /// The fewest slots an index has once it has any.
 const MIN_SLOTS: usize = 16;
-
-/// Asks the processor to bring the cache line at `p` in; never faults.
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it reads nothing the program sees and never faults,
-    // whatever the address (and SSE, which it needs, is part of every x86-64 processor).
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
 
 /// Rows numbered in the order their ids were first seen, found by key.
 #[derive(Debug, Clone, Default)]
@@ -147,6 +134,38 @@ impl IdTable {
         Some((r, true))
     }
 
+    /// Adds every id of `other`, in its row order, with room made first and each slot
+    /// asked for a few ids ahead; `each(theirs, mine, new)` is told each one's row here and
+    /// whether it is new. `Err(theirs)` when an id is new and the table already holds `max`
+    /// ids (those before it were added).
+    pub fn merge_from(
+        &mut self,
+        other: &IdTable,
+        max: usize,
+        mut each: impl FnMut(usize, usize, bool),
+    ) -> Result<(), usize> {
+        let n = other.len();
+        self.reserve(n.min(max.saturating_sub(self.len())));
+        self.bytes.reserve(other.bytes.len());
+        // The keys of the next AHEAD ids, each made once, when its slot is asked for.
+        let mut ring = [IdKey::default(); AHEAD];
+        for (r, key) in ring.iter_mut().enumerate().take(n) {
+            *key = IdKey::of(other.get(r));
+            self.prefetch(*key);
+        }
+        for r in 0..n {
+            let key = ring[r % AHEAD];
+            if r + AHEAD < n {
+                let ahead = IdKey::of(other.get(r + AHEAD));
+                ring[r % AHEAD] = ahead;
+                self.prefetch(ahead);
+            }
+            let (mine, new) = self.intern(key, other.get(r), max).ok_or(r)?;
+            each(r, mine, new);
+        }
+        Ok(())
+    }
+
     /// Makes the index large enough for `n` ids, moving every key to its new slot.
     fn grow_to(&mut self, n: usize) {
         let slots = (n.saturating_mul(4) / 3 + 1)
@@ -177,10 +196,6 @@ impl IdTable {
         self.bytes.capacity() + self.ends.capacity() * 8 + self.rows.capacity() * (16 + 4)
     }
 }
-
-/// How many rows ahead the batch loops ask for their slots ([`IdTable::prefetch`]): enough
-/// loads in flight to cover a trip to memory, few enough to stay in the cache.
-pub(crate) const AHEAD: usize = 8;
 
 /// The id keys of a batch's rows: hashed once, for every table that looks the ids up.
 #[derive(Debug, Clone, Default)]

@@ -14,7 +14,7 @@
 //! its chain without hashing. A run with many entries (a long run, many groups) has them
 //! moved to a hash index instead, as have the entries of steps without a run.
 
-use super::ids::{prefetch, AHEAD};
+use super::hint::{prefetch, AHEAD};
 use super::runs::NONE;
 use super::{add, Error, Overflow};
 use crate::batch::{Batch, Code, Dict};
@@ -345,7 +345,15 @@ impl Ledger {
         let code = |c: u32| if c == NONE { NONE } else { names[c as usize] };
         self.entries.reserve(other.entries.len());
         self.next.reserve(other.entries.len());
-        for &(e, t) in &other.entries {
+        for (i, &(e, t)) in other.entries.iter().enumerate() {
+            if let Some(&mine) = other
+                .entries
+                .get(i + AHEAD)
+                .and_then(|(ahead, _)| runs.get(ahead.run as usize))
+                .filter(|&&r| r != NONE)
+            {
+                prefetch(self.heads.as_ptr().wrapping_add(mine as usize));
+            }
             let entry = Entry {
                 run: if e.run == NONE {
                     NONE

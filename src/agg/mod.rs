@@ -15,6 +15,7 @@ pub mod exemplars;
 mod failures;
 mod figures;
 pub mod groups;
+mod hint;
 mod ids;
 mod keys;
 pub mod ledger;

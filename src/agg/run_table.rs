@@ -8,7 +8,8 @@
 //! a step with usage costs one lookup, not one per table. Rows are numbered in the order
 //! runs are first met; merging another part gives the map from its rows to this one's.
 
-use super::ids::{BatchKeys, IdKey, IdTable, AHEAD};
+use super::hint::AHEAD;
+use super::ids::{BatchKeys, IdKey, IdTable};
 use super::runs::{lower, TooManyRuns, NONE};
 use super::Error;
 use crate::batch::{Batch, Dict};
@@ -168,22 +169,29 @@ impl RunTable {
         let names: Vec<u32> = (0..other.names.len() as u32)
             .map(|c| self.names.intern(other.names.get(c)))
             .collect();
-        self.ids.reserve(other.len());
         self.models.reserve(other.len());
         let mut map = Vec::with_capacity(other.len());
-        for (r, &m) in other.models.iter().enumerate() {
-            let id = other.ids.get(r);
-            let mine = self.row_keyed(IdKey::of(id), id)?;
+        let (models, mine_names) = (&mut self.models, &self.names);
+        let added = self.ids.merge_from(&other.ids, self.max, |r, mine, new| {
+            if new {
+                models.push(NONE);
+            }
+            let m = other.models[r];
             if m != NONE {
                 let code = names[m as usize];
-                let at = self.models[mine as usize];
-                if lower(at, code, |c| self.names.get(c).as_bytes()) {
-                    self.models[mine as usize] = code;
+                if lower(models[mine], code, |c| mine_names.get(c).as_bytes()) {
+                    models[mine] = code;
                 }
             }
-            map.push(mine);
-        }
+            map.push(mine as u32);
+        });
         super::drop_aside(other);
+        added.map_err(|_| {
+            Error::TooManyRuns(TooManyRuns {
+                what: "runs",
+                limit: self.max,
+            })
+        })?;
         Ok(map)
     }
 

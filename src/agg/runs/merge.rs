@@ -4,7 +4,7 @@
 //! [`RunTable::merge`]: crate::agg::RunTable::merge
 
 use super::{later, lower, write_id, Last, Run, Runs, NONE};
-use crate::agg::ids::IdKey;
+use crate::agg::hint::AHEAD;
 use crate::agg::{add, Error};
 
 impl Runs {
@@ -34,13 +34,25 @@ impl Runs {
             "threads.steps_without_thread",
         )?;
         let mut threads = Vec::with_capacity(other.threads.len());
-        self.threads.reserve(other.threads.len());
-        for (t, &n) in other.thread_steps.iter().enumerate() {
-            let id = other.threads.get(t);
-            let k = self.thread_row(IdKey::of(id), id)?;
-            add(&mut self.thread_steps[k], n, "threads.steps_per_thread")?;
-            threads.push(k as u32);
-        }
+        let steps = &mut self.thread_steps;
+        let mut sum = Ok(());
+        let added = self
+            .threads
+            .merge_from(&other.threads, self.max, |t, k, new| {
+                if new {
+                    steps.push(0);
+                }
+                if sum.is_ok() {
+                    sum = add(
+                        &mut steps[k],
+                        other.thread_steps[t],
+                        "threads.steps_per_thread",
+                    );
+                }
+                threads.push(k as u32);
+            });
+        added.map_err(|_| self.too_many("threads"))?;
+        sum?;
         Ok(threads)
     }
 
@@ -61,6 +73,9 @@ impl Runs {
             self.figures.resize(rows_len, Run::NONE);
         }
         for (r, theirs) in other.figures.iter().enumerate() {
+            if let Some(&ahead) = rows.get(r + AHEAD) {
+                super::prefetch_run(&self.figures, ahead);
+            }
             if theirs.steps == 0 {
                 continue;
             }

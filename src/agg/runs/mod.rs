@@ -10,7 +10,8 @@
 //! steps lie in several chunks, files or states is one run), and the figures over runs
 //! and threads are computed once, at the end, from the merged tables.
 
-use super::ids::{prefetch, BatchKeys, IdKey, IdTable, AHEAD};
+use super::hint::{prefetch, AHEAD};
+use super::ids::{BatchKeys, IdKey, IdTable};
 use super::run_table::RunTable;
 use super::{add, Error};
 use crate::batch::{Batch, Code, Dict, Place, NULL};
@@ -243,14 +244,8 @@ impl Runs {
             self.figures.resize(table.len(), Run::NONE);
         }
         for (i, &thread) in row_threads.iter().enumerate() {
-            if let Some(&ahead) = keys.rows.get(i + AHEAD).filter(|&&r| r != NONE) {
-                // A run's figures span two cache lines.
-                let run = self.figures.as_ptr().wrapping_add(ahead as usize);
-                prefetch(run);
-                prefetch(
-                    run.cast::<u8>()
-                        .wrapping_add(std::mem::size_of::<Run>() - 1),
-                );
+            if let Some(&ahead) = keys.rows.get(i + AHEAD) {
+                prefetch_run(&self.figures, ahead);
             }
             let r = keys.rows[i];
             if r == NONE {
@@ -525,6 +520,19 @@ impl Run {
     /// The last step's terminal timestamp, if any.
     pub fn last_terminal(&self) -> Option<i64> {
         (self.last.terminal != NO_TIME).then_some(self.last.terminal)
+    }
+}
+
+/// Brings run `r`'s figures (two cache lines) into the cache, ahead of their use.
+#[inline]
+fn prefetch_run(figures: &[Run], r: u32) {
+    if r != NONE {
+        let run = figures.as_ptr().wrapping_add(r as usize);
+        prefetch(run);
+        prefetch(
+            run.cast::<u8>()
+                .wrapping_add(std::mem::size_of::<Run>() - 1),
+        );
     }
 }
 
