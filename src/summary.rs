@@ -47,6 +47,12 @@ pub struct View {
     pub sort: Sort,
     /// Only the first this many groups (all without).
     pub top: Option<usize>,
+    /// Only the first this many groups are made into the report when its rendering shows
+    /// no more (the table and the markup formats without `--top`): the others are ranked
+    /// and counted (`groups_total`), not written out, so `--group-by run` over millions
+    /// of runs does not build millions of groups to show twenty. Unlike `top`, the report
+    /// does not say it.
+    pub shown: Option<usize>,
 }
 
 /// Everything a summary of some inputs holds.
@@ -302,9 +308,13 @@ impl Summary {
         let mut hints: Vec<String> = empty_inputs(&input).into_iter().map(|(n, _)| n).collect();
         hints.append(&mut self.hints(&input.counts, &sections.steps));
         hints.append(&mut hints_cost);
-        let (groups, total) =
-            a.groups
-                .finish(view.sort, view.top, kept.then_some(&priced.groups[..]));
+        let keep = match (view.top, view.shown) {
+            (Some(top), Some(shown)) => Some(top.min(shown)),
+            (top, shown) => top.or(shown),
+        };
+        let (groups, total) = a
+            .groups
+            .finish(view.sort, keep, kept.then_some(&priced.groups[..]));
         let (runs, threads) = runs_threads.unzip();
         Report {
             schema_version: SCHEMA_VERSION,

@@ -195,6 +195,21 @@ impl RenderArgs {
             },
             sort: self.sort.unwrap_or_default(),
             top: self.top.map(|t| usize::try_from(t).unwrap_or(usize::MAX)),
+            shown: self.groups_shown(),
+        }
+    }
+
+    /// How many groups the chosen format shows, when it shows only the first few: the
+    /// table and the markup formats without `--top`. JSON, CSV and Prometheus hold every
+    /// group.
+    fn groups_shown(&self) -> Option<usize> {
+        match self.format().0 {
+            ReportFormat::Table | ReportFormat::Markdown | ReportFormat::Html
+                if self.top.is_none() =>
+            {
+                Some(steplog::report::GROUPS_SHOWN)
+            }
+            _ => None,
         }
     }
 }

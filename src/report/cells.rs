@@ -223,7 +223,8 @@ pub(super) const GROUP_FIGURES: [(&str, &str); 6] = [
     ("tokens", "total tokens"),
 ];
 
-/// Groups the markup renderers show when `--top` does not say.
+/// Groups the table and the markup renderers show when `--top` does not say (the
+/// one-screen table the first few of them).
 pub const GROUPS_SHOWN: usize = 20;
 
 /// The groups a markup renderer shows: `--top`'s, else the first [`GROUPS_SHOWN`].

@@ -20,6 +20,7 @@ mod runs;
 mod table;
 mod time;
 
+pub use cells::GROUPS_SHOWN;
 pub use cost::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
 pub use csv::Csv;
 pub use escape::visible;

@@ -360,6 +360,21 @@ fn top_and_sort_choose_the_groups_every_format_shows() {
     let note = format!("{} groups, by steps", thousands(n as u64));
     let more = format!("… {} more groups: --full", thousands(n as u64 - 6));
     assert!(brief.contains(&note) && brief.contains(&more), "{brief}");
+    // The formats that show 20 make only those 20 into their report: the same groups in
+    // the same order as the first 20 of the JSON, which holds every group.
+    let all = summary_value(&["--group-by", "thread", path(&p)]);
+    let first: Vec<&str> = all["groups"].as_array().unwrap()[..20]
+        .iter()
+        .map(|g| g["key"][0].as_str().unwrap())
+        .collect();
+    let md = summary_text(&["--group-by", "thread", "-f", "markdown", path(&p)]);
+    let shown: Vec<&str> = md
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| l.split('`').next().unwrap())
+        .filter(|k| k.starts_with("thread_"))
+        .collect();
+    assert_eq!(shown, first);
     let csv = summary_text(&["--group-by", "thread", "-f", "csv", path(&p)]);
     let csv_groups = csv.lines().filter(|l| l.contains(",steps.total,")).count();
     assert_eq!(

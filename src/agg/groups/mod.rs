@@ -422,9 +422,12 @@ impl Groups {
             order.truncate(keep);
         }
         order.truncate(keep);
-        order.sort_unstable_by(cmp);
+        // Millions of groups (`--group-by run` written out whole) are sorted and finished
+        // on every thread.
+        use rayon::prelude::*;
+        order.par_sort_unstable_by(cmp);
         let groups = order
-            .into_iter()
+            .into_par_iter()
             .map(|g| {
                 let names = key::names(t.key(g), &self.dims).unwrap_or_default();
                 let mut group = t.figures[g].finish(names, |c| t.codes.get(c).to_string());
