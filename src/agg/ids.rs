@@ -1,9 +1,10 @@
-//! Ids by their 128-bit hash: runs, threads and the runs of the cost ledger.
+//! Ids by their 128-bit hash: runs, threads, the runs of the cost ledger, and the keys of
+//! groups.
 //!
 //! A run id is hashed once per line ([`IdKey::of`]); from then on the tables find it by
 //! that hash alone: a slot holds the whole 128-bit key, and beside it the row's index, so
-//! a lookup reads one slot and compares two words, never the id's bytes (which
-//! [`crate::agg::Keys`] had to fetch from a second buffer and `memcmp`). The bytes are kept
+//! a lookup reads one slot and compares two words, never the id's bytes (which a table
+//! comparing bytes would fetch from a second buffer and `memcmp`). The bytes are kept
 //! once, when the id is new, for the reports and states that show them.
 //!
 //! The index is open addressing with linear probing, written here rather than taken from
@@ -14,8 +15,7 @@
 //! for several of them at once instead of one after another.
 //!
 //! Two different ids with the same 128-bit XXH3 hash would be taken for one: among a
-//! billion ids the chance is about 10^-21, far below that of a memory error. `Keys` stays
-//! for the small tables keyed by arbitrary strings (groups), which compare bytes.
+//! billion ids the chance is about 10^-21, far below that of a memory error.
 
 use super::hint::{prefetch, AHEAD};
 use crate::batch::{Batch, TextColumn};

@@ -215,6 +215,23 @@ impl Ledger {
         Ok(())
     }
 
+    /// Brings the head of run row `r`'s chain into the cache, ahead of its filing.
+    #[inline]
+    fn prefetch_head(&self, r: u32) {
+        if r != NONE {
+            prefetch(self.heads.as_ptr().wrapping_add(r as usize));
+        }
+    }
+
+    /// Brings the newest entry of run row `r` into the cache (its head should be there by
+    /// now: see [`Ledger::prefetch_head`]).
+    #[inline]
+    fn prefetch_entry(&self, r: u32) {
+        if let Some(&head) = self.heads.get(r as usize).filter(|&&h| h < INDEXED) {
+            prefetch(self.entries.as_ptr().wrapping_add(head as usize));
+        }
+    }
+
     /// A new entry, whose chain goes on at `next`; returns its index.
     fn push(&mut self, entry: Entry, tokens: &Tokens, next: u32) -> u32 {
         let at = self.entries.len() as u32;
@@ -296,15 +313,11 @@ impl Ledger {
                 for i in 0..batch.len() {
                     // Two steps: the head of a run's chain, then (once that is in the
                     // cache) the entry it names.
-                    if let Some(&ahead) = rows.get(i + 2 * AHEAD).filter(|&&r| r != NONE) {
-                        prefetch(self.heads.as_ptr().wrapping_add(ahead as usize));
+                    if let Some(&ahead) = rows.get(i + 2 * AHEAD) {
+                        self.prefetch_head(ahead);
                     }
-                    if let Some(&head) = rows
-                        .get(i + AHEAD)
-                        .and_then(|&r| self.heads.get(r as usize))
-                        .filter(|&&h| h < INDEXED)
-                    {
-                        prefetch(self.entries.as_ptr().wrapping_add(head as usize));
+                    if let Some(&ahead) = rows.get(i + AHEAD) {
+                        self.prefetch_entry(ahead);
                     }
                     if let Some(e) = entry(self, i) {
                         add(self, e, tokens(i))?;
@@ -313,7 +326,13 @@ impl Ledger {
             }
             Some(pairs) => {
                 let mut last: Option<(usize, Option<Entry>)> = None;
-                for &(row, group) in pairs {
+                for (j, &(row, group)) in pairs.iter().enumerate() {
+                    if let Some(&(ahead, _)) = pairs.get(j + 2 * AHEAD) {
+                        self.prefetch_head(rows[ahead as usize]);
+                    }
+                    if let Some(&(ahead, _)) = pairs.get(j + AHEAD) {
+                        self.prefetch_entry(rows[ahead as usize]);
+                    }
                     let i = row as usize;
                     let e = match last {
                         Some((r, e)) if r == i => e,

@@ -17,7 +17,6 @@ mod figures;
 pub mod groups;
 mod hint;
 mod ids;
-mod keys;
 pub mod ledger;
 mod lines;
 mod run_table;

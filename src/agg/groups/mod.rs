@@ -22,6 +22,8 @@ pub use models::{ModelFlags, ModelFrom, Models};
 pub use sketch::{Hist, Sketch};
 pub use table::Table;
 
+use super::hint::AHEAD;
+use super::ids::IdKey;
 use super::Error;
 use crate::batch::{Batch, Keep, MAX_METADATA};
 use crate::report::{self, Usd};
@@ -202,6 +204,18 @@ pub struct TooManyGroups {
     pub seen: usize,
 }
 
+/// A key of a batch's row, made and hashed before its group is looked up.
+#[derive(Debug, Clone, Copy)]
+struct Keyed {
+    row: u32,
+    code: u32,
+    /// Its bytes end here in [`Groups::keyed`] (and start where the one before ends).
+    end: usize,
+    hash: IdKey,
+    /// The same key as the one before (its group is that one's).
+    same: bool,
+}
+
 /// The groups of a summary, along fixed dimensions.
 #[derive(Debug, Clone)]
 pub struct Groups {
@@ -213,6 +227,10 @@ pub struct Groups {
     max: usize,
     /// Scratch space for one key.
     key: Vec<u8>,
+    /// Scratch space for a batch's keys: their bytes, one after another, and each one's
+    /// row, error code, end and hash.
+    keyed: Vec<u8>,
+    pending: Vec<Keyed>,
     /// The group of the last row seen.
     last: Option<usize>,
     /// Whether [`Groups::rows`] is filled (for the cost ledger).
@@ -256,6 +274,8 @@ impl Groups {
             table: Table::default(),
             max,
             key: Vec::new(),
+            keyed: Vec::new(),
+            pending: Vec::new(),
             last: None,
             track_rows: false,
             rows: Vec::new(),
@@ -331,6 +351,8 @@ impl Groups {
             table,
             max,
             key,
+            keyed,
+            pending,
             last,
             track_rows,
             rows,
@@ -338,38 +360,56 @@ impl Groups {
         } = self;
         rows.clear();
         let models = models.as_deref();
-        let mut failed: Option<Error> = None;
+        // First every row's keys, made and hashed; then their groups, each asked for a few
+        // keys ahead (see `crate::agg::hint`). Steps of one run, one assistant, one hour
+        // come in bursts: a key equal to the one before is not hashed again, and its
+        // group is found without a lookup.
+        keyed.clear();
+        pending.clear();
+        let mut last_start = 0;
         for i in 0..batch.len() {
             let code = table.code(batch.error_code[i], &batch.dicts.error_code);
             key::each_key(batch, i, dims, meta, models, key, &mut |k| {
-                // Steps of one run, one assistant, one hour come in bursts: the row's group
-                // is often the last row's, found without hashing.
-                let g = match last {
-                    Some(g) if table.key(*g) == k => Some(*g),
-                    _ => table.group(k, *max),
+                let start = keyed.len();
+                let (same, hash) = match pending.last() {
+                    Some(p) if &keyed[last_start..] == k => (true, p.hash),
+                    _ => (false, IdKey::of(k)),
                 };
-                match g {
-                    Some(g) => {
-                        if let Err(e) = table.figures[g].add_row(batch, i, code) {
-                            failed = failed.or(Some(e.into()));
-                        }
-                        if *track_rows {
-                            rows.push((i as u32, g as u32));
-                        }
-                        *last = Some(g);
-                    }
-                    None => {
-                        let e = TooManyGroups {
-                            limit: *max,
-                            seen: *max + 1,
-                        };
-                        failed = failed.or(Some(e.into()));
-                    }
-                }
+                last_start = start;
+                keyed.extend_from_slice(k);
+                pending.push(Keyed {
+                    row: i as u32,
+                    code,
+                    end: keyed.len(),
+                    hash,
+                    same,
+                });
             });
-            if let Some(e) = failed {
-                return Err(e);
+        }
+        let mut start = 0;
+        for (j, p) in pending.iter().enumerate() {
+            if let Some(ahead) = pending.get(j + AHEAD).filter(|a| !a.same) {
+                table.prefetch(ahead.hash);
             }
+            let k = &keyed[start..p.end];
+            start = p.end;
+            let g = match *last {
+                Some(g) if p.same || (j == 0 && table.key(g) == k) => Some(g),
+                _ => table.group_hashed(p.hash, k, *max),
+            };
+            let Some(g) = g else {
+                return Err(TooManyGroups {
+                    limit: *max,
+                    seen: *max + 1,
+                }
+                .into());
+            };
+            let i = p.row as usize;
+            table.figures[g].add_row(batch, i, p.code)?;
+            if *track_rows {
+                rows.push((p.row, g as u32));
+            }
+            *last = Some(g);
         }
         Ok(())
     }

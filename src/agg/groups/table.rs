@@ -1,10 +1,11 @@
 //! The groups of one worker (or of a merged summary): keys interned once in one byte
-//! buffer, a hash table from key to group, and the groups' figures side by side. Looking
-//! up a row's group hashes its key bytes; nothing is allocated unless the group is new.
+//! buffer, an index from their 128-bit hashes to groups (as runs are found, see
+//! [`IdTable`]), and the groups' figures side by side. Looking up a row's group hashes its
+//! key bytes once; nothing is allocated unless the group is new.
 
 use super::figures::{GroupFigures, NO_CODE};
 use super::TooManyGroups;
-use crate::agg::keys::Keys;
+use crate::agg::ids::{IdKey, IdTable};
 use crate::agg::Error;
 use crate::batch::{Code, Dict, NULL};
 
@@ -12,7 +13,7 @@ use crate::batch::{Code, Dict, NULL};
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     /// The groups' keys; group `g` has key `g`.
-    keys: Keys,
+    keys: IdTable,
     /// The groups, in the order they were first seen.
     pub figures: Vec<GroupFigures>,
     /// Error codes, named once for all groups.
@@ -39,13 +40,24 @@ impl Table {
 
     /// The group of `key`, added if new; `None` when it is new and the table already
     /// holds `max` groups.
-    #[inline]
     pub fn group(&mut self, key: &[u8], max: usize) -> Option<usize> {
-        let (g, new) = self.keys.intern(key, max)?;
+        self.group_hashed(IdKey::of(key), key, max)
+    }
+
+    /// [`Table::group`] of a key whose hash was made before.
+    #[inline]
+    pub fn group_hashed(&mut self, hash: IdKey, key: &[u8], max: usize) -> Option<usize> {
+        let (g, new) = self.keys.intern(hash, key, max)?;
         if new {
             self.figures.push(GroupFigures::default());
         }
         Some(g)
+    }
+
+    /// Brings the slot of the key whose hash is `hash` into the cache, ahead of its lookup.
+    #[inline]
+    pub fn prefetch(&self, hash: IdKey) {
+        self.keys.prefetch(hash);
     }
 
     /// This table's code for error code `code` of a batch whose dictionary is `dict`.
@@ -86,23 +98,28 @@ impl Table {
         };
         let Table { keys, figures, .. } = other;
         let mut went = Vec::with_capacity(figures.len());
-        for (g, mut theirs) in figures.into_iter().enumerate() {
-            let key = keys.get(g);
-            let before = self.len();
-            let mine = self.group(key, max).ok_or(TooManyGroups {
-                limit: max,
-                seen: max + 1,
-            })?;
-            if self.len() > before {
-                for f in &mut theirs.failures {
+        let mut theirs = figures.into_iter();
+        let mine = &mut self.figures;
+        let mut sum = Ok(());
+        let added = self.keys.merge_from(&keys, max, |_, g, new| {
+            let Some(mut group) = theirs.next() else {
+                return;
+            };
+            if new {
+                for f in &mut group.failures {
                     f.0 = code(f.0);
                 }
-                self.figures[mine] = theirs;
-            } else {
-                self.figures[mine].merge(&theirs, code)?;
+                mine.push(group);
+            } else if sum.is_ok() {
+                sum = mine[g].merge(&group, code);
             }
-            went.push(mine as u32);
-        }
+            went.push(g as u32);
+        });
+        added.map_err(|_| TooManyGroups {
+            limit: max,
+            seen: max + 1,
+        })?;
+        sum?;
         Ok(went)
     }
 
