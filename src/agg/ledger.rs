@@ -389,7 +389,8 @@ impl Ledger {
             };
             self.file(entry, &t)?;
         }
-        super::drop_aside(other);
+        let bytes = other.heap_bytes();
+        super::drop_aside(other, bytes);
         Ok(())
     }
 

@@ -104,12 +104,21 @@ pub(crate) fn add(a: &mut u64, b: u64, figure: &'static str) -> Result<(), Overf
     Ok(())
 }
 
-/// Drops `tables` on another thread of the current pool, if there is one: a part merged
-/// in can hold hundreds of megabytes, and giving them back to the system (unmapping them
-/// page by page) would otherwise hold up the merge that follows and the report.
-pub(crate) fn drop_aside<T: Send + 'static>(tables: T) {
-    if rayon::current_thread_index().is_some() {
-        rayon::spawn(move || drop(tables));
+/// Tables at least this large are freed on a thread of their own ([`drop_aside`]).
+const ASIDE_BYTES: usize = 64 << 20;
+
+/// Drops `tables`, which hold about `bytes` on the heap: on a short-lived thread of its own
+/// when that is large. A part merged in at the end of a pass can hold hundreds of
+/// megabytes, and giving them back to the system (unmapping them page by page) would
+/// otherwise hold up the merge that follows and the report. Smaller parts (those handed
+/// over while reading, within a share of the memory budget) are freed at once, so what
+/// the budget counts is what is held.
+pub(crate) fn drop_aside<T: Send + 'static>(tables: T, bytes: usize) {
+    if bytes >= ASIDE_BYTES {
+        // If no thread can be started, the closure, and so the tables, are dropped here.
+        let _ = std::thread::Builder::new()
+            .name("steplog-free".into())
+            .spawn(move || drop(tables));
     } else {
         drop(tables);
     }

@@ -185,7 +185,8 @@ impl RunTable {
             }
             map.push(mine as u32);
         });
-        super::drop_aside(other);
+        let bytes = other.heap_bytes();
+        super::drop_aside(other, bytes);
         added.map_err(|_| {
             Error::TooManyRuns(TooManyRuns {
                 what: "runs",

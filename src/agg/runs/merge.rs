@@ -91,7 +91,8 @@ impl Runs {
             };
             self.fold(rows[r] as usize, &theirs, their_id)?;
         }
-        crate::agg::drop_aside(other);
+        let bytes = other.heap_bytes();
+        crate::agg::drop_aside(other, bytes);
         Ok(())
     }
 
