@@ -399,23 +399,18 @@ fn sides_that_cannot_be_compared_are_refused() {
         "overlap",
     );
     // Two sources over one period are a comparison, not a double count.
-    let out = steplog()
-        .current_dir(d)
-        .args([
-            "diff",
-            "-q",
-            "--base",
-            "day1.jsonl",
-            "--current",
-            "both.jsonl",
-        ])
-        .args(window)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    crate::util::ok(
+        steplog()
+            .current_dir(d)
+            .args([
+                "diff",
+                "-q",
+                "--base",
+                "day1.jsonl",
+                "--current",
+                "both.jsonl",
+            ])
+            .args(window),
     );
     for (day, dims) in [("day1", "assistant"), ("day2", "status")] {
         steplog()
