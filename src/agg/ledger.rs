@@ -369,9 +369,8 @@ impl Ledger {
                 .entries
                 .get(i + AHEAD)
                 .and_then(|(ahead, _)| runs.get(ahead.run as usize))
-                .filter(|&&r| r != NONE)
             {
-                prefetch(self.heads.as_ptr().wrapping_add(mine as usize));
+                self.prefetch_head(mine);
             }
             let entry = Entry {
                 run: if e.run == NONE {

@@ -1,23 +1,16 @@
 //! Merging another part's runs and threads: runs and threads with the same id become one,
 //! their figures added, their last steps compared.
-//!
-//! [`RunTable::merge`]: crate::agg::RunTable::merge
 
 use super::{later, lower, write_id, Last, Run, Runs, NONE};
 use crate::agg::hint::AHEAD;
 use crate::agg::{add, Error};
 
 impl Runs {
-    /// Merges another part: runs and threads with the same id become one. `rows[r]` is
-    /// this side's row of the other's run `r` (see [`RunTable::merge`]).
-    pub fn merge(&mut self, other: Runs, rows: &[u32]) -> Result<(), Error> {
-        let threads = self.merge_threads(&other)?;
-        self.merge_runs(other, rows, &threads)
-    }
-
-    /// The first half of [`Runs::merge`], which needs no run rows (so it can go on beside
-    /// [`RunTable::merge`]): adds the other part's threads and their steps, and the steps
-    /// without a run or a thread; returns each of its threads' index here.
+    /// Merges another part's threads, first of the two halves of a merge (it needs no run
+    /// rows, so it can go on beside
+    /// [`RunTable::merge`](crate::agg::RunTable::merge)): adds the other part's threads
+    /// and their steps, and the steps without a run or a thread; returns each of its
+    /// threads' index here. Then [`Runs::merge_runs`] folds its runs in.
     pub fn merge_threads(&mut self, other: &Runs) -> Result<Vec<u32>, Error> {
         if !other.enabled {
             return Ok(Vec::new());
@@ -56,9 +49,10 @@ impl Runs {
         Ok(threads)
     }
 
-    /// The second half of [`Runs::merge`], once [`Runs::merge_threads`] gave `threads`
-    /// (the other part's threads' indexes here) and the run table gave `rows`: folds the
-    /// other part's runs in.
+    /// The second half of a merge, once [`Runs::merge_threads`] gave `threads` (the other
+    /// part's threads' indexes here) and the run table gave `rows` (`rows[r]`: this side's
+    /// row of the other's run `r`): runs with the same id become one, their figures added,
+    /// their last steps compared.
     pub fn merge_runs(&mut self, other: Runs, rows: &[u32], threads: &[u32]) -> Result<(), Error> {
         if !other.enabled {
             return Ok(());

@@ -71,7 +71,7 @@ impl Runs {
     }
 
     /// Folds a run read back from a spill into row `r` of the run table: its first steps,
-    /// or more steps of a run met before (as [`Runs::merge`] folds them). Its thread is
+    /// or more steps of a run met before (as [`Runs::merge_runs`] folds them). Its thread is
     /// added (without steps) when new.
     pub(crate) fn fold_parts(&mut self, r: usize, run: RunParts<'_>) -> Result<(), Error> {
         let thread = match run.thread {
