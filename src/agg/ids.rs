@@ -48,7 +48,7 @@ const MIN_SLOTS: usize = 16;
 #[derive(Debug, Clone, Default)]
 pub struct IdTable {
     /// Per slot: a key, and its row ([`FREE`] for none). A power of two of slots, at most
-    /// three quarters used.
+    /// seven eighths used (as `hashbrown` fills its tables).
     keys: Vec<u128>,
     rows: Vec<u32>,
     /// Every id, concatenated.
@@ -123,7 +123,7 @@ impl IdTable {
         if r >= max || r >= FREE as usize {
             return None;
         }
-        if 4 * (r + 1) > 3 * self.rows.len() {
+        if 8 * (r + 1) > 7 * self.rows.len() {
             self.grow_to(r + 1);
         }
         let i = self.slot(key);
@@ -168,7 +168,7 @@ impl IdTable {
 
     /// Makes the index large enough for `n` ids, moving every key to its new slot.
     fn grow_to(&mut self, n: usize) {
-        let slots = (n.saturating_mul(4) / 3 + 1)
+        let slots = (n.saturating_mul(8) / 7 + 1)
             .next_power_of_two()
             .max(MIN_SLOTS);
         if slots <= self.rows.len() {
