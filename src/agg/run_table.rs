@@ -137,6 +137,16 @@ impl RunTable {
     /// stitched log), the name first in byte order, so any split of the input agrees.
     pub fn set_model(&mut self, r: u32, model: &str) {
         let code = self.names.intern(model);
+        self.set_model_code(r, code);
+    }
+
+    /// The code of model `name` here (see [`RunTable::model_name`]), added if new.
+    pub(crate) fn model_code_of(&mut self, name: &str) -> u32 {
+        self.names.intern(name)
+    }
+
+    /// [`RunTable::set_model`] with the model by its code here.
+    pub(crate) fn set_model_code(&mut self, r: u32, code: u32) {
         let mine = self.models[r as usize];
         if lower(mine, code, |c| self.names.get(c).as_bytes()) {
             self.models[r as usize] = code;

@@ -178,7 +178,7 @@ impl Runs {
     }
 
     /// This table's code for `name`.
-    fn name_code(&mut self, name: &str) -> u32 {
+    pub(crate) fn name_code(&mut self, name: &str) -> u32 {
         self.names.intern(name)
     }
 
@@ -384,6 +384,18 @@ impl Runs {
         text(&self.ids[id.0..][..id.1])
     }
 
+    /// The id of run `r`'s last step, as bytes.
+    #[inline]
+    pub fn last_id_bytes(&self, r: usize) -> &[u8] {
+        let id = self.figures[r].last.id;
+        &self.ids[id.0..][..id.1]
+    }
+
+    /// How many names (statuses and assistant ids) there are: codes are below it.
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
     /// A name (status or assistant id) by its code.
     pub fn name(&self, code: u32) -> Option<&str> {
         (code != NONE).then(|| self.names.get(code))
@@ -392,6 +404,12 @@ impl Runs {
     /// Thread `t`'s id.
     pub fn thread_id(&self, t: u32) -> Option<&str> {
         (t != NONE).then(|| text(self.threads.get(t as usize)))
+    }
+
+    /// Thread `t`'s id as bytes.
+    #[inline]
+    pub fn thread_id_bytes(&self, t: u32) -> Option<&[u8]> {
+        (t != NONE).then(|| self.threads.get(t as usize))
     }
 
     /// Every thread: its id and steps.

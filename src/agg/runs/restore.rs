@@ -64,7 +64,9 @@ impl Runs {
                 .ok_or_else(|| format!("run `{id}` is in thread `{t}`, which is not listed"))?
                 as u32,
         };
-        let figures = self.figures_of(&run, thread);
+        let assistant = run.assistant.map_or(NONE, |a| self.name_code(a));
+        let status = self.name_code(run.status);
+        let figures = self.figures_of(&run, thread, assistant, status);
         // A new row: the fold places it, its last step's id and all.
         self.fold(r, &figures, run.last_id.as_bytes())
             .map_err(|e| e.to_string())
@@ -73,18 +75,27 @@ impl Runs {
     /// Folds a run read back from a spill into row `r` of the run table: its first steps,
     /// or more steps of a run met before (as [`Runs::merge_runs`] folds them). Its thread is
     /// added (without steps) when new.
-    pub(crate) fn fold_parts(&mut self, r: usize, run: RunParts<'_>) -> Result<(), Error> {
+    /// `assistant` and `status` are the codes of `run`'s assistant and status here
+    /// ([`Runs::name_code`]): a spill's slice names them by its own codes, looked up once.
+    pub(crate) fn fold_parts(
+        &mut self,
+        r: usize,
+        run: RunParts<'_>,
+        assistant: u32,
+        status: u32,
+    ) -> Result<(), Error> {
         let thread = match run.thread {
             None => NONE,
             Some(t) => self.thread_row(IdKey::of(t.as_bytes()), t.as_bytes())? as u32,
         };
-        let figures = self.figures_of(&run, thread);
+        let figures = self.figures_of(&run, thread, assistant, status);
         self.fold(r, &figures, run.last_id.as_bytes())
     }
 
     /// The figures of `run`, in thread `thread` (a row of the threads table, or
-    /// [`NONE`]); its last step's id is placed by [`Runs::fold`].
-    fn figures_of(&mut self, run: &RunParts<'_>, thread: u32) -> Run {
+    /// [`NONE`]), with its assistant and status by their codes; its last step's id is
+    /// placed by [`Runs::fold`].
+    fn figures_of(&self, run: &RunParts<'_>, thread: u32, assistant: u32, status: u32) -> Run {
         Run {
             steps: run.steps,
             first: run.first,
@@ -92,11 +103,11 @@ impl Runs {
             tool_calls: run.tool_calls,
             tokens: run.tokens,
             thread,
-            assistant: run.assistant.map_or(NONE, |a| self.name_code(a)),
+            assistant,
             last: Last {
                 created: run.last_created,
                 terminal: run.last_terminal.unwrap_or(NO_TIME),
-                status: self.name_code(run.status),
+                status,
                 id: (0, 0),
                 place: run.place,
             },

@@ -137,16 +137,53 @@ fn get_time(g: &mut Get<'_>, base: i64) -> Result<Option<i64>, Error> {
 pub struct RunSlice {
     names: Dict,
     body: Vec<u8>,
+    /// The slice's code of each code of the tables' names, once looked up: the run
+    /// table's models, the runs' statuses and assistants, the ledger's assistants.
+    models: Codes,
+    run_names: Codes,
+    ledger_names: Codes,
+    /// The slice's codes of a run's entries' assistants (reused from run to run).
+    assistants: Vec<u32>,
+}
+
+/// A table's name codes → a slice's, filled as met.
+#[derive(Default)]
+struct Codes(Vec<u32>);
+
+impl Codes {
+    /// The slice's code (in `names`) of `code` (a code of a table whose names number
+    /// `len`, its name given by `name`), or [`NONE`].
+    #[inline]
+    fn get<'a>(
+        &mut self,
+        names: &mut Dict,
+        code: u32,
+        len: usize,
+        name: impl FnOnce(u32) -> Option<&'a str>,
+    ) -> u32 {
+        if code == NONE {
+            return NONE;
+        }
+        if self.0.len() < len {
+            self.0.resize(len, NONE);
+        }
+        match self.0.get(code as usize) {
+            Some(&c) if c != NONE => c,
+            _ => {
+                let c = name(code).map_or(NONE, |n| names.intern(n));
+                if let Some(slot) = self.0.get_mut(code as usize) {
+                    *slot = c;
+                }
+                c
+            }
+        }
+    }
 }
 
 impl RunSlice {
     /// Whether no run was put.
     pub fn is_empty(&self) -> bool {
         self.body.is_empty()
-    }
-
-    fn name(&mut self, name: Option<&str>) -> u32 {
-        name.map_or(NONE, |n| self.names.intern(n))
     }
 
     /// Appends row `r` of `table`: its id, model, figures (when it has steps) and the
@@ -161,22 +198,34 @@ impl RunSlice {
         entries: &[u32],
         groups: &[u32],
     ) {
-        let model = self.name(table.model(r));
+        let names = &mut self.names;
+        let model = match table.model_code(r) {
+            None => NONE,
+            Some(m) => self
+                .models
+                .get(names, m, table.models_len(), |m| Some(table.model_name(m))),
+        };
         let run = runs.get(r as usize);
         let (assistant, status) = match run {
-            Some(run) => (
-                self.name(runs.name(run.assistant)),
-                self.name(runs.name(run.last.status)),
-            ),
+            Some(run) => {
+                let len = runs.names_len();
+                (
+                    self.run_names
+                        .get(names, run.assistant, len, |c| runs.name(c)),
+                    self.run_names
+                        .get(names, run.last.status, len, |c| runs.name(c)),
+                )
+            }
             None => (NONE, NONE),
         };
-        let assistants: Vec<u32> = entries
-            .iter()
-            .map(|&i| {
-                let a = ledger.entry(i as usize).0.assistant;
-                self.name(ledger.name(a))
-            })
-            .collect();
+        self.assistants.clear();
+        for &i in entries {
+            let a = ledger.entry(i as usize).0.assistant;
+            let code = self
+                .ledger_names
+                .get(names, a, ledger.names_len(), |c| ledger.name(c));
+            self.assistants.push(code);
+        }
         let mut p = Put(&mut self.body);
         p.bytes(table.id_bytes(r));
         p.code(model);
@@ -184,7 +233,7 @@ impl RunSlice {
             None => p.var(0),
             Some(run) => {
                 p.var(1);
-                p.bytes(runs.thread_id(run.thread).unwrap_or("").as_bytes());
+                p.bytes(runs.thread_id_bytes(run.thread).unwrap_or_default());
                 p.var(u64::from(run.thread != NONE));
                 p.code(assistant);
                 p.var(run.steps);
@@ -195,14 +244,14 @@ impl RunSlice {
                 p.signed(run.last.created.wrapping_sub(run.first));
                 put_time(&mut p, run.last_terminal(), run.last.created);
                 p.code(status);
-                p.bytes(runs.last_id(r as usize).as_bytes());
+                p.bytes(runs.last_id_bytes(r as usize));
                 p.var(u64::from(run.last.place.file));
                 p.var(u64::from(run.last.place.line));
                 p.var(run.last.place.chunk);
             }
         }
         p.var(entries.len() as u64);
-        for (&i, &a) in entries.iter().zip(&assistants) {
+        for (&i, &a) in entries.iter().zip(&self.assistants) {
             let (e, t) = ledger.entry(i as usize);
             p.code(a);
             p.code(groups.get(e.group as usize).copied().unwrap_or(NONE));
@@ -259,16 +308,35 @@ impl Part {
                     .ok_or(Error::Damaged("a name code past the slice's names")),
             }
         };
+        // Each of the slice's names as a model, a run's name and a ledger's name here,
+        // looked up once.
+        const UNSEEN: u32 = NONE - 1;
+        let mut models = vec![UNSEEN; names.len()];
+        let mut run_names = vec![UNSEEN; names.len()];
+        let mut ledger_names = vec![UNSEEN; names.len()];
+        let code = |seen: &mut [u32], c: u32, intern: &mut dyn FnMut(&str) -> u32| {
+            if c == NONE {
+                return Ok(NONE);
+            }
+            let slot = seen
+                .get_mut(c as usize)
+                .ok_or(Error::Damaged("a name code past the slice's names"))?;
+            if *slot == UNSEEN {
+                *slot = intern(names[c as usize]);
+            }
+            Ok::<u32, Error>(*slot)
+        };
         while !g.is_empty() {
-            let id = g.str()?;
-            let r = self.table.row(id)?;
-            if let Some(model) = name(g.code()?)? {
-                self.table.set_model(r, model);
+            let id = g.str()?.as_bytes();
+            let r = self.table.row_keyed(IdKey::of(id), id)?;
+            let model = code(&mut models, g.code()?, &mut |m| self.table.model_code_of(m))?;
+            if model != NONE {
+                self.table.set_model_code(r, model);
             }
             if g.var()? == 1 {
                 let thread = g.str()?;
                 let thread = (g.var()? == 1).then_some(thread);
-                let assistant = name(g.code()?)?;
+                let assistant_code = g.code()?;
                 let steps = g.var()?;
                 let first = g.signed()?;
                 let end = get_time(&mut g, first)?;
@@ -276,7 +344,8 @@ impl Part {
                 let tokens = g.var()?;
                 let last_created = first.wrapping_add(g.signed()?);
                 let last_terminal = get_time(&mut g, last_created)?;
-                let status = name(g.code()?)?.ok_or(Error::Damaged("a run without a status"))?;
+                let status_code = g.code()?;
+                let status = name(status_code)?.ok_or(Error::Damaged("a run without a status"))?;
                 let last_id = g.str()?;
                 let place = Place {
                     file: g.u32()?,
@@ -285,7 +354,7 @@ impl Part {
                 };
                 let parts = RunParts {
                     thread,
-                    assistant,
+                    assistant: name(assistant_code)?,
                     steps,
                     first,
                     end,
@@ -297,10 +366,14 @@ impl Part {
                     last_id,
                     place,
                 };
-                self.runs.fold_parts(r as usize, parts)?;
+                let runs = &mut self.runs;
+                let assistant = code(&mut run_names, assistant_code, &mut |a| runs.name_code(a))?;
+                let status = code(&mut run_names, status_code, &mut |s| runs.name_code(s))?;
+                self.runs.fold_parts(r as usize, parts, assistant, status)?;
             }
             for _ in 0..g.var()? {
-                let assistant = name(g.code()?)?.map_or(NONE, |a| self.ledger.name_code(a));
+                let ledger = &mut self.ledger;
+                let assistant = code(&mut ledger_names, g.code()?, &mut |a| ledger.name_code(a))?;
                 let entry = Entry {
                     run: r,
                     assistant,

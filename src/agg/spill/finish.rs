@@ -121,9 +121,9 @@ struct Partition {
     costliest: Vec<RunRow>,
     /// `None` when pricing a run overflowed.
     priciest: Option<Vec<RunRow>>,
-    /// Its models (a row each, named by itself) and its cost entries filed under them.
-    table: RunTable,
-    ledger: Ledger,
+    /// Its cost entries filed under their runs' models, by bucket (see [`bucket`]):
+    /// per bucket, its models (a row each, named by itself) and the entries.
+    collapsed: Vec<(RunTable, Ledger)>,
 }
 
 /// What the figures over runs and threads are made from, partition by partition.
@@ -185,7 +185,9 @@ impl Spill {
         };
         drop(table);
         ledger.clear_runs().map_err(crate::agg::Error::from)?;
-        let mut models = RunTable::new(usize::MAX);
+        // The cost entries, filed under their runs' models by bucket: each bucket's table
+        // stays small, and the buckets are filled side by side.
+        let mut buckets = collapsed_buckets(shape.cost);
         let mut figures = Figures {
             rows: 0,
             count: 0,
@@ -208,8 +210,28 @@ impl Spill {
                 .par_iter()
                 .map(|&p| self.partition(p, shape, price, &to_groups))
                 .collect();
-            for part in done {
-                let part = part?;
+            let mut parts = done
+                .into_iter()
+                .collect::<Result<Vec<Partition>, Error>>()?;
+            // Each bucket's pieces from every partition of the wave, filed side by side.
+            let mut theirs: Vec<Vec<(RunTable, Ledger)>> = (0..BUCKETS)
+                .map(|_| Vec::with_capacity(parts.len()))
+                .collect();
+            for part in &mut parts {
+                for (k, piece) in std::mem::take(&mut part.collapsed).into_iter().enumerate() {
+                    theirs[k].push(piece);
+                }
+            }
+            buckets
+                .par_iter_mut()
+                .zip(theirs)
+                .try_for_each(|(mine, pieces)| {
+                    let mine = std::slice::from_mut(mine);
+                    pieces
+                        .iter()
+                        .try_for_each(|(table, ledger)| collapse(mine, table, ledger, |_| 0))
+                })?;
+            for part in parts {
                 figures.rows += part.rows;
                 if figures.rows > shape.max {
                     return Err(too_many("runs", shape.max));
@@ -238,9 +260,14 @@ impl Spill {
                     }
                     _ => None,
                 };
-                collapse(&mut models, &mut ledger, &part.table, &part.ledger)?;
             }
         }
+        // The buckets hold no entry in common: together, one ledger.
+        let mut all = [(RunTable::new(usize::MAX), ledger)];
+        for (table, part) in buckets {
+            collapse(&mut all, &table, &part, |_| 0)?;
+        }
+        let [(models, ledger)] = all;
         self.flush()?;
         let Figures {
             count,
@@ -306,8 +333,7 @@ impl Spill {
             slowest: Vec::new(),
             costliest: Vec::new(),
             priciest: Some(Vec::new()),
-            table: RunTable::default(),
-            ledger: Ledger::default(),
+            collapsed: Vec::new(),
         };
         if shape.runs {
             for r in all.runs.rows() {
@@ -355,12 +381,10 @@ impl Spill {
             }
         }
         // Its cost entries filed under their run's model here, side by side with the
-        // other partitions: what is left to add up in order is an entry per model.
-        let mut models = RunTable::new(usize::MAX);
-        let mut ledger = Ledger::new(all.ledger.enabled);
-        collapse(&mut models, &mut ledger, &all.table, &all.ledger)?;
-        out.table = models;
-        out.ledger = ledger;
+        // other partitions: what is left to add up is an entry per model, bucket by
+        // bucket.
+        out.collapsed = collapsed_buckets(all.ledger.enabled);
+        collapse(&mut out.collapsed, &all.table, &all.ledger, bucket)?;
         Ok(out)
     }
 
@@ -438,43 +462,80 @@ impl Spill {
     }
 }
 
-/// Files the cost entries of `part` (whose runs are rows of `table`) in `ledger`, each
-/// under its run's model's row of `models` instead of its run (or no run, when its run
-/// names no model): pricing reads nothing else of a run.
+/// Buckets of collapsed cost entries: a table each of entries apart from every other's
+/// (see [`bucket`]).
+const BUCKETS: usize = 16;
+
+/// The bucket of an entry: by its hour and group (what an entry is keyed by, apart from
+/// its model and assistant, which each table codes its own way), so that two entries
+/// with the same key are in the same bucket, and a summary's entries spread out whether
+/// they span years or one hour of many groups.
+fn bucket(e: &Entry) -> usize {
+    let key = (u64::from(e.hour) << 32) | u64::from(e.group);
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % BUCKETS
+}
+
+/// Empty buckets of collapsed entries (see [`collapse`]).
+fn collapsed_buckets(cost: bool) -> Vec<(RunTable, Ledger)> {
+    (0..BUCKETS)
+        .map(|_| (RunTable::new(usize::MAX), Ledger::new(cost)))
+        .collect()
+}
+
+/// Files the cost entries of `part` (whose runs are rows of `table`) in the ledger of
+/// `into[pick(entry)]`, each under its run's model's row of that ledger's table (a row
+/// per model, named by itself) instead of its run (or no run, when its run names no
+/// model): pricing reads nothing else of a run.
 fn collapse(
-    models: &mut RunTable,
-    ledger: &mut Ledger,
+    into: &mut [(RunTable, Ledger)],
     table: &RunTable,
     part: &Ledger,
+    pick: impl Fn(&Entry) -> usize,
 ) -> Result<(), Error> {
     const UNSEEN: u32 = NONE - 1;
-    let mut rows = vec![UNSEEN; table.models_len()];
-    let mut names = vec![UNSEEN; part.names_len()];
+    // Per target: the row of each of `table`'s models, and the code of each of `part`'s
+    // names, once looked up.
+    let mut rows = vec![Vec::new(); into.len()];
+    let mut names = vec![Vec::new(); into.len()];
     for i in 0..part.len() {
         let (e, t) = part.entry(i);
+        let k = pick(e);
+        let (models, ledger) = &mut into[k];
         let run = match table.model_code(e.run) {
             None => NONE,
-            Some(c) => match rows[c as usize] {
-                UNSEEN => {
-                    let m = table.model_name(c);
-                    let row = models.row(m)?;
-                    models.set_model(row, m);
-                    rows[c as usize] = row;
-                    row
+            Some(c) => {
+                let rows = &mut rows[k];
+                if rows.is_empty() {
+                    rows.resize(table.models_len(), UNSEEN);
                 }
-                row => row,
-            },
+                match rows[c as usize] {
+                    UNSEEN => {
+                        let m = table.model_name(c);
+                        let row = models.row(m)?;
+                        models.set_model(row, m);
+                        rows[c as usize] = row;
+                        row
+                    }
+                    row => row,
+                }
+            }
         };
         let assistant = match part.name(e.assistant) {
             None => NONE,
-            Some(a) => match names[e.assistant as usize] {
-                UNSEEN => {
-                    let code = ledger.name_code(a);
-                    names[e.assistant as usize] = code;
-                    code
+            Some(a) => {
+                let names = &mut names[k];
+                if names.is_empty() {
+                    names.resize(part.names_len(), UNSEEN);
                 }
-                code => code,
-            },
+                match names[e.assistant as usize] {
+                    UNSEEN => {
+                        let code = ledger.name_code(a);
+                        names[e.assistant as usize] = code;
+                        code
+                    }
+                    code => code,
+                }
+            }
         };
         let entry = Entry {
             run,
