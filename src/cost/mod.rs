@@ -32,7 +32,8 @@ use crate::agg::runs::NONE;
 use crate::agg::RunTable;
 use crate::agg::NONE_KEY;
 use crate::report::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use hashbrown::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How steps are priced: the table, and the models of steps whose run gave none.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,9 @@ use crate::agg::groups::ModelFrom;
 use crate::agg::ledger::{Entry, Ledger};
 use crate::agg::runs::NONE;
 use crate::agg::RunTable;
-use std::collections::HashMap;
+// Hashed with foldhash (`hashbrown`'s default): a key per entry is hashed, and SipHash was
+// a visible share of pricing a spilled partition.
+use hashbrown::HashMap;
 
 /// A model's price at an hour: the price, the base model it was found under (a snapshot
 /// the table lacks), and the first date the table prices it from when that is later.

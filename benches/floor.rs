@@ -1,0 +1,146 @@
+//! What parsing a chunk costs at best on one core, beside what it costs today: the
+//! measurements issue "Parse only what is used" asks for before a parser is chosen.
+//!
+//! On one 512 KiB chunk of generated lines (the size that keeps a chunk and its index in
+//! this machine's 1 MiB L2), in bytes/s:
+//! - `newlines`: finding the lines (memchr), the floor of any path;
+//! - `stage1_chunk`: simd-json's stage 1 over the whole chunk in one call (every
+//!   structural character indexed, UTF-8 and control characters checked), reached through
+//!   its public API: a sentinel document `0` first, so that stage 2 stops at once with
+//!   trailing data and leaves the index of the chunk behind;
+//! - `tape_lines`: today's path, every line copied, indexed, taped and walked into a batch;
+//! - `skip_step_details`: a byte loop that skips each line's `step_details` object by
+//!   counting brackets outside strings (no validation): what a JSONSki-style skip costs
+//!   without SIMD, over the part of the line a summary never reads.
+//!
+//! Run with `cargo bench --bench floor`; CI only builds it.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use simd_json::value::tape::Tape;
+use simd_json::{Buffers, ErrorType};
+use steplog::batch::Batch;
+use steplog::generate::Generator;
+use steplog::parse::{LineIndex, LineParser, PADDING};
+
+/// Whole generated lines, about `bytes` of them.
+fn chunk(bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes + 4096);
+    let mut g = Generator::new(11);
+    while out.len() < bytes {
+        g.line(&mut out);
+    }
+    out
+}
+
+/// The end of the container opening at `data[at]`, by counting brackets outside strings.
+fn skip_container(data: &[u8], mut at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    while at < data.len() {
+        let b = data[at];
+        if in_string {
+            match b {
+                b'\\' => at += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return at + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        at += 1;
+    }
+    at
+}
+
+fn floor(c: &mut Criterion) {
+    let data = chunk(512 << 10);
+    let len = data.len();
+    let mut group = c.benchmark_group("parse_floor");
+    group.throughput(Throughput::Bytes(len as u64));
+
+    group.bench_function("newlines", |b| {
+        let mut lines = LineIndex::new();
+        b.iter(|| {
+            lines.build(black_box(&data), true);
+            black_box(lines.len())
+        })
+    });
+
+    group.bench_function("stage1_chunk", |b| {
+        let mut buf = Vec::with_capacity(len + 2 + PADDING);
+        buf.extend_from_slice(b"0\n");
+        buf.extend_from_slice(&data);
+        buf.extend_from_slice(&[b' '; PADDING]);
+        let mut buffers = Buffers::new(buf.len());
+        let mut tape = Tape::null();
+        b.iter(|| {
+            let mut t = std::mem::replace(&mut tape, Tape::null()).reset();
+            let r = simd_json::fill_tape_padded(&mut buf, 2 + len, &mut buffers, &mut t);
+            tape = t.reset();
+            match r {
+                Err(e) if *e.error() == ErrorType::TrailingData && e.index() == 0 => {}
+                other => panic!("the sentinel did not stop stage 2: {other:?}"),
+            }
+            black_box(buffers.structural_indexes().len())
+        })
+    });
+
+    group.bench_function("tape_lines", |b| {
+        let mut parser = LineParser::new();
+        let mut batch = Batch::new();
+        let mut buf = Vec::with_capacity(len + PADDING);
+        let mut lines = LineIndex::new();
+        b.iter(|| {
+            buf.clear();
+            buf.extend_from_slice(&data);
+            buf.extend_from_slice(&[b' '; PADDING]);
+            lines.build(&buf[..len], true);
+            let mut rows = 0;
+            for i in 0..lines.len() {
+                let line = lines.line(i, &buf[..len]);
+                if parser
+                    .parse_line(&mut buf[line.start..], line.len, &mut batch)
+                    .is_ok()
+                {
+                    rows += 1;
+                }
+                if batch.is_full() {
+                    batch.clear();
+                }
+            }
+            black_box(rows)
+        })
+    });
+
+    group.bench_function("skip_step_details", |b| {
+        let key = memchr::memmem::Finder::new(b"\"step_details\":");
+        let mut lines = LineIndex::new();
+        lines.build(&data, true);
+        b.iter(|| {
+            let mut skipped = 0usize;
+            for i in 0..lines.len() {
+                let line = lines.line(i, &data);
+                let bytes = &data[line.start..line.start + line.len];
+                if let Some(k) = key.find(bytes) {
+                    let open = k + b"\"step_details\":".len();
+                    skipped += skip_container(bytes, open) - open;
+                }
+            }
+            black_box(skipped)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, floor);
+criterion_main!(benches);
