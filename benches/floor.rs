@@ -9,6 +9,10 @@
 //!   its public API: a sentinel document `0` first, so that stage 2 stops at once with
 //!   trailing data and leaves the index of the chunk behind;
 //! - `tape_lines`: today's path, every line copied, indexed, taped and walked into a batch;
+//! - `stage1_and_walk`: stage 1 as above, then a walk over its index that finds each
+//!   line's top-level keys and matches them against the dozen a summary reads, passing
+//!   over every other value by counting brackets: the mechanical cost of an on-demand
+//!   parser over simd-json's index, before it validates or converts anything;
 //! - `skip_step_details`: a byte loop that skips each line's `step_details` object by
 //!   counting brackets outside strings (no validation): what a JSONSki-style skip costs
 //!   without SIMD, over the part of the line a summary never reads.
@@ -62,6 +66,53 @@ fn skip_container(data: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// The keys a summary reads at the top of a line.
+const WANTED: [&[u8]; 12] = [
+    b"id",
+    b"object",
+    b"created_at",
+    b"run_id",
+    b"assistant_id",
+    b"thread_id",
+    b"type",
+    b"status",
+    b"completed_at",
+    b"failed_at",
+    b"last_error",
+    b"usage",
+];
+
+/// Walks the structural index `index` of `buf` (lines of objects): per line, every
+/// top-level key is matched against [`WANTED`] and every value passed over by depth.
+/// Returns the keys matched.
+fn walk(buf: &[u8], index: &[u32]) -> usize {
+    let mut found = 0;
+    let mut depth = 0u32;
+    let mut i = 0;
+    while i < index.len() {
+        let at = index[i] as usize;
+        match buf[at] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth -= 1,
+            b'"' if depth == 1 && index.get(i + 1).is_some_and(|&n| buf[n as usize] == b':') => {
+                // A key: its bytes run to the quote before the colon.
+                let colon = index[i + 1] as usize;
+                let end = buf[at + 1..colon].iter().rposition(|&c| c == b'"');
+                if let Some(end) = end {
+                    let key = &buf[at + 1..at + 1 + end];
+                    if WANTED.contains(&key) {
+                        found += 1;
+                    }
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
 fn floor(c: &mut Criterion) {
     let data = chunk(512 << 10);
     let len = data.len();
@@ -92,6 +143,22 @@ fn floor(c: &mut Criterion) {
                 other => panic!("the sentinel did not stop stage 2: {other:?}"),
             }
             black_box(buffers.structural_indexes().len())
+        })
+    });
+
+    group.bench_function("stage1_and_walk", |b| {
+        let mut buf = Vec::with_capacity(len + 2 + PADDING);
+        buf.extend_from_slice(b"0\n");
+        buf.extend_from_slice(&data);
+        buf.extend_from_slice(&[b' '; PADDING]);
+        let mut buffers = Buffers::new(buf.len());
+        let mut tape = Tape::null();
+        b.iter(|| {
+            let mut t = std::mem::replace(&mut tape, Tape::null()).reset();
+            let r = simd_json::fill_tape_padded(&mut buf, 2 + len, &mut buffers, &mut t);
+            tape = t.reset();
+            assert!(r.is_err(), "the sentinel stops stage 2");
+            black_box(walk(&buf, &buffers.structural_indexes()[1..]))
         })
     });
 
