@@ -19,6 +19,8 @@
 //!
 //! Run with `cargo bench --bench floor`; CI only builds it.
 
+mod common;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use simd_json::value::tape::Tape;
 use simd_json::{Buffers, ErrorType};
@@ -64,6 +66,43 @@ fn skip_container(data: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+/// simd-json's stage 1 over a whole chunk, reused: the chunk behind a sentinel document
+/// `0`, so that stage 2 stops at once with trailing data and leaves the chunk's index.
+struct Stage1 {
+    buf: Vec<u8>,
+    len: usize,
+    buffers: Buffers,
+    tape: Tape<'static>,
+}
+
+impl Stage1 {
+    fn new(data: &[u8]) -> Stage1 {
+        let mut buf = Vec::with_capacity(data.len() + 2 + PADDING);
+        buf.extend_from_slice(b"0\n");
+        buf.extend_from_slice(data);
+        buf.extend_from_slice(&[b' '; PADDING]);
+        Stage1 {
+            buffers: Buffers::new(buf.len()),
+            len: data.len() + 2,
+            buf,
+            tape: Tape::null(),
+        }
+    }
+
+    /// Indexes the chunk: its bytes (behind the sentinel) and their structural index
+    /// (without the sentinel's).
+    fn index(&mut self) -> (&[u8], &[u32]) {
+        let mut t = std::mem::replace(&mut self.tape, Tape::null()).reset();
+        let r = simd_json::fill_tape_padded(&mut self.buf, self.len, &mut self.buffers, &mut t);
+        self.tape = t.reset();
+        match r {
+            Err(e) if *e.error() == ErrorType::TrailingData && e.index() == 0 => {}
+            other => panic!("the sentinel did not stop stage 2: {other:?}"),
+        }
+        (&self.buf, &self.buffers.structural_indexes()[1..])
+    }
 }
 
 /// The keys a summary reads at the top of a line.
@@ -128,37 +167,15 @@ fn floor(c: &mut Criterion) {
     });
 
     group.bench_function("stage1_chunk", |b| {
-        let mut buf = Vec::with_capacity(len + 2 + PADDING);
-        buf.extend_from_slice(b"0\n");
-        buf.extend_from_slice(&data);
-        buf.extend_from_slice(&[b' '; PADDING]);
-        let mut buffers = Buffers::new(buf.len());
-        let mut tape = Tape::null();
-        b.iter(|| {
-            let mut t = std::mem::replace(&mut tape, Tape::null()).reset();
-            let r = simd_json::fill_tape_padded(&mut buf, 2 + len, &mut buffers, &mut t);
-            tape = t.reset();
-            match r {
-                Err(e) if *e.error() == ErrorType::TrailingData && e.index() == 0 => {}
-                other => panic!("the sentinel did not stop stage 2: {other:?}"),
-            }
-            black_box(buffers.structural_indexes().len())
-        })
+        let mut stage1 = Stage1::new(&data);
+        b.iter(|| black_box(stage1.index().1.len()))
     });
 
     group.bench_function("stage1_and_walk", |b| {
-        let mut buf = Vec::with_capacity(len + 2 + PADDING);
-        buf.extend_from_slice(b"0\n");
-        buf.extend_from_slice(&data);
-        buf.extend_from_slice(&[b' '; PADDING]);
-        let mut buffers = Buffers::new(buf.len());
-        let mut tape = Tape::null();
+        let mut stage1 = Stage1::new(&data);
         b.iter(|| {
-            let mut t = std::mem::replace(&mut tape, Tape::null()).reset();
-            let r = simd_json::fill_tape_padded(&mut buf, 2 + len, &mut buffers, &mut t);
-            tape = t.reset();
-            assert!(r.is_err(), "the sentinel stops stage 2");
-            black_box(walk(&buf, &buffers.structural_indexes()[1..]))
+            let (buf, index) = stage1.index();
+            black_box(walk(buf, index))
         })
     });
 
@@ -168,24 +185,13 @@ fn floor(c: &mut Criterion) {
         let mut buf = Vec::with_capacity(len + PADDING);
         let mut lines = LineIndex::new();
         b.iter(|| {
-            buf.clear();
-            buf.extend_from_slice(&data);
-            buf.extend_from_slice(&[b' '; PADDING]);
-            lines.build(&buf[..len], true);
-            let mut rows = 0;
-            for i in 0..lines.len() {
-                let line = lines.line(i, &buf[..len]);
-                if parser
-                    .parse_line(&mut buf[line.start..], line.len, &mut batch)
-                    .is_ok()
-                {
-                    rows += 1;
-                }
-                if batch.is_full() {
-                    batch.clear();
-                }
-            }
-            black_box(rows)
+            black_box(common::parse_chunk(
+                &mut parser,
+                &mut batch,
+                &mut buf,
+                &mut lines,
+                &data,
+            ))
         })
     });
 

@@ -2,6 +2,8 @@
 //! bytes/s (parsing, end to end) and rows/s (aggregators). Setup stays outside the timed
 //! closures. Run with `cargo bench`; CI only builds them (`cargo bench --no-run`).
 
+mod common;
+
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use steplog::agg::{Aggregator, Durations, Failures, Steps, ToolCalls, Usage};
 use steplog::batch::Batch;
@@ -84,24 +86,13 @@ fn build_batches(c: &mut Criterion) {
         let mut buf = Vec::with_capacity(data.len() + PADDING);
         let mut lines = LineIndex::new();
         b.iter(|| {
-            buf.clear();
-            buf.extend_from_slice(&data);
-            buf.extend_from_slice(&[b' '; PADDING]);
-            lines.build(&buf[..data.len()], true);
-            let mut rows = 0;
-            for i in 0..lines.len() {
-                let line = lines.line(i, &buf[..data.len()]);
-                if parser
-                    .parse_line(&mut buf[line.start..], line.len, &mut batch)
-                    .is_ok()
-                {
-                    rows += 1;
-                }
-                if batch.is_full() {
-                    batch.clear();
-                }
-            }
-            black_box(rows)
+            black_box(common::parse_chunk(
+                &mut parser,
+                &mut batch,
+                &mut buf,
+                &mut lines,
+                &data,
+            ))
         })
     });
     group.finish();
