@@ -315,14 +315,13 @@ impl Part {
         let mut run_names = vec![UNSEEN; names.len()];
         let mut ledger_names = vec![UNSEEN; names.len()];
         let code = |seen: &mut [u32], c: u32, intern: &mut dyn FnMut(&str) -> u32| {
-            if c == NONE {
+            let Some(n) = name(c)? else {
                 return Ok(NONE);
-            }
-            let slot = seen
-                .get_mut(c as usize)
-                .ok_or(Error::Damaged("a name code past the slice's names"))?;
+            };
+            // `name` found code `c`: it is below the names' count, as `seen` is long.
+            let slot = &mut seen[c as usize];
             if *slot == UNSEEN {
-                *slot = intern(names[c as usize]);
+                *slot = intern(n);
             }
             Ok::<u32, Error>(*slot)
         };
