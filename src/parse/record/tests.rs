@@ -1,7 +1,7 @@
 //! The tape walk's tests: what each kind of line gives, and each malformed field's reason.
 
 use super::*;
-use crate::batch::{NULL, STATUS_EXPIRED};
+use crate::batch::{Batch, ToolKind, NULL, STATUS_EXPIRED};
 use crate::parse::{LineParser, Reason, PADDING};
 
 fn parse_into(

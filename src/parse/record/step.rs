@@ -1,15 +1,17 @@
-//! The tape walk: reads the fields of one run step from a simd-json tape into a batch row.
+//! A run step (`thread.run.step`, or a line without `object`): its fields into one batch
+//! row, its tool calls into the tool-call columns.
 //!
 //! Keys may come in any order and may repeat (the last one wins); unknown keys and
 //! subtrees steplog does not read are skipped by their node count without being visited.
 //! Escaped keys (`"st\u0061tus"`) are already unescaped on the tape, so they match.
 
-use super::malformed::Malformed;
-use super::value::{
+use super::super::malformed::Malformed;
+use super::super::value::{
     members, object_or_null, required_string, span, string_or_null, timestamp, tokens, Required,
     CREATED_AT, TIMESTAMP,
 };
-use super::LineKind;
+use super::super::LineKind;
+use super::Kind;
 use crate::batch::{Batch, MetaValue, Row, TimesRow, ToolKind, UsageRow, MAX_METADATA};
 use simd_json::{Node, StaticNode};
 
@@ -29,56 +31,40 @@ struct Fields<'a> {
     usage: Option<UsageRow>,
     run: Option<&'a str>,
     thread: Option<&'a str>,
-    /// A run's `model`.
-    model: Option<&'a str>,
     /// Only when the batch keeps metadata values.
     metadata: Option<[MetaValue<'a>; MAX_METADATA]>,
 }
 
-/// Reads one parsed line. Appends a row (and its tool calls) to `batch` for a record.
-pub(super) fn walk<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed> {
-    let result = read_line(tape, batch);
-    // Tool calls are pushed while the line is read; only a record keeps them.
-    if !matches!(result, Ok(LineKind::Record)) {
-        batch.rollback_tools();
-    }
-    result
-}
+/// A run step.
+pub(super) struct Step;
 
-fn read_line<'a>(tape: &[Node<'a>], batch: &mut Batch) -> Result<LineKind, Malformed> {
-    if !matches!(tape.first(), Some(Node::Object { .. })) {
-        return Err(Malformed::not_an_object());
-    }
-    let mut f = Fields::default();
-    read_fields(tape, batch, &mut f)?;
-    match f.object {
-        None | Some("thread.run.step") => {}
-        Some("thread.run.step.delta") => return Ok(LineKind::Delta),
-        Some("thread.run") => {
-            let id = f.id.get("id", "a string")?;
-            batch.push_run(id, f.model);
-            return Ok(LineKind::Run);
+impl Kind for Step {
+    fn read(tape: &[Node<'_>], batch: &mut Batch) -> Result<LineKind, Malformed> {
+        let mut f = Fields::default();
+        read_fields(tape, batch, &mut f)?;
+        if let Some(other) = f.object.filter(|&o| o != "thread.run.step") {
+            // Only a non-string `object` comes here otherwise (and fails above).
+            return Err(Malformed::not_a_run_step(other));
         }
-        Some(other) => return Err(Malformed::not_a_run_step(other)),
+        let id = f.id.get("id", "a string")?;
+        let created_at = f.created_at.get("created_at", CREATED_AT)?;
+        let status = f.status.get("status", "a string")?;
+        batch.push(&Row {
+            id,
+            status,
+            step_type: f.step_type.or(f.details_type),
+            assistant: f.assistant,
+            error_code: f.error_code,
+            error_message: f.error_message,
+            created_at,
+            times: f.times,
+            usage: f.usage,
+            run: f.run,
+            thread: f.thread,
+            metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
+        });
+        Ok(LineKind::Record)
     }
-    let id = f.id.get("id", "a string")?;
-    let created_at = f.created_at.get("created_at", CREATED_AT)?;
-    let status = f.status.get("status", "a string")?;
-    batch.push(&Row {
-        id,
-        status,
-        step_type: f.step_type.or(f.details_type),
-        assistant: f.assistant,
-        error_code: f.error_code,
-        error_message: f.error_message,
-        created_at,
-        times: f.times,
-        usage: f.usage,
-        run: f.run,
-        thread: f.thread,
-        metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
-    });
-    Ok(LineKind::Record)
 }
 
 fn read_fields<'a>(
@@ -104,7 +90,6 @@ fn read_fields<'a>(
             "assistant_id" => f.assistant = string_or_null(node, "assistant_id")?,
             "run_id" => f.run = string_or_null(node, "run_id")?,
             "thread_id" => f.thread = string_or_null(node, "thread_id")?,
-            "model" => f.model = string_or_null(node, "model")?,
             "metadata" if !batch.keep.metadata.is_empty() => {
                 f.metadata = Some(read_metadata(tape, v, &batch.keep.metadata))
             }
@@ -290,6 +275,3 @@ fn read_tool_call(tape: &[Node<'_>], at: usize, batch: &mut Batch) -> Result<(),
     batch.push_tool(kind, name);
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;
