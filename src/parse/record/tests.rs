@@ -352,3 +352,30 @@ fn invalid_json_is_explained_with_what_was_expected_where_and_what_was_found() {
     let m = parse_into(&mut b, &deep).unwrap_err().2;
     assert!(m.contains("nested deeper than 1024 levels"), "{m}");
 }
+
+#[test]
+fn each_kind_reads_only_its_own_fields() {
+    // A run is read for its id and model: fields a step would check are not its.
+    let mut b = Batch::new();
+    let run = r#"{"object":"thread.run","id":"run_1","status":7,"created_at":"x","model":"o3","step_details":{"tool_calls":[{"type":"function"}]}}"#;
+    assert_eq!(parse_into(&mut b, run), Ok(LineKind::Run));
+    assert!(b.tool_kind.is_empty() && b.is_empty());
+    assert_eq!(b.run_models.get(0), Some("o3"));
+    // A run's own fields are still checked.
+    let (reason, field) = bad(r#"{"object":"thread.run","id":"run_1","model":5}"#);
+    assert_eq!((reason, field), (Reason::WrongType, Some("model")));
+    let (reason, field) = bad(r#"{"object":"thread.run","model":"o3"}"#);
+    assert_eq!((reason, field), (Reason::MissingField, Some("id")));
+    // A delta is recognised whatever it holds; the last `object` decides.
+    let delta = r#"{"object":"thread.run.step","id":5,"object":"thread.run.step.delta"}"#;
+    assert_eq!(parse_into(&mut b, delta), Ok(LineKind::Delta));
+    // A step with another object, and an object that is not a string.
+    assert_eq!(
+        bad(r#"{"object":"thread.message","id":"m"}"#).0,
+        Reason::NotARunStep
+    );
+    assert_eq!(
+        bad(r#"{"id":"s","created_at":1,"status":"completed","object":[]}"#),
+        (Reason::WrongType, Some("object"))
+    );
+}
