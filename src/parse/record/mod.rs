@@ -28,25 +28,31 @@ pub(super) fn walk(tape: &[Node<'_>], batch: &mut Batch) -> Result<LineKind, Mal
     if !matches!(tape.first(), Some(Node::Object { .. })) {
         return Err(Malformed::not_an_object());
     }
-    // The last `object` decides, as for every repeated key. A value that is not a string
-    // is the run-step reader's to report, in the order of the line's fields.
-    let object = members(tape, 0)
-        .filter(|&(k, _)| k == "object")
-        .last()
-        .map(|(_, v)| match tape[v] {
-            Node::String(s) => Some(s),
-            _ => None,
-        });
-    let result = match object {
-        Some(Some("thread.run.step.delta")) => Ok(LineKind::Delta),
-        Some(Some("thread.run")) => run::Run::read(tape, batch),
-        _ => step::Step::read(tape, batch),
+    // Nearly every line is a run step: it is read as one first, in one pass over its
+    // fields. A line that is not one fails that reading, and its `object` (the last one,
+    // as for every repeated key) then says what it is.
+    let result = match step::Step::read(tape, batch) {
+        Err(m) => match object(tape) {
+            Some("thread.run.step.delta") => Ok(LineKind::Delta),
+            Some("thread.run") => run::Run::read(tape, batch),
+            _ => Err(m),
+        },
+        read => read,
     };
     // Tool calls are pushed while the line is read; only a record keeps them.
     if !matches!(result, Ok(LineKind::Record)) {
         batch.rollback_tools();
     }
     result
+}
+
+/// The line's `object`: its last one, if a string.
+fn object<'a>(tape: &[Node<'a>]) -> Option<&'a str> {
+    let (_, v) = members(tape, 0).filter(|&(k, _)| k == "object").last()?;
+    match tape[v] {
+        Node::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,8 @@ impl Kind for Step {
         let mut f = Fields::default();
         read_fields(tape, batch, &mut f)?;
         if let Some(other) = f.object.filter(|&o| o != "thread.run.step") {
-            // Only a non-string `object` comes here otherwise (and fails above).
+            // A delta or a run is read by its own kind (see `mod.rs`); anything else (a
+            // message, a thread) is not a record.
             return Err(Malformed::not_a_run_step(other));
         }
         let id = f.id.get("id", "a string")?;
