@@ -24,9 +24,8 @@ mod common;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use simd_json::value::tape::Tape;
 use simd_json::{Buffers, ErrorType};
-use steplog::batch::Batch;
 use steplog::generate::Generator;
-use steplog::parse::{LineIndex, LineParser, PADDING};
+use steplog::parse::{LineIndex, PADDING};
 
 /// Whole generated lines, about `bytes` of them.
 fn chunk(bytes: usize) -> Vec<u8> {
@@ -180,19 +179,8 @@ fn floor(c: &mut Criterion) {
     });
 
     group.bench_function("tape_lines", |b| {
-        let mut parser = LineParser::new();
-        let mut batch = Batch::new();
-        let mut buf = Vec::with_capacity(len + PADDING);
-        let mut lines = LineIndex::new();
-        b.iter(|| {
-            black_box(common::parse_chunk(
-                &mut parser,
-                &mut batch,
-                &mut buf,
-                &mut lines,
-                &data,
-            ))
-        })
+        let mut tape = common::TapePath::default();
+        b.iter(|| black_box(tape.parse_chunk(&data)))
     });
 
     group.bench_function("skip_step_details", |b| {

@@ -81,19 +81,8 @@ fn build_batches(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch_build");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.bench_function("20k_lines", |b| {
-        let mut parser = LineParser::new();
-        let mut batch = Batch::new();
-        let mut buf = Vec::with_capacity(data.len() + PADDING);
-        let mut lines = LineIndex::new();
-        b.iter(|| {
-            black_box(common::parse_chunk(
-                &mut parser,
-                &mut batch,
-                &mut buf,
-                &mut lines,
-                &data,
-            ))
-        })
+        let mut tape = common::TapePath::default();
+        b.iter(|| black_box(tape.parse_chunk(&data)))
     });
     group.finish();
 }
