@@ -1,10 +1,8 @@
-//! What a parsed line holds, by its `object`: one kind of record per file, each filling
-//! the batch's columns.
+//! What a parsed line holds, by its `object`: one kind of record per file, each behind
+//! [`Kind`], each filling the batch's columns.
 //!
-//! - [`step::read_step`]: a run step (`thread.run.step`, or a line without `object`): a
-//!   row. Every line is read as one first (nearly all are);
-//! - [`run::Run`], behind [`Kind`] as every other kind: a run (`thread.run`): its id and
-//!   model, for the cost of its steps;
+//! - [`step::Step`]: a run step (`thread.run.step`, or a line without `object`): a row;
+//! - [`run::Run`]: a run (`thread.run`): its id and model, for the cost of its steps;
 //! - a `thread.run.step.delta` is recognised and counted, never read.
 //!
 //! Any other `object` is not a record steplog reads, and the line says so.
@@ -17,7 +15,6 @@ use super::value::members;
 use super::LineKind;
 use crate::batch::Batch;
 use simd_json::Node;
-use step::NotAStep;
 
 /// One kind of record: how a line of it is read into a batch.
 pub(super) trait Kind {
@@ -32,35 +29,21 @@ pub(super) fn walk(tape: &[Node<'_>], batch: &mut Batch) -> Result<LineKind, Mal
         return Err(Malformed::not_an_object());
     }
     // Nearly every line is a run step: it is read as one first, in one pass over its
-    // fields. A line that is not one says what its `object` (the last one, as for every
-    // repeated key) names; only a line whose fields are not a step's is looked at again.
-    let result = match step::read_step(tape, batch) {
-        Ok(kind) => Ok(kind),
-        Err(NotAStep::Object(other)) => {
-            by_object(other, tape, batch).unwrap_or_else(|| Err(Malformed::not_a_run_step(other)))
-        }
-        Err(NotAStep::Malformed(m)) => object(tape)
-            .and_then(|other| by_object(other, tape, batch))
-            .unwrap_or(Err(m)),
+    // fields. A line that is not one fails that reading, and its `object` (the last one,
+    // as for every repeated key) then says what it is.
+    let result = match step::Step::read(tape, batch) {
+        Err(m) => match object(tape) {
+            Some("thread.run.step.delta") => Ok(LineKind::Delta),
+            Some("thread.run") => run::Run::read(tape, batch),
+            _ => Err(m),
+        },
+        read => read,
     };
     // Tool calls are pushed while the line is read; only a record keeps them.
     if !matches!(result, Ok(LineKind::Record)) {
         batch.rollback_tools();
     }
     result
-}
-
-/// Reads a line of the kind `object` names, if it is one of the kinds other than a step.
-fn by_object(
-    object: &str,
-    tape: &[Node<'_>],
-    batch: &mut Batch,
-) -> Option<Result<LineKind, Malformed>> {
-    match object {
-        "thread.run.step.delta" => Some(Ok(LineKind::Delta)),
-        "thread.run" => Some(run::Run::read(tape, batch)),
-        _ => None,
-    }
 }
 
 /// The line's `object`: its last one, if a string.

@@ -11,6 +11,7 @@ use super::super::value::{
     CREATED_AT, TIMESTAMP,
 };
 use super::super::LineKind;
+use super::Kind;
 use crate::batch::{Batch, MetaValue, Row, TimesRow, ToolKind, UsageRow, MAX_METADATA};
 use simd_json::{Node, StaticNode};
 
@@ -34,48 +35,37 @@ struct Fields<'a> {
     metadata: Option<[MetaValue<'a>; MAX_METADATA]>,
 }
 
-/// Why a line was not read as a step.
-pub(super) enum NotAStep<'a> {
-    /// Its fields read as a step's, but its (last) `object` names another kind.
-    Object(&'a str),
-    /// A field is not a step's.
-    Malformed(Malformed),
-}
+/// A run step.
+pub(super) struct Step;
 
-/// Reads a run step, in one pass over the line's fields; a line that names another
-/// `object` says which, so that its kind is found without reading the line again.
-pub(super) fn read_step<'a>(
-    tape: &[Node<'a>],
-    batch: &mut Batch,
-) -> Result<LineKind, NotAStep<'a>> {
-    let mut f = Fields::default();
-    read_fields(tape, batch, &mut f).map_err(NotAStep::Malformed)?;
-    if let Some(other) = f.object.filter(|&o| o != "thread.run.step") {
-        return Err(NotAStep::Object(other));
+impl Kind for Step {
+    fn read(tape: &[Node<'_>], batch: &mut Batch) -> Result<LineKind, Malformed> {
+        let mut f = Fields::default();
+        read_fields(tape, batch, &mut f)?;
+        if let Some(other) = f.object.filter(|&o| o != "thread.run.step") {
+            // A delta or a run is read by its own kind (see `mod.rs`); anything else (a
+            // message, a thread) is not a record.
+            return Err(Malformed::not_a_run_step(other));
+        }
+        let id = f.id.get("id", "a string")?;
+        let created_at = f.created_at.get("created_at", CREATED_AT)?;
+        let status = f.status.get("status", "a string")?;
+        batch.push(&Row {
+            id,
+            status,
+            step_type: f.step_type.or(f.details_type),
+            assistant: f.assistant,
+            error_code: f.error_code,
+            error_message: f.error_message,
+            created_at,
+            times: f.times,
+            usage: f.usage,
+            run: f.run,
+            thread: f.thread,
+            metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
+        });
+        Ok(LineKind::Record)
     }
-    read_row(f, batch).map_err(NotAStep::Malformed)
-}
-
-/// Appends the row of a step whose fields are read.
-fn read_row(f: Fields<'_>, batch: &mut Batch) -> Result<LineKind, Malformed> {
-    let id = f.id.get("id", "a string")?;
-    let created_at = f.created_at.get("created_at", CREATED_AT)?;
-    let status = f.status.get("status", "a string")?;
-    batch.push(&Row {
-        id,
-        status,
-        step_type: f.step_type.or(f.details_type),
-        assistant: f.assistant,
-        error_code: f.error_code,
-        error_message: f.error_message,
-        created_at,
-        times: f.times,
-        usage: f.usage,
-        run: f.run,
-        thread: f.thread,
-        metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
-    });
-    Ok(LineKind::Record)
 }
 
 fn read_fields<'a>(
