@@ -155,6 +155,8 @@ impl Summary {
             "input.filtered_out",
         )?;
         self.aggregates.merge(other.aggregates)?;
+        // A response whose run began in the other part joins it now.
+        self.aggregates.resolve_chains(false)?;
         self.dedup = match (self.dedup, other.dedup) {
             (Some(mut a), Some(b)) => {
                 a.add(b)?;

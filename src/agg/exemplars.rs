@@ -2,7 +2,7 @@
 //! kept in bounded lists ordered by a total order (the figure, then the step id), so
 //! merging two lists and keeping the first `N` is exact whatever the split.
 
-use crate::batch::{Batch, Place, StepFields, STATUS_FAILED};
+use crate::batch::{is_failure, Batch, Place, StepFields};
 use std::cmp::Ordering;
 
 /// One step kept as an exemplar, with what reports show of it.
@@ -128,7 +128,8 @@ impl Exemplars {
                     self.slowest.insert(n, Step::of(batch, i, d));
                 }
             }
-            if batch.status[i] == STATUS_FAILED {
+            // The latest failures by time: an undated one has none.
+            if is_failure(batch.status[i]) && !batch.undated(i) {
                 let t = batch.created_at[i];
                 if self.failures.admits(n, t, id, batch.place[i]) {
                     self.failures.insert(n, Step::of(batch, i, t));

@@ -2,7 +2,7 @@
 
 use super::tally::{merge_maps, Tally};
 use super::{add, Aggregator, Overflow, NONE_KEY};
-use crate::batch::{is_terminal, Batch, ToolKind, STATUS_FAILED};
+use crate::batch::{is_failure, is_terminal, Batch, ToolKind};
 use crate::report;
 use std::collections::BTreeMap;
 
@@ -31,11 +31,11 @@ impl Aggregator for Failures {
 
     fn update(&mut self, batch: &Batch) {
         let [codes, assistants, types, messages] = &mut self.tallies;
-        let mut by_tool = [0u64; 5];
+        let mut by_tool = [0u64; ToolKind::ALL.len()];
         let mut no_tool = 0u64;
         for (i, &status) in batch.status.iter().enumerate() {
             self.terminal += is_terminal(status) as u64;
-            if status != STATUS_FAILED {
+            if !is_failure(status) {
                 continue;
             }
             self.total += 1;
@@ -46,9 +46,9 @@ impl Aggregator for Failures {
                 *messages.slot(batch.error_message[i]) += 1;
             }
             // Each failed step counts once per distinct tool kind it called.
-            let mut seen = 0u8;
+            let mut seen = 0u16;
             for t in batch.tools(i) {
-                seen |= 1 << batch.tool_kind[t] as u8;
+                seen |= 1 << batch.tool_kind[t] as u16;
             }
             if seen == 0 {
                 no_tool += 1;

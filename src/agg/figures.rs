@@ -1,7 +1,8 @@
 //! The figures computed from records, overall and per group, and the aggregates a worker
 //! keeps: those figures, the distinct-id sketch and the groups.
 
-use super::ids::BatchKeys;
+use super::chains::Chains;
+use super::ids::{BatchKeys, IdKey};
 use super::spill::{self, Finished, Spill};
 use super::{
     Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
@@ -82,7 +83,11 @@ impl Figures {
                 f.keys,
                 8,
             )
-            + map_bytes(self.tools.functions.len(), self.tools.keys, 8)
+            + map_bytes(
+                self.tools.functions.len() + self.tools.mcp.len(),
+                self.tools.keys,
+                8,
+            )
             + map_bytes(
                 u.by_assistant.len(),
                 u.keys,
@@ -104,7 +109,7 @@ impl Figures {
             + key_bytes(&f.by_step_type)
             + key_bytes(&f.by_tool)
             + key_bytes(&f.messages);
-        self.tools.keys = key_bytes(&self.tools.functions);
+        self.tools.keys = key_bytes(&self.tools.functions) + key_bytes(&self.tools.mcp);
         self.usage.keys = key_bytes(&self.usage.by_assistant);
         self.durations.keys = key_bytes(&self.durations.completed_by_type);
         self.series.recount();
@@ -127,8 +132,10 @@ impl Figures {
         same("steps.by_status", sum(&steps.by_status), steps.total)?;
         same("steps.by_type", sum(&steps.by_type), steps.total)?;
         same(
-            "failed steps by status",
-            Some(steps.by_status.get("failed").copied().unwrap_or(0)),
+            "failed and incomplete records by status",
+            ["failed", "incomplete"].iter().try_fold(0u64, |t, s| {
+                t.checked_add(*steps.by_status.get(*s).unwrap_or(&0))
+            }),
             x.total,
         )?;
         if x.total > x.terminal || x.terminal > steps.total {
@@ -163,7 +170,7 @@ impl Figures {
         same("usage.by_assistant", per_assistant, u.sums.steps_with_usage)?;
         let max = crate::parse::MAX_TIMESTAMP;
         match self.time_range.bounds {
-            None if steps.total == 0 => {}
+            None if steps.total == steps.undated => {}
             Some((a, b)) if steps.total > 0 && 0 <= a && a <= b && b <= max => {}
             bounds => return Err(format!("time range {bounds:?} for {} steps", steps.total)),
         }
@@ -186,8 +193,10 @@ impl Figures {
             add(&mut tokens[1], b.completion_tokens)?;
             add(&mut tokens[2], b.total_tokens)?;
         }
-        same("time series steps", Some(n), steps.total)?;
-        same("time series failures", Some(failed), x.total)?;
+        // Undated records (failed batch requests) are failures in no hour.
+        let undated = steps.undated;
+        same("time series steps", n.checked_add(undated), steps.total)?;
+        same("time series failures", failed.checked_add(undated), x.total)?;
         let s = &u.sums;
         if tokens != [s.prompt_tokens, s.completion_tokens, s.total_tokens] {
             return Err("time series tokens do not add up to usage".into());
@@ -226,6 +235,8 @@ pub struct Aggregates {
     pub groups: Groups,
     /// Every run met, by id, with its model: the rows `runs` and `ledger` file under.
     pub table: RunTable,
+    /// The links between responses, resolved into runs at the end.
+    pub chains: Chains,
     /// Runs and threads.
     pub runs: Runs,
     /// The steps behind the figures.
@@ -248,6 +259,7 @@ impl Aggregates {
         groups.track_rows = ledger.enabled;
         Aggregates {
             table: RunTable::new(runs.max()),
+            chains: Chains::new(runs.max()),
             groups,
             runs,
             exemplars: Exemplars::new(exemplars),
@@ -282,6 +294,9 @@ impl Aggregates {
             self.table.rows(batch, &mut self.keys)?;
         }
         self.runs.update(batch, &mut self.table, &mut self.keys)?;
+        if self.runs.enabled {
+            self.chains.update(batch)?;
+        }
         self.exemplars.update(batch);
         self.groups.update(batch)?;
         let groups = self.groups.is_enabled().then_some(&self.groups.rows[..]);
@@ -293,6 +308,7 @@ impl Aggregates {
         self.figures.merge(other.figures)?;
         self.distinct.merge(other.distinct)?;
         self.exemplars.merge(other.exemplars);
+        self.chains.merge(other.chains)?;
         let went = self.groups.merge(other.groups)?;
         // Side by side (in the current pool): the runs' ids and the threads' ids; then the
         // figures over runs and the ledger.
@@ -307,6 +323,31 @@ impl Aggregates {
             || ledger.merge(other.ledger, &rows, &went),
         );
         a.and(b)
+    }
+
+    /// Counts the responses that continue another's run as part of that run (see
+    /// [`Chains`]): when every part is merged, and again when states merge (a run
+    /// already folded has no steps left to fold; the links stay for the next merge).
+    /// `spilled` says whether runs were written to disk, where chains cannot be
+    /// followed.
+    pub fn resolve_chains(&mut self, spilled: bool) -> Result<(), Error> {
+        let links = self.chains.resolve();
+        if links.is_empty() {
+            return Ok(());
+        }
+        if spilled {
+            return Err(Error::ChainsSpilled(links.len()));
+        }
+        let table = &self.table;
+        let rows: Vec<(u32, u32)> = links
+            .iter()
+            .filter_map(|&(id, root)| {
+                Some((table.find_key(IdKey(id))?, table.find_key(IdKey(root))?))
+            })
+            .collect();
+        self.runs.fold_roots(&rows)?;
+        self.table.set_roots(rows);
+        Ok(())
     }
 
     /// Bytes the tables of runs, threads and cost entries hold, about: what a spill
@@ -363,6 +404,7 @@ impl Aggregates {
             + self.ledger.heap_bytes()
             + self.groups.table.held_bytes()
             + self.figures.held_bytes()
+            + self.chains.heap_bytes()
     }
 
     /// Renumbers inputs as if `by` came before them.

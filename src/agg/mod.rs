@@ -9,6 +9,7 @@
 //! those counts into string-keyed maps once per batch, so no string is hashed or compared
 //! per row here.
 
+pub mod chains;
 mod distinct;
 mod durations;
 pub mod exemplars;
@@ -95,6 +96,14 @@ pub enum Error {
     /// More runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] TooManyRuns),
+    /// Runs were spilled to disk, and responses continue each other's runs: the chains
+    /// are resolved in memory only.
+    #[error(
+        "{0} responses continue the runs of others, and the runs passed their share of the \
+         memory budget: chains of responses are resolved in memory only (raise \
+         --memory-limit, or leave runs out with --no-runs)"
+    )]
+    ChainsSpilled(usize),
 }
 
 /// Adds `b` to `a`, or says that `figure` overflows.

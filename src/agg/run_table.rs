@@ -23,6 +23,8 @@ pub struct RunTable {
     models: Vec<u32>,
     /// Model names.
     names: Dict,
+    /// Rows counted under another's (responses continuing a run), set once at the end.
+    roots: std::collections::HashMap<u32, u32>,
 }
 
 impl Default for RunTable {
@@ -39,6 +41,7 @@ impl RunTable {
             ids: IdTable::default(),
             models: Vec::new(),
             names: Dict::default(),
+            roots: Default::default(),
         }
     }
 
@@ -87,6 +90,23 @@ impl RunTable {
     /// The row of the run called `id`, added if new.
     pub fn row(&mut self, id: &str) -> Result<u32, Error> {
         self.row_keyed(IdKey::of(id.as_bytes()), id.as_bytes())
+    }
+
+    /// The row of the run whose id has key `key`, if held.
+    pub fn find_key(&self, key: IdKey) -> Option<u32> {
+        self.ids.find(key).map(|r| r as u32)
+    }
+
+    /// The run row `r`'s figures and costs are counted under: the first response of its
+    /// chain for a response that continues another's run, else `r` itself.
+    #[inline]
+    pub fn root(&self, r: u32) -> u32 {
+        self.roots.get(&r).copied().unwrap_or(r)
+    }
+
+    /// Files each run row of the first list under the second's (see [`RunTable::root`]).
+    pub fn set_roots(&mut self, roots: impl IntoIterator<Item = (u32, u32)>) {
+        self.roots = roots.into_iter().collect();
     }
 
     /// The row of the run called `id`, if held.

@@ -5,7 +5,7 @@
 //! rows are summed locally while the hour stays the same.
 
 use super::{add, Aggregator, Overflow, NONE_KEY};
-use crate::batch::{Batch, Code, NULL, STATUS_FAILED};
+use crate::batch::{is_failure, Batch, Code, NULL, UNDATED};
 use crate::report::{self, format_utc};
 use std::collections::BTreeMap;
 
@@ -290,10 +290,15 @@ impl TimeSeries {
     /// spans, not once per row. `None` when the batch spans too many hours.
     fn update_dense(&mut self, batch: &Batch) -> Option<()> {
         let created = &batch.created_at[..batch.len()];
-        let (lo, hi) = created.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &c| {
-            let h = c.div_euclid(HOUR);
-            (lo.min(h), hi.max(h))
-        });
+        // Undated rows (failed batch requests) are in no hour.
+        let (lo, hi) =
+            created
+                .iter()
+                .filter(|&&c| c != UNDATED)
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &c| {
+                    let h = c.div_euclid(HOUR);
+                    (lo.min(h), hi.max(h))
+                });
         if hi.checked_sub(lo)? >= DENSE_HOURS {
             return None;
         }
@@ -302,10 +307,13 @@ impl TimeSeries {
         dense.resize((hi - lo + 1) as usize, Run::default());
         self.failed.clear();
         for (i, &c) in created.iter().enumerate() {
+            if c == UNDATED {
+                continue;
+            }
             let at = (c.div_euclid(HOUR) - lo) as usize;
             let r = &mut dense[at];
             r.steps += 1;
-            if batch.status[i] == STATUS_FAILED {
+            if is_failure(batch.status[i]) {
                 r.failed += 1;
                 self.failed.push((at as u32, batch.error_code[i]));
             }
@@ -344,6 +352,9 @@ impl Aggregator for TimeSeries {
         // so nothing is allocated once every hour and error code has been seen.
         let mut run: Option<(i64, Run)> = None;
         for i in 0..batch.len() {
+            if batch.undated(i) {
+                continue;
+            }
             let hour = batch.created_at[i].div_euclid(HOUR);
             if run.as_ref().is_some_and(|(h, _)| *h != hour) {
                 let (h, r) = run.take().expect("checked");
@@ -351,7 +362,7 @@ impl Aggregator for TimeSeries {
             }
             let r = &mut run.get_or_insert_with(|| (hour, Run::default())).1;
             r.steps += 1;
-            if batch.status[i] == STATUS_FAILED {
+            if is_failure(batch.status[i]) {
                 r.failed += 1;
                 let code = batch.error_code[i];
                 match self.run_codes.iter_mut().find(|(c, _)| *c == code) {

@@ -2,7 +2,7 @@
 
 use super::tally::{merge_maps, Tally};
 use super::{add, Aggregator, Overflow};
-use crate::batch::Batch;
+use crate::batch::{Api, Batch};
 use crate::report;
 use std::collections::BTreeMap;
 
@@ -14,6 +14,10 @@ pub struct Steps {
     pub(crate) total: u64,
     pub(crate) by_status: BTreeMap<String, u64>,
     pub(crate) by_type: BTreeMap<String, u64>,
+    /// Records by [`Api`], indexed as `Api as usize`.
+    pub(crate) by_api: [u64; 2],
+    /// Undated records (failed batch requests: [`crate::batch::UNDATED`]).
+    pub(crate) undated: u64,
     status_tally: Tally<u64>,
     type_tally: Tally<u64>,
     overflow: Option<Overflow>,
@@ -31,6 +35,12 @@ impl Aggregator for Steps {
 
     fn update(&mut self, batch: &Batch) {
         self.total += batch.len() as u64;
+        let responses = batch.api.iter().filter(|&&a| a == Api::Responses).count() as u64;
+        self.by_api[Api::Responses as usize] += responses;
+        self.by_api[Api::Assistants as usize] += batch.len() as u64 - responses;
+        if responses > 0 {
+            self.undated += (0..batch.len()).filter(|&i| batch.undated(i)).count() as u64;
+        }
         for &c in &batch.status {
             *self.status_tally.slot(c) += 1;
         }
@@ -56,6 +66,10 @@ impl Aggregator for Steps {
 
     fn merge(&mut self, other: Self) -> Result<(), Overflow> {
         add(&mut self.total, other.total, "steps.total")?;
+        for (a, b) in self.by_api.iter_mut().zip(other.by_api) {
+            add(a, b, "steps.by_api")?;
+        }
+        add(&mut self.undated, other.undated, "steps.undated")?;
         merge_maps(
             &mut self.by_status,
             other.by_status,
@@ -81,6 +95,16 @@ impl Aggregator for Steps {
             distinct_ids_estimate: 0,
             by_status: self.by_status.clone(),
             by_type: self.by_type.clone(),
+            // Only when there are responses: a report of run steps alone reads as before.
+            by_api: if self.by_api[Api::Responses as usize] > 0 {
+                Api::ALL
+                    .iter()
+                    .map(|&a| (a.as_str().to_string(), self.by_api[a as usize]))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            },
+            undated: self.undated,
         }
     }
 }

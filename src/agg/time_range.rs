@@ -1,7 +1,7 @@
 //! Time range: the first and last `created_at`.
 
 use super::{Aggregator, Overflow};
-use crate::batch::Batch;
+use crate::batch::{Batch, UNDATED};
 use crate::report;
 
 /// Earliest and latest `created_at` seen.
@@ -28,8 +28,9 @@ impl Aggregator for TimeRange {
     type Output = report::TimeRange;
 
     fn update(&mut self, batch: &Batch) {
-        let (Some(&lo), Some(&hi)) = (batch.created_at.iter().min(), batch.created_at.iter().max())
-        else {
+        // Undated rows (failed batch requests) are below every date: not in the range.
+        let dated = || batch.created_at.iter().filter(|&&c| c != UNDATED);
+        let (Some(&lo), Some(&hi)) = (dated().min(), dated().max()) else {
             return;
         };
         self.widen(Some((lo, hi)));

@@ -12,9 +12,14 @@ pub struct ToolCalls {
     /// Bytes of the keys of its maps.
     pub(crate) keys: usize,
     /// Indexed by [`ToolKind`] as `usize`.
-    pub(crate) by_kind: [u64; 5],
+    pub(crate) by_kind: [u64; ToolKind::ALL.len()],
     pub(crate) functions: BTreeMap<String, u64>,
+    /// A response's MCP calls by `server.tool`.
+    pub(crate) mcp: BTreeMap<String, u64>,
+    /// Responses' reasoning items (no tool calls: counted apart).
+    pub(crate) reasoning_items: u64,
     function_tally: Tally<u64>,
+    mcp_tally: Tally<u64>,
     overflow: Option<Overflow>,
 }
 
@@ -22,18 +27,36 @@ impl Aggregator for ToolCalls {
     type Output = report::ToolCalls;
 
     fn update(&mut self, batch: &Batch) {
+        let reasoning: u64 = batch.reasoning_items.iter().map(|&n| u64::from(n)).sum();
+        if let Err(o) = add(
+            &mut self.reasoning_items,
+            reasoning,
+            "tool_calls.reasoning_items",
+        ) {
+            self.overflow = self.overflow.or(Some(o));
+        }
         for (&kind, &name) in batch.tool_kind.iter().zip(&batch.tool_function) {
             self.by_kind[kind as usize] += 1;
-            if kind == ToolKind::Function {
-                *self.function_tally.slot(name) += 1;
+            match kind {
+                ToolKind::Function => *self.function_tally.slot(name) += 1,
+                ToolKind::Mcp => *self.mcp_tally.slot(name) += 1,
+                _ => {}
             }
         }
-        let drained = self.function_tally.drain_into(
-            &batch.dicts.function,
-            &mut self.functions,
-            "tool_calls.functions",
-            &mut self.keys,
-        );
+        let drained = self
+            .function_tally
+            .drain_into(
+                &batch.dicts.function,
+                &mut self.functions,
+                "tool_calls.functions",
+                &mut self.keys,
+            )
+            .and(self.mcp_tally.drain_into(
+                &batch.dicts.function,
+                &mut self.mcp,
+                "tool_calls.mcp",
+                &mut self.keys,
+            ));
         self.overflow = self.overflow.or(drained.err());
     }
 
@@ -41,6 +64,11 @@ impl Aggregator for ToolCalls {
         for (a, b) in self.by_kind.iter_mut().zip(other.by_kind) {
             add(a, b, "tool_calls.by_kind")?;
         }
+        add(
+            &mut self.reasoning_items,
+            other.reasoning_items,
+            "tool_calls.reasoning_items",
+        )?;
         if self
             .by_kind
             .iter()
@@ -54,7 +82,8 @@ impl Aggregator for ToolCalls {
             other.functions,
             "tool_calls.functions",
             &mut self.keys,
-        )
+        )?;
+        merge_maps(&mut self.mcp, other.mcp, "tool_calls.mcp", &mut self.keys)
     }
 
     fn overflow(&self) -> Option<Overflow> {
@@ -64,11 +93,17 @@ impl Aggregator for ToolCalls {
     fn finish(&self) -> report::ToolCalls {
         report::ToolCalls {
             total: self.by_kind.iter().sum(),
+            // A run step's five kinds always; a response's only when it made some, so
+            // reports of run steps read as before.
             by_kind: ToolKind::ALL
                 .iter()
-                .map(|k| (k.as_str().to_string(), self.by_kind[*k as usize]))
+                .map(|&k| (k, self.by_kind[k as usize]))
+                .filter(|&(k, n)| (k as usize) < ToolKind::STEP_KINDS || n > 0)
+                .map(|(k, n)| (k.as_str().to_string(), n))
                 .collect(),
             functions: self.functions.clone(),
+            mcp: self.mcp.clone(),
+            reasoning_items: self.reasoning_items,
         }
     }
 }

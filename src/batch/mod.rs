@@ -12,81 +12,14 @@
 mod column;
 mod dict;
 pub mod pos;
+mod row;
 mod select;
+mod vocab;
 
 pub use column::{Column, I64Column, TextColumn, U64Column, Validity};
 pub use dict::{Code, Dict, NULL};
-
-/// Status values known in advance. Their dictionary codes are fixed (the index in this
-/// array), so aggregators can test a status with an integer comparison.
-pub const KNOWN_STATUSES: [&str; 5] =
-    ["in_progress", "cancelled", "failed", "completed", "expired"];
-/// Dictionary code of `in_progress`.
-pub const STATUS_IN_PROGRESS: Code = 0;
-/// Dictionary code of `cancelled`.
-pub const STATUS_CANCELLED: Code = 1;
-/// Dictionary code of `failed`.
-pub const STATUS_FAILED: Code = 2;
-/// Dictionary code of `completed`.
-pub const STATUS_COMPLETED: Code = 3;
-/// Dictionary code of `expired`.
-pub const STATUS_EXPIRED: Code = 4;
-
-/// Whether a status code is terminal: the four known final statuses. Unknown statuses
-/// are neither terminal nor failed.
-#[inline]
-pub fn is_terminal(code: Code) -> bool {
-    (STATUS_IN_PROGRESS + 1..=STATUS_EXPIRED).contains(&code)
-}
-
-/// The kind of one tool call. Unknown `type` values are [`ToolKind::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum ToolKind {
-    /// `code_interpreter`
-    CodeInterpreter,
-    /// `file_search`
-    FileSearch,
-    /// `function`
-    Function,
-    /// `retrieval` (the 2024 v1 name of file search)
-    Retrieval,
-    /// any other or missing `type`
-    Other,
-}
-
-impl ToolKind {
-    /// All kinds, in the order reports list them.
-    pub const ALL: [ToolKind; 5] = [
-        ToolKind::CodeInterpreter,
-        ToolKind::FileSearch,
-        ToolKind::Function,
-        ToolKind::Retrieval,
-        ToolKind::Other,
-    ];
-
-    /// Classifies a tool call's `type` string.
-    pub fn from_type(s: &str) -> ToolKind {
-        match s {
-            "code_interpreter" => ToolKind::CodeInterpreter,
-            "file_search" => ToolKind::FileSearch,
-            "function" => ToolKind::Function,
-            "retrieval" => ToolKind::Retrieval,
-            _ => ToolKind::Other,
-        }
-    }
-
-    /// The name reports use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ToolKind::CodeInterpreter => "code_interpreter",
-            ToolKind::FileSearch => "file_search",
-            ToolKind::Function => "function",
-            ToolKind::Retrieval => "retrieval",
-            ToolKind::Other => "other",
-        }
-    }
-}
+pub use row::{Keep, MetaValue, Row, TimesRow, UsageRow, MAX_METADATA};
+pub use vocab::*;
 
 /// The dictionaries of a batch, one per string column.
 #[derive(Debug, Clone)]
@@ -103,6 +36,12 @@ pub struct Dicts {
     pub error_message: Dict,
     /// `function.name` of function tool calls.
     pub function: Dict,
+    /// A response's own `model` (a run step's model is its run's).
+    pub model: Dict,
+    /// A response's `service_tier`.
+    pub service_tier: Dict,
+    /// A response's prompt template id (`prompt.id`).
+    pub prompt: Dict,
 }
 
 impl Default for Dicts {
@@ -114,136 +53,13 @@ impl Default for Dicts {
             error_code: Dict::with_seed(&["server_error", "rate_limit_exceeded"]),
             error_message: Dict::default(),
             function: Dict::default(),
+            model: Dict::default(),
+            service_tier: Dict::with_seed(&["default", "auto", "flex", "priority"]),
+            prompt: Dict::default(),
         }
     }
 }
 
-/// Usage token counts of one row, as the parser hands them to [`Batch::push`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UsageRow {
-    /// `usage.prompt_tokens`
-    pub prompt: Option<u64>,
-    /// `usage.completion_tokens`
-    pub completion: Option<u64>,
-    /// `usage.total_tokens`
-    pub total: Option<u64>,
-    /// `usage.prompt_token_details.cached_tokens`
-    pub cached: Option<u64>,
-    /// `usage.completion_tokens_details.reasoning_tokens`
-    pub reasoning: Option<u64>,
-}
-
-/// At most this many `metadata` keys are kept.
-pub const MAX_METADATA: usize = 8;
-
-/// The optional fields a batch keeps; the others are parsed (and checked) but not stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Keep {
-    /// Step ids as text.
-    pub ids: bool,
-    /// `run_id`.
-    pub runs: bool,
-    /// `thread_id`.
-    pub threads: bool,
-    /// The values of these `metadata` keys, in this order (at most [`MAX_METADATA`]).
-    pub metadata: Vec<String>,
-}
-
-impl Keep {
-    /// Also keeps what `other` keeps (its metadata keys after this one's, so columns
-    /// already numbered stay where they are).
-    pub fn add(&mut self, other: &Keep) {
-        self.ids |= other.ids;
-        self.runs |= other.runs;
-        self.threads |= other.threads;
-        for k in &other.metadata {
-            if !self.metadata.contains(k) && self.metadata.len() < MAX_METADATA {
-                self.metadata.push(k.clone());
-            }
-        }
-    }
-}
-
-/// The value of a `metadata` key, as a row holds it: the spec says strings; other JSON
-/// values are kept as their JSON text (`3`, `true`) or their kind (`(object)`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub enum MetaValue<'a> {
-    /// The key is absent, or null, or `metadata` is not an object.
-    #[default]
-    Absent,
-    /// A string.
-    Str(&'a str),
-    /// An integer.
-    Int(i64),
-    /// An unsigned integer beyond `i64`.
-    UInt(u64),
-    /// A float.
-    Float(f64),
-    /// `true`, `false`, `(object)` or `(array)`.
-    Word(&'static str),
-}
-
-impl MetaValue<'_> {
-    fn push_to(&self, column: &mut TextColumn) {
-        match *self {
-            MetaValue::Absent => column.push(None),
-            MetaValue::Str(s) => column.push(Some(s)),
-            MetaValue::Word(s) => column.push(Some(s)),
-            MetaValue::Int(n) => column.push_display(n),
-            MetaValue::UInt(n) => column.push_display(n),
-            MetaValue::Float(f) => column.push_display(f),
-        }
-    }
-}
-
-/// One record as the parser hands it to [`Batch::push`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Row<'a> {
-    /// `id`
-    pub id: &'a str,
-    /// `status`
-    pub status: &'a str,
-    /// `type`, else `step_details.type`
-    pub step_type: Option<&'a str>,
-    /// `assistant_id`
-    pub assistant: Option<&'a str>,
-    /// `last_error.code`
-    pub error_code: Option<&'a str>,
-    /// `last_error.message`
-    pub error_message: Option<&'a str>,
-    /// `created_at`
-    pub created_at: i64,
-    /// The terminal timestamps.
-    pub times: TimesRow,
-    /// `usage`, when it is an object.
-    pub usage: Option<UsageRow>,
-    /// `run_id`
-    pub run: Option<&'a str>,
-    /// `thread_id`
-    pub thread: Option<&'a str>,
-    /// The values of the kept metadata keys, in [`Keep::metadata`] order (none when
-    /// the row has no `metadata`).
-    pub metadata: &'a [MetaValue<'a>],
-}
-
-/// Event timestamps of one row (Unix seconds).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TimesRow {
-    /// `completed_at`
-    pub completed_at: Option<i64>,
-    /// `failed_at`
-    pub failed_at: Option<i64>,
-    /// `cancelled_at`
-    pub cancelled_at: Option<i64>,
-    /// `expired_at` (in the spec, rarely in real data)
-    pub expired_at: Option<i64>,
-    /// `expires_at` (the parent run's deadline; real data carries it)
-    pub expires_at: Option<i64>,
-}
-
-/// Declares [`Batch`]: the per-row columns in one list (so clearing, truncating and
-/// copying rows cannot forget one), then the tool-call list column, the dictionaries and
-/// the optional step-id text.
 /// A step's identifying fields as text, taken out of a batch (an exemplar, a `find`
 /// match).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +92,9 @@ pub struct Place {
     pub chunk: u64,
 }
 
+/// Declares [`Batch`]: the per-row columns in one list (so clearing, truncating and
+/// copying rows cannot forget one), then the tool-call list column, the dictionaries and
+/// the optional step-id text.
 macro_rules! batch {
     ($($(#[$doc:meta])* $name:ident: $ty:ty,)*) => {
         /// A columnar batch of run-step records.
@@ -301,6 +120,8 @@ macro_rules! batch {
             pub thread_id: TextColumn,
             /// The values of the `keep.metadata` keys: one column per key, in that order.
             pub metadata: Vec<TextColumn>,
+            /// A response's `previous_response_id` (with `keep.runs`).
+            pub previous: TextColumn,
             /// Run objects (`thread.run` lines) read since the last clear: their ids…
             pub run_objects: TextColumn,
             /// …and their `model`s.
@@ -321,6 +142,7 @@ macro_rules! batch {
                     ids: TextColumn::default(),
                     run_id: TextColumn::default(),
                     thread_id: TextColumn::default(),
+                    previous: TextColumn::default(),
                     metadata: Vec::new(),
                     run_objects: TextColumn::default(),
                     run_models: TextColumn::default(),
@@ -343,7 +165,12 @@ macro_rules! batch {
                         self.$name.push_row_of(&old, i);
                     }
                 )*
-                let text = [&mut self.ids, &mut self.run_id, &mut self.thread_id];
+                let text = [
+                    &mut self.ids,
+                    &mut self.run_id,
+                    &mut self.thread_id,
+                    &mut self.previous,
+                ];
                 for c in text.into_iter().chain(self.metadata.iter_mut()) {
                     if c.len() == n {
                         let old = std::mem::replace(c, Column::with_rows(room));
@@ -359,6 +186,7 @@ macro_rules! batch {
                 self.ids.truncate(n);
                 self.run_id.truncate(n);
                 self.thread_id.truncate(n);
+                self.previous.truncate(n);
                 for m in &mut self.metadata {
                     m.truncate(n);
                 }
@@ -412,6 +240,20 @@ batch! {
     cached_tokens: U64Column,
     /// `usage.completion_tokens_details.reasoning_tokens`
     reasoning_tokens: U64Column,
+    /// Which API each row comes from.
+    api: Vec<Api>,
+    /// A response's own model code into `dicts.model`, or [`NULL`] (run steps).
+    model: Vec<Code>,
+    /// A response's `service_tier` code into `dicts.service_tier`, or [`NULL`].
+    service_tier: Vec<Code>,
+    /// A response's prompt template code into `dicts.prompt`, or [`NULL`].
+    prompt: Vec<Code>,
+    /// Whether a response asks for the next one (see [`Row::pending`]).
+    pending: Vec<bool>,
+    /// Whether a response came from a Batch API output line (priced at the batch rate).
+    from_batch: Vec<bool>,
+    /// A response's `reasoning` output items.
+    reasoning_items: Vec<u32>,
 }
 
 impl Default for Batch {
@@ -471,6 +313,7 @@ impl Batch {
         self.ids.clear();
         self.run_id.clear();
         self.thread_id.clear();
+        self.previous.clear();
         for m in &mut self.metadata {
             m.clear();
         }
@@ -537,6 +380,7 @@ impl Batch {
             STATUS_FAILED => self.failed_at.get(i),
             STATUS_CANCELLED => self.cancelled_at.get(i),
             STATUS_EXPIRED => self.expired_at.get(i).or_else(|| self.expires_at.get(i)),
+            STATUS_INCOMPLETE => self.completed_at.get(i),
             _ => None,
         }
     }
@@ -560,6 +404,19 @@ impl Batch {
         self.truncate_rows(n);
         self.tool_offsets.truncate(n + 1);
         self.rollback_tools();
+    }
+
+    /// Marks the last row pushed as read from a Batch API output line.
+    pub fn mark_batch(&mut self) {
+        if let Some(b) = self.from_batch.last_mut() {
+            *b = true;
+        }
+    }
+
+    /// Whether row `i` is undated (see [`UNDATED`]).
+    #[inline]
+    pub fn undated(&self, i: usize) -> bool {
+        self.created_at[i] == UNDATED
     }
 
     /// Sets the position of the last row pushed (see [`Batch::pos`]).
@@ -642,6 +499,17 @@ impl Batch {
         }
         if self.keep.threads {
             self.thread_id.push(row.thread);
+        }
+        self.api.push(row.api);
+        self.model.push(self.dicts.model.intern_opt(row.model));
+        self.service_tier
+            .push(self.dicts.service_tier.intern_opt(row.service_tier));
+        self.prompt.push(self.dicts.prompt.intern_opt(row.prompt));
+        self.pending.push(row.pending);
+        self.from_batch.push(false);
+        self.reasoning_items.push(row.reasoning_items);
+        if self.keep.runs {
+            self.previous.push(row.previous);
         }
         for (i, column) in self.metadata.iter_mut().enumerate() {
             row.metadata

@@ -293,7 +293,9 @@ impl Pricing {
         const UNPRICED: u128 = u128::MAX;
         let mut cost: Vec<u128> = vec![UNPRICED; runs.len()];
         for (e, t) in ledger.entries() {
-            let Some(sum) = cost.get_mut(e.run as usize) else {
+            // A response continuing a run is priced by its own model, and counted in the
+            // cost of its run.
+            let Some(sum) = cost.get_mut(runs.root(e.run) as usize) else {
                 continue; // a step without a run
             };
             if let Found::Priced(_, _, (price, _, _)) = resolver.resolve(e) {

@@ -6,6 +6,7 @@ use crate::agg::groups::ModelFrom;
 use crate::agg::ledger::{Entry, Ledger};
 use crate::agg::runs::NONE;
 use crate::agg::RunTable;
+use crate::batch::BATCH_MODEL;
 // Hashed with foldhash (`hashbrown`'s default): a key per entry is hashed, and SipHash was
 // a visible share of pricing a spilled partition.
 use hashbrown::HashMap;
@@ -114,9 +115,15 @@ impl<'a> Resolver<'a> {
                 let at = i64::from(e.hour) * 3600;
                 let table = &self.pricing.table;
                 let found = *self.prices.entry((m, e.hour)).or_insert_with(|| {
+                    // A batch response's model: its list price, halved.
+                    let (name, batch) = match name.strip_suffix(BATCH_MODEL) {
+                        Some(base) => (base, true),
+                        None => (name, false),
+                    };
                     table.price(name, at).map(|(d, base)| {
                         let before = d.from.filter(|&f| f > at);
-                        (d.price, base, before)
+                        let price = if batch { d.price.batch() } else { d.price };
+                        (price, base, before)
                     })
                 });
                 self.last = Some(((m, e.hour), found));

@@ -28,6 +28,20 @@ pub struct Price {
     pub reasoning: Option<u128>,
 }
 
+impl Price {
+    /// The Batch API's price: half of every rate. A rate of an odd number of
+    /// picodollars per token (none in the bundled table, which is in whole cents per
+    /// million) is rounded down to the picodollar.
+    pub fn batch(self) -> Price {
+        Price {
+            input: self.input / 2,
+            cached_input: self.cached_input.map(|c| c / 2),
+            output: self.output / 2,
+            reasoning: self.reasoning.map(|r| r / 2),
+        }
+    }
+}
+
 /// A price and when it held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dated {

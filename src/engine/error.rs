@@ -10,6 +10,7 @@ impl From<crate::agg::Error> for Error {
             crate::agg::Error::Overflow(o) => Error::Overflow(o),
             crate::agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
             crate::agg::Error::TooManyRuns(r) => Error::TooManyRuns(r),
+            e @ crate::agg::Error::ChainsSpilled(_) => Error::Chains(e),
         }
     }
 }
@@ -95,6 +96,9 @@ pub enum Error {
     /// More runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] crate::agg::TooManyRuns),
+    /// Chains of responses met spilled runs (see [`crate::agg::Error::ChainsSpilled`]).
+    #[error(transparent)]
+    Chains(crate::agg::Error),
     /// The tables that grow with the input (runs, threads, costs, groups, and the figures
     /// keyed by step types, error codes and messages, functions, assistants and hours)
     /// grew past the memory budget.

@@ -112,7 +112,8 @@ impl<S: Sink> Worker<S> {
                 .as_mut()
                 .is_some_and(|f| !f.matches(&w.batch, last))
         };
-        if outside {
+        // An undated row (a failed batch request) is in no window, and in no range.
+        if outside && !self.batch.undated(last) {
             self.accounting.outside.include(self.batch.created_at[last]);
         }
         if outside || unmatched(self) {

@@ -93,6 +93,10 @@ enum Text {
     Tool,
     Run,
     Thread,
+    Api,
+    Model,
+    ServiceTier,
+    Prompt,
     /// The metadata column at this index.
     Metadata(usize),
 }
@@ -209,6 +213,10 @@ fn text_node(field: &Field, values: &[Value], metadata: &[String]) -> Node {
         Field::Tool => Text::Tool,
         Field::Run => Text::Run,
         Field::Thread => Text::Thread,
+        Field::Api => Text::Api,
+        Field::Model => Text::Model,
+        Field::ServiceTier => Text::ServiceTier,
+        Field::Prompt => Text::Prompt,
         Field::Metadata(k) => {
             Text::Metadata(metadata.iter().position(|m| m == k).unwrap_or(usize::MAX))
         }
@@ -265,7 +273,7 @@ fn number_of(batch: &Batch, i: usize, field: Number) -> Option<i128> {
     match field {
         // As reports count it: a terminal time before creation is no duration.
         Number::Duration => batch.duration(i).map(i128::from),
-        Number::CreatedAt => Some(i128::from(batch.created_at[i])),
+        Number::CreatedAt => (!batch.undated(i)).then(|| i128::from(batch.created_at[i])),
         Number::Tokens(t) => {
             if !batch.has_usage.get(i) {
                 return None;
@@ -334,6 +342,10 @@ impl Node {
                     }
                     Text::Run => test.holds(batch.run_id.get(i)),
                     Text::Thread => test.holds(batch.thread_id.get(i)),
+                    Text::Api => test.holds(Some(batch.api[i].as_str())),
+                    Text::Model => coded(memo, test, &d.model, batch.model[i]),
+                    Text::ServiceTier => coded(memo, test, &d.service_tier, batch.service_tier[i]),
+                    Text::Prompt => coded(memo, test, &d.prompt, batch.prompt[i]),
                     Text::Metadata(c) => test.holds(batch.metadata.get(c).and_then(|m| m.get(i))),
                 }
             }

@@ -43,6 +43,15 @@ pub enum Field {
     CreatedAt,
     /// `metadata.KEY`, or `metadata["ANY KEY"]`
     Metadata(String),
+    /// `api`: `assistants` or `responses`
+    Api,
+    /// `model`: a response's own model (a run step's is its run's, not known while
+    /// reading: null)
+    Model,
+    /// `service_tier`: a response's
+    ServiceTier,
+    /// `prompt`: a response's prompt template id
+    Prompt,
 }
 
 /// Which token count.
@@ -63,7 +72,8 @@ pub enum Tokens {
 /// The fields, as an error lists them.
 pub const FIELDS: &str = "status, type, assistant, run, thread, code, message, tool, function, \
      duration, tokens.prompt, tokens.completion, tokens.total, tokens.cached, \
-     tokens.reasoning, created_at, metadata.KEY, metadata[\"ANY KEY\"]";
+     tokens.reasoning, created_at, metadata.KEY, metadata[\"ANY KEY\"], api, model, \
+     service_tier, prompt, conversation (= thread)";
 
 impl Field {
     fn parse(name: &str) -> Option<Field> {
@@ -72,7 +82,11 @@ impl Field {
             "type" => Field::Type,
             "assistant" => Field::Assistant,
             "run" => Field::Run,
-            "thread" => Field::Thread,
+            "thread" | "conversation" => Field::Thread,
+            "api" => Field::Api,
+            "model" => Field::Model,
+            "service_tier" => Field::ServiceTier,
+            "prompt" => Field::Prompt,
             "code" => Field::Code,
             "message" => Field::Message,
             "tool" => Field::Tool,
@@ -108,6 +122,10 @@ impl fmt::Display for Field {
             Field::Assistant => "assistant",
             Field::Run => "run",
             Field::Thread => "thread",
+            Field::Api => "api",
+            Field::Model => "model",
+            Field::ServiceTier => "service_tier",
+            Field::Prompt => "prompt",
             Field::Code => "code",
             Field::Message => "message",
             Field::Tool => "tool",

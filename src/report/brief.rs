@@ -80,15 +80,23 @@ fn header(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
     );
     writeln!(out, "{}", t.bold(&title))?;
     let c = &i.counts;
+    let s = &r.sections.steps;
     let mut read = vec![plural(c.lines, "line", "lines")];
     read.push(match &r.dedup {
         Some(d) => format!(
-            "{} snapshots → {} steps (--dedup)",
+            "{} snapshots → {} {} (--dedup)",
             num(d.snapshots),
-            num(d.steps)
+            num(d.steps),
+            s.noun()
         ),
-        None => plural(c.records, "step", "steps"),
+        None => plural(c.records, s.noun1(), s.noun()),
     });
+    if s.undated > 0 {
+        read.push(format!(
+            "{} (failed batch requests, no created_at)",
+            plural(s.undated, "undated", "undated")
+        ));
+    }
     if c.runs > 0 {
         read.push(plural(c.runs, "run object", "run objects"));
     }
@@ -113,7 +121,7 @@ fn groups(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let heading = t.bold(&format!("By {}", r.group_by.join(", ")));
     let order = match r.groups_sorted_by.as_str() {
         "key" => "in key order".to_string(),
-        s => format!("by {}", s.replace('_', " ")),
+        s => super::words::say(r, &format!("by {}", s.replace('_', " "))),
     };
     let note = format!("({}, {order})", plural(r.groups_total, "group", "groups"));
     t.prose(out, "", &format!("{heading} {note}"))?;
@@ -153,8 +161,12 @@ fn headline(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ),
         None => "none ended".to_string(),
     };
-    let steps = format!("Steps {}", num(s.steps.total));
-    t.prose(out, "", &format!("{} · {failed}", t.bold(&steps)))?;
+    let steps = format!("{} {}", s.steps.title(), num(s.steps.total));
+    let split = match s.steps.split(num) {
+        x if x.is_empty() => x,
+        x => format!(" {x}"),
+    };
+    t.prose(out, "", &format!("{}{split} · {failed}", t.bold(&steps)))?;
     let d = &s.durations_seconds.completed;
     if let (Some(p50), Some(p95), Some(p99), Some(max)) = (d.p50, d.p95, d.p99, d.max) {
         let line = format!(
@@ -200,7 +212,11 @@ fn headline(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
             let line = format!(
                 "{} unpriced: {}",
-                plural(u.steps, "step with usage", "steps with usage"),
+                plural(
+                    u.steps,
+                    &format!("{} with usage", s.steps.noun1()),
+                    &format!("{} with usage", s.steps.noun())
+                ),
                 why.join(", ")
             );
             t.prose(out, "  ", &line)?;
@@ -229,8 +245,14 @@ fn headline(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 duration(p90)
             ));
         }
-        if let Some(th) = &r.threads {
-            more.push(plural(th.total, "thread", "threads"));
+        // Responses without a conversation have none to count.
+        if let Some(th) = r
+            .threads
+            .as_ref()
+            .filter(|t| t.total > 0 || s.steps.noun() == "steps")
+        {
+            let (one, many) = super::words::thread_noun(r);
+            more.push(plural(th.total, one, many));
         }
         if !more.is_empty() {
             t.prose(out, "  ", &more.join(" · "))?;
@@ -327,7 +349,8 @@ fn footer(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !r.sections.time_series.buckets.is_empty() {
         left.push("time series");
     }
-    left.extend(["cost by model", "run spreads", "slowest steps"]);
+    let slowest = format!("slowest {}", r.sections.steps.noun());
+    left.extend(["cost by model", "run spreads", &slowest]);
     if r.input.counts.malformed > 0 {
         left.push("malformed lines");
     }
@@ -336,7 +359,12 @@ fn footer(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         left.join(", ")
     );
     if r.exemplars.is_some() {
-        line.push_str(" A run's steps: steplog find --where 'run == \"RUN\"' FILE");
+        line.push_str(match r.sections.steps.noun() {
+            "steps" => " A run's steps: steplog find --where 'run == \"RUN\"' FILE",
+            // A response's run column is its own id: find names one response, not its
+            // chain.
+            _ => " A run step's run, or a response: steplog find --where 'run == \"ID\"' FILE",
+        });
     }
     t.prose(out, "", &line)?;
     const NOTES: usize = 2;

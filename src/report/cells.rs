@@ -3,6 +3,7 @@
 //! [`Style`]: how numbers are grouped, what marks a missing value, how a value seen in
 //! the data is escaped.
 
+use super::words::{say, thread_noun};
 use super::{
     Cost, DurationSummary, Durations, Exemplar, Group, Input, Report, Runs, Spread, Threads, Usd,
 };
@@ -275,10 +276,13 @@ pub(super) fn groups_note(r: &Report, style: &Style) -> String {
         "cost" => "that cost the most",
         _ => "first by key",
     };
-    format!(
-        "{} {noun}; the {} {by} (--top and --sort choose others; JSON and CSV have all)",
-        style.count(total),
-        style.count(shown)
+    say(
+        r,
+        &format!(
+            "{} {noun}; the {} {by} (--top and --sort choose others; JSON and CSV have all)",
+            style.count(total),
+            style.count(shown)
+        ),
     )
 }
 
@@ -287,7 +291,7 @@ pub(super) fn groups_note(r: &Report, style: &Style) -> String {
 pub(super) fn group_head(r: &Report, narrow: bool) -> Vec<String> {
     let mut head: Vec<String> = GROUP_FIGURES
         .iter()
-        .map(|(n, f)| if narrow { n } else { f }.to_string())
+        .map(|(n, f)| say(r, if narrow { n } else { f }))
         .collect();
     if r.cost.is_some() {
         head.push("cost".into());
@@ -311,7 +315,11 @@ pub(super) fn group_rows(r: &Report) -> Vec<Vec<Cell>> {
 
 /// The cost in a sentence: `$12.34 for 1,234 steps on 2 models (bundled list prices …)`,
 /// with the unpriced steps and why, in words.
-pub(super) fn cost_sentence(c: &Cost, style: &Style) -> String {
+pub(super) fn cost_sentence(r: &Report, c: &Cost, style: &Style) -> String {
+    say(r, &cost_sentence_of_steps(c, style))
+}
+
+fn cost_sentence_of_steps(c: &Cost, style: &Style) -> String {
     let priced: u64 = c.by_model.values().map(|m| m.steps).sum();
     let models = c.by_model.len();
     if priced == 0 {
@@ -342,7 +350,11 @@ pub(super) fn cost_heading(c: &Cost) -> String {
 }
 
 /// The unpriced steps in words, or `None` when every step with usage was priced.
-pub(super) fn unpriced_sentence(c: &Cost, style: &Style) -> Option<String> {
+pub(super) fn unpriced_sentence(r: &Report, c: &Cost, style: &Style) -> Option<String> {
+    unpriced_sentence_of_steps(c, style).map(|s| say(r, &s))
+}
+
+fn unpriced_sentence_of_steps(c: &Cost, style: &Style) -> Option<String> {
     let u = &c.unpriced;
     if u.steps == 0 {
         return None;
@@ -432,16 +444,23 @@ pub(super) const SPREAD_HEAD: [&str; 8] = [
 
 /// One row per figure spread over runs, then over threads: its name, then
 /// [`SPREAD_HEAD`]'s columns.
-pub(super) fn spread_rows(runs: &Runs, threads: Option<&Threads>) -> Vec<[Cell; 8]> {
+pub(super) fn spread_rows(r: &Report, runs: &Runs, threads: Option<&Threads>) -> Vec<[Cell; 8]> {
     let mut rows = vec![
-        spread_row("steps", &runs.steps_per_run),
+        spread_row(r.sections.steps.noun(), &runs.steps_per_run),
         spread_row("span (s)", &runs.span_seconds),
         spread_row("tool calls", &runs.tool_calls_per_run),
         spread_row("tokens", &runs.tokens_per_run),
     ];
     if let Some(t) = threads {
-        rows.push(spread_row("runs per thread", &t.runs_per_thread));
-        rows.push(spread_row("steps per thread", &t.steps_per_thread));
+        let thread = thread_noun(r).0;
+        rows.push(spread_row(
+            &format!("runs per {thread}"),
+            &t.runs_per_thread,
+        ));
+        rows.push(spread_row(
+            &say(r, &format!("steps per {thread}")),
+            &t.steps_per_thread,
+        ));
     }
     rows
 }
@@ -464,8 +483,13 @@ pub(super) fn exemplar_lists(r: &Report) -> Vec<(&'static str, &'static str, &[E
     let Some(e) = &r.exemplars else {
         return Vec::new();
     };
+    let slowest = match r.sections.steps.noun() {
+        "steps" => "Slowest steps",
+        "responses" => "Slowest responses",
+        _ => "Slowest records",
+    };
     [
-        ("Slowest steps", "seconds", &e.slowest_steps[..]),
+        (slowest, "seconds", &e.slowest_steps[..]),
         ("Slowest runs", "span (s)", &e.slowest_runs[..]),
         costliest_title(e),
         ("Latest failures", "created", &e.recent_failures[..]),

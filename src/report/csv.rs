@@ -298,6 +298,7 @@ impl Rows {
     }
 
     fn steps(&mut self, s: &Steps) {
+        self.map("steps.by_api", "", &s.by_api);
         self.map("steps.by_status", "", &s.by_status);
         self.map("steps.by_type", "", &s.by_type);
         self.n("steps.distinct_ids_estimate", "", s.distinct_ids_estimate);
@@ -390,6 +391,7 @@ impl Rows {
     fn tool_calls(&mut self, t: &ToolCalls) {
         self.map("tool_calls.by_kind", "", &t.by_kind);
         self.map("tool_calls.functions", "", &t.functions);
+        self.map("tool_calls.mcp", "", &t.mcp);
         self.n("tool_calls.total", "", t.total);
     }
 

@@ -4,9 +4,7 @@
 //! entries (like the table) and say how many more there are. With `--group-by`, a table
 //! with one row per group; with several time buckets, the time series.
 
-use super::cells::{
-    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
-};
+use super::cells::{self, Breakdown, Style, DURATION_HEAD, SPREAD_HEAD};
 use super::escape;
 use super::{Format, Report};
 use std::collections::BTreeMap;
@@ -131,15 +129,18 @@ impl Format for Markdown {
             writeln!(out, "Created from {a} to {b}.\n")?;
         }
         if let Some(d) = &r.dedup {
-            writeln!(
-                out,
-                "Deduplicated: {} snapshots → {} steps ({} folded).\n",
+            let line = format!(
+                "Deduplicated: {} snapshots → {} steps ({} folded).",
                 d.snapshots, d.steps, d.folded
-            )?;
+            );
+            writeln!(out, "{}\n", super::words::say(r, &line))?;
         }
 
         let steps = &r.sections.steps;
-        writeln!(out, "## Steps: {}\n", steps.total)?;
+        let split = steps.split(|n| n.to_string());
+        let heading = format!("## {}: {} {split}", steps.title(), steps.total);
+        writeln!(out, "{}\n", heading.trim_end())?;
+        breakdown(out, "api", &steps.by_api, steps.total)?;
         breakdown(out, "status", &steps.by_status, steps.total)?;
         breakdown(out, "type", &steps.by_type, steps.total)?;
 
@@ -161,14 +162,17 @@ impl Format for Markdown {
             .copied()
             .unwrap_or(0);
         breakdown(out, "function", &r.sections.tool_calls.functions, fns)?;
+        let t = &r.sections.tool_calls;
+        let mcp = t.by_kind.get("mcp").copied().unwrap_or(0);
+        breakdown(out, "mcp tool", &t.mcp, mcp)?;
 
         let f = &r.sections.failures;
         let rate = STYLE.rate(f.rate);
-        writeln!(
-            out,
-            "## Failures: {} ({rate} of {} terminal steps)\n",
+        let heading = format!(
+            "## Failures: {} ({rate} of {} terminal steps)",
             f.total, f.terminal_steps
-        )?;
+        );
+        writeln!(out, "{}\n", super::words::say(r, &heading))?;
         breakdown(out, "error code", &f.by_code, f.total)?;
         breakdown(out, "assistant", &f.by_assistant, f.total)?;
         breakdown(out, "tool", &f.by_tool, f.total)?;
@@ -195,11 +199,11 @@ impl Format for Markdown {
         table(out, &DURATION_HEAD, &rows)?;
 
         let u = &r.sections.usage;
-        writeln!(
-            out,
-            "## Usage: {} steps with usage, {} without\n",
+        let heading = format!(
+            "## Usage: {} steps with usage, {} without",
             u.steps_with_usage, u.steps_without_usage
-        )?;
+        );
+        writeln!(out, "{}\n", super::words::say(r, &heading))?;
         let tokens = u.tokens();
         table(
             out,
@@ -209,8 +213,8 @@ impl Format for Markdown {
 
         if let Some(c) = &r.cost {
             writeln!(out, "## Cost: {}\n", cells::cost_heading(c))?;
-            writeln!(out, "{}\n", cells::cost_sentence(c, &STYLE))?;
-            if let Some(s) = cells::unpriced_sentence(c, &STYLE) {
+            writeln!(out, "{}\n", cells::cost_sentence(r, c, &STYLE))?;
+            if let Some(s) = cells::unpriced_sentence(r, c, &STYLE) {
                 writeln!(out, "{s}\n")?;
             }
             for n in &c.notes {
@@ -221,7 +225,9 @@ impl Format for Markdown {
                     .iter()
                     .map(|row| STYLE.row(row))
                     .collect();
-                table(out, &COST_MODEL_HEAD, &rows)?;
+                let words = super::words::cost_model_head(r);
+                let head: Vec<&str> = words.iter().map(String::as_str).collect();
+                table(out, &head, &rows)?;
             }
             let (rows, rest) = cells::cost_assistant_rows(c, usize::MAX);
             if !rows.is_empty() {
@@ -238,16 +244,12 @@ impl Format for Markdown {
                 .iter()
                 .map(|(k, n)| format!("{n} {}", cell(k)))
                 .collect();
-            let threads = r
-                .threads
-                .as_ref()
-                .map_or_else(String::new, |t| format!(" {} threads.", t.total));
-            writeln!(
-                out,
-                "By outcome (the status of the last step): {}.{threads}\n",
-                outcomes.join(", ")
-            )?;
-            let rows: Vec<Vec<String>> = cells::spread_rows(runs, r.threads.as_ref())
+            let threads = r.threads.as_ref().map_or_else(String::new, |t| {
+                format!(" {} {}.", t.total, super::words::thread_noun(r).1)
+            });
+            let line = super::words::say(r, "By outcome (the status of the last step):");
+            writeln!(out, "{line} {}.{threads}\n", outcomes.join(", "))?;
+            let rows: Vec<Vec<String>> = cells::spread_rows(r, runs, r.threads.as_ref())
                 .iter()
                 .map(|row| STYLE.row(row))
                 .collect();
@@ -255,8 +257,9 @@ impl Format for Markdown {
         }
         for (title, figure, list) in cells::exemplar_lists(r) {
             writeln!(out, "## {title}\n")?;
+            let words = super::words::exemplar_head(r);
             let mut head = vec![figure];
-            head.extend(EXEMPLAR_HEAD);
+            head.extend(words.iter().map(String::as_str));
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .map(|e| STYLE.row(&cells::exemplar_row(e)))
@@ -296,7 +299,8 @@ impl Format for Markdown {
                     row
                 })
                 .collect();
-            let mut head = vec![ts.interval.as_str(), "steps", "failed", "total tokens"];
+            let noun = r.sections.steps.noun();
+            let mut head = vec![ts.interval.as_str(), noun, "failed", "total tokens"];
             if r.cost.is_some() {
                 head.push("cost");
             }

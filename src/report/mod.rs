@@ -19,6 +19,7 @@ mod prometheus;
 mod runs;
 mod table;
 mod time;
+mod words;
 
 pub use cells::GROUPS_SHOWN;
 pub use cost::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
@@ -347,6 +348,18 @@ pub struct Steps {
     pub by_status: BTreeMap<String, u64>,
     /// By step type (`(none)` when absent).
     pub by_type: BTreeMap<String, u64>,
+    /// By API (`assistants`, `responses`), when there are responses; else empty and
+    /// left out, all records being run steps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_api: BTreeMap<String, u64>,
+    /// Records without a `created_at` (failed Batch API requests): counted here, and
+    /// among the failures, but in no time figure. Left out when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub undated: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Tool calls.
@@ -358,6 +371,13 @@ pub struct ToolCalls {
     pub by_kind: BTreeMap<String, u64>,
     /// Function calls by `function.name`.
     pub functions: BTreeMap<String, u64>,
+    /// A response's MCP calls by `server.tool` (left out when none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mcp: BTreeMap<String, u64>,
+    /// Responses' `reasoning` output items: not tool calls, counted apart (left out
+    /// when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_items: u64,
 }
 
 /// Failed steps.

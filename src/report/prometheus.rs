@@ -369,6 +369,12 @@ impl Format for Prometheus {
             labels: Vec::new(),
             dims: &[],
         };
+        for (api, v) in &r.sections.steps.by_api {
+            let help = "Records summarised, by API: Assistants run steps and Responses \
+                        responses (the other families count both; --group-by api splits them).";
+            let l = vec![("api".to_string(), api.clone())];
+            f.counter("steplog_records_total", help, &l, *v);
+        }
         figures(&mut f, &whole, &Figures::of_sections(&r.sections));
         runs(&mut f, r);
         cost(&mut f, r);

@@ -3,9 +3,7 @@
 //! Long maps (assistants, functions, messages) show their largest entries and say how
 //! many more there are; `--format json` has them all.
 
-use super::cells::{
-    self, Breakdown, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD,
-};
+use super::cells::{self, Breakdown, Style, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD};
 use super::escape::visible;
 use super::grid::Grid;
 use super::{Format, Report};
@@ -185,9 +183,10 @@ impl Format for Table {
         if let Some(d) = &r.dedup {
             writeln!(
                 out,
-                "  dedup: {} snapshots → {} steps ({} folded)",
+                "  dedup: {} snapshots → {} {} ({} folded)",
                 num(d.snapshots),
                 num(d.steps),
+                r.sections.steps.noun(),
                 num(d.folded)
             )?;
         }
@@ -231,15 +230,34 @@ impl Format for Table {
         }
 
         let s = &r.sections.steps;
-        writeln!(out, "\n{}", self.bold(&format!("Steps {}", num(s.total))))?;
+        let heading = format!("{} {} {}", s.title(), num(s.total), s.split(num));
+        writeln!(out, "\n{}", self.bold(heading.trim_end()))?;
+        let apis: BTreeMap<String, u64> = s
+            .by_api
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        breakdown(out, self.width, "by api", &apis, s.total, false)?;
+        if s.undated > 0 {
+            let line = format!(
+                "{} undated: failed batch requests, which have no created_at (in no time figure)",
+                num(s.undated)
+            );
+            self.prose(out, "  ", &line)?;
+        }
         breakdown(out, self.width, "by status", &s.by_status, s.total, false)?;
         breakdown(out, self.width, "by type", &s.by_type, s.total, false)?;
 
         let t = &r.sections.tool_calls;
+        let reasoning = match t.reasoning_items {
+            0 => String::new(),
+            n => format!(" (and {} reasoning items)", num(n)),
+        };
         writeln!(
             out,
             "\n{}",
-            self.bold(&format!("Tool calls {}", num(t.total)))
+            self.bold(&format!("Tool calls {}{reasoning}", num(t.total)))
         )?;
         let kinds: BTreeMap<String, u64> = t
             .by_kind
@@ -250,13 +268,16 @@ impl Format for Table {
         breakdown(out, self.width, "by kind", &kinds, t.total, false)?;
         let fn_total = t.by_kind.get("function").copied().unwrap_or(0);
         breakdown(out, self.width, "functions", &t.functions, fn_total, true)?;
+        let mcp_total = t.by_kind.get("mcp").copied().unwrap_or(0);
+        breakdown(out, self.width, "mcp tools", &t.mcp, mcp_total, true)?;
 
         let f = &r.sections.failures;
         let rate = STYLE.rate(f.rate);
         let heading = format!(
-            "Failures {} ({rate} of {} terminal steps)",
+            "Failures {} ({rate} of {} terminal {})",
             num(f.total),
-            num(f.terminal_steps)
+            num(f.terminal_steps),
+            s.noun()
         );
         let heading = if f.total > 0 {
             self.paint(
@@ -334,8 +355,9 @@ impl Format for Table {
 
         let u = &r.sections.usage;
         let heading = format!(
-            "Usage: {} steps with usage, {} without",
+            "Usage: {} {} with usage, {} without",
             num(u.steps_with_usage),
+            s.noun(),
             num(u.steps_without_usage)
         );
         writeln!(out, "\n{}", self.bold(&heading))?;
@@ -347,8 +369,9 @@ impl Format for Table {
         if u.total_mismatch > 0 {
             writeln!(
                 out,
-                "  {} steps where total_tokens != prompt_tokens + completion_tokens",
-                num(u.total_mismatch)
+                "  {} {} where total_tokens != prompt_tokens + completion_tokens",
+                num(u.total_mismatch),
+                s.noun()
             )?;
         }
         let (entries, rest) = cells::ranked(&u.by_assistant, TOP, |s| s.total_tokens);
@@ -356,12 +379,12 @@ impl Format for Table {
             writeln!(out, "  by assistant (most total tokens first)")?;
             // reasoning, cached, steps, prompt and completion go first when narrow.
             let mut g = Grid::default().optional(&[6, 5, 1, 2, 3]);
-            let mut head = vec!["assistant".to_string(), "steps".to_string()];
+            let mut head = vec!["assistant".to_string(), s.noun().to_string()];
             head.extend(u.tokens().map(|(k, _)| k.to_string()));
             g.row(head);
-            for (k, s) in entries {
-                let mut row = vec![visible(k), num(s.steps_with_usage)];
-                row.extend(s.tokens().map(num));
+            for (k, a) in entries {
+                let mut row = vec![visible(k), num(a.steps_with_usage)];
+                row.extend(a.tokens().map(num));
                 g.row(row);
             }
             g.write(out, "    ", self.width)?;
@@ -371,8 +394,8 @@ impl Format for Table {
         if let Some(c) = &r.cost {
             let heading = format!("Cost {}", cells::cost_heading(c));
             writeln!(out, "\n{}", self.bold(&heading))?;
-            self.prose(out, "  ", &cells::cost_sentence(c, &STYLE))?;
-            if let Some(s) = cells::unpriced_sentence(c, &STYLE) {
+            self.prose(out, "  ", &cells::cost_sentence(r, c, &STYLE))?;
+            if let Some(s) = cells::unpriced_sentence(r, c, &STYLE) {
                 self.prose(out, "  ", &s)?;
             }
             for n in &c.notes {
@@ -380,7 +403,7 @@ impl Format for Table {
             }
             if !c.by_model.is_empty() {
                 let mut g = Grid::default().optional(&[6, 4, 3, 5, 2]);
-                g.row(COST_MODEL_HEAD.map(String::from));
+                g.row(super::words::cost_model_head(r));
                 for row in cells::cost_model_rows(c) {
                     g.row(STYLE.row(&row));
                 }
@@ -407,22 +430,23 @@ impl Format for Table {
             let heading = format!("Runs {}", num(runs.total));
             writeln!(out, "\n{}", self.bold(&heading))?;
             if !outcomes.is_empty() {
-                let line = format!("by outcome (last step): {}", outcomes.join(" · "));
+                let line = format!("by outcome (last {}): {}", s.noun1(), outcomes.join(" · "));
                 self.prose(out, "  ", &line)?;
             }
             if runs.steps_without_run > 0 {
                 writeln!(
                     out,
-                    "  {} steps without a run_id",
-                    num(runs.steps_without_run)
+                    "  {} {} without a run_id",
+                    num(runs.steps_without_run),
+                    s.noun()
                 )?;
             }
             if let Some(t) = &r.threads {
-                writeln!(out, "  threads {}", num(t.total))?;
+                writeln!(out, "  {} {}", super::words::thread_noun(r).1, num(t.total))?;
             }
             let mut g = Grid::default();
             g.row(SPREAD_HEAD.map(String::from));
-            for row in cells::spread_rows(runs, r.threads.as_ref()) {
+            for row in cells::spread_rows(r, runs, r.threads.as_ref()) {
                 g.row(STYLE.row(&row));
             }
             g.write(out, "  ", self.width)?;
@@ -436,7 +460,7 @@ impl Format for Table {
                 .flexible(EXEMPLAR_HEAD.len())
                 .fixed(&[0]);
             let mut head = vec![figure.to_string()];
-            head.extend(EXEMPLAR_HEAD.map(String::from));
+            head.extend(super::words::exemplar_head(r));
             g.row(head);
             for e in list {
                 g.row(STYLE.row(&cells::exemplar_row(e)));
@@ -532,7 +556,7 @@ fn over_time(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
     );
     writeln!(out, "\n{}", t.bold(&title))?;
     let rows: [(&str, Vec<u64>); 3] = [
-        ("steps", series(&|b| b.steps)),
+        (r.sections.steps.noun(), series(&|b| b.steps)),
         ("failed", series(&|b| b.failed)),
         ("tokens", series(&|b| b.total_tokens)),
     ];

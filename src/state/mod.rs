@@ -28,8 +28,10 @@ use std::path::Path;
 
 /// The `format` tag of every state file.
 pub const FORMAT: &str = "steplog-state";
-/// The state layout version this build writes. It reads this one and version 1.
-pub const VERSION: u32 = 4;
+/// The state layout version this build writes. It reads every version from 1 to this one.
+/// Version 5 adds records by API and undated records to the steps, the four tool kinds of
+/// responses, and the links between responses (see [`v2`]).
+pub const VERSION: u32 = 5;
 
 /// What a state's figures depend on besides its inputs: states merge only when these
 /// are equal.
@@ -92,8 +94,8 @@ impl Settings {
 
 /// A state's summary as read, before it is converted.
 enum Parsed<'a> {
-    V1(v1::SummaryV1),
-    V2(v2::SummaryV2<v2::GroupsRaw<'a>, v3::RunsIn<'a>, v4::CostIn<'a>>),
+    V1(Box<v1::SummaryV1>),
+    V2(Box<v2::SummaryV2<v2::GroupsRaw<'a>, v3::RunsIn<'a>, v4::CostIn<'a>>>),
 }
 
 /// A summary that can be saved, merged and rendered later.
@@ -140,6 +142,9 @@ pub enum Error {
     /// Merging would make more runs or threads than allowed.
     #[error(transparent)]
     TooManyRuns(#[from] agg::TooManyRuns),
+    /// Chains of responses met spilled runs.
+    #[error(transparent)]
+    Chains(agg::Error),
     /// Merging would pass the largest value a count or sum holds.
     #[error("the merged states do not fit")]
     Overflow(#[from] Overflow),
@@ -174,6 +179,7 @@ impl From<agg::Error> for Error {
             agg::Error::Overflow(o) => Error::Overflow(o),
             agg::Error::TooManyGroups(g) => Error::TooManyGroups(g),
             agg::Error::TooManyRuns(r) => Error::TooManyRuns(r),
+            e @ agg::Error::ChainsSpilled(_) => Error::Chains(e),
         }
     }
 }
@@ -333,12 +339,20 @@ impl State {
             Some(1) => {
                 let file: v1::StateV1 =
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
-                (file.settings, file.files, Parsed::V1(file.summary))
+                (
+                    file.settings,
+                    file.files,
+                    Parsed::V1(Box::new(file.summary)),
+                )
             }
-            Some(2 | 3 | VERSION) => {
+            Some(2..=VERSION) => {
                 let file: v2::StateV2<v2::GroupsRaw<'_>, v3::RunsIn<'_>, v4::CostIn<'_>> =
                     serde_json::from_slice(text).map_err(|e| invalid(e.to_string()))?;
-                (file.settings, file.files, Parsed::V2(file.summary))
+                (
+                    file.settings,
+                    file.files,
+                    Parsed::V2(Box::new(file.summary)),
+                )
             }
             Some(found) => return Err(Error::Version { path: name, found }),
             None => return Err(invalid("it has no \"version\"".into())),
@@ -399,6 +413,9 @@ impl State {
         // Written sorted; a state edited by hand reads the same as if it had been.
         let mut summary = summary;
         summary.window = (settings.since, settings.until);
+        // Its runs were written with their chains folded: this files each response's
+        // costs under its run again.
+        summary.aggregates.resolve_chains(false)?;
         let mut state = State { settings, summary };
         state.sort_files();
         Ok(state)

@@ -67,6 +67,23 @@ pub(super) struct SummaryV2<G, R, C> {
     /// it left any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outside_window: Option<[i64; 2]>,
+    /// The links between responses (version 5, when runs are counted and there are
+    /// responses): `[ID, PREVIOUS|null, ASKS_FOR_NEXT]`, ids as their 128-bit hashes in
+    /// hex, sorted. Runs are written with their chains folded; a response whose run
+    /// began in another state joins it when the states merge.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    links: Vec<(String, Option<String>, bool)>,
+}
+
+fn hex(h: u128) -> String {
+    format!("{h:032x}")
+}
+
+fn unhex(s: &str) -> Result<u128, Invalid> {
+    match s.len() {
+        32 => u128::from_str_radix(s, 16).map_err(|_| format!("links: {s:?} is not hex")),
+        _ => Err(format!("links: {s:?} is not 32 hex digits")),
+    }
 }
 
 /// An absent field read as `None` (without asking its type for a default).
@@ -156,6 +173,12 @@ impl<'a> SummaryV2<GroupsOut<'a>, RunsOut<'a>, CostOut<'a>> {
             groups: GroupsOut(&a.groups),
             filtered_out: s.filtered_out,
             outside_window: s.outside.bounds.map(|(a, b)| [a, b]),
+            links: a
+                .chains
+                .entries()
+                .into_iter()
+                .map(|(id, parent, pending)| (hex(id), parent.map(hex), pending))
+                .collect(),
             interval: s.view.interval.as_str().to_string(),
             runs: a.runs.enabled.then_some(RunsOut(&a.runs, &a.table)),
             exemplars: (a.exemplars.n > 0).then(|| ExemplarsV3::of(&a.exemplars)),
@@ -325,6 +348,18 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
             Some(c) => c.into_ledger(&mut table).map_err(invalid)?,
             None => crate::agg::Ledger::default(),
         };
+        let mut chains = crate::agg::chains::Chains::new(max_runs);
+        for (i, (id, parent, pending)) in self.links.iter().enumerate() {
+            if i > 0 && self.links[i - 1].0 >= *id {
+                return Err(invalid(format!(
+                    "links are not sorted and distinct at {id:?}"
+                )));
+            }
+            let parent = parent.as_deref().map(unhex).transpose().map_err(invalid)?;
+            chains
+                .insert(unhex(id).map_err(invalid)?, parent, *pending)
+                .map_err(|e| invalid(e.to_string()))?;
+        }
         Ok(Summary {
             files,
             lines: self.lines.into_stats().map_err(invalid)?,
@@ -345,6 +380,7 @@ impl<'a> SummaryV2<GroupsRaw<'a>, RunsIn<'a>, CostIn<'a>> {
                 groups,
                 table,
                 runs,
+                chains,
                 exemplars: self
                     .exemplars
                     .map_or_else(|| Exemplars::new(0), ExemplarsV3::into_exemplars),

@@ -19,6 +19,7 @@ mod outputs;
 mod properties;
 mod realworld;
 mod reports;
+mod responses;
 mod runs;
 mod screen;
 mod shapes;

@@ -218,7 +218,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
     let out = steplog().args(["report", path(&future)]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("is a version 99 state; this steplog reads versions 1 to 4"));
+        .contains("is a version 99 state; this steplog reads versions 1 to 5"));
 
     // Flags of `summary` the state cannot honour get a message, not a wrong report.
     let out = steplog()
@@ -249,7 +249,7 @@ fn incompatible_or_foreign_states_are_refused_clearly() {
 
 #[test]
 fn the_state_format_is_pinned_byte_for_byte() {
-    // testdata/state/golden-v4.state is what `partial` writes for these fixtures: a
+    // testdata/state/golden-v5.state is what `partial` writes for these fixtures: a
     // change to the format shows here, to be made on purpose (with a version bump).
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.state");
@@ -258,10 +258,10 @@ fn the_state_format_is_pinned_byte_for_byte() {
         .args(FIXTURES)
         .arg("-o")
         .arg(&fresh));
-    let golden = std::fs::read(testdata().join("state/golden-v4.state")).unwrap();
+    let golden = std::fs::read(testdata().join("state/golden-v5.state")).unwrap();
     assert!(
         std::fs::read(&fresh).unwrap() == golden,
-        "partial no longer writes testdata/state/golden-v4.state byte for byte"
+        "partial no longer writes testdata/state/golden-v5.state byte for byte"
     );
 }
 
@@ -280,7 +280,7 @@ fn states_of_every_version_are_read_by_report() {
     // testdata/state/fixtures-v1.state was written by `steplog partial` when the format
     // was introduced, golden-v1.state by the last version-1 steplog, golden-v2.state by
     // the last version-2 one, golden-v3.state by the last version-3 one, golden-v4.state
-    // by this one: each report must stay the summary of the same fixtures (version 1's
+    // by the last version-4 one, golden-v5.state by this one: each report must stay the summary of the same fixtures (version 1's
     // groups are read into compact groups, their durations from the histograms).
     // Malformed-line messages are kept as written, and older steplogs worded them
     // otherwise; states before version 3 hold no runs and before version 4 no costs: for
@@ -312,10 +312,13 @@ fn states_of_every_version_are_read_by_report() {
         "golden-v2",
         "golden-v3",
         "golden-v4",
+        "golden-v5",
     ] {
         let state = testdata().join(format!("state/{name}.state"));
         let report = ok(steplog().args(["report", "-f", "json"]).arg(&state));
-        if name == "golden-v4" {
+        // Version 5 added only what run steps alone do not have: a version-4 state of
+        // them reports as this steplog's summary does.
+        if name == "golden-v4" || name == "golden-v5" {
             assert_eq!(
                 String::from_utf8(report).unwrap(),
                 String::from_utf8(single.clone()).unwrap(),

@@ -4,13 +4,14 @@
 use super::sketch::{Sketch, SLOTS};
 use crate::agg::{add, Overflow, UsageSums};
 use crate::batch::{
-    Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED, STATUS_IN_PROGRESS,
+    is_failure, Batch, STATUS_CANCELLED, STATUS_COMPLETED, STATUS_EXPIRED, STATUS_FAILED,
+    STATUS_INCOMPLETE, STATUS_IN_PROGRESS,
 };
 use crate::report;
 use std::collections::BTreeMap;
 
 /// The statuses a group counts in place, in batch-code order.
-pub const STATUSES: [&str; 5] = ["in_progress", "cancelled", "failed", "completed", "expired"];
+pub const STATUSES: [&str; 7] = crate::batch::KNOWN_STATUSES;
 
 /// The figures of [`GroupFigures::usage`], in order.
 const USAGE: [&str; 6] = [
@@ -31,7 +32,7 @@ pub struct GroupFigures {
     /// Steps in the group.
     pub steps: u64,
     /// Steps by status, indexed as [`STATUSES`].
-    pub statuses: [u64; 5],
+    pub statuses: [u64; 7],
     /// Steps with any other status, verbatim.
     pub other_statuses: Option<Box<BTreeMap<String, u64>>>,
     /// Failed steps by error code: the table's code (see [`super::table::Table`]) or
@@ -75,7 +76,12 @@ impl GroupFigures {
     #[inline]
     pub fn add_row(&mut self, batch: &Batch, i: usize, code: u32) -> Result<(), Overflow> {
         let created = batch.created_at[i];
-        if self.steps == 0 {
+        if batch.undated(i) {
+            // No time: a group of undated rows alone has the empty range (MAX, MIN).
+            if self.steps == 0 {
+                (self.first, self.last) = (i64::MAX, i64::MIN);
+            }
+        } else if self.steps == 0 {
             self.first = created;
             self.last = created;
         } else {
@@ -84,7 +90,7 @@ impl GroupFigures {
         }
         self.steps += 1;
         let status = batch.status[i];
-        if status as usize <= STATUS_EXPIRED as usize {
+        if (status as usize) < STATUSES.len() {
             self.statuses[status as usize] += 1;
         } else {
             let name = batch.dicts.status.get(status);
@@ -94,7 +100,7 @@ impl GroupFigures {
                 .entry(name.to_string())
                 .or_default() += 1;
         }
-        if status == STATUS_FAILED {
+        if is_failure(status) {
             self.add_failures(code, 1)?;
         }
         if let Some(s) = slot(status) {
@@ -169,13 +175,18 @@ impl GroupFigures {
 
     /// Steps in a terminal status.
     pub fn terminal(&self) -> u64 {
-        self.statuses[1..].iter().sum()
+        self.statuses[1..=STATUS_INCOMPLETE as usize].iter().sum()
+    }
+
+    /// Failed steps, and incomplete responses.
+    pub fn failed(&self) -> u64 {
+        self.statuses[STATUS_FAILED as usize] + self.statuses[STATUS_INCOMPLETE as usize]
     }
 
     /// Failed steps over terminal steps.
     pub fn failure_rate(&self) -> Option<f64> {
         let t = self.terminal();
-        (t > 0).then(|| self.statuses[STATUS_FAILED as usize] as f64 / t as f64)
+        (t > 0).then(|| self.failed() as f64 / t as f64)
     }
 
     /// Whether the figures are ones a run could make (for a group read from a state):
@@ -198,7 +209,7 @@ impl GroupFigures {
             .failures
             .iter()
             .try_fold(0u64, |t, (_, n)| t.checked_add(*n));
-        if failures != Some(self.statuses[STATUS_FAILED as usize]) {
+        if failures != Some(self.failed()) {
             return Err("a group's failures by code do not add up to its failed steps".into());
         }
         for (s, name) in SLOTS.iter().enumerate() {
@@ -210,7 +221,9 @@ impl GroupFigures {
             return Err("a group has more steps with usage than steps".into());
         }
         let max = crate::parse::MAX_TIMESTAMP;
-        if !(0 <= self.first && self.first <= self.last && self.last <= max) {
+        let undated_only = (self.first, self.last) == (i64::MAX, i64::MIN);
+        let dated = 0 <= self.first && self.first <= self.last && self.last <= max;
+        if !(undated_only || dated) {
             return Err(format!(
                 "a group's time range {}..{}",
                 self.first, self.last
@@ -274,14 +287,17 @@ impl GroupFigures {
             steps: self.steps,
             by_status: by_status.into(),
             failures: report::GroupFailures {
-                total: self.statuses[STATUS_FAILED as usize],
+                total: self.failed(),
                 terminal_steps: self.terminal(),
                 rate: self.failure_rate(),
                 by_code: by_code.into(),
             },
             durations_seconds: durations,
             usage: self.usage_sums().finish(),
-            time_range: report::TimeRange::new(Some(self.first), Some(self.last)),
+            time_range: match self.first <= self.last {
+                true => report::TimeRange::new(Some(self.first), Some(self.last)),
+                false => report::TimeRange::new(None, None),
+            },
             cost_usd: None,
             unpriced_steps: None,
         }
@@ -296,4 +312,4 @@ impl GroupFigures {
 }
 
 /// `in_progress` is counted but neither terminal nor a duration.
-const _: () = assert!(STATUS_IN_PROGRESS == 0 && STATUS_EXPIRED == 4);
+const _: () = assert!(STATUS_IN_PROGRESS == 0 && STATUS_EXPIRED == 4 && STATUS_INCOMPLETE == 5);

@@ -140,18 +140,23 @@ fn along(row: &Row<'_>, d: usize, key: &mut Vec<u8>, f: &mut dyn FnMut(&[u8])) {
         Dim::Type => push_opt(key, batch.dicts.step_type.get_opt(batch.step_type[i])),
         Dim::Status => push_opt(key, batch.dicts.status.get_opt(batch.status[i])),
         Dim::ErrorCode => push_opt(key, batch.dicts.error_code.get_opt(batch.error_code[i])),
+        Dim::Day | Dim::Hour if batch.undated(i) => push_opt(key, None),
         Dim::Day => push_time(key, batch.created_at[i].div_euclid(86_400)),
         Dim::Hour => push_time(key, batch.created_at[i].div_euclid(3600)),
         Dim::Run => push_opt(key, batch.run_id.get(i)),
         Dim::Thread => push_opt(key, batch.thread_id.get(i)),
         Dim::Metadata(_) => push_opt(key, batch.metadata[meta[d]].get(i)),
         Dim::Model => {
+            let own = batch.dicts.model.get_opt(batch.model[i]);
             let assistant = batch.dicts.assistant.get_opt(batch.assistant[i]);
             push_opt(
                 key,
-                models.and_then(|m| m.of(batch.run_id.get(i), assistant)),
+                own.or_else(|| models.and_then(|m| m.of(batch.run_id.get(i), assistant))),
             )
         }
+        Dim::Api => push_opt(key, Some(batch.api[i].as_str())),
+        Dim::ServiceTier => push_opt(key, batch.dicts.service_tier.get_opt(batch.service_tier[i])),
+        Dim::Prompt => push_opt(key, batch.dicts.prompt.get_opt(batch.prompt[i])),
     }
     along(row, d + 1, key, f);
 }

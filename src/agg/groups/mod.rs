@@ -51,15 +51,22 @@ pub enum Dim {
     Run,
     /// `thread_id`
     Thread,
-    /// The step's model: its run object's, else `--model`'s or `--default-model`'s.
+    /// The record's model: a response's own, a step's run object's, else `--model`'s or
+    /// `--default-model`'s.
     Model,
+    /// The API a record comes from: `assistants` or `responses`.
+    Api,
+    /// A response's `service_tier`.
+    ServiceTier,
+    /// A response's prompt template (`prompt.id`).
+    Prompt,
     /// The value of one `metadata` key.
     Metadata(String),
 }
 
 impl Dim {
     /// Every dimension but `metadata.KEY`, by name.
-    pub const NAMED: [Dim; 11] = [
+    pub const NAMED: [Dim; 14] = [
         Dim::Assistant,
         Dim::Type,
         Dim::Status,
@@ -71,6 +78,9 @@ impl Dim {
         Dim::Run,
         Dim::Thread,
         Dim::Model,
+        Dim::Api,
+        Dim::ServiceTier,
+        Dim::Prompt,
     ];
 
     /// The name used on the command line and in reports (`metadata.team`).
@@ -94,6 +104,9 @@ impl Dim {
             Dim::Run => "run",
             Dim::Thread => "thread",
             Dim::Model => "model",
+            Dim::Api => "api",
+            Dim::ServiceTier => "service_tier",
+            Dim::Prompt => "prompt",
             Dim::Metadata(_) => "metadata",
         }
     }
@@ -107,6 +120,10 @@ impl Dim {
     pub fn parse(name: &str) -> Option<Dim> {
         if let Some(key) = name.strip_prefix("metadata.") {
             return (!key.is_empty()).then(|| Dim::Metadata(key.to_string()));
+        }
+        // A response's conversation is its thread.
+        if name == "conversation" {
+            return Some(Dim::Thread);
         }
         Dim::NAMED.into_iter().find(|d| d.simple_name() == name)
     }
@@ -184,7 +201,7 @@ impl Sort {
         match self {
             Sort::Cost => cost.map(|c| c.0 as f64),
             Sort::Steps => Some(g.steps as f64),
-            Sort::Failures => Some(g.statuses[2] as f64),
+            Sort::Failures => Some(g.failed() as f64),
             Sort::FailureRate => g.failure_rate(),
             Sort::P50 => g.durations.stats(0).p50.map(|v| v as f64),
             Sort::P99 => g.durations.stats(0).p99.map(|v| v as f64),

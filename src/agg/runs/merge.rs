@@ -139,4 +139,23 @@ impl Runs {
         }
         Ok(())
     }
+
+    /// Counts each run of `roots` (a row of `table`, its root's row) as part of its
+    /// root's: its figures folded into the root's, its own row left without steps.
+    pub fn fold_roots(&mut self, roots: &[(u32, u32)]) -> Result<(), Error> {
+        if !self.enabled {
+            return Ok(());
+        }
+        for &(r, root) in roots {
+            let (r, root) = (r as usize, root as usize);
+            let Some(theirs) = self.figures.get(r).copied().filter(|f| f.steps > 0) else {
+                continue;
+            };
+            let id = self.ids[theirs.last.id.0..][..theirs.last.id.1].to_vec();
+            self.figures[r] = Run::NONE;
+            self.count -= 1;
+            self.fold(root, &theirs, &id)?;
+        }
+        Ok(())
+    }
 }

@@ -63,6 +63,7 @@ impl Kind for Step {
             run: f.run,
             thread: f.thread,
             metadata: f.metadata.as_ref().map_or(&[], |m| &m[..]),
+            ..Row::default()
         });
         Ok(LineKind::Record)
     }
@@ -130,7 +131,7 @@ fn read_fields<'a>(
 
 /// The values of the `wanted` keys of the `metadata` object at `tape[at]`. Never an error:
 /// a `metadata` that is not an object has none of the keys.
-fn read_metadata<'a>(
+pub(super) fn read_metadata<'a>(
     tape: &[Node<'a>],
     at: usize,
     wanted: &[String],

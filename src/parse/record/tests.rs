@@ -379,3 +379,160 @@ fn each_kind_reads_only_its_own_fields() {
         (Reason::WrongType, Some("object"))
     );
 }
+
+#[test]
+fn a_response_is_one_row_with_its_own_model_usage_and_calls() {
+    let line = r#"{"id":"resp_1","object":"response","created_at":100,"status":"incomplete","completed_at":130,"model":"gpt-5","service_tier":"flex","previous_response_id":"resp_0","conversation":{"id":"conv_1"},"prompt":{"id":"pmpt_1","version":"2"},"error":null,"incomplete_details":{"reason":"max_output_tokens"},"usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":7,"output_tokens_details":{"reasoning_tokens":5},"total_tokens":17},"output":[{"type":"reasoning","id":"rs"},{"type":"function_call","name":"get_weather","call_id":"c"},{"type":"mcp_call","server_label":"deepwiki","name":"ask"},{"type":"web_search_call"},{"type":"message"}],"tools":[{"type":"function","name":"x"}]}"#;
+    let mut b = Batch::new();
+    b.set_keep(crate::batch::Keep {
+        ids: true,
+        runs: true,
+        threads: true,
+        metadata: Vec::new(),
+    });
+    assert_eq!(parse_into(&mut b, line), Ok(LineKind::Record));
+    let d = &b.dicts;
+    assert_eq!(b.api[0], crate::batch::Api::Responses);
+    assert_eq!(d.status.get(b.status[0]), "incomplete");
+    // An incomplete response's reason stands for its error code.
+    assert_eq!(d.error_code.get(b.error_code[0]), "max_output_tokens");
+    assert_eq!(d.model.get(b.model[0]), "gpt-5");
+    assert_eq!(d.service_tier.get(b.service_tier[0]), "flex");
+    assert_eq!(d.prompt.get(b.prompt[0]), "pmpt_1");
+    assert_eq!(b.thread_id.get(0), Some("conv_1"));
+    assert_eq!(b.previous.get(0), Some("resp_0"));
+    // Its run is its own id until chains are resolved; it prices itself as a run.
+    assert_eq!(b.run_id.get(0), Some("resp_1"));
+    assert_eq!(b.run_objects.get(0), Some("resp_1"));
+    assert_eq!(b.run_models.get(0), Some("gpt-5"));
+    assert_eq!(b.duration(0), Some(30));
+    assert_eq!(b.prompt_tokens.get(0), Some(10));
+    assert_eq!(b.cached_tokens.get(0), Some(4));
+    assert_eq!(b.completion_tokens.get(0), Some(7));
+    assert_eq!(b.reasoning_tokens.get(0), Some(5));
+    // Tool calls: the function by name, MCP as server.tool, web search; reasoning and
+    // messages are not calls. A function call asks for the next response.
+    let kinds: Vec<ToolKind> = b.tools(0).map(|t| b.tool_kind[t]).collect();
+    assert_eq!(
+        kinds,
+        [ToolKind::Function, ToolKind::Mcp, ToolKind::WebSearch]
+    );
+    assert_eq!(d.function.get(b.tool_function[0]), "get_weather");
+    assert_eq!(d.function.get(b.tool_function[1]), "deepwiki.ask");
+    assert!(b.pending[0]);
+}
+
+#[test]
+fn a_response_is_read_by_its_kind_in_any_key_order() {
+    // `object` first, last, or late after fields a step reads the same way.
+    for line in [
+        r#"{"object":"response","id":"r","created_at":1,"status":"completed","output":[]}"#,
+        r#"{"id":"r","created_at":1,"status":"completed","output":[],"object":"response"}"#,
+        r#"{"id":"r","created_at":1,"status":"completed","step_details":{"tool_calls":[{"type":"function"}]},"object":"response"}"#,
+    ] {
+        let b = one(line);
+        assert_eq!(b.api[0], crate::batch::Api::Responses, "{line}");
+        assert!(b.tool_kind.is_empty(), "{line}");
+    }
+    // The last `object` decides, even when an early one names a response.
+    let b = one(
+        r#"{"id":"s","object":"response","created_at":1,"status":"completed","object":"thread.run.step"}"#,
+    );
+    assert_eq!(b.api[0], crate::batch::Api::Assistants);
+    // A response's own fields are checked, and named.
+    for (line, reason, field) in [
+        (
+            r#"{"id":"r","object":"response","created_at":1}"#,
+            Reason::MissingField,
+            "status",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":1,"status":"completed","model":3}"#,
+            Reason::WrongType,
+            "model",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":1,"status":"completed","output":{}}"#,
+            Reason::WrongType,
+            "output",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":1,"status":"completed","output":[1]}"#,
+            Reason::WrongType,
+            "output[]",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":1,"status":"completed","usage":{"input_tokens":-1}}"#,
+            Reason::OutOfRange,
+            "usage.input_tokens",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":1,"status":"completed","conversation":5}"#,
+            Reason::WrongType,
+            "conversation",
+        ),
+        (
+            r#"{"id":"r","object":"response","created_at":-5,"status":"completed"}"#,
+            Reason::OutOfRange,
+            "created_at",
+        ),
+    ] {
+        assert_eq!(bad(line), (reason, Some(field)), "{line}");
+    }
+}
+
+#[test]
+fn a_stream_gives_the_response_of_its_terminal_event_and_frames_the_rest() {
+    let mut b = Batch::new();
+    for event in [
+        "response.created",
+        "response.in_progress",
+        "response.output_text.delta",
+    ] {
+        let line = format!(r#"{{"type":"{event}","sequence_number":1,"response":{{"id":"r"}}}}"#);
+        assert_eq!(parse_into(&mut b, &line), Ok(LineKind::Framing), "{event}");
+    }
+    assert!(b.is_empty());
+    for (event, status) in [
+        ("response.completed", "completed"),
+        ("response.failed", "failed"),
+        ("response.incomplete", "incomplete"),
+        ("response.cancelled", "cancelled"),
+    ] {
+        let line = format!(
+            r#"{{"type":"{event}","sequence_number":9,"response":{{"id":"r_{status}","object":"response","created_at":5,"status":"{status}","error":{{"code":"server_error"}}}}}}"#
+        );
+        assert_eq!(parse_into(&mut b, &line), Ok(LineKind::Record), "{event}");
+    }
+    assert_eq!(b.len(), 4);
+    assert_eq!(b.dicts.error_code.get(b.error_code[1]), "server_error");
+    // A terminal event without its response is malformed, by name.
+    assert_eq!(
+        bad(r#"{"type":"response.completed","sequence_number":1}"#),
+        (Reason::MissingField, Some("response"))
+    );
+}
+
+#[test]
+fn batch_lines_give_their_response_or_an_undated_failure() {
+    let mut b = Batch::new();
+    let ok = r#"{"id":"batch_req_1","custom_id":"a","response":{"status_code":200,"request_id":"q","body":{"id":"resp_1","object":"response","created_at":7,"status":"completed","model":"gpt-4o"}},"error":null}"#;
+    assert_eq!(parse_into(&mut b, ok), Ok(LineKind::Record));
+    let error_body = r#"{"id":"batch_req_2","custom_id":"b","response":{"status_code":429,"request_id":"q","body":{"error":{"message":"slow down","code":"rate_limit_exceeded"}}},"error":null}"#;
+    assert_eq!(parse_into(&mut b, error_body), Ok(LineKind::Record));
+    let expired = r#"{"id":"batch_req_3","custom_id":"c","response":null,"error":{"code":"batch_expired","message":"late"}}"#;
+    assert_eq!(parse_into(&mut b, expired), Ok(LineKind::Record));
+    assert_eq!(b.len(), 3);
+    assert!(b.from_batch.iter().all(|&x| x));
+    assert!(!b.undated(0) && b.undated(1) && b.undated(2));
+    let codes: Vec<&str> = (1..3)
+        .map(|i| b.dicts.error_code.get(b.error_code[i]))
+        .collect();
+    assert_eq!(codes, ["rate_limit_exceeded", "batch_expired"]);
+    assert_eq!(b.dicts.status.get(b.status[2]), "failed");
+    // A line that says neither is malformed, and says why.
+    assert_eq!(
+        bad(r#"{"id":"batch_req_4","custom_id":"d","response":null,"error":null}"#),
+        (Reason::MissingField, Some("response.body"))
+    );
+}

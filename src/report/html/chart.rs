@@ -235,7 +235,7 @@ fn bucket_label(le: Option<u64>, previous: Option<u64>) -> String {
 
 /// The duration histogram of each terminal status that has steps, side by side on shared
 /// buckets.
-pub(super) fn duration_chart(d: &super::super::Durations) -> String {
+pub(super) fn duration_chart(d: &super::super::Durations, say: impl Fn(&str) -> String) -> String {
     let statuses = [
         ("completed", &d.completed),
         ("failed", &d.failed),
@@ -248,28 +248,28 @@ pub(super) fn duration_chart(d: &super::super::Durations) -> String {
         .enumerate()
         .map(|(i, le)| bucket_label(*le, i.checked_sub(1).and_then(|p| bounds[p])))
         .collect();
-    let mut s = String::from(
+    let mut s = say(
         r#"<figure><figcaption>Duration distribution per terminal status (steps per bucket; each status scaled to its own largest bucket)</figcaption><div class="grid">"#,
     );
     let mut shown = 0;
     for (name, ds) in statuses.into_iter().filter(|(_, ds)| ds.count > 0) {
         let values: Vec<u64> = ds.histogram.iter().map(|b| b.count).collect();
-        let title = format!(
+        let title = say(&format!(
             "{name}: {} steps, p50 {}, p99 {}",
             num(ds.count),
             ds.p50.map_or_else(|| "–".into(), |v| format!("{v}s")),
             ds.p99.map_or_else(|| "–".into(), |v| format!("{v}s"))
-        );
+        ));
         s.push_str(&columns(
             &title,
             &labels,
             &[(name.to_string(), values, status_color(name))],
-            "steps",
+            &say("steps"),
         ));
         shown += 1;
     }
     if shown == 0 {
-        s.push_str("<p>No step reached a terminal status.</p>");
+        s.push_str(&say("<p>No step reached a terminal status.</p>"));
     }
     s.push_str("</div></figure>");
     s

@@ -5,7 +5,7 @@
 
 mod chart;
 
-use super::cells::{self, Style, COST_MODEL_HEAD, DURATION_HEAD, EXEMPLAR_HEAD, SPREAD_HEAD};
+use super::cells::{self, Style, DURATION_HEAD, SPREAD_HEAD};
 use super::{Format, Report};
 use chart::{columns, duration_chart, hbars, status_color, PALETTE};
 use std::collections::BTreeMap;
@@ -131,7 +131,8 @@ impl Format for Html {
             &r.sections.time_range.first_created_at_utc,
             &r.sections.time_range.last_created_at_utc,
         ) {
-            let _ = write!(s, "<p>Steps created from {} to {}.</p>", esc(a), esc(b));
+            let line = super::words::say(r, "Steps created from");
+            let _ = write!(s, "<p>{line} {} to {}.</p>", esc(a), esc(b));
         }
         if let Some(w) = &i.window {
             let _ = write!(s, "<p>Window: {}.", esc(&w.text()));
@@ -149,7 +150,8 @@ impl Format for Html {
         let rate = STYLE.rate(r.sections.failures.rate);
         let _ = write!(
             s,
-            "<div class=cards><div class=card>steps<b>{}</b></div><div class=card>failed<b>{}</b></div><div class=card>failure rate<b>{rate}</b></div><div class=card>p50 completed<b>{}</b></div><div class=card>p99 completed<b>{}</b></div><div class=card>total tokens<b>{}</b></div><div class=card>lines<b>{}</b></div><div class=card>malformed<b>{}</b></div></div>",
+            "<div class=cards><div class=card>{}<b>{}</b></div><div class=card>failed<b>{}</b></div><div class=card>failure rate<b>{rate}</b></div><div class=card>p50 completed<b>{}</b></div><div class=card>p99 completed<b>{}</b></div><div class=card>total tokens<b>{}</b></div><div class=card>lines<b>{}</b></div><div class=card>malformed<b>{}</b></div></div>",
+            r.sections.steps.noun(),
             num(r.sections.steps.total),
             num(r.sections.failures.total),
             r.sections.durations_seconds.completed.p50.map_or_else(|| "–".into(), |v| format!("{v} s")),
@@ -169,7 +171,8 @@ impl Format for Html {
             if c.unpriced.steps > 0 {
                 let _ = write!(
                     s,
-                    "<div class=card>unpriced steps<b>{}</b></div>",
+                    "<div class=card>unpriced {}<b>{}</b></div>",
+                    r.sections.steps.noun(),
                     num(c.unpriced.steps)
                 );
             }
@@ -200,7 +203,27 @@ impl Format for Html {
             );
         }
 
-        s.push_str("<h2>Steps</h2>");
+        let _ = write!(
+            s,
+            "<h2>{}</h2>",
+            esc(format!(
+                "{} {}",
+                r.sections.steps.title(),
+                r.sections.steps.split(num)
+            )
+            .trim_end())
+        );
+        if !r.sections.steps.by_api.is_empty() {
+            let by_api: Vec<(String, u64, &str)> = r
+                .sections
+                .steps
+                .by_api
+                .iter()
+                .zip(PALETTE.iter())
+                .map(|((k, v), c)| (k.clone(), *v, *c))
+                .collect();
+            s.push_str(&hbars("Records by API", &by_api));
+        }
         let mut by_status: Vec<(String, u64, &str)> = r
             .sections
             .steps
@@ -209,10 +232,10 @@ impl Format for Html {
             .map(|(k, v)| (k.clone(), *v, status_color(k)))
             .collect();
         by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        s.push_str(&hbars("Steps by status", &by_status));
+        s.push_str(&hbars(&super::words::say(r, "Steps by status"), &by_status));
         let steps = &r.sections.steps;
         s.push_str(&hbars(
-            "Steps by type",
+            &super::words::say(r, "Steps by type"),
             &ranked_bars(&steps.by_type, &PALETTE),
         ));
         let tools = &r.sections.tool_calls;
@@ -235,10 +258,18 @@ impl Format for Html {
                     &ranked_bars(&tools.functions, &PALETTE[..1]),
                 ));
             }
+            if !tools.mcp.is_empty() {
+                s.push_str(&hbars(
+                    "MCP calls by server and tool",
+                    &ranked_bars(&tools.mcp, &PALETTE[1..2]),
+                ));
+            }
         }
 
         s.push_str("<h2>Durations</h2>");
-        s.push_str(&duration_chart(&r.sections.durations_seconds));
+        s.push_str(&duration_chart(&r.sections.durations_seconds, |t| {
+            super::words::say(r, t)
+        }));
         let durations: Vec<Vec<String>> = cells::duration_rows(&r.sections.durations_seconds)
             .iter()
             .map(|row| row.iter().map(|c| STYLE.cell(c)).collect())
@@ -297,10 +328,13 @@ impl Format for Html {
             layers.push(("other codes".into(), v, PALETTE[PALETTE.len() - 1]));
         }
         s.push_str(&columns(
-            &format!("Failed steps per {} by error code", ts.interval),
+            &super::words::say(
+                r,
+                &format!("Failed steps per {} by error code", ts.interval),
+            ),
             &labels,
             &layers,
-            "failed steps",
+            &super::words::say(r, "failed steps"),
         ));
         s.push_str(&map_table("error code", &r.sections.failures.by_code));
         s.push_str(&map_table("assistant", &r.sections.failures.by_assistant));
@@ -352,7 +386,7 @@ impl Format for Html {
         let usage = &r.sections.usage;
         let (assistants, rest) = cells::ranked(&usage.by_assistant, 20, |u| u.total_tokens);
         if !assistants.is_empty() {
-            let mut heading = vec!["assistant".to_string(), "steps".to_string()];
+            let mut heading = vec!["assistant".to_string(), r.sections.steps.noun().to_string()];
             heading.extend(usage.tokens().map(|(k, _)| k.to_string()));
             let mut body: Vec<Vec<String>> = assistants
                 .iter()
@@ -392,14 +426,17 @@ impl Format for Html {
             };
             if priced {
                 s.push_str(&columns(
-                    &format!("Cost per {} ({unit}, priced steps)", ts.interval),
+                    &super::words::say(
+                        r,
+                        &format!("Cost per {} ({unit}, priced steps)", ts.interval),
+                    ),
                     &labels,
                     &[("cost".into(), values, PALETTE[0])],
                     if dollars { "dollars" } else { "cents" },
                 ));
             }
-            let _ = write!(s, "<p>{}</p>", esc(&cells::cost_sentence(c, &STYLE)));
-            if let Some(u) = cells::unpriced_sentence(c, &STYLE) {
+            let _ = write!(s, "<p>{}</p>", esc(&cells::cost_sentence(r, c, &STYLE)));
+            if let Some(u) = cells::unpriced_sentence(r, c, &STYLE) {
                 let _ = write!(s, "<p class=hint>{u}</p>");
             }
             for n in &c.notes {
@@ -416,7 +453,7 @@ impl Format for Html {
                 let _ = write!(
                     s,
                     "<table>{}{}</table><table>{}{}</table>",
-                    head(COST_MODEL_HEAD),
+                    head(super::words::cost_model_head(r).iter().map(String::as_str)),
                     rows(&models),
                     head(["assistant", "cost"]),
                     rows(&assistants)
@@ -430,19 +467,18 @@ impl Format for Html {
                 .iter()
                 .map(|(k, n)| format!("{} {}", num(*n), esc(k)))
                 .collect();
-            let threads = r
-                .threads
-                .as_ref()
-                .map_or_else(String::new, |t| format!(" {} threads.", num(t.total)));
-            let spread: Vec<Vec<String>> = cells::spread_rows(runs, r.threads.as_ref())
+            let threads = r.threads.as_ref().map_or_else(String::new, |t| {
+                format!(" {} {}.", num(t.total), super::words::thread_noun(r).1)
+            });
+            let spread: Vec<Vec<String>> = cells::spread_rows(r, runs, r.threads.as_ref())
                 .iter()
                 .map(|row| STYLE.row(row))
                 .collect();
             let _ = write!(
                 s,
-                "<h2>Runs</h2><p>{} runs; by outcome (the status of the last step): {}.{threads}</p>\
-                 <table>{}{}</table>",
+                "<h2>Runs</h2><p>{} runs; {} {}.{threads}</p><table>{}{}</table>",
                 num(runs.total),
+                super::words::say(r, "by outcome (the status of the last step):"),
                 outcomes.join(", "),
                 head(SPREAD_HEAD),
                 rows(&spread)
@@ -456,7 +492,10 @@ impl Format for Html {
             let _ = write!(
                 s,
                 "<h2>{title}</h2><table class=x>{}{}</table>",
-                head(std::iter::once(figure).chain(EXEMPLAR_HEAD)),
+                head(
+                    std::iter::once(figure)
+                        .chain(super::words::exemplar_head(r).iter().map(String::as_str))
+                ),
                 rows(&list)
             );
         }

@@ -6,6 +6,7 @@ use crate::agg::{
     Aggregates, Bucket, Dim, DistinctIds, DurationStats, Example, Figures, FileCounts, Groups,
     Interval, LineCounts, LinePos, LineStats, TimeRange, UsageSums, SIGNIFICANT_DIGITS,
 };
+use crate::batch::ToolKind;
 use crate::input::{Compression, FileInfo, Shape};
 use crate::parse::Reason;
 use crate::summary::{Folded, Summary, View};
@@ -93,10 +94,18 @@ impl FiguresV1 {
                 total: s.total,
                 by_status: s.by_status.clone(),
                 by_type: s.by_type.clone(),
+                by_api: (s.by_api[1] > 0).then_some(s.by_api),
+                undated: s.undated,
             },
             tools: ToolsV1 {
-                by_kind: t.by_kind,
+                // The five kinds of run steps, and the responses' when any was made.
+                by_kind: match t.by_kind[ToolKind::STEP_KINDS..].iter().any(|&n| n > 0) {
+                    true => t.by_kind.to_vec(),
+                    false => t.by_kind[..ToolKind::STEP_KINDS].to_vec(),
+                },
                 functions: t.functions.clone(),
+                mcp: t.mcp.clone(),
+                reasoning_items: t.reasoning_items,
             },
             failures: FailuresV1 {
                 total: x.total,
@@ -379,8 +388,25 @@ impl FiguresV1 {
         f.steps.total = steps.total;
         f.steps.by_status = steps.by_status;
         f.steps.by_type = steps.by_type;
-        f.tools.by_kind = tools.by_kind;
+        f.steps.by_api = steps.by_api.unwrap_or([steps.total, 0]);
+        f.steps.undated = steps.undated;
+        if f.steps.by_api[0].checked_add(f.steps.by_api[1]) != Some(steps.total)
+            || steps.undated > f.steps.by_api[1]
+        {
+            return Err("steps.by_api and steps.undated do not add up to the steps".into());
+        }
+        if ![ToolKind::STEP_KINDS, ToolKind::ALL.len()].contains(&tools.by_kind.len()) {
+            return Err(format!(
+                "tools.by_kind has {} kinds, not {} or {}",
+                tools.by_kind.len(),
+                ToolKind::STEP_KINDS,
+                ToolKind::ALL.len()
+            ));
+        }
+        f.tools.by_kind[..tools.by_kind.len()].copy_from_slice(&tools.by_kind);
         f.tools.functions = tools.functions;
+        f.tools.mcp = tools.mcp;
+        f.tools.reasoning_items = tools.reasoning_items;
         let x = &mut f.failures;
         x.total = failures.total;
         x.terminal = failures.terminal;

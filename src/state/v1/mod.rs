@@ -215,11 +215,29 @@ struct StepsV1 {
     total: u64,
     by_status: BTreeMap<String, u64>,
     by_type: BTreeMap<String, u64>,
+    /// Run steps and responses (version 5, when there are responses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    by_api: Option<[u64; 2]>,
+    /// Undated records (version 5, when there are any).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    undated: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
 struct ToolsV1 {
-    by_kind: [u64; 5],
+    /// The five kinds of run steps' tool calls; from version 5, the four kinds of
+    /// responses' after them when any was made.
+    by_kind: Vec<u64>,
+    /// A response's MCP calls by `server.tool` (version 5, when any).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    mcp: BTreeMap<String, u64>,
+    /// Responses' reasoning items (version 5, when any).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    reasoning_items: u64,
     functions: BTreeMap<String, u64>,
 }
 
