@@ -32,4 +32,9 @@ pub struct GenerateArgs {
     /// models that price the steps; one run in twenty has none).
     #[arg(long, value_name = "FILE")]
     pub runs: Option<PathBuf>,
+    /// Which API's records: `assistants` (run steps) or `responses` (Responses API
+    /// `response` bodies: chains, conversations, every status and output item; with
+    /// --stream, each as a stream's `data:` payloads).
+    #[arg(long, default_value = "assistants", value_parser = ["assistants", "responses"])]
+    pub api: String,
 }

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
-use steplog::generate::{write_corpus, Generator, Order};
+use steplog::generate::{write_corpus, write_responses, Generator, Order, Responses};
 
 fn create(path: &Path) -> Result<File> {
     File::create(path).with_context(|| format!("cannot create {}", path.display()))
@@ -19,6 +19,11 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
              it (`steplog generate -n 5 | jq .`)",
             args.lines,
             (args.lines * 870).div_ceil(1_000_000)
+        );
+    }
+    if args.api == "responses" && args.runs.is_some() {
+        anyhow::bail!(
+            "--runs writes run objects, which responses do not have (each names its own model)"
         );
     }
     super::deliver::check_outputs(&[args.output.as_deref(), args.runs.as_deref()], &[], false)?;
@@ -36,6 +41,15 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     );
     let order = Order::parse(&args.order, args.in_flight)
         .with_context(|| format!("unknown order `{}`", args.order))?;
+    if args.api == "responses" {
+        let mut g = Responses::new(args.seed);
+        if args.stream {
+            g = g.streaming();
+        }
+        write_responses(g, args.lines, order, out)
+            .with_context(|| format!("cannot write {name}"))?;
+        return Ok(());
+    }
     match &args.runs {
         Some(runs) => {
             let file = create(runs)?;

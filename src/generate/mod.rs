@@ -22,8 +22,10 @@
 
 mod content;
 mod order;
+mod responses;
 
 pub use order::{write_corpus, Order, DEFAULT_IN_FLIGHT};
+pub use responses::{write_responses, Responses};
 
 use std::io::{self, Write};
 

@@ -113,7 +113,7 @@ fn interleaved<W: Write, R: Write>(
 }
 
 /// Writes the lines of `all` in a random order drawn from `seed` (Fisher–Yates).
-fn shuffled<W: Write>(all: &[u8], seed: u64, out: W) -> io::Result<u64> {
+pub(super) fn shuffled<W: Write>(all: &[u8], seed: u64, out: W) -> io::Result<u64> {
     let mut starts: Vec<usize> = Vec::new();
     let mut at = 0;
     for end in memchr::memchr_iter(b'\n', all) {
