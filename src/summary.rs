@@ -297,10 +297,16 @@ impl Summary {
                 || (a.runs.finish(), self.exemplars()),
             ),
         };
-        let priced = priced.unwrap_or_else(|e| {
+        let mut priced = priced.unwrap_or_else(|e| {
             hints_cost.push(format!("costs are left out: {e}"));
             crate::cost::Priced::default()
         });
+        if let Some(c) = priced.cost.as_mut() {
+            match self.pricing.price_fees(&a.figures.fees) {
+                Ok(fees) => c.tool_fees = fees,
+                Err(e) => hints_cost.push(format!("tool fees are left out: {e}")),
+            }
+        }
         let kept = priced.cost.is_some();
         let mut sections = a
             .figures

@@ -2,6 +2,7 @@
 //! keeps: those figures, the distinct-id sketch and the groups.
 
 use super::chains::Chains;
+use super::fees::FeeCalls;
 use super::ids::{BatchKeys, IdKey};
 use super::spill::{self, Finished, Spill};
 use super::{
@@ -28,6 +29,8 @@ pub struct Figures {
     pub time_range: TimeRange,
     /// Steps, failures and tokens per hour.
     pub series: Series,
+    /// Responses' tool calls with a fee of their own, by kind and hour.
+    pub fees: FeeCalls,
 }
 
 impl Figures {
@@ -44,6 +47,7 @@ impl Figures {
         self.usage.update(batch);
         self.time_range.update(batch);
         self.series.update(batch);
+        self.fees.update(batch)?;
         let overflow = self
             .steps
             .overflow()
@@ -63,6 +67,7 @@ impl Figures {
         self.durations.merge(other.durations)?;
         self.usage.merge(other.usage)?;
         self.time_range.merge(other.time_range)?;
+        self.fees.merge(other.fees)?;
         self.series.merge(other.series)
     }
 
@@ -95,6 +100,7 @@ impl Figures {
             )
             + self.durations.held_bytes()
             + self.series.held_bytes()
+            + self.fees.held_bytes()
     }
 
     /// Counts the keys of figures read back from a state (which the memory budget

@@ -14,6 +14,7 @@ mod distinct;
 mod durations;
 pub mod exemplars;
 mod failures;
+pub mod fees;
 mod figures;
 pub mod groups;
 mod hint;

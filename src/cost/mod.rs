@@ -267,6 +267,7 @@ impl Pricing {
                 by_assistant,
                 unpriced,
                 notes,
+                tool_fees: None,
             }),
             groups: per_group,
             hours: hours.into_iter().collect(),
@@ -275,6 +276,34 @@ impl Pricing {
 }
 
 impl Pricing {
+    /// The fees of responses' tool calls, each with the fee in force in its hour; `None`
+    /// when there are none.
+    pub fn price_fees(
+        &self,
+        fees: &crate::agg::fees::FeeCalls,
+    ) -> Result<Option<crate::report::ToolFees>, CostOverflow> {
+        let mut out = crate::report::ToolFees::default();
+        let mut any = false;
+        for (kind, hour, calls) in fees.entries() {
+            any = true;
+            let k = out.by_kind.entry(kind.as_str().to_string()).or_default();
+            k.calls = k.calls.checked_add(calls).ok_or(CostOverflow)?;
+            match self.table.fee(kind.as_str(), i64::from(hour) * 3600) {
+                Some(fee) => {
+                    let usd = fee.checked_mul(u128::from(calls)).ok_or(CostOverflow)?;
+                    let sum = k.usd.unwrap_or_default().0.checked_add(usd);
+                    k.usd = Some(Usd(sum.ok_or(CostOverflow)?));
+                    out.usd = Usd(out.usd.0.checked_add(usd).ok_or(CostOverflow)?);
+                }
+                None => {
+                    out.unpriced_calls =
+                        out.unpriced_calls.checked_add(calls).ok_or(CostOverflow)?;
+                }
+            }
+        }
+        Ok(any.then_some(out))
+    }
+
     /// The `n` runs of `runs` whose priced steps cost the most (ties by run id), each
     /// with that cost: the entries of `ledger` priced as [`Pricing::price`] prices them,
     /// summed by run. Runs none of whose steps was priced are not ranked.

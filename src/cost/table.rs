@@ -58,6 +58,9 @@ pub struct Dated {
 pub struct Table {
     /// Each model's prices, oldest first.
     pub models: BTreeMap<String, Vec<Dated>>,
+    /// Fees per tool call by kind (`web_search`, `file_search`): picodollars a call from
+    /// a date (Unix seconds), oldest first.
+    pub fees: BTreeMap<String, Vec<(i64, u128)>>,
     /// What the table is, for reports: the bundled prices as of a date, and any file read
     /// over them.
     pub description: String,
@@ -78,6 +81,17 @@ struct BundledFile {
     format: String,
     as_of: String,
     models: BTreeMap<String, Vec<BundledEntry>>,
+    #[serde(default)]
+    tool_fees: BTreeMap<String, Vec<BundledFee>>,
+}
+
+/// A fee per tool call: dollars per thousand calls, from a date.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BundledFee {
+    from: String,
+    per_1k_calls: String,
+    source: String,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +149,7 @@ impl Table {
                 // Checked by a test, so this cannot fail in a build that passed them.
                 Table::parse_bundled(BUNDLED).unwrap_or_else(|e| Table {
                     models: BTreeMap::new(),
+                    fees: BTreeMap::new(),
                     description: format!("no prices (the bundled table is damaged: {e})"),
                 })
             })
@@ -202,8 +217,27 @@ impl Table {
             }
             models.insert(name.clone(), d);
         }
+        let mut fees = BTreeMap::new();
+        for (kind, entries) in &f.tool_fees {
+            let mut dated: Vec<(i64, u128)> = Vec::new();
+            for e in entries {
+                let at = |why: String| err(format!("tool_fees.{kind}: {why}"));
+                let from = day(&e.from).map_err(at)?;
+                if dated.last().is_some_and(|d| d.0 >= from) {
+                    return Err(at("entries are not in date order".into()));
+                }
+                if !e.source.starts_with("https://") {
+                    return Err(at("no https source".into()));
+                }
+                // Dollars per thousand calls, as picodollars per million, is picodollars
+                // per call over a thousand.
+                dated.push((from, per_million(&e.per_1k_calls).map_err(at)? * 1000));
+            }
+            fees.insert(kind.clone(), dated);
+        }
         Ok(Table {
             models,
+            fees,
             description: format!("OpenAI list prices as of {} (bundled)", f.as_of),
         })
     }
@@ -269,6 +303,17 @@ impl Table {
         }
         self.description = format!("{path} ({read} models), over {}", self.description);
         Ok(read)
+    }
+
+    /// The fee of one tool call of `kind` made at `at`: `None` before the first dated fee,
+    /// or for a kind the table has no fee for.
+    pub fn fee(&self, kind: &str, at: i64) -> Option<u128> {
+        let entries = self.fees.get(kind)?;
+        entries
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= at)
+            .map(|e| e.1)
     }
 
     /// The price of `model` at `at` (Unix seconds): the entry in force then (the first

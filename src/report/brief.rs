@@ -198,6 +198,26 @@ fn headline(t: &Table, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         let line = format!("{} {}{on}", t.bold("Cost"), cells::cost_heading(c));
         t.prose(out, "", &line)?;
+        if let Some(f) = &c.tool_fees {
+            let priced: u64 = f
+                .by_kind
+                .values()
+                .filter(|k| k.usd.is_some())
+                .map(|k| k.calls)
+                .sum();
+            let mut line = format!(
+                "tool fees {} for {} (apart)",
+                f.usd.display(),
+                plural(priced, "call", "calls")
+            );
+            if f.unpriced_calls > 0 {
+                line.push_str(&format!(
+                    " · {} unpriced",
+                    plural(f.unpriced_calls, "call", "calls")
+                ));
+            }
+            t.prose(out, "  ", &line)?;
+        }
         let u = &c.unpriced;
         if u.steps > 0 {
             let mut why = Vec::new();

@@ -339,6 +339,36 @@ fn cost_sentence_of_steps(c: &Cost, style: &Style) -> String {
     )
 }
 
+/// Responses' tool fees in a sentence, when there are any: `Tool fees $0.0400 for 4
+/// web_search calls (apart from the total); unpriced: 6 code_interpreter calls.`
+pub(super) fn tool_fees_sentence(c: &Cost, style: &Style) -> Option<String> {
+    let f = c.tool_fees.as_ref()?;
+    let list = |priced: bool| -> Vec<String> {
+        f.by_kind
+            .iter()
+            .filter(|(_, k)| k.usd.is_some() == priced)
+            .map(|(name, k)| format!("{} {name}", style.count(k.calls)))
+            .collect()
+    };
+    let (priced, unpriced) = (list(true), list(false));
+    let mut s = match priced.is_empty() {
+        true => "Tool fees: none priced".to_string(),
+        false => format!(
+            "Tool fees {} for {} calls (apart from the total)",
+            f.usd.display(),
+            priced.join(", ")
+        ),
+    };
+    if !unpriced.is_empty() {
+        s.push_str(&format!(
+            "; unpriced: {} calls (billed by container or image, which records do not say)",
+            unpriced.join(", ")
+        ));
+    }
+    s.push('.');
+    Some(s)
+}
+
 /// The cost as a heading: `$12.34`, `$12.34 or more` when some steps are unpriced,
 /// `unknown` when none could be priced.
 pub(super) fn cost_heading(c: &Cost) -> String {

@@ -157,6 +157,32 @@ pub struct Cost {
     /// What the reader should know about the prices used (a snapshot priced as its base
     /// model); empty when nothing needs saying.
     pub notes: Vec<String>,
+    /// Responses' tool calls with a fee of their own, apart from the tokens (not in
+    /// `total_usd`); left out when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_fees: Option<ToolFees>,
+}
+
+/// Responses' tool calls with a fee of their own: web and file searches priced per call
+/// where the table has the fee; code-interpreter containers and generated images, which
+/// no record prices, counted as unpriced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolFees {
+    /// The priced calls' fees.
+    pub usd: Usd,
+    /// By kind: the calls, and their fees when priced (`null` when not).
+    pub by_kind: BTreeMap<String, KindFees>,
+    /// Calls that could not be priced.
+    pub unpriced_calls: u64,
+}
+
+/// The calls of one kind with a fee.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindFees {
+    /// Calls.
+    pub calls: u64,
+    /// Their fees, or `None` when the table has no fee for them (not $0).
+    pub usd: Option<Usd>,
 }
 
 /// The cost and tokens of one model's steps.

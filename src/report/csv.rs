@@ -386,6 +386,16 @@ impl Rows {
         for (k, r) in &u.unknown_models {
             self.n("cost.unpriced.unknown_models.tokens", k, r.tokens);
         }
+        if let Some(f) = &c.tool_fees {
+            for (k, v) in &f.by_kind {
+                self.n("cost.tool_fees.by_kind.calls", k, v.calls);
+                if let Some(usd) = v.usd {
+                    self.usd("", "cost.tool_fees.by_kind.usd", k, usd);
+                }
+            }
+            self.n("cost.tool_fees.unpriced_calls", "", f.unpriced_calls);
+            self.usd("", "cost.tool_fees.usd", "", f.usd);
+        }
     }
 
     fn tool_calls(&mut self, t: &ToolCalls) {

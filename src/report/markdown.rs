@@ -217,6 +217,9 @@ impl Format for Markdown {
             if let Some(s) = cells::unpriced_sentence(r, c, &STYLE) {
                 writeln!(out, "{s}\n")?;
             }
+            if let Some(s) = cells::tool_fees_sentence(c, &STYLE) {
+                writeln!(out, "{s}\n")?;
+            }
             for n in &c.notes {
                 writeln!(out, "Note: {}\n", cell(n))?;
             }

@@ -22,7 +22,7 @@ mod time;
 mod words;
 
 pub use cells::GROUPS_SHOWN;
-pub use cost::{Cost, ModelCost, StepsTokens, Unpriced, Usd};
+pub use cost::{Cost, KindFees, ModelCost, StepsTokens, ToolFees, Unpriced, Usd};
 pub use csv::Csv;
 pub use escape::visible;
 pub use grid::Grid;

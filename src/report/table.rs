@@ -398,6 +398,9 @@ impl Format for Table {
             if let Some(s) = cells::unpriced_sentence(r, c, &STYLE) {
                 self.prose(out, "  ", &s)?;
             }
+            if let Some(s) = cells::tool_fees_sentence(c, &STYLE) {
+                self.prose(out, "  ", &s)?;
+            }
             for n in &c.notes {
                 self.prose(out, "  ", &format!("note: {}", visible(n)))?;
             }

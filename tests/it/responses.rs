@@ -472,6 +472,28 @@ fn responses_are_priced_by_their_own_model_with_a_prices_file() {
         assert_eq!(pico(&r["cost"]["by_model"][m]["usd"]), c, "{m}");
     }
     assert_eq!(r["cost"]["unpriced"]["steps"], 0);
+    // Tool fees: web and file searches per call at the bundled fees ($10 and $2.50 per
+    // thousand calls), containers and images counted as unpriced, never $0.
+    let items = |t: &str| -> u64 {
+        all.iter()
+            .flat_map(|r| r["output"].as_array().unwrap().iter())
+            .filter(|i| i["type"] == t)
+            .count() as u64
+    };
+    let fees = &r["cost"]["tool_fees"];
+    let (web, file) = (items("web_search_call"), items("file_search_call"));
+    assert!(web > 0 && file > 0);
+    assert_eq!(fees["by_kind"]["web_search"]["calls"], web);
+    assert_eq!(
+        pico(&fees["usd"]),
+        u128::from(web) * 10_000_000_000 + u128::from(file) * 2_500_000_000
+    );
+    let unpriced = items("code_interpreter_call") + items("image_generation_call");
+    assert!(unpriced > 0);
+    assert_eq!(fees["unpriced_calls"], unpriced);
+    assert!(fees["by_kind"]["code_interpreter"]["usd"].is_null());
+    // Tool fees are not in the total, which is the tokens'.
+    assert_eq!(pico(&r["cost"]["total_usd"]), want);
     // Without the file, the models the bundled table lacks are counted, never $0.
     let bundled = summary_value(&["samples/responses.jsonl"]);
     let unknown = &bundled["cost"]["unpriced"]["unknown_models"];

@@ -439,6 +439,9 @@ impl Format for Html {
             if let Some(u) = cells::unpriced_sentence(r, c, &STYLE) {
                 let _ = write!(s, "<p class=hint>{u}</p>");
             }
+            if let Some(f) = cells::tool_fees_sentence(c, &STYLE) {
+                let _ = write!(s, "<p>{}</p>", esc(&f));
+            }
             for n in &c.notes {
                 let _ = write!(s, "<p>Note: {}</p>", esc(n));
             }

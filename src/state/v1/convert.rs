@@ -132,6 +132,11 @@ impl FiguresV1 {
             series: SeriesV1 {
                 hours: f.series.hours.iter().map(|(h, b)| (*h, b.into())).collect(),
             },
+            fee_calls: f
+                .fees
+                .entries()
+                .map(|(k, h, n)| (k.as_str().to_string(), h, n))
+                .collect(),
         }
     }
 }
@@ -438,6 +443,9 @@ impl FiguresV1 {
             .into_iter()
             .map(|(h, b)| (h, (&b).into()))
             .collect();
+        for (kind, hour, calls) in &self.fee_calls {
+            f.fees.insert(kind, *hour, *calls)?;
+        }
         f.recount();
         Ok(f)
     }

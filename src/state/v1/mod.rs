@@ -208,6 +208,9 @@ pub(in crate::state) struct FiguresV1 {
     usage: UsageV1,
     time_range: TimeRangeV1,
     series: SeriesV1,
+    /// Responses' tool calls with a fee, `[KIND, HOUR, CALLS]` (version 5, when any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fee_calls: Vec<(String, u32, u64)>,
 }
 
 #[derive(Serialize, Deserialize)]
