@@ -6,7 +6,8 @@
 //! the one before is not in the input, it starts a run of its own. A new question in the
 //! same conversation is a new run, as a new run on the same thread is.
 //!
-//! The links are kept by id hash (the run table's keys) and resolved once, at the end,
+//! The links are kept by id hash (the run table's keys), for the responses that name one
+//! before them or ask for the next (the others link nothing), and resolved at the end,
 //! from the whole set: the result does not depend on the order of the lines, on how the
 //! input was split into chunks, files or parts, or on repeated snapshots of a response
 //! (their links are united: a response asked for the next one if any snapshot did, and
@@ -17,7 +18,39 @@ use super::ids::IdKey;
 use super::Error;
 use crate::agg::runs::TooManyRuns;
 use crate::batch::{Api, Batch};
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+/// The keys are xxh3 hashes of ids already: their low bits index the table as they are
+/// (hashing them again was a visible share of reading responses).
+#[derive(Debug, Clone, Copy, Default)]
+struct Prehashed;
+
+impl BuildHasher for Prehashed {
+    type Hasher = Low64;
+    fn build_hasher(&self) -> Low64 {
+        Low64(0)
+    }
+}
+
+/// The low 64 bits of a `u128` key.
+struct Low64(u64);
+
+impl Hasher for Low64 {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u128` keys are hashed here; any other input still hashes.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type HashMap<K, V> = hashbrown::HashMap<K, V, Prehashed>;
 
 /// What is known of one response: the response before it, and whether it asked for the
 /// next one.
@@ -37,11 +70,12 @@ impl Link {
     }
 }
 
-/// The links of the responses met.
+/// The links of the responses met, as read: appended while reading (a worker's pass
+/// touches no table for them), united by response when resolved.
 #[derive(Debug, Clone)]
 pub struct Chains {
-    links: HashMap<u128, Link>,
-    /// The most responses held (`--max-runs`).
+    links: Vec<(u128, Link)>,
+    /// The most links held (`--max-runs`).
     max: usize,
 }
 
@@ -52,20 +86,20 @@ impl Default for Chains {
 }
 
 impl Chains {
-    /// The most responses held.
+    /// The most links held.
     pub fn max(&self) -> usize {
         self.max
     }
 
-    /// No links, at most `max` responses.
+    /// No links, at most `max` of them.
     pub fn new(max: usize) -> Chains {
         Chains {
-            links: HashMap::new(),
+            links: Vec::new(),
             max,
         }
     }
 
-    /// Responses held.
+    /// Links held (a response's snapshots count once each).
     pub fn len(&self) -> usize {
         self.links.len()
     }
@@ -77,7 +111,7 @@ impl Chains {
 
     /// Bytes held, about.
     pub fn heap_bytes(&self) -> usize {
-        self.links.capacity() * (16 + 24 + 8)
+        self.links.capacity() * std::mem::size_of::<(u128, Link)>()
     }
 
     fn too_many(&self) -> Error {
@@ -96,8 +130,15 @@ impl Chains {
             if batch.api[i] != Api::Responses || batch.undated(i) {
                 continue;
             }
+            let parent = batch.previous.get(i);
+            // A response that names none and asks for none links nothing: no response
+            // continues it (its snapshots that ask, if any, are kept), and it continues
+            // none. Most responses are such: they are not held.
+            if parent.is_none() && !batch.pending[i] {
+                continue;
+            }
             let link = Link {
-                parent: batch.previous.get(i).map(|p| IdKey::of(p.as_bytes()).0),
+                parent: parent.map(|p| IdKey::of(p.as_bytes()).0),
                 pending: batch.pending[i],
             };
             self.add(batch.id_hash[i], link)?;
@@ -106,24 +147,30 @@ impl Chains {
     }
 
     fn add(&mut self, id: u128, link: Link) -> Result<(), Error> {
-        if let Some(l) = self.links.get_mut(&id) {
-            l.unite(link);
-            return Ok(());
-        }
         if self.links.len() >= self.max {
             return Err(self.too_many());
         }
-        self.links.insert(id, link);
+        self.links.push((id, link));
         Ok(())
     }
 
-    /// Every link: the response, the one before it, whether it asked for the next;
-    /// sorted (as a state writes them).
+    /// The links united by response.
+    fn united(&self) -> HashMap<u128, Link> {
+        let mut map: HashMap<u128, Link> = HashMap::default();
+        map.reserve(self.links.len());
+        for &(id, link) in &self.links {
+            map.entry(id).and_modify(|l| l.unite(link)).or_insert(link);
+        }
+        map
+    }
+
+    /// Every link, united by response: the response, the one before it, whether it
+    /// asked for the next; sorted (as a state writes them).
     pub fn entries(&self) -> Vec<(u128, Option<u128>, bool)> {
         let mut all: Vec<_> = self
-            .links
-            .iter()
-            .map(|(&id, l)| (id, l.parent, l.pending))
+            .united()
+            .into_iter()
+            .map(|(id, l)| (id, l.parent, l.pending))
             .collect();
         all.sort_unstable();
         all
@@ -135,32 +182,31 @@ impl Chains {
     }
 
     /// Merges another part's links.
-    pub fn merge(&mut self, other: Chains) -> Result<(), Error> {
+    pub fn merge(&mut self, mut other: Chains) -> Result<(), Error> {
+        if self.links.len() + other.links.len() > self.max {
+            return Err(self.too_many());
+        }
         if self.links.len() < other.links.len() {
-            let mine = std::mem::replace(&mut self.links, other.links);
-            for (id, link) in mine {
-                self.add(id, link)?;
-            }
-            return Ok(());
+            std::mem::swap(&mut self.links, &mut other.links);
         }
-        for (id, link) in other.links {
-            self.add(id, link)?;
-        }
+        self.links.append(&mut other.links);
         Ok(())
     }
 
     /// Every response that continues another's run, with the first response of that
     /// run (by id hash), sorted by the former.
     pub fn resolve(&self) -> Vec<(u128, u128)> {
+        let links = self.united();
         // The response each continues, if it does.
         let step = |id: u128| -> Option<u128> {
-            let p = self.links.get(&id)?.parent?;
-            self.links.get(&p).filter(|l| l.pending).map(|_| p)
+            let p = links.get(&id)?.parent?;
+            links.get(&p).filter(|l| l.pending).map(|_| p)
         };
-        let mut root: HashMap<u128, u128> = HashMap::new();
+        // Only the responses that continue a run are walked (most start one).
+        let mut root: HashMap<u128, u128> = HashMap::default();
         let mut path = Vec::new();
-        for &start in self.links.keys() {
-            if root.contains_key(&start) {
+        for (&start, link) in &links {
+            if link.parent.is_none() || root.contains_key(&start) || step(start).is_none() {
                 continue;
             }
             // Walk back until a known root, a first response, or a response met on this
@@ -253,11 +299,13 @@ mod tests {
     }
 
     #[test]
-    fn more_responses_than_allowed_is_an_error() {
+    fn more_links_than_allowed_is_an_error() {
         let mut c = Chains::new(2);
         c.add(1, Link::default()).unwrap();
         c.add(2, Link::default()).unwrap();
-        c.add(1, Link::default()).unwrap();
         assert!(c.add(3, Link::default()).is_err());
+        let mut d = Chains::new(2);
+        d.add(4, Link::default()).unwrap();
+        assert!(d.merge(c).is_err());
     }
 }

@@ -12,7 +12,7 @@ use super::hint::AHEAD;
 use super::ids::{BatchKeys, IdKey, IdTable};
 use super::runs::{lower, TooManyRuns, NONE};
 use super::Error;
-use crate::batch::{Batch, Dict};
+use crate::batch::{Api, Batch, Dict, BATCH_MODEL, NULL};
 
 /// Runs by id, and their models.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct RunTable {
     names: Dict,
     /// Rows counted under another's (responses continuing a run), set once at the end.
     roots: std::collections::HashMap<u32, u32>,
+    /// A batch's response model codes → this table's, for its synchronous and its batch
+    /// responses (reused from batch to batch, cleared for each).
+    model_codes: [Vec<u32>; 2],
 }
 
 impl Default for RunTable {
@@ -42,6 +45,7 @@ impl RunTable {
             models: Vec::new(),
             names: Dict::default(),
             roots: Default::default(),
+            model_codes: Default::default(),
         }
     }
 
@@ -115,9 +119,17 @@ impl RunTable {
     }
 
     /// Fills `keys.rows` with the row of each of `batch`'s steps ([`NONE`] for a step
-    /// without a run id), adding the runs not yet held. `keys` must be `batch`'s.
+    /// without a run id), adding the runs not yet held. `keys` must be `batch`'s. A
+    /// response is its own run until chains are resolved, and names its own model: its
+    /// row takes it here (a batch response's marked for the batch rate).
     pub fn rows(&mut self, batch: &Batch, keys: &mut BatchKeys) -> Result<(), Error> {
         debug_assert_eq!(keys.rows.len(), batch.len());
+        let responses = batch.api.contains(&Api::Responses);
+        if responses {
+            for c in &mut self.model_codes {
+                c.clear();
+            }
+        }
         // Steps of a run mostly come together: the previous row's run is looked up once.
         let mut last: Option<(IdKey, u32)> = None;
         for i in 0..batch.len() {
@@ -135,8 +147,30 @@ impl RunTable {
             };
             last = Some((key, r));
             keys.rows[i] = r;
+            if responses && batch.api[i] == Api::Responses && batch.model[i] != NULL {
+                let code = self.response_model(batch, i);
+                self.set_model_code(r, code);
+            }
         }
         Ok(())
+    }
+
+    /// This table's code for the model of response `i` of `batch`.
+    fn response_model(&mut self, batch: &Batch, i: usize) -> u32 {
+        let from_batch = batch.from_batch[i];
+        let cache = &mut self.model_codes[usize::from(from_batch)];
+        let c = batch.model[i] as usize;
+        if c >= cache.len() {
+            cache.resize(c + 1, NONE);
+        }
+        if cache[c] == NONE {
+            let name = batch.dicts.model.get(batch.model[i]);
+            cache[c] = match from_batch {
+                true => self.names.intern(&format!("{name}{BATCH_MODEL}")),
+                false => self.names.intern(name),
+            };
+        }
+        self.model_codes[usize::from(from_batch)][c]
     }
 
     /// Adds the runs of `batch`'s run objects, with the models they name.

@@ -146,12 +146,14 @@ impl Runs {
         if !self.enabled {
             return Ok(());
         }
+        let mut id = Vec::new();
         for &(r, root) in roots {
             let (r, root) = (r as usize, root as usize);
             let Some(theirs) = self.figures.get(r).copied().filter(|f| f.steps > 0) else {
                 continue;
             };
-            let id = self.ids[theirs.last.id.0..][..theirs.last.id.1].to_vec();
+            id.clear();
+            id.extend_from_slice(&self.ids[theirs.last.id.0..][..theirs.last.id.1]);
             self.figures[r] = Run::NONE;
             self.count -= 1;
             self.fold(root, &theirs, &id)?;

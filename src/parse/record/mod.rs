@@ -17,7 +17,7 @@ mod response;
 mod run;
 mod step;
 
-use super::malformed::Malformed;
+use super::malformed::{Malformed, Reason};
 use super::value::members;
 use super::LineKind;
 use crate::batch::Batch;
@@ -48,6 +48,12 @@ pub(super) fn walk(tape: &[Node<'_>], batch: &mut Batch) -> Result<LineKind, Mal
             _ => None,
         });
     let result = match early {
+        // Read as a response at once; only if its last `object` names another kind is
+        // the line looked at again.
+        Some("response") => match response::Response::read(tape, batch) {
+            Err(m) if m.reason == Reason::NotARunStep => by_kind(tape, batch, None),
+            read => read,
+        },
         Some(_) => by_kind(tape, batch, None),
         None => match step::Step::read(tape, batch) {
             Err(m) => by_kind(tape, batch, Some(m)),

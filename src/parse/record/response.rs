@@ -18,9 +18,7 @@ use super::super::value::{
 use super::super::LineKind;
 use super::step::read_metadata;
 use super::Kind;
-use crate::batch::{
-    Api, Batch, MetaValue, Row, TimesRow, ToolKind, UsageRow, BATCH_MODEL, MAX_METADATA,
-};
+use crate::batch::{Api, Batch, MetaValue, Row, TimesRow, ToolKind, UsageRow, MAX_METADATA};
 use simd_json::{Node, StaticNode};
 
 /// A response.
@@ -193,15 +191,10 @@ pub(super) fn read_at(
         pending: f.pending,
         reasoning_items: f.reasoning_items,
     });
-    // The response is the run object that prices its own tokens (a run step's model is
-    // its run's): its id and model go to the run table as a `thread.run` line's do; a
-    // batch response's model is marked for the batch rate.
+    // Its run row takes its model from the row (see `RunTable::rows`): a response
+    // prices its own tokens, as a run object prices its steps'.
     if from_batch {
         batch.mark_batch();
-        let model = f.model.map(|m| format!("{m}{BATCH_MODEL}"));
-        batch.push_run(id, model.as_deref());
-    } else {
-        batch.push_run(id, f.model);
     }
     Ok(LineKind::Record)
 }
