@@ -8,7 +8,7 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 use steplog::agg::{Aggregator, Durations, Failures, Steps, ToolCalls, Usage};
 use steplog::batch::Batch;
 use steplog::engine::{self, Config};
-use steplog::generate::Generator;
+use steplog::generate::{write_responses, Generator, Order, Responses};
 use steplog::input::InputSpec;
 use steplog::parse::{LineIndex, LineParser, PADDING};
 
@@ -19,6 +19,14 @@ fn corpus(n: u64, seed: u64) -> Vec<u8> {
     for _ in 0..n {
         g.line(&mut out);
     }
+    out
+}
+
+/// `n` generated responses (Responses API bodies, sessions interleaved), newline-separated.
+fn responses(n: u64, seed: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let order = Order::Interleaved { in_flight: 40 };
+    write_responses(Responses::new(seed), n, order, &mut out).expect("in memory");
     out
 }
 
@@ -52,6 +60,17 @@ fn parse_lines(c: &mut Criterion) {
             "failed",
             line_where(|l| l.contains("\"status\":\"failed\"") && l.contains("last_error\":{")),
         ),
+        (
+            "response_function_call",
+            responses(200, 3)
+                .split(|&b| b == b'\n')
+                .find(|l| {
+                    let l = std::str::from_utf8(l).unwrap();
+                    l.contains("\"function_call\"") && l.contains("\"status\":\"completed\"")
+                })
+                .expect("a function call in 200 responses")
+                .to_vec(),
+        ),
     ];
     let mut group = c.benchmark_group("parse_line");
     for (name, line) in cases {
@@ -81,6 +100,13 @@ fn build_batches(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch_build");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.bench_function("20k_lines", |b| {
+        let mut tape = common::TapePath::default();
+        b.iter(|| black_box(tape.parse_chunk(&data)))
+    });
+    // Responses of about the same bytes: what a line costs per byte in each API.
+    let data = responses(12_000, 5);
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.bench_function("responses_12k_lines", |b| {
         let mut tape = common::TapePath::default();
         b.iter(|| black_box(tape.parse_chunk(&data)))
     });
@@ -152,6 +178,19 @@ fn end_to_end(c: &mut Criterion) {
             });
         }
     }
+    // The default summary of responses (chains resolved into runs), 2 threads.
+    let path = dir.path().join("responses.jsonl");
+    let data = responses(70_000, 1);
+    std::fs::write(&path, &data).expect("write corpus");
+    let inputs = [InputSpec::Path(path)];
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    let cfg = Config {
+        threads: 2,
+        ..Config::default()
+    };
+    group.bench_function("responses_2t", |b| {
+        b.iter(|| engine::summarize(&inputs, &cfg).expect("summary"))
+    });
     group.finish();
 }
 

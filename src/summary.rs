@@ -479,8 +479,10 @@ impl Summary {
         }
         if repeats {
             why.push(format!(
-                "about {} distinct step ids in {} records",
-                steps.distinct_ids_estimate, steps.total
+                "about {} distinct {} ids in {} records",
+                steps.distinct_ids_estimate,
+                steps.noun1(),
+                steps.total
             ));
         }
         if why.is_empty() {
@@ -488,8 +490,9 @@ impl Summary {
         }
         vec![format!(
             "this looks like an event stream or overlapping exports ({}): counts are per snapshot; \
-             --dedup counts each step once, from its most advanced snapshot",
-            why.join(", ")
+             --dedup counts each {} once, from its most advanced snapshot",
+            why.join(", "),
+            steps.noun1()
         )]
     }
 }
