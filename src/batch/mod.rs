@@ -453,6 +453,7 @@ impl Batch {
     /// Appends a complete row; tool calls must have been pushed with
     /// [`Batch::push_tool`] first. Strings are interned, or copied into their text
     /// columns when kept.
+    #[inline]
     pub fn push(&mut self, row: &Row<'_>) {
         let Row {
             id,
@@ -501,10 +502,21 @@ impl Batch {
             self.thread_id.push(row.thread);
         }
         self.api.push(row.api);
-        self.model.push(self.dicts.model.intern_opt(row.model));
-        self.service_tier
-            .push(self.dicts.service_tier.intern_opt(row.service_tier));
-        self.prompt.push(self.dicts.prompt.intern_opt(row.prompt));
+        match row.api {
+            // A run step has none of a response's own columns: no lookups for it.
+            Api::Assistants => {
+                self.model.push(NULL);
+                self.service_tier.push(NULL);
+                self.prompt.push(NULL);
+            }
+            Api::Responses => {
+                let d = &mut self.dicts;
+                self.model.push(d.model.intern_opt(row.model));
+                self.service_tier
+                    .push(d.service_tier.intern_opt(row.service_tier));
+                self.prompt.push(d.prompt.intern_opt(row.prompt));
+            }
+        }
         self.pending.push(row.pending);
         self.from_batch.push(false);
         self.reasoning_items.push(row.reasoning_items);

@@ -543,3 +543,62 @@ fn the_new_fields_select_and_group() {
     let r = args(&["--group-by", "conversation"]);
     assert_eq!(r["group_by"][0], "thread");
 }
+
+#[test]
+fn responses_in_arrays_and_pretty_printed_documents_read_as_lines_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = bodies(&lines("responses.jsonl"));
+    let want = summary_value(&["samples/responses.jsonl"]);
+    let array = dir.path().join("array.json");
+    std::fs::write(&array, serde_json::to_string_pretty(&all).unwrap()).unwrap();
+    let pretty = dir.path().join("pretty.json");
+    let text: Vec<String> = all
+        .iter()
+        .map(|r| serde_json::to_string_pretty(r).unwrap())
+        .collect();
+    std::fs::write(&pretty, text.join("\n")).unwrap();
+    for p in [&array, &pretty] {
+        let r = summary_value(&[path(p)]);
+        assert_eq!(r["input"]["records"], 71, "{p:?}");
+        assert_eq!(r["input"]["malformed"], 0, "{p:?}");
+        for k in ["steps", "runs", "failures", "usage", "cost", "tool_calls"] {
+            assert_eq!(r[k], want[k], "{k} of {p:?}");
+        }
+    }
+}
+
+#[test]
+fn a_generated_corpus_matches_an_independent_reading_in_every_order_and_split() {
+    let dir = tempfile::tempdir().unwrap();
+    for order in ["interleaved", "shuffled", "single"] {
+        let file = dir.path().join(format!("{order}.jsonl"));
+        ok(steplog()
+            .args([
+                "generate",
+                "--api",
+                "responses",
+                "-n",
+                "3000",
+                "--seed",
+                "4",
+            ])
+            .args(["--order", order, "--in-flight", "30", "-o"])
+            .arg(&file));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let want = as_reported(expected(&bodies(&lines)));
+        if order != "single" {
+            assert!(want.runs < 3000, "{order}: chains");
+        }
+        for flags in [&["-j", "1"][..], &["-j", "2", "--chunk-size", "64KiB"][..]] {
+            let mut args = vec![path(&file)];
+            args.extend(flags);
+            assert_eq!(reported(&summary_value(&args)), want, "{order} {flags:?}");
+        }
+        let (_, merged) = shards_merged(&file, dir.path(), 3, &[2, 0, 1]);
+        let r: Value =
+            serde_json::from_slice(&ok(steplog().args(["report", "-f", "json"]).arg(&merged)))
+                .unwrap();
+        assert_eq!(reported(&r), want, "{order} over 3 shards");
+    }
+}
