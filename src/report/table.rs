@@ -123,6 +123,14 @@ fn breakdown(
     more(out, b.more)
 }
 
+/// The entries of `map` that are not 0.
+fn nonzero(map: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    map.iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (k.clone(), *n))
+        .collect()
+}
+
 /// Says how many entries were left out.
 fn more(out: &mut dyn Write, rest: usize) -> io::Result<()> {
     if rest > 0 {
@@ -232,13 +240,14 @@ impl Format for Table {
         let s = &r.sections.steps;
         let heading = format!("{} {} {}", s.title(), num(s.total), s.split(num));
         writeln!(out, "\n{}", self.bold(heading.trim_end()))?;
-        let apis: BTreeMap<String, u64> = s
-            .by_api
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| (k.clone(), *n))
-            .collect();
-        breakdown(out, self.width, "by api", &apis, s.total, false)?;
+        breakdown(
+            out,
+            self.width,
+            "by api",
+            &nonzero(&s.by_api),
+            s.total,
+            false,
+        )?;
         if s.undated > 0 {
             let line = format!(
                 "{} undated: failed batch requests, which have no created_at (in no time figure)",
@@ -259,13 +268,14 @@ impl Format for Table {
             "\n{}",
             self.bold(&format!("Tool calls {}{reasoning}", num(t.total)))
         )?;
-        let kinds: BTreeMap<String, u64> = t
-            .by_kind
-            .iter()
-            .filter(|(_, v)| **v > 0)
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        breakdown(out, self.width, "by kind", &kinds, t.total, false)?;
+        breakdown(
+            out,
+            self.width,
+            "by kind",
+            &nonzero(&t.by_kind),
+            t.total,
+            false,
+        )?;
         let fn_total = t.by_kind.get("function").copied().unwrap_or(0);
         breakdown(out, self.width, "functions", &t.functions, fn_total, true)?;
         let mcp_total = t.by_kind.get("mcp").copied().unwrap_or(0);

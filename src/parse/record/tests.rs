@@ -383,14 +383,9 @@ fn each_kind_reads_only_its_own_fields() {
 #[test]
 fn a_response_is_one_row_with_its_own_model_usage_and_calls() {
     let line = r#"{"id":"resp_1","object":"response","created_at":100,"status":"incomplete","completed_at":130,"model":"gpt-5","service_tier":"flex","previous_response_id":"resp_0","conversation":{"id":"conv_1"},"prompt":{"id":"pmpt_1","version":"2"},"error":null,"incomplete_details":{"reason":"max_output_tokens"},"usage":{"input_tokens":10,"input_tokens_details":{"cached_tokens":4},"output_tokens":7,"output_tokens_details":{"reasoning_tokens":5},"total_tokens":17},"output":[{"type":"reasoning","id":"rs"},{"type":"function_call","name":"get_weather","call_id":"c"},{"type":"mcp_call","server_label":"deepwiki","name":"ask"},{"type":"web_search_call"},{"type":"message"}],"tools":[{"type":"function","name":"x"}]}"#;
-    let mut b = Batch::new();
-    b.set_keep(crate::batch::Keep {
-        ids: true,
-        runs: true,
-        threads: true,
-        metadata: Vec::new(),
-    });
-    assert_eq!(parse_into(&mut b, line), Ok(LineKind::Record));
+    // Read keeping ids, runs and threads, as a summary does.
+    let b = crate::agg::testutil::batch(&[line]);
+    assert_eq!(b.len(), 1);
     let d = &b.dicts;
     assert_eq!(b.api[0], crate::batch::Api::Responses);
     assert_eq!(d.status.get(b.status[0]), "incomplete");
