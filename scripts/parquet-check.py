@@ -55,7 +55,9 @@ def main():
         same("by type", dict(q("select coalesce(type, '(none)'), count(*) from steps group by 1")),
              report["steps"]["by_type"])
         same("failures by code",
-             dict(q("select coalesce(error_code, '(none)'), count(*) from steps where status = 'failed' group by 1")),
+             # A failure is a failed step or response, or an incomplete response (by its reason).
+             dict(q("select coalesce(error_code, '(none)'), count(*) from steps "
+                    "where status in ('failed', 'incomplete') group by 1")),
              report["failures"]["by_code"])
         kinds = dict(q("select k, count(*) from (select unnest(tool_kinds) as k from steps) group by 1"))
         same("tool kinds", kinds, {k: v for k, v in report["tool_calls"]["by_kind"].items() if v})

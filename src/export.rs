@@ -76,7 +76,8 @@ mod parquet_sink {
             Field::new("assistant_id", DataType::Utf8, true),
             Field::new("error_code", DataType::Utf8, true),
             Field::new("error_message", DataType::Utf8, true),
-            Field::new("created_at", ts(), false),
+            // Null for an undated record (a failed batch request).
+            Field::new("created_at", ts(), true),
             Field::new("completed_at", ts(), true),
             Field::new("failed_at", ts(), true),
             Field::new("cancelled_at", ts(), true),
@@ -168,8 +169,10 @@ mod parquet_sink {
                 strings(&b.error_code, &d.error_code),
                 strings(&b.error_message, &d.error_message),
                 Arc::new(
-                    TimestampMicrosecondArray::from_iter_values(
-                        b.created_at.iter().map(|t| micros(*t)),
+                    TimestampMicrosecondArray::from_iter(
+                        b.created_at
+                            .iter()
+                            .map(|&t| (t != crate::batch::UNDATED).then(|| micros(t))),
                     )
                     .with_timezone("UTC"),
                 ),

@@ -533,12 +533,13 @@ fn empty_inputs(input: &report::Input) -> Vec<(String, Option<String>)> {
                 format!(" (line {}: {})", e.line, crate::report::visible(&e.message))
             });
             let none = match c.lines {
-                1 => "its one line is not a run step".to_string(),
-                n => format!("none of its {n} lines is a run step"),
+                1 => "its one line is not a run step or a response".to_string(),
+                n => format!("none of its {n} lines is a run step or a response"),
             };
             format!(
                 "{path}: {none}{why}; steplog reads JSONL of run steps (or of \
-                 `thread.run.step` events), list-steps pages and JSON arrays"
+                 `thread.run.step` events), list-steps pages and JSON arrays, and Responses \
+                 API responses (lines, streams, batch output)"
             )
         } else if c.deltas + c.framing > 0 {
             format!(

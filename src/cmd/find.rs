@@ -74,8 +74,14 @@ struct Found<'a> {
     status: &'a str,
     #[serde(rename = "type")]
     step_type: Option<&'a str>,
-    created_at: i64,
-    created_at_utc: String,
+    /// Null for an undated record (a failed batch request).
+    created_at: Option<i64>,
+    created_at_utc: Option<String>,
+}
+
+/// `created_at`, unless the record is undated (see [`steplog::batch::UNDATED`]).
+fn dated(t: i64) -> Option<i64> {
+    (t != steplog::batch::UNDATED).then_some(t)
 }
 
 /// Writes matches in one of `find`'s forms.
@@ -151,7 +157,7 @@ impl<W: Write> Writer<W> {
             FindFormat::Table => self.columns.write(&mut self.out, |c| {
                 match c {
                     Column::Where => "where",
-                    Column::Step => "step",
+                    Column::Step => "id",
                     Column::Run => "run",
                     Column::Status => "status",
                     Column::Type => "type",
@@ -192,8 +198,8 @@ impl<W: Write + Send> FoundSink for Writer<W> {
                     assistant_id: f.assistant_id.as_deref(),
                     status: &f.status,
                     step_type: f.step_type.as_deref(),
-                    created_at: f.created_at,
-                    created_at_utc: format_utc(f.created_at),
+                    created_at: dated(f.created_at),
+                    created_at_utc: dated(f.created_at).map(format_utc),
                 };
                 self.out.write_all(if first { b"\n  " } else { b",\n  " })?;
                 serde_json::to_writer(&mut self.out, &v).map_err(io::Error::other)
@@ -204,7 +210,7 @@ impl<W: Write + Send> FoundSink for Writer<W> {
                 Column::Run => visible(f.run_id.as_deref().unwrap_or("-")),
                 Column::Status => visible(&f.status),
                 Column::Type => visible(f.step_type.as_deref().unwrap_or("-")),
-                Column::Created => format_utc(f.created_at),
+                Column::Created => dated(f.created_at).map_or_else(|| "-".into(), format_utc),
             }),
         }
     }

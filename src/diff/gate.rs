@@ -208,6 +208,7 @@ mod tests {
             inputs: vec![],
             window: None,
             steps: 0,
+            noun: "steps",
             time_range: Default::default(),
         };
         Diff {

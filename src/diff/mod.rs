@@ -146,6 +146,10 @@ pub struct Side {
     pub window: Option<crate::report::Window>,
     /// Steps summarised.
     pub steps: u64,
+    /// What they are: `steps`, `responses`, or `records` of both APIs (see
+    /// [`crate::report::Steps::noun`]).
+    #[serde(skip)]
+    pub noun: &'static str,
     /// First and last `created_at` of its steps.
     pub time_range: crate::report::TimeRange,
 }
@@ -458,6 +462,7 @@ pub fn compare(
         inputs,
         window: r.input.window.clone(),
         steps: r.sections.steps.total,
+        noun: r.sections.steps.noun(),
         time_range: r.sections.time_range.clone(),
     };
     fn by_key(r: &Report) -> BTreeMap<Vec<String>, &Group> {

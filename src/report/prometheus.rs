@@ -33,6 +33,8 @@ struct Families {
     /// what the window holds, which goes down as the window moves on. They are gauges
     /// (without `_total`), or `rate()` would read every fall as a counter reset.
     windowed: bool,
+    /// The report counts responses too: the help texts say records, not run steps.
+    responses: bool,
 }
 
 impl Families {
@@ -98,6 +100,12 @@ impl Families {
     fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         for name in &self.order {
             let (kind, help, samples) = &self.families[name];
+            let help = match self.responses {
+                true => help
+                    .replace("Run steps", "Records (run steps and responses)")
+                    .replace("run steps", "records"),
+                false => help.to_string(),
+            };
             writeln!(out, "# HELP {name} {help}")?;
             writeln!(out, "# TYPE {name} {kind}")?;
             for s in samples {
@@ -347,6 +355,7 @@ impl Format for Prometheus {
     fn render(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut f = Families {
             windowed: r.input.window.is_some(),
+            responses: !r.sections.steps.by_api.is_empty(),
             ..Families::default()
         };
         let i = &r.input;
@@ -370,8 +379,9 @@ impl Format for Prometheus {
             dims: &[],
         };
         for (api, v) in &r.sections.steps.by_api {
-            let help = "Records summarised, by API: Assistants run steps and Responses \
-                        responses (the other families count both; --group-by api splits them).";
+            let help = "Records summarised, by API: assistants for the Assistants API, \
+                        responses for the Responses API (the other families count both; \
+                        --group-by api splits them).";
             let l = vec![("api".to_string(), api.clone())];
             f.counter("steplog_records_total", help, &l, *v);
         }

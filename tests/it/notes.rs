@@ -44,7 +44,7 @@ fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
         (vec![d("blank.jsonl")], &["blank.jsonl holds only blank lines"], 0),
         (
             vec![d("other.jsonl")],
-            &["other.jsonl: none of its 2 lines is a run step (line 1: missing required field `id`)"],
+            &["other.jsonl: none of its 2 lines is a run step or a response (line 1: missing required field `id`)"],
             2,
         ),
         (
@@ -102,7 +102,7 @@ fn inputs_that_give_no_step_are_named_with_what_they_hold_and_the_fix() {
     let (code, _, err) = run(&["summary", "-o", &d("out.json"), path(&logs)]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("README.md: its one line is not a run step"),
+        err.contains("README.md: its one line is not a run step or a response"),
         "{err}"
     );
     let only = dir.path().join("only");

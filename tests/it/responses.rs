@@ -602,3 +602,21 @@ fn a_generated_corpus_matches_an_independent_reading_in_every_order_and_split() 
         assert_eq!(reported(&r), want, "{order} over 3 shards");
     }
 }
+
+#[test]
+fn a_diff_of_the_two_apis_says_what_each_side_holds() {
+    let out = ok(steplog().args([
+        "diff",
+        "samples/api-examples.jsonl",
+        "samples/responses.jsonl",
+    ]));
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("base     7 steps, samples/api-examples.jsonl"),
+        "{text}"
+    );
+    assert!(
+        text.contains("current  71 responses, samples/responses.jsonl"),
+        "{text}"
+    );
+}

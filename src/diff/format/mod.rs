@@ -111,8 +111,9 @@ pub(crate) fn side(s: &super::Side) -> String {
         )
     });
     format!(
-        "{} steps, {}{}",
+        "{} {}, {}{}",
         thousands(s.steps as f64),
+        s.noun,
         crate::report::visible(&inputs),
         window
     )
