@@ -152,10 +152,7 @@ fn find_tables_fit_the_width_leaving_columns_out() {
     let first = &json[0];
     for (columns, heads) in [
         ("80", &["where", "id"][..]),
-        (
-            "200",
-            &["where", "id", "run", "status", "type", "created"],
-        ),
+        ("200", &["where", "id", "run", "status", "type", "created"]),
     ] {
         let text = at(columns);
         let width: usize = columns.parse().unwrap();
