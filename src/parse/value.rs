@@ -127,6 +127,27 @@ pub(super) fn object_or_null(node: &Node<'_>, field: &'static str) -> Result<boo
     }
 }
 
+/// The token count `key` of the details object (or null) at `tape[at]`, named
+/// `object` and `field` in reasons: `usage.prompt_token_details.cached_tokens` and the
+/// like, which run steps and responses both carry.
+pub(super) fn detail_tokens(
+    tape: &[Node<'_>],
+    at: usize,
+    key: &str,
+    object: &'static str,
+    field: &'static str,
+) -> Result<Option<u64>, Malformed> {
+    let mut n = None;
+    if object_or_null(&tape[at], object)? {
+        for (k, v) in members(tape, at) {
+            if k == key {
+                n = tokens(&tape[v], field)?;
+            }
+        }
+    }
+    Ok(n)
+}
+
 /// A required field as read: absent, present but null, or a value. The last occurrence of
 /// a repeated key decides.
 #[derive(Debug, Clone, Copy, Default)]

@@ -12,8 +12,8 @@
 
 use super::super::malformed::Malformed;
 use super::super::value::{
-    members, object_or_null, required_string, span, string_or_null, timestamp, tokens, Required,
-    CREATED_AT, TIMESTAMP,
+    detail_tokens, members, object_or_null, required_string, span, string_or_null, timestamp,
+    tokens, Required, CREATED_AT, TIMESTAMP,
 };
 use super::super::LineKind;
 use super::step::read_metadata;
@@ -210,26 +210,22 @@ fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malforme
             "output_tokens" => u.completion = tokens(&tape[v], "usage.output_tokens")?,
             "total_tokens" => u.total = tokens(&tape[v], "usage.total_tokens")?,
             "input_tokens_details" => {
-                u.cached = None;
-                if object_or_null(&tape[v], "usage.input_tokens_details")? {
-                    for (k2, v2) in members(tape, v) {
-                        if k2 == "cached_tokens" {
-                            u.cached =
-                                tokens(&tape[v2], "usage.input_tokens_details.cached_tokens")?;
-                        }
-                    }
-                }
+                u.cached = detail_tokens(
+                    tape,
+                    v,
+                    "cached_tokens",
+                    "usage.input_tokens_details",
+                    "usage.input_tokens_details.cached_tokens",
+                )?
             }
             "output_tokens_details" => {
-                u.reasoning = None;
-                if object_or_null(&tape[v], "usage.output_tokens_details")? {
-                    for (k2, v2) in members(tape, v) {
-                        if k2 == "reasoning_tokens" {
-                            u.reasoning =
-                                tokens(&tape[v2], "usage.output_tokens_details.reasoning_tokens")?;
-                        }
-                    }
-                }
+                u.reasoning = detail_tokens(
+                    tape,
+                    v,
+                    "reasoning_tokens",
+                    "usage.output_tokens_details",
+                    "usage.output_tokens_details.reasoning_tokens",
+                )?
             }
             _ => {}
         }

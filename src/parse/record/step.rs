@@ -7,8 +7,8 @@
 
 use super::super::malformed::Malformed;
 use super::super::value::{
-    members, object_or_null, required_string, span, string_or_null, timestamp, tokens, Required,
-    CREATED_AT, TIMESTAMP,
+    detail_tokens, members, object_or_null, required_string, span, string_or_null, timestamp,
+    tokens, Required, CREATED_AT, TIMESTAMP,
 };
 use super::super::LineKind;
 use super::Kind;
@@ -174,28 +174,22 @@ fn read_usage(tape: &[Node<'_>], at: usize) -> Result<Option<UsageRow>, Malforme
             // Run steps spell it `prompt_token_details`; chat completions (and some
             // re-serialised exports) `prompt_tokens_details`. Both are read.
             "prompt_token_details" | "prompt_tokens_details" => {
-                u.cached = None;
-                if object_or_null(&tape[v], "usage.prompt_token_details")? {
-                    for (k2, v2) in members(tape, v) {
-                        if k2 == "cached_tokens" {
-                            u.cached =
-                                tokens(&tape[v2], "usage.prompt_token_details.cached_tokens")?;
-                        }
-                    }
-                }
+                u.cached = detail_tokens(
+                    tape,
+                    v,
+                    "cached_tokens",
+                    "usage.prompt_token_details",
+                    "usage.prompt_token_details.cached_tokens",
+                )?
             }
             "completion_tokens_details" | "completion_token_details" => {
-                u.reasoning = None;
-                if object_or_null(&tape[v], "usage.completion_tokens_details")? {
-                    for (k2, v2) in members(tape, v) {
-                        if k2 == "reasoning_tokens" {
-                            u.reasoning = tokens(
-                                &tape[v2],
-                                "usage.completion_tokens_details.reasoning_tokens",
-                            )?;
-                        }
-                    }
-                }
+                u.reasoning = detail_tokens(
+                    tape,
+                    v,
+                    "reasoning_tokens",
+                    "usage.completion_tokens_details",
+                    "usage.completion_tokens_details.reasoning_tokens",
+                )?
             }
             _ => {}
         }
