@@ -247,6 +247,11 @@ impl SelectArgs {
         inputs(&self.files)
     }
 
+    /// Whether this process reads one share of the input files (--shard-count over 1).
+    pub fn sharded(&self) -> bool {
+        self.shard_count.is_some_and(|n| n > 1)
+    }
+
     /// The files and directories named (not standard input).
     pub fn input_paths(&self) -> Vec<PathBuf> {
         self.files

@@ -164,7 +164,7 @@ fn make(args: &DiffArgs, inputs: Inputs, pricing: &Arc<steplog::cost::Pricing>) 
             let mut cfg = config(&select, view)?;
             cfg.pricing = Arc::clone(pricing);
             let outcome = execute(&select, cfg)?;
-            nothing_read(&outcome, &files)?;
+            nothing_read(&outcome, &files, true)?;
             Ok(Made {
                 report: outcome.report(),
                 names: files,

@@ -21,7 +21,7 @@ pub fn partial(args: &PartialArgs) -> Result<()> {
     // A state holds every run: they stay in memory.
     cfg.spill = false;
     let outcome = execute(&args.select, cfg.clone())?;
-    super::summary::nothing_read(&outcome, &args.select.files)?;
+    super::summary::nothing_read(&outcome, &args.select.files, !args.select.sharded())?;
     if !args.select.quiet {
         for note in outcome.notes() {
             eprintln!("steplog: note: {note}");

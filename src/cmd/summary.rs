@@ -29,7 +29,7 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     // A state holds every run: they stay in memory.
     cfg.spill = args.save_state.is_none();
     let outcome = execute(&args.select, cfg.clone())?;
-    nothing_read(&outcome, &args.select.files)?;
+    nothing_read(&outcome, &args.select.files, !args.select.sharded())?;
     if let (Some(spilled), false) = (&outcome.summary.aggregates.spilled, args.select.quiet) {
         // Not in the report: it is the report an unlimited run makes.
         eprintln!(
@@ -54,10 +54,12 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
 /// Stops (exit 2) when an input named on the command line had lines but gave nothing to
 /// check, or when nothing at all was read from inputs that had lines: a report of zeros
 /// would pass for a quiet day. A file found in a directory that holds no step (a README
-/// beside the logs) is a note, as before.
-pub fn nothing_read(outcome: &engine::Outcome, named: &[String]) -> Result<()> {
+/// beside the logs) is a note, as before. `whole` is false for one shard of the input
+/// files: a shard that drew only the README is a part of a whole that has records, so its
+/// empty state is no report of zeros.
+pub fn nothing_read(outcome: &engine::Outcome, named: &[String], whole: bool) -> Result<()> {
     let unread = outcome.summary.unread_inputs();
-    let none_read = outcome.summary.lines.totals().records == 0;
+    let none_read = whole && outcome.summary.lines.totals().records == 0;
     let stdin = |p: &str| p == "-" && named.is_empty();
     let refused: Vec<&str> = unread
         .iter()

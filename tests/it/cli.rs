@@ -239,6 +239,64 @@ fn unreadable_inputs_exit_2_with_a_message() {
 }
 
 #[test]
+fn a_shard_that_draws_only_a_readme_is_an_empty_part_not_an_error() {
+    // A directory of logs with a README beside them, split into shards by a hash of the
+    // paths: with enough shards the README lands in one of its own. That shard's state
+    // is empty (the whole has records); the merged states are the whole directory.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let readme = logs.join("README.md");
+    std::fs::write(&readme, "# Logs\n\nRun steps, one per line.\n").unwrap();
+    let log = logs.join("steps.jsonl");
+    std::fs::copy(testdata().join("samples/api-examples.jsonl"), &log).unwrap();
+    let n = (2..64u64)
+        .find(|&count| {
+            let shard = |index| steplog::engine::Shard { index, count };
+            (0..count).any(|i| shard(i).owns(&readme) && !shard(i).owns(&log))
+        })
+        .expect("a shard count that parts the two files");
+    let alone = (0..n)
+        .find(|&index| steplog::engine::Shard { index, count: n }.owns(&readme))
+        .unwrap();
+    let state = dir.path().join("alone.state");
+    let out = steplog()
+        .args(["partial", path(&logs), "--shard-count", &n.to_string()])
+        .args(["--shard-index", &alone.to_string(), "-o", path(&state)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("README.md"),
+        "the README is still a note"
+    );
+    let r: Value =
+        serde_json::from_slice(&ok(steplog().args(["report", "-f", "json", path(&state)])))
+            .unwrap();
+    assert_eq!(r["steps"]["total"], 0);
+    let order: Vec<usize> = (0..n as usize).rev().collect();
+    let (_, merged) = shards_merged(&logs, dir.path(), n, &order);
+    let report = ok(steplog().args(["report", "-f", "json", path(&merged)]));
+    assert_eq!(
+        String::from_utf8(report).unwrap(),
+        summary_json(&[path(&logs)])
+    );
+
+    // Named on the command line, the README is still refused, sharded or not.
+    let out = steplog()
+        .args(["partial", path(&readme), "--shard-count", &n.to_string()])
+        .args(["--shard-index", &alone.to_string(), "-o", path(&state)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was read"));
+}
+
+#[test]
 fn bench_reports_runs_and_stages_for_the_same_lines_as_summary() {
     let out = steplog()
         .args([
