@@ -3,7 +3,7 @@
 
 use super::chains::Chains;
 use super::fees::FeeCalls;
-use super::ids::{BatchKeys, IdKey};
+use super::ids::BatchKeys;
 use super::spill::{self, Finished, Spill};
 use super::{
     Aggregator, DistinctIds, Durations, Error, Exemplars, Failures, Groups, Interval, Ledger,
@@ -337,22 +337,20 @@ impl Aggregates {
     /// `spilled` says whether runs were written to disk, where chains cannot be
     /// followed.
     pub fn resolve_chains(&mut self, spilled: bool) -> Result<(), Error> {
-        let links = self.chains.resolve();
-        if links.is_empty() {
+        if self.chains.is_empty() {
             return Ok(());
         }
         if spilled {
-            return Err(Error::ChainsSpilled(links.len()));
+            // The rows are on disk: the links are followed by hash only to say how many
+            // would have been.
+            return match self.chains.resolve().len() {
+                0 => Ok(()),
+                n => Err(Error::ChainsSpilled(n)),
+            };
         }
-        let table = &self.table;
-        let rows: Vec<(u32, u32)> = links
-            .iter()
-            .filter_map(|&(id, root)| {
-                Some((table.find_key(IdKey(id))?, table.find_key(IdKey(root))?))
-            })
-            .collect();
+        let rows = self.chains.resolve_in(&self.table);
         self.runs.fold_roots(&rows)?;
-        self.table.set_roots(rows);
+        self.table.set_roots(&rows);
         Ok(())
     }
 

@@ -23,8 +23,10 @@ pub struct RunTable {
     models: Vec<u32>,
     /// Model names.
     names: Dict,
-    /// Rows counted under another's (responses continuing a run), set once at the end.
-    roots: std::collections::HashMap<u32, u32>,
+    /// Per row: the row it is counted under (a response continuing a run is counted
+    /// under the run's first response), or [`NONE`] for itself; empty while no response
+    /// continues another. Set once at the end.
+    roots: Vec<u32>,
     /// A batch's response model codes → this table's, for its synchronous and its batch
     /// responses (reused from batch to batch, cleared for each).
     model_codes: [Vec<u32>; 2],
@@ -44,7 +46,7 @@ impl RunTable {
             ids: IdTable::default(),
             models: Vec::new(),
             names: Dict::default(),
-            roots: Default::default(),
+            roots: Vec::new(),
             model_codes: Default::default(),
         }
     }
@@ -105,12 +107,27 @@ impl RunTable {
     /// chain for a response that continues another's run, else `r` itself.
     #[inline]
     pub fn root(&self, r: u32) -> u32 {
-        self.roots.get(&r).copied().unwrap_or(r)
+        match self.roots.get(r as usize) {
+            Some(&root) if root != NONE => root,
+            _ => r,
+        }
     }
 
     /// Files each run row of the first list under the second's (see [`RunTable::root`]).
-    pub fn set_roots(&mut self, roots: impl IntoIterator<Item = (u32, u32)>) {
-        self.roots = roots.into_iter().collect();
+    pub fn set_roots(&mut self, roots: &[(u32, u32)]) {
+        self.roots.clear();
+        if !roots.is_empty() {
+            self.roots.resize(self.len(), NONE);
+            for &(r, root) in roots {
+                self.roots[r as usize] = root;
+            }
+        }
+    }
+
+    /// Brings the slot where `key` is looked up into the cache, ahead of the lookup.
+    #[inline]
+    pub fn prefetch(&self, key: IdKey) {
+        self.ids.prefetch(key);
     }
 
     /// The row of the run called `id`, if held.
@@ -295,7 +312,7 @@ impl RunTable {
 
     /// Bytes held on the heap, about.
     pub fn heap_bytes(&self) -> usize {
-        self.ids.heap_bytes() + self.models.capacity() * 4
+        self.ids.heap_bytes() + (self.models.capacity() + self.roots.capacity()) * 4
     }
 }
 

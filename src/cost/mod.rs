@@ -129,16 +129,32 @@ impl Pricing {
         let mut fallbacks: BTreeSet<(String, String)> = BTreeSet::new();
         // Models priced before their first dated price, and that date.
         let mut early: BTreeMap<String, i64> = BTreeMap::new();
+        let mut noted: Vec<bool> = Vec::new();
         let mut assistants: Vec<Usd> = vec![Usd(0); names + 1];
         let mut per_group = vec![(Usd(0), 0u64); groups];
-        let mut hours: HashMap<u32, (Usd, u64)> = HashMap::new();
+        // Per hour, found by hashing only when the hour changes: entries of one hour come
+        // together.
+        let mut hour_sums: Vec<(u32, (Usd, u64))> = Vec::new();
+        let mut hour_at: HashMap<u32, usize> = HashMap::new();
+        let mut last_hour: Option<(u32, usize)> = None;
         let mut model_from = [0u64; 3];
         let mut no_model = StepsTokens::default();
         let mut total = Usd(0);
         // In the table's order: every sum is of integers, so the order changes nothing.
         for (e, t) in ledger.entries() {
             let group = per_group.get_mut(e.group as usize);
-            let hour = hours.entry(e.hour).or_default();
+            let h = match last_hour {
+                Some((hour, h)) if hour == e.hour => h,
+                _ => {
+                    let h = *hour_at.entry(e.hour).or_insert_with(|| {
+                        hour_sums.push((e.hour, Default::default()));
+                        hour_sums.len() - 1
+                    });
+                    last_hour = Some((e.hour, h));
+                    h
+                }
+            };
+            let hour = &mut hour_sums[h].1;
             let unpriced = |group: Option<&mut (Usd, u64)>, hour: &mut (Usd, u64)| {
                 if let Some(g) = group {
                     count(&mut g.1, t.steps);
@@ -169,13 +185,23 @@ impl Pricing {
             if sums.len() <= m {
                 sums.resize(m + 1, Default::default());
             }
-            if let Some(b) = base {
-                if fallbacks.len() < 1000 {
-                    fallbacks.insert((name.to_string(), b.to_string()));
+            // Each model's notes once (its base and its first date are the same for all
+            // its entries), not a string per entry.
+            if noted.len() <= m {
+                noted.resize(m + 1, false);
+            }
+            if !noted[m] && (base.is_some() || before.is_some()) {
+                noted[m] = true;
+                if let Some(b) = base {
+                    if fallbacks.len() < 1000 {
+                        fallbacks.insert((name.to_string(), b.to_string()));
+                    }
                 }
             }
             if let Some(f) = before {
-                early.entry(name.to_string()).or_insert(f);
+                if !early.contains_key(name) {
+                    early.insert(name.to_string(), f);
+                }
             }
             let usd = Usd(cost_of(t, &price).ok_or(CostOverflow)?);
             add(&mut total, usd)?;
@@ -270,7 +296,7 @@ impl Pricing {
                 tool_fees: None,
             }),
             groups: per_group,
-            hours: hours.into_iter().collect(),
+            hours: hour_sums.into_iter().collect(),
         })
     }
 }

@@ -37,11 +37,17 @@ pub(super) struct Resolver<'a> {
     /// for none): the local model, once resolved.
     by_run_model: Vec<Option<u32>>,
     by_flag: Vec<Option<Option<(u32, ModelFrom)>>>,
-    /// Per (local model, hour): its price, once looked up.
-    prices: HashMap<(u32, u32), Option<InForce<'a>>>,
-    /// The last one looked up: entries of one model and hour mostly come together.
-    last: Option<((u32, u32), Option<InForce<'a>>)>,
+    /// Per local model: its dated prices in the table (looked up once; `None` inside
+    /// for a model the table lacks), the base model they are listed under, and whether
+    /// it is a batch response's (priced at half). An entry's price is then found among
+    /// the model's few dates, with no hashing: the entries of a million responses name
+    /// their models and hours in every combination.
+    schedules: Vec<Option<Schedule<'a>>>,
 }
+
+/// A model's dated prices, the base model they are listed under, and whether they are
+/// halved (the Batch API's rate).
+type Schedule<'a> = Option<(&'a [super::table::Dated], Option<&'a str>, bool)>;
 
 impl<'a> Resolver<'a> {
     /// For the entries of `ledger`, filed under rows of `runs`.
@@ -54,8 +60,7 @@ impl<'a> Resolver<'a> {
             code_of: HashMap::new(),
             by_run_model: vec![None; runs.models_len()],
             by_flag: vec![None; ledger.names_len() + 1],
-            prices: HashMap::new(),
-            last: None,
+            schedules: Vec::new(),
         }
     }
 
@@ -108,28 +113,35 @@ impl<'a> Resolver<'a> {
         let Some((m, from)) = resolved else {
             return Found::NoModel;
         };
-        let found = match self.last {
-            Some((at, found)) if at == (m, e.hour) => found,
-            _ => {
-                let name = self.models[m as usize];
-                let at = i64::from(e.hour) * 3600;
-                let table = &self.pricing.table;
-                let found = *self.prices.entry((m, e.hour)).or_insert_with(|| {
-                    // A batch response's model: its list price, halved.
-                    let (name, batch) = match name.strip_suffix(BATCH_MODEL) {
-                        Some(base) => (base, true),
-                        None => (name, false),
-                    };
-                    table.price(name, at).map(|(d, base)| {
-                        let before = d.from.filter(|&f| f > at);
-                        let price = if batch { d.price.batch() } else { d.price };
-                        (price, base, before)
-                    })
-                });
-                self.last = Some(((m, e.hour), found));
-                found
+        let mu = m as usize;
+        if mu >= self.schedules.len() {
+            self.schedules.resize(mu + 1, None);
+        }
+        let schedule = match self.schedules[mu] {
+            Some(s) => s,
+            None => {
+                // A batch response's model: its list price, halved.
+                let name = self.models[mu];
+                let (name, batch) = match name.strip_suffix(BATCH_MODEL) {
+                    Some(base) => (base, true),
+                    None => (name, false),
+                };
+                let s = self
+                    .pricing
+                    .table
+                    .schedule(name)
+                    .map(|(dates, base)| (dates, base, batch));
+                self.schedules[mu] = Some(s);
+                s
             }
         };
+        let found = schedule.map(|(dates, base, batch)| {
+            let at = i64::from(e.hour) * 3600;
+            let d = super::table::in_force(dates, at);
+            let before = d.from.filter(|&f| f > at);
+            let price = if batch { d.price.batch() } else { d.price };
+            (price, base, before)
+        });
         match found {
             Some(in_force) => Found::Priced(m, from, in_force),
             None => Found::Unknown(m),

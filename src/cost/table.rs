@@ -320,19 +320,31 @@ impl Table {
     /// one for earlier times), by the exact name or, for a dated snapshot the table lacks
     /// (`gpt-4o-2024-08-06`, `gpt-4-0613`), by its base name — then also that name.
     pub fn price<'a>(&'a self, model: &'a str, at: i64) -> Option<(&'a Dated, Option<&'a str>)> {
-        let (entries, base) = match self.models.get(model) {
-            Some(e) => (e, None),
+        let (entries, base) = self.schedule(model)?;
+        Some((in_force(entries, at), base))
+    }
+
+    /// Every dated price of `model` (oldest first), and the base model they are listed
+    /// under when the table lacks the snapshot; `None` for a model it does not price.
+    pub fn schedule<'a>(&'a self, model: &'a str) -> Option<(&'a [Dated], Option<&'a str>)> {
+        match self.models.get(model) {
+            Some(e) => Some((e, None)),
             None => {
                 let base = base_name(model)?;
-                (self.models.get(base)?, Some(base))
+                Some((self.models.get(base)?, Some(base)))
             }
-        };
-        let i = entries
-            .iter()
-            .rposition(|d| d.from.is_none_or(|f| f <= at))
-            .unwrap_or(0);
-        Some((&entries[i], base))
+        }
     }
+}
+
+/// The price of a schedule (oldest first, never empty) in force at `at`: the latest
+/// from on or before it, else the first.
+pub fn in_force(entries: &[Dated], at: i64) -> &Dated {
+    let i = entries
+        .iter()
+        .rposition(|d| d.from.is_none_or(|f| f <= at))
+        .unwrap_or(0);
+    &entries[i]
 }
 
 /// The base name of a dated snapshot: without a `-YYYY-MM-DD` or `-MMDD` suffix.
