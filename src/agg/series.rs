@@ -132,6 +132,8 @@ pub struct TimeSeries {
     dense: Vec<Run>,
     /// A batch's failures: (hour from its earliest, error code).
     failed: Vec<(u32, Code)>,
+    /// A batch's rows by hour, when it spans too many for `dense`.
+    order: Vec<(i64, u32)>,
 }
 
 impl PartialEq for TimeSeries {
@@ -144,7 +146,8 @@ impl PartialEq for TimeSeries {
 impl Eq for TimeSeries {}
 
 /// The widest hour range a batch is summed in densely (about six months): a batch of a
-/// log in any order spans far fewer; one that spans more is summed hour run by hour run.
+/// log in any order spans far fewer; one that spans more (a shuffled log of years) is
+/// summed in hour order.
 const DENSE_HOURS: i64 = 4096;
 
 /// The rows of one hour in a batch, summed before they reach the map.
@@ -348,14 +351,21 @@ impl Aggregator for TimeSeries {
         if self.update_dense(batch).is_some() {
             return;
         }
-        // Rows of one hour are summed locally and added to the map when the hour changes,
-        // so nothing is allocated once every hour and error code has been seen.
+        // A batch spanning more hours than the dense array holds (a shuffled log of
+        // years): its rows are visited in hour order, each hour's summed locally and added
+        // to the map once, so the map is touched once per hour the batch spans, not once
+        // per row, and nothing is allocated once every hour and error code has been seen.
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(
+            (0..batch.len())
+                .filter(|&i| !batch.undated(i))
+                .map(|i| (batch.created_at[i].div_euclid(HOUR), i as u32)),
+        );
+        order.sort_unstable();
         let mut run: Option<(i64, Run)> = None;
-        for i in 0..batch.len() {
-            if batch.undated(i) {
-                continue;
-            }
-            let hour = batch.created_at[i].div_euclid(HOUR);
+        for &(hour, i) in &order {
+            let i = i as usize;
             if run.as_ref().is_some_and(|(h, _)| *h != hour) {
                 let (h, r) = run.take().expect("checked");
                 self.flush(h, r, batch);
@@ -375,6 +385,7 @@ impl Aggregator for TimeSeries {
         if let Some((h, r)) = run {
             self.flush(h, r, batch);
         }
+        self.order = order;
     }
 
     fn merge(&mut self, other: Self) -> Result<(), Overflow> {
@@ -404,6 +415,7 @@ impl Aggregator for TimeSeries {
 mod tests {
     use super::*;
     use crate::agg::testutil::{batch, step};
+    use std::collections::BTreeSet;
 
     #[test]
     fn buckets_by_hour_and_day_and_merges() {
@@ -439,5 +451,46 @@ mod tests {
         b.update(&batch(&lines[2..]));
         b.merge(a).unwrap();
         assert_eq!(b, whole);
+    }
+
+    #[test]
+    fn a_batch_spanning_years_in_any_order_sums_as_its_rows_one_by_one() {
+        // 400 rows over ten years, shuffled, with failures by several codes and usage: one
+        // batch takes the path in hour order (it spans more than the dense array holds),
+        // one batch a row takes the dense path; the buckets agree.
+        let t0: i64 = 1_600_000_000;
+        let codes = ["server_error", "rate_limit_exceeded", "invalid_prompt"];
+        let lines: Vec<String> = (0..400i64)
+            .map(|k| {
+                let at = t0 + (k * 7_919 % 400) * 790_000 + k % 3 * 1_800;
+                match k % 5 {
+                    0 => step("failed", at, &format!(r#""last_error":{{"code":"{}"}}"#, codes[k as usize % 3])),
+                    1 => step("failed", at, ""),
+                    _ => step("completed", at, &format!(r#""usage":{{"prompt_tokens":{k},"completion_tokens":2,"total_tokens":{}}}"#, k + 2)),
+                }
+            })
+            .collect();
+        let hours: BTreeSet<i64> = lines
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["created_at"]
+                    .as_i64()
+                    .unwrap()
+                    / HOUR
+            })
+            .collect();
+        assert!(hours.last().unwrap() - hours.first().unwrap() > DENSE_HOURS);
+        let [whole, merged] = crate::agg::testutil::whole_and_merged::<TimeSeries>(&lines);
+        assert_eq!(whole, merged);
+        let report = whole.finish_as(Interval::Hour, None);
+        assert_eq!(report.buckets.len(), hours.len());
+        assert_eq!(report.buckets.iter().map(|b| b.steps).sum::<u64>(), 400);
+        assert_eq!(report.buckets.iter().map(|b| b.failed).sum::<u64>(), 160);
+        let by_code: u64 = report
+            .buckets
+            .iter()
+            .map(|b| b.failures_by_code.get("server_error").copied().unwrap_or(0))
+            .sum();
+        assert_eq!(by_code, 27);
     }
 }

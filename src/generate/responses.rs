@@ -73,6 +73,13 @@ pub struct Responses {
     pending: Vec<String>,
     /// The `created_at` of the response last begun.
     current: i64,
+    /// Sessions start on average every `gap / 2` seconds (per lane: lanes together keep
+    /// the rate of one), whatever the order lines are written in, so a corpus spans the
+    /// same weeks in every order.
+    gap: u64,
+    /// Whether a session starts only once the one before it ended (one lane of a log
+    /// written in `created_at` order).
+    ordered: bool,
 }
 
 impl Responses {
@@ -86,6 +93,8 @@ impl Responses {
             session: Session::default(),
             pending: Vec::new(),
             current: 0,
+            gap: 40,
+            ordered: false,
         }
     }
 
@@ -96,14 +105,21 @@ impl Responses {
     }
 
     /// The `lane`-th of several writers merged by time: its own random stream.
-    fn lane(&self, lane: u64) -> Responses {
+    fn lane(&self, lane: u64, lanes: u64) -> Responses {
         let mut g = self.clone();
         g.rng = Rng(self.rng.0 ^ lane.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         g.clock += g.rng.below(600) as i64;
+        g.gap = self.gap.saturating_mul(lanes.max(1));
         g
     }
 
     fn start_session(&mut self) {
+        // Sessions start at their own pace, not when the one before ended: sessions
+        // overlap, as users' do.
+        self.clock += self.rng.below(self.gap) as i64;
+        if self.ordered {
+            self.clock = self.clock.max(self.session.clock);
+        }
         let r = &mut self.rng;
         let mut s = Session {
             clock: self.clock,
@@ -338,12 +354,11 @@ impl Responses {
         s.previous = Some(id);
         s.asked = asks;
         s.clock = created + duration + if asks { 1 } else { 30 + r.below(900) as i64 };
-        self.clock = self.clock.max(created);
         body
     }
 }
 
-/// Writes `lines` lines of responses in `order` (sessions one after another, `in_flight`
+/// Writes `lines` lines of responses in `order` (each session's together, `in_flight`
 /// sessions interleaved by `created_at`, shuffled, or every response alone); the bytes.
 pub fn write_responses<W: Write>(
     mut generator: Responses,
@@ -353,7 +368,10 @@ pub fn write_responses<W: Write>(
 ) -> io::Result<u64> {
     match order {
         Order::Grouped => interleaved(&generator, lines, 1, out),
-        Order::Interleaved { in_flight } => interleaved(&generator, lines, in_flight, out),
+        Order::Interleaved { in_flight } => {
+            generator.ordered = true;
+            interleaved(&generator, lines, in_flight, out)
+        }
         Order::Single => {
             generator.single = true;
             interleaved(&generator, lines, 1, out)
@@ -375,7 +393,9 @@ fn interleaved<W: Write>(
 ) -> io::Result<u64> {
     let mut out = io::BufWriter::with_capacity(1 << 20, out);
     let lanes = in_flight.clamp(1, usize::try_from(lines).unwrap_or(usize::MAX).max(1));
-    let mut writers: Vec<Responses> = (0..lanes as u64).map(|l| base.lane(l)).collect();
+    let mut writers: Vec<Responses> = (0..lanes as u64)
+        .map(|l| base.lane(l, lanes as u64))
+        .collect();
     let mut next: Vec<Vec<u8>> = vec![Vec::new(); lanes];
     let mut heap = BinaryHeap::with_capacity(lanes);
     let mut bytes = 0u64;
