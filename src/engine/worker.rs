@@ -178,7 +178,7 @@ impl<S: Sink> Worker<S> {
                         self.chunk_done(at, &map[range], shared);
                     }
                 }
-                drop(map);
+                crate::input::mmap::Mapping::release(map);
                 self.scratch = buf;
             }
             ChunkData::Owned(mut buf) => {
