@@ -213,13 +213,11 @@ impl Chains {
         // link of the snapshot naming the least parent (snapshots are united so).
         let mut pending = vec![false; n];
         let mut named = vec![NONE; n];
-        for (i, (id, link)) in self.links.iter().enumerate() {
-            if let Some((ahead, _)) = self.links.get(i + AHEAD) {
-                table.prefetch(IdKey(*ahead));
-            }
-            let Some(r) = table.find_key(IdKey(*id)) else {
+        let rows = probe_all(table, self.links.len(), |i| Some(self.links[i].0));
+        for (i, ((_, link), &r)) in self.links.iter().zip(&rows).enumerate() {
+            if r == NONE {
                 continue; // not in this table: its run was never counted
-            };
+            }
             let r = r as usize;
             pending[r] |= link.pending;
             if let Some(p) = link.parent {
@@ -236,19 +234,16 @@ impl Chains {
                 .then(|| self.links[named[r] as usize].1.parent)
                 .flatten()
         };
+        drop(rows);
         let mut parent = vec![NONE; n];
         let linked: Vec<usize> = (0..n).filter(|&r| named[r] != NONE).collect();
-        for (k, &r) in linked.iter().enumerate() {
-            if let Some(ahead) = linked.get(k + AHEAD).and_then(|&a| parent_key(a)) {
-                table.prefetch(IdKey(ahead));
-            }
-            if let Some(p) = parent_key(r).and_then(|p| table.find_key(IdKey(p))) {
-                if pending[p as usize] {
-                    parent[r] = p;
-                }
+        let parents = probe_all(table, linked.len(), |k| parent_key(linked[k]));
+        for (&r, &p) in linked.iter().zip(&parents) {
+            if p != NONE && pending[p as usize] {
+                parent[r] = p;
             }
         }
-        drop((pending, named));
+        drop((pending, named, parents));
         // Each walk back stops at a known root, a first response, or a row met on this
         // walk (a cycle, which the API cannot make but a file can: its least id hash is
         // the root of it and of all behind it). Marks make every step constant time, so
@@ -341,6 +336,34 @@ impl Chains {
         out.sort_unstable();
         out
     }
+}
+
+/// The run-table row of each of `count` keys (`key(i)`; [`NONE`] for none, or for a key
+/// the table does not hold), probed in parts on every core of the current pool, each part
+/// asking for the slots a few keys ahead: a million probes of a table far larger than the
+/// caches wait on memory, side by side.
+fn probe_all(
+    table: &RunTable,
+    count: usize,
+    key: impl Fn(usize) -> Option<u128> + Sync,
+) -> Vec<u32> {
+    use rayon::prelude::*;
+    const PART: usize = 1 << 14;
+    let mut out = vec![NONE; count];
+    out.par_chunks_mut(PART).enumerate().for_each(|(c, part)| {
+        let (base, len) = (c * PART, part.len());
+        for (j, slot) in part.iter_mut().enumerate() {
+            if j + AHEAD < len {
+                if let Some(ahead) = key(base + j + AHEAD) {
+                    table.prefetch(IdKey(ahead));
+                }
+            }
+            if let Some(k) = key(base + j) {
+                *slot = table.find_key(IdKey(k)).unwrap_or(NONE);
+            }
+        }
+    });
+    out
 }
 
 #[cfg(test)]

@@ -432,7 +432,7 @@ fn merge_sinks(
         }
         check_memory(merged.held_bytes() as u64 + rest, limit)?;
     }
-    merged.resolve_chains(spill.is_some())?;
+    pool.install(|| merged.resolve_chains(spill.is_some()))?;
     if let Some(spill) = spill {
         let pricing = &cfg.pricing;
         let price = |table: &RunTable, ledger: &Ledger, n: usize| {
