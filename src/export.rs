@@ -172,7 +172,7 @@ mod parquet_sink {
                     TimestampMicrosecondArray::from_iter(
                         b.created_at
                             .iter()
-                            .map(|&t| (t != crate::batch::UNDATED).then(|| micros(t))),
+                            .map(|&t| crate::batch::dated(t).map(micros)),
                     )
                     .with_timezone("UTC"),
                 ),

@@ -35,7 +35,7 @@ impl FeeCalls {
             if batch.api[i] != Api::Responses || batch.undated(i) {
                 continue;
             }
-            let hour = (batch.created_at[i] / 3600).clamp(0, i64::from(u32::MAX)) as u32;
+            let hour = super::ledger::cost_hour(batch.created_at[i]);
             for t in batch.tools(i) {
                 let kind = batch.tool_kind[t];
                 if FEE_KINDS.contains(&kind) {

@@ -21,6 +21,14 @@ use crate::batch::{Batch, Code, Dict};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
 
+/// The hour (since the epoch) that costs are filed and priced under for a record created
+/// at `created_at`: hour 0 for a time before the epoch, the last for one past 2^32 hours.
+/// Cost entries and responses' fee-bearing calls share it.
+#[inline]
+pub fn cost_hour(created_at: i64) -> u32 {
+    (created_at.max(0) / 3600).min(i64::from(u32::MAX)) as u32
+}
+
 /// What a step's tokens are filed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Entry {
@@ -273,7 +281,7 @@ impl Ledger {
                 return None;
             }
             let assistant = ledger.assistant_code(batch.assistant[i], &batch.dicts.assistant);
-            let hour = (batch.created_at[i].max(0) / 3600).min(i64::from(u32::MAX)) as u32;
+            let hour = cost_hour(batch.created_at[i]);
             Some(Entry {
                 run: rows[i],
                 assistant,

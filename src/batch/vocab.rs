@@ -48,6 +48,12 @@ pub fn is_failure(code: Code) -> bool {
 /// below every real timestamp, which parsing keeps at 1970 or later.
 pub const UNDATED: i64 = i64::MIN;
 
+/// A row's `created_at`, or `None` when it is undated (see [`UNDATED`]).
+#[inline]
+pub fn dated(created_at: i64) -> Option<i64> {
+    (created_at != UNDATED).then_some(created_at)
+}
+
 /// What a response read from a Batch API output line adds to its model's name as the
 /// run table keeps it: costs price it at the batch rate (half the list price) and list
 /// it apart from the same model's synchronous calls.

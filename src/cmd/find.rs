@@ -4,6 +4,7 @@ use crate::cli::{FindArgs, FindFormat};
 use anyhow::{Context, Result};
 use std::io::{self, BufWriter, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
+use steplog::batch::dated;
 use steplog::engine::{self, find::FoundSink, find::Match};
 use steplog::report::{format_utc, visible};
 
@@ -77,11 +78,6 @@ struct Found<'a> {
     /// Null for an undated record (a failed batch request).
     created_at: Option<i64>,
     created_at_utc: Option<String>,
-}
-
-/// `created_at`, unless the record is undated (see [`steplog::batch::UNDATED`]).
-fn dated(t: i64) -> Option<i64> {
-    (t != steplog::batch::UNDATED).then_some(t)
 }
 
 /// Writes matches in one of `find`'s forms.
